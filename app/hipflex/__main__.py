@@ -1,0 +1,7 @@
+"""``python -m hipflex``."""
+
+import sys
+
+from hipflex.cli import main
+
+sys.exit(main())

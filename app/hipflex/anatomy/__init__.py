@@ -1,0 +1,199 @@
+"""Curated anatomy data (anatomy_data/*.toml): schema, loading and validation.
+
+Every file is validated at load; an error names the file, the key and the problem.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from hipflex.config import data_dir
+from hipflex.errors import DataError
+
+BodyId = Literal["pelvis", "femur_r", "tibia_r"]
+Vec3 = Annotated[list[float], Field(min_length=3, max_length=3)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Coordinate(_Strict):
+    id: str
+    axis: Literal["x", "y", "z", "-x", "-y", "-z"]
+    range: Annotated[list[float], Field(min_length=2, max_length=2)]
+    default: float
+    positive: str
+
+    @model_validator(mode="after")
+    def _range_ordered(self) -> Coordinate:
+        lo, hi = self.range
+        if not lo < hi or not lo <= self.default <= hi:
+            raise ValueError(f"range {self.range} must be increasing and contain default")
+        return self
+
+
+class Joint(_Strict):
+    id: str
+    parent: BodyId
+    child: BodyId
+    centre: str
+    coordinate: list[Coordinate]
+
+
+class Body(_Strict):
+    id: BodyId
+    display_name: str
+    meshes: list[str]
+    colour: str
+
+
+class Hill(_Strict):
+    max_isometric_force: Annotated[float, Field(gt=0, lt=10000)]
+    optimal_fiber_length: Annotated[float, Field(gt=0.01, lt=0.6)]
+    tendon_slack_length: Annotated[float, Field(gt=0, lt=0.6)]
+    pennation_angle: Annotated[float, Field(ge=0, lt=45)]
+    source: str
+    note: str = ""
+
+
+class PathPoint(_Strict):
+    body: BodyId
+    position: Vec3
+    kind: Literal["origin", "via", "insertion"]
+
+
+class Line(_Strict):
+    """One line of action: ordered points fixed in bodies, and the wrap surfaces it may touch."""
+
+    name: str
+    weight: Annotated[float, Field(gt=0, le=1)]
+    points: list[PathPoint]
+    wraps: list[str] = []
+
+    @model_validator(mode="after")
+    def _ends(self) -> Line:
+        kinds = [p.kind for p in self.points]
+        if len(kinds) < 2 or kinds[0] != "origin" or kinds[-1] != "insertion":
+            raise ValueError("points must start with an origin and end with an insertion")
+        if any(k != "via" for k in kinds[1:-1]):
+            raise ValueError("points between origin and insertion must be 'via'")
+        return self
+
+
+class Muscle(_Strict):
+    id: str
+    display_name: str
+    group: Literal["iliopsoas", "other_flexors", "adductors", "extensors"]
+    mesh: str
+    colour: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
+    origin: str
+    insertion: str
+    action: str
+    innervation: str
+    references: list[str]
+    hill: Hill
+    line: list[Line] = []
+
+    @field_validator("line")
+    @classmethod
+    def _weights(cls, lines: list[Line]) -> list[Line]:
+        if lines and abs(sum(ln.weight for ln in lines) - 1.0) > 1e-4:
+            raise ValueError("line weights must add up to 1")
+        return lines
+
+
+class Wrap(_Strict):
+    """An analytic wrap surface fixed in a body (fitted to this skeleton by a documented rule)."""
+
+    id: str
+    body: BodyId
+    type: Literal["cylinder", "sphere", "ellipsoid"]
+    centre: Vec3
+    radius: Annotated[float, Field(gt=0, lt=0.2)]
+    axis: Vec3 | None = None
+    half_length: float | None = None
+    side: Vec3 | None = None  # the path stays on this side of the surface (body frame)
+    note: str = ""
+
+
+class Reference(_Strict):
+    id: str
+    citation: str
+    doi: str | None = None
+    url: str | None = None
+
+
+class AnatomyData(_Strict):
+    joints: list[Joint]
+    bodies: list[Body]
+    muscles: dict[str, Muscle]
+    wraps: dict[str, Wrap]
+    references: dict[str, Reference]
+    bone_names: dict[str, str]
+
+
+def _read(path: Path) -> dict:  # type: ignore[type-arg]
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DataError(f"{path}: file missing") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def _validated(model: type[_Strict], raw: object, path: Path, prefix: str = "") -> _Strict:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
+        raise DataError(f"{path}: key '{key or '(top level)'}': {err['msg']}") from exc
+
+
+def load_anatomy(root: Path | None = None) -> AnatomyData:
+    """Load and cross-check every file under anatomy_data/ (cached per directory)."""
+    return _load_cached(Path(root) if root else data_dir())
+
+
+@lru_cache(maxsize=4)
+def _load_cached(root: Path) -> AnatomyData:
+    jp, bp, wp, rp = (root / n for n in ("joints.toml", "bodies.toml", "wraps.toml", "references.toml"))
+    joints_raw, bodies_raw, wraps_raw, refs_raw = _read(jp), _read(bp), _read(wp), _read(rp)
+    joints = [_validated(Joint, j, jp, f"joint[{n}]") for n, j in enumerate(joints_raw.get("joint", []))]
+    bodies = [_validated(Body, b, bp, f"body[{n}]") for n, b in enumerate(bodies_raw.get("body", []))]
+    wraps = [_validated(Wrap, w, wp, f"wrap[{n}]") for n, w in enumerate(wraps_raw.get("wrap", []))]
+    refs = [_validated(Reference, r, rp, f"reference[{n}]") for n, r in enumerate(refs_raw.get("reference", []))]
+    muscles = {}
+    mdir = root / "muscles"
+    files = sorted(mdir.glob("*.toml"))
+    if not files:
+        raise DataError(f"{mdir}: no muscle files")
+    ref_ids = {r.id for r in refs}  # type: ignore[attr-defined]
+    wrap_ids = {w.id for w in wraps}  # type: ignore[attr-defined]
+    for f in files:
+        m = _validated(Muscle, _read(f), f)
+        assert isinstance(m, Muscle)
+        if m.id != f.stem:
+            raise DataError(f"{f}: key 'id': {m.id!r} differs from the file name {f.stem!r}")
+        for r in (*m.references, m.hill.source):
+            if r not in ref_ids:
+                raise DataError(f"{f}: key 'references': unknown reference id {r!r} ({rp})")
+        for n, ln in enumerate(m.line):
+            for w in ln.wraps:
+                if w not in wrap_ids:
+                    raise DataError(f"{f}: key 'line.{n}.wraps': unknown wrap surface {w!r} ({wp})")
+        muscles[m.id] = m
+    try:
+        return AnatomyData(
+            joints=joints, bodies=bodies, muscles=muscles,  # type: ignore[arg-type]
+            wraps={w.id: w for w in wraps}, references={r.id: r for r in refs},  # type: ignore[attr-defined,misc]
+            bone_names=bodies_raw.get("bone_names", {}),
+        )  # fmt: skip
+    except ValidationError as exc:
+        raise DataError(f"{root}: {exc.errors()[0]['msg']}") from exc

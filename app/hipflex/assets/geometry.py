@@ -1,0 +1,245 @@
+"""Geometry helpers for the pipeline: mesh loading, signed distance grids, registration, fits."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import trimesh
+from numpy.typing import NDArray
+from scipy import ndimage
+from scipy.spatial import cKDTree
+
+from hipflex.errors import AssetError
+
+Array = NDArray[np.float64]
+
+
+def load_scene_parts(data: bytes, name: str) -> dict[str, trimesh.Trimesh]:
+    """Every mesh node of a glTF binary, with its scene-graph transform applied."""
+    try:
+        scene = trimesh.load(io.BytesIO(data), file_type="glb", force="scene")
+        parts: dict[str, trimesh.Trimesh] = {}
+        for node in scene.graph.nodes_geometry:
+            transform, geom = scene.graph[node]
+            mesh = scene.geometry[geom].copy()
+            mesh.apply_transform(transform)
+            mesh.merge_vertices(merge_tex=True, merge_norm=True)
+            parts[node] = mesh
+    except AssetError:
+        raise
+    except Exception as exc:
+        raise AssetError(f"{name}: corrupt or truncated glTF ({type(exc).__name__}: {exc})") from exc
+    if not parts:
+        raise AssetError(f"{name}: glTF holds no meshes")
+    for node, mesh in parts.items():
+        check_mesh(mesh, f"{name}#{node}")
+    return parts
+
+
+def load_single_mesh(data: bytes, name: str, file_type: str) -> trimesh.Trimesh:
+    """One STL or OBJ mesh from bytes; corrupt input raises a one-line AssetError."""
+    try:
+        mesh = trimesh.load(io.BytesIO(data), file_type=file_type, force="mesh", process=True)
+    except Exception as exc:
+        raise AssetError(f"{name}: corrupt or truncated {file_type.upper()} ({exc})") from exc
+    check_mesh(mesh, name)
+    # Exporters split vertices by normal and texture coordinate; weld them so decimation and
+    # smooth shading see one connected surface.
+    mesh.merge_vertices(merge_tex=True, merge_norm=True)
+    return mesh
+
+
+def check_mesh(mesh: trimesh.Trimesh, name: str, min_faces: int = 4) -> None:
+    """Reject meshes that are empty, degenerate or hold non-finite vertices."""
+    if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) < min_faces:
+        n = len(getattr(mesh, "faces", []))
+        raise AssetError(f"{name}: corrupt or truncated mesh (expected a surface, got {n} faces)")
+    if not np.all(np.isfinite(mesh.vertices)):
+        raise AssetError(f"{name}: corrupt mesh (non-finite vertex coordinates)")
+    if mesh.area <= 0:
+        raise AssetError(f"{name}: corrupt mesh (zero surface area)")
+
+
+def merge(meshes: list[trimesh.Trimesh]) -> trimesh.Trimesh:
+    """Concatenate several shells into one mesh (one drawable per bone)."""
+    out = trimesh.util.concatenate(meshes)
+    assert isinstance(out, trimesh.Trimesh)
+    out.merge_vertices()
+    return out
+
+
+def transformed(mesh: trimesh.Trimesh, matrix: Array) -> trimesh.Trimesh:
+    """A copy of ``mesh`` under a 4x4 matrix; reflections get their faces flipped back."""
+    out = mesh.copy()
+    out.apply_transform(matrix)
+    return out
+
+
+def homogeneous(rotation: Array, translation: Array | None = None) -> Array:
+    """4x4 matrix from a 3x3 linear part and a translation."""
+    m = np.eye(4)
+    m[:3, :3] = rotation
+    if translation is not None:
+        m[:3, 3] = translation
+    return m
+
+
+@dataclass
+class SignedDistanceGrid:
+    """Signed distance to a set of closed surfaces on a regular grid (negative inside).
+
+    A grid lookup is what makes a translation search over thousands of candidates cheap,
+    and the same grid lets the engine test path points against bone with numpy alone.
+    """
+
+    origin: Array
+    pitch: float
+    values: NDArray[np.float32]
+
+    @classmethod
+    def from_meshes(
+        cls, meshes: list[trimesh.Trimesh], pitch: float = 0.0015, margin: float = 0.03,
+        band: float = 0.006,
+    ) -> SignedDistanceGrid:
+        """Grid from surfaces that need not be watertight.
+
+        Distance comes from a voxelised surface; the sign, near the surface, from the normal of
+        the nearest surface sample, and farther away from the nearest signed voxel, so a pin-hole
+        in a scanned mesh cannot flood the inside.
+        """
+        lo = np.min([m.bounds[0] for m in meshes], axis=0) - margin
+        hi = np.max([m.bounds[1] for m in meshes], axis=0) + margin
+        shape = tuple(int(v) for v in np.ceil((hi - lo) / pitch).astype(int) + 1)
+        sampler = SurfaceSampler(meshes, spacing=pitch / 2.5)
+        idx = np.clip(np.round((sampler.points - lo) / pitch).astype(int), 0, np.array(shape) - 1)
+        surface = np.zeros(shape, bool)
+        surface[tuple(idx.T)] = True
+        dist = ndimage.distance_transform_edt(~surface) * pitch
+        near = np.argwhere(dist < band)
+        centres = lo + near * pitch
+        _, nearest = sampler.tree.query(centres)
+        side = np.einsum("ij,ij->i", centres - sampler.points[nearest], sampler.normals[nearest])
+        sign = np.zeros(shape, np.int8)
+        sign[tuple(near.T)] = np.where(side < 0, -1, 1)
+        unknown = sign == 0
+        _, (ii, jj, kk) = ndimage.distance_transform_edt(unknown, return_indices=True)
+        sign = sign[ii, jj, kk]
+        values = (np.where(surface, 0.0, dist) * sign).astype(np.float32)
+        return cls(origin=lo, pitch=pitch, values=values)
+
+    def __call__(self, points: Array) -> Array:
+        """Trilinear signed distance at ``points`` (m); far outside the grid reads +inf-ish."""
+        idx = (np.asarray(points, float) - self.origin) / self.pitch
+        out = ndimage.map_coordinates(self.values, idx.T, order=1, mode="constant", cval=1.0)
+        return np.asarray(out, float)
+
+
+def kabsch(src: Array, dst: Array) -> Array:
+    """Best rigid 4x4 (no reflection) taking points ``src`` onto ``dst``."""
+    cs, cd = src.mean(axis=0), dst.mean(axis=0)
+    u, _, vt = np.linalg.svd((src - cs).T @ (dst - cd))
+    d = np.sign(np.linalg.det(vt.T @ u.T))
+    rot = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+    return homogeneous(rot, cd - rot @ cs)
+
+
+def apply(matrix: Array, points: Array) -> Array:
+    """Apply a 4x4 matrix to an (n, 3) array."""
+    return np.asarray(points) @ matrix[:3, :3].T + matrix[:3, 3]
+
+
+class SurfaceSampler:
+    """Dense surface samples with normals, for closest-point queries during ICP."""
+
+    def __init__(self, meshes: list[trimesh.Trimesh], spacing: float = 0.0008) -> None:
+        pts, nrm = [], []
+        rng = np.random.default_rng(1)
+        for mesh in meshes:
+            count = int(mesh.area / spacing**2) + 100
+            p, face = trimesh.sample.sample_surface(mesh, count, seed=rng)
+            pts.append(p)
+            nrm.append(mesh.face_normals[face])
+        self.points = np.vstack(pts)
+        self.normals = np.vstack(nrm)
+        self.tree = cKDTree(self.points)
+
+    def closest(self, query: Array, upper: float = np.inf) -> tuple[Array, Array]:
+        """Distance and closest sample for every query point (inf beyond ``upper``)."""
+        dist, idx = self.tree.query(query, distance_upper_bound=upper)
+        found = np.isfinite(dist)
+        closest = np.zeros_like(np.asarray(query, float))
+        closest[found] = self.points[idx[found]]
+        return dist, closest
+
+
+def trimmed_icp(
+    moving: Array,
+    target: SurfaceSampler,
+    initial: Array,
+    thresholds: tuple[float, ...] = (0.006, 0.004, 0.003, 0.0025, 0.002),
+    iterations: int = 8,
+    samples: int = 40000,
+) -> Array:
+    """Rigid ICP that only pairs points already near the target (contact regions).
+
+    Muscles touch bone over part of their surface only, so a plain ICP would drag the
+    whole muscle into the bone; pairing only near points registers on what is shared.
+    """
+    matrix = initial.copy()
+    rng = np.random.default_rng(3)
+    if len(moving) > samples:
+        moving = moving[rng.choice(len(moving), samples, replace=False)]
+    for thr in thresholds:
+        for _ in range(iterations):
+            moved = apply(matrix, moving)
+            dist, closest = target.closest(moved, upper=thr)
+            near = dist < thr
+            if near.sum() < 20:
+                break
+            step = kabsch(moved[near], closest[near])
+            matrix = step @ matrix
+    return matrix
+
+
+def translation_search(
+    moving: Array,
+    sdf: SignedDistanceGrid,
+    start: Array,
+    schedule: tuple[tuple[float, float], ...] = ((0.008, 0.048), (0.002, 0.010), (0.0005, 0.002)),
+    contact: float = 0.0025,
+    samples: int = 6000,
+) -> Array:
+    """Grid search of the translation that maximises contact with bone minus penetration."""
+    rng = np.random.default_rng(2)
+    pts = moving[rng.choice(len(moving), min(samples, len(moving)), replace=False)]
+    best = np.asarray(start, float)
+    for step, span in schedule:
+        g = np.arange(-span, span + 1e-12, step)
+        offsets = np.stack(np.meshgrid(g, g, g, indexing="ij"), axis=-1).reshape(-1, 3)
+        scores = np.empty(len(offsets))
+        for k, off in enumerate(offsets):
+            d = sdf(pts + best + off)
+            scores[k] = np.count_nonzero(np.abs(d) < contact) - 3 * np.count_nonzero(d < -contact)
+        best = best + offsets[int(np.argmax(scores))]
+    return best
+
+
+def fit_sphere(points: Array) -> tuple[Array, float]:
+    """Least-squares sphere (centre, radius): the standard hip-centre estimate on meshes."""
+    a = np.hstack([2 * points, np.ones((len(points), 1))])
+    b = np.sum(points**2, axis=1)
+    sol, *_ = np.linalg.lstsq(a, b, rcond=None)
+    centre = sol[:3]
+    radius = float(np.sqrt(sol[3] + centre @ centre))
+    return centre, radius
+
+
+def decimate(mesh: trimesh.Trimesh, faces: int) -> trimesh.Trimesh:
+    """Quadric decimation to about ``faces`` triangles (no-op if already smaller)."""
+    if len(mesh.faces) <= faces:
+        return mesh.copy()
+    out = mesh.simplify_quadric_decimation(face_count=faces)
+    assert isinstance(out, trimesh.Trimesh)
+    return out

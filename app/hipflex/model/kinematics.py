@@ -1,0 +1,99 @@
+"""Pose and body transforms: the femur turns about the hip centre, the tibia about the knee axis.
+
+Pure numpy and vectorised over poses: every function accepts scalars or arrays of angles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from hipflex.anatomy import AnatomyData
+from hipflex.errors import PoseError
+
+Array = NDArray[np.float64]
+COORDINATES = ("hip_flexion", "hip_adduction", "hip_rotation", "knee_flexion")
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """What the kinematics needs from the asset pack: joint centres in their parent frames."""
+
+    hip_centre: Array  # in the pelvis frame
+    knee_centre_in_femur: Array  # in the femur frame
+    ranges: dict[str, tuple[float, float]]
+
+    @classmethod
+    def from_pack(cls, pack: object, anatomy: AnatomyData) -> Skeleton:
+        """Read joint centres from an AssetPack and joint ranges from anatomy_data."""
+        femur = pack.body_at_scan("femur_r")  # type: ignore[attr-defined]
+        tibia = pack.body_at_scan("tibia_r")  # type: ignore[attr-defined]
+        knee = (np.linalg.inv(femur) @ tibia)[:3, 3]
+        ranges = {c.id: (c.range[0], c.range[1]) for j in anatomy.joints for c in j.coordinate}
+        return cls(hip_centre=femur[:3, 3].copy(), knee_centre_in_femur=knee, ranges=ranges)
+
+
+def _rot(axis: int, angle: Array) -> Array:
+    """Rotation matrices (n, 3, 3) about a principal axis by ``angle`` radians."""
+    c, s = np.cos(angle), np.sin(angle)
+    n = angle.shape[0]
+    m = np.zeros((n, 3, 3))
+    i, j = [(1, 2), (2, 0), (0, 1)][axis]
+    m[:, axis, axis] = 1.0
+    m[:, i, i] = c
+    m[:, j, j] = c
+    m[:, i, j] = -s
+    m[:, j, i] = s
+    return m
+
+
+def check_angles(skeleton: Skeleton, clamp: bool = False, **angles: ArrayLike) -> dict[str, Array]:
+    """Validate angles (degrees): NaN, unknown names or out-of-range values raise PoseError.
+
+    With ``clamp=True`` out-of-range values are clamped to the joint range instead (documented
+    for sliders that overshoot); NaN always raises.
+    """
+    out = {}
+    for name, value in angles.items():
+        if name not in skeleton.ranges:
+            raise PoseError(f"unknown joint coordinate {name!r}; expected one of {', '.join(COORDINATES)}")
+        arr = np.atleast_1d(np.asarray(value, float))
+        if not np.all(np.isfinite(arr)):
+            raise PoseError(f"{name}: angle is not a finite number")
+        lo, hi = skeleton.ranges[name]
+        if clamp:
+            arr = np.clip(arr, lo, hi)
+        elif np.any((arr < lo - 1e-9) | (arr > hi + 1e-9)):
+            bad = arr[(arr < lo) | (arr > hi)][0]
+            raise PoseError(f"{name} = {bad:g} deg is outside the joint range {lo:g}..{hi:g} deg")
+        out[name] = arr
+    return out
+
+
+def body_transforms(
+    skeleton: Skeleton,
+    hip_flexion: ArrayLike = 0.0,
+    hip_adduction: ArrayLike = 0.0,
+    hip_rotation: ArrayLike = 0.0,
+    knee_flexion: ArrayLike = 0.0,
+) -> dict[str, Array]:
+    """Pelvis-from-body 4x4 transforms, shape (n, 4, 4), for every pose in the broadcast inputs."""
+    a = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, float)) for v in
+                              (hip_flexion, hip_adduction, hip_rotation, knee_flexion)))  # fmt: skip
+    fl, ad, ro, kn = (np.radians(v.ravel()) for v in a)
+    n = fl.shape[0]
+    femur = np.tile(np.eye(4), (n, 1, 1))
+    femur[:, :3, :3] = _rot(2, fl) @ _rot(0, ad) @ _rot(1, ro)
+    femur[:, :3, 3] = skeleton.hip_centre
+    knee = np.tile(np.eye(4), (n, 1, 1))
+    knee[:, :3, :3] = _rot(2, -kn)
+    knee[:, :3, 3] = skeleton.knee_centre_in_femur
+    pelvis = np.tile(np.eye(4), (n, 1, 1))
+    return {"pelvis": pelvis, "femur_r": femur, "tibia_r": femur @ knee}
+
+
+def transform_points(matrices: Array, points: Array) -> Array:
+    """Apply (n, 4, 4) transforms to (m, 3) points: result (n, m, 3)."""
+    return np.einsum("nij,mj->nmi", matrices[:, :3, :3], points) + matrices[:, None, :3, 3]

@@ -1,0 +1,1 @@
+"""Scene building and offscreen rendering (pyvista/VTK). Sits above hipflex.model, below the UI."""

@@ -1,0 +1,84 @@
+"""anatomy_data/ loads, cross-references resolve, and bad files name the file and the key."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hipflex.anatomy import load_anatomy
+from hipflex.config import data_dir
+from hipflex.errors import DataError
+
+REQUIRED = {
+    "iliacus", "psoas", "rectus_femoris", "sartorius", "tensor_fasciae_latae", "pectineus",
+    "adductor_longus", "adductor_brevis", "adductor_magnus", "gracilis", "gluteus_maximus",
+    "gluteus_medius", "biceps_femoris_long_head", "semitendinosus", "semimembranosus",
+}  # fmt: skip
+
+
+def test_all_required_muscles_with_lines() -> None:
+    data = load_anatomy()
+    assert REQUIRED <= set(data.muscles)
+    for m in data.muscles.values():
+        assert m.line, f"{m.id} has no line of action"
+        assert m.hill.source in data.references
+    assert len(data.muscles["psoas"].line) >= 3
+    assert len(data.muscles["gluteus_maximus"].line) >= 2
+    assert "pelvic_brim_r" in data.muscles["iliacus"].line[0].wraps
+
+
+def test_joint_ranges_match_the_conventions() -> None:
+    coords = {c.id: c for j in load_anatomy().joints for c in j.coordinate}
+    assert coords["hip_flexion"].range == [-30.0, 140.0]
+    assert coords["knee_flexion"].range == [0.0, 140.0]
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "anatomy_data"
+    shutil.copytree(data_dir(), dst)
+    return dst
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_bad_value_names_file_and_key(data_copy: Path) -> None:
+    f = data_copy / "muscles" / "iliacus.toml"
+    _replace(f, "max_isometric_force = 1021.1", "max_isometric_force = -5")
+    with pytest.raises(DataError) as err:
+        load_anatomy(data_copy)
+    msg = str(err.value)
+    assert "iliacus.toml" in msg and "hill.max_isometric_force" in msg and "greater than 0" in msg
+
+
+def test_unknown_reference_is_named(data_copy: Path) -> None:
+    f = data_copy / "muscles" / "psoas.toml"
+    _replace(f, 'source = "rajagopal2016"', 'source = "nobody2099"')
+    with pytest.raises(DataError, match=r"psoas\.toml.*nobody2099"):
+        load_anatomy(data_copy)
+
+
+def test_broken_toml_is_reported(data_copy: Path) -> None:
+    (data_copy / "joints.toml").write_text("[[joint]\nid = ")
+    with pytest.raises(DataError, match=r"joints\.toml: not valid TOML"):
+        load_anatomy(data_copy)
+
+
+def test_bad_range_is_reported(data_copy: Path) -> None:
+    _replace(data_copy / "joints.toml", "range = [-30.0, 140.0]", "range = [140.0, -30.0]")
+    with pytest.raises(DataError, match=r"joints\.toml: key 'joint\[0\]\.coordinate\.0"):
+        load_anatomy(data_copy)
+
+
+def test_missing_key_is_reported(data_copy: Path) -> None:
+    f = data_copy / "muscles" / "gracilis.toml"
+    text = "\n".join(ln for ln in f.read_text().splitlines() if not ln.startswith("innervation"))
+    f.write_text(text)
+    with pytest.raises(DataError, match=r"gracilis\.toml: key 'innervation': Field required"):
+        load_anatomy(data_copy)
