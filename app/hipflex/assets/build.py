@@ -26,7 +26,7 @@ from hipflex.assets.geometry import Array, homogeneous
 from hipflex.assets.sources import SourceFile, fetch, read_recipe
 from hipflex.errors import AssetError
 
-PIPELINE_VERSION = "1.0"
+PIPELINE_VERSION = "1.1"
 
 Progress = Callable[[str], None]
 
@@ -163,11 +163,11 @@ def build_pack(
     fetcher.fetch_all()
     pack.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".pack-build-", dir=pack.parent))
+    old = pack.with_name(pack.name + ".old")
     try:
         report = _build_into(tmp, fetcher, progress)
         report["build_seconds"] = round(time.perf_counter() - started, 1)
         _write_manifest(tmp, sources, report)
-        old = pack.with_name(pack.name + ".old")
         if old.exists():
             shutil.rmtree(old)
         if pack.exists():
@@ -175,6 +175,8 @@ def build_pack(
         os.replace(tmp, pack)
         shutil.rmtree(old, ignore_errors=True)
     except BaseException:
+        if old.exists() and not pack.exists():  # stopped mid-swap: put the previous pack back
+            os.replace(old, pack)
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     progress(f"asset pack written: {pack} ({report['build_seconds']} s)")
@@ -214,7 +216,9 @@ def _build_into(out: Path, fetch_: _Fetcher, progress: Progress) -> dict[str, ob
              for v in (*VERTEBRAE, "s1")}  # fmt: skip
     rot = g.homogeneous(SPINE_TO_H)
     s1 = g.apply(rot, spine["s1"].vertices)
-    start = g.homogeneous(np.eye(3), bones["sacrum"].centroid - s1.mean(axis=0)) @ rot
+    start = g.homogeneous(
+        np.eye(3), bones["sacrum"].centroid - g.transformed(spine["s1"], rot).centroid
+    ) @ rot
     sacrum_target = g.SurfaceSampler([bones["sacrum"]])
     spine_m = g.trimmed_icp(spine["s1"].vertices, sacrum_target, start,
                             thresholds=(0.02, 0.01, 0.005, 0.003), iterations=10)  # fmt: skip
@@ -256,7 +260,9 @@ def _build_into(out: Path, fetch_: _Fetcher, progress: Progress) -> dict[str, ob
     reflect = g.homogeneous(np.diag([-1.0, 1.0, 1.0]))
     hip_l_mirrored = g.apply(reflect, bones["hip_l"].vertices)
     hip_r_target = g.SurfaceSampler([bones["hip_r"]])
-    start = g.homogeneous(np.eye(3), bones["hip_r"].centroid - hip_l_mirrored.mean(axis=0))
+    start = g.homogeneous(
+        np.eye(3), bones["hip_r"].centroid - g.transformed(bones["hip_l"], reflect).centroid
+    )
     fit = g.trimmed_icp(hip_l_mirrored, hip_r_target, start,
                         thresholds=(0.02, 0.01, 0.005, 0.003), iterations=10)  # fmt: skip
     mirror_m = fit @ reflect
@@ -265,9 +271,7 @@ def _build_into(out: Path, fetch_: _Fetcher, progress: Progress) -> dict[str, ob
     muscles: dict[str, trimesh.Trimesh] = {}
     for mid, mesh in muscles_raw.items():
         m = muscle_m if mid not in ("rectus_femoris", "sartorius") else mirror_m @ muscle_m
-        muscles[mid] = g.transformed(mesh, m)
-        if np.linalg.det(m[:3, :3]) < 0:
-            muscles[mid].invert()
+        muscles[mid] = g.transformed(mesh, m)  # trimesh fixes the winding of reflections
 
     progress("[6/7] landmarks and body frames")
     landmarks_h, frames, scan = _landmarks_and_frames(bones, femur_l, med_epi, lat_epi)
