@@ -18,8 +18,9 @@ Rules (so that a reviewer can reproduce them):
 - Muscles crossing the knee on its medial or posterior side get one via point on the femur: the
   muscle's centreline (centroids of 12 slices along its principal axis) 3 cm above the knee centre.
   Everything else about the path is left to the wrap surfaces.
-- Wrap surfaces: pelvic brim cylinder (12 mm, medio-lateral axis, tangent to the bone point nearest
-  the iliopsoas via points); femoral head sphere (fitted head radius + 4 mm capsule); greater
+- Wrap surfaces: pelvic brim cylinder; femoral head cylinder (head radius + 4 mm capsule, about
+  the femur's medio-lateral axis); (12 mm, medio-lateral axis, tangent to the bone point nearest
+  the iliopsoas via points); greater
   trochanter cylinder (along the femoral shaft, touching the most lateral point of the trochanter);
   distal femur cylinder (knee axis; radius to the anterior trochlea).
 """
@@ -50,10 +51,9 @@ DISTAL = {
 }
 KNEE_VIA = ("sartorius", "gracilis", "semitendinosus", "semimembranosus", "biceps_femoris_long_head")
 WRAPS = {
-    "iliacus": ["pelvic_brim_r"],
-    "psoas": ["pelvic_brim_r"],
-    "gluteus_maximus": ["greater_trochanter_r"],
-    "gluteus_medius": ["greater_trochanter_r"],
+    "gluteus_maximus": ["hip_posterior_r"],  # see _wraps
+    "iliacus": ["pelvic_brim_r", "femoral_head_r"],
+    "psoas": ["pelvic_brim_r", "femoral_head_r"],
     "rectus_femoris": ["distal_femur_anterior_r"],
     "semitendinosus": ["distal_femur_posterior_r"],
     "semimembranosus": ["distal_femur_posterior_r"],
@@ -210,8 +210,24 @@ def _wraps(pack, lm, inv, to_body, trees, bone_pts) -> str:  # type: ignore[no-u
                  "Iliopectineal eminence / pelvic brim: the pulley iliopsoas turns over.",
                  side=-inward)
     head_r = pack.manifest["report"]["scan_pose_deg"]["femoral_head_radius_mm"] / 1000
-    out += _wrap("femoral_head_r", "femur_r", "sphere", np.zeros(3), head_r + 0.004, None, None,
-                 "Fitted femoral head plus 4 mm for the joint capsule.")
+    out += _wrap("femoral_head_r", "femur_r", "cylinder", np.zeros(3), head_r + 0.004, [0.0, 0, 1.0],
+                 0.03, "Femoral head and capsule (fitted head radius + 4 mm) about the hip's "
+                 "medio-lateral axis: the second pulley of the iliopsoas tendon.", side=[1.0, 0, 0])
+    # Gluteus maximus passes behind the hip over the ischium and greater trochanter; a cylinder
+    # about the hip's medio-lateral axis reaching the ischial tuberosity keeps it there.
+    # Radius: the ischial tuberosity's distance from the hip axis, capped at 80% of the nearest
+    # gluteus maximus origin's so that both lines start outside the cylinder.
+    hv = bone_pts["hip_r"][1]
+    hip_c = lm["hip_centre_r"]
+    low = hv[hv[:, 1] < hip_c[1] - 0.02]
+    tuber = low[np.argmin(low[:, 0])]  # most posterior point of the ischium below the hip
+    gm = pack.mesh("gluteus_maximus", "full").vertices.astype(float)
+    top = gm[gm[:, 1] > np.quantile(gm[:, 1], 0.8)]
+    r_post = min(float(np.linalg.norm((tuber - hip_c)[:2])),
+                 0.8 * float(np.min(np.linalg.norm((top - hip_c)[:, :2], axis=1))))
+    out += _wrap("hip_posterior_r", "pelvis", "cylinder", hip_c, r_post, [0.0, 0, 1.0], 0.06,
+                 "Behind the hip: about its medio-lateral axis, out to the ischial tuberosity.",
+                 side=[-1.0, 0, 0])
     fv = bone_pts["femur_r"][1]
     prox = fv[fv[:, 1] > -0.12]
     gt = prox[np.argmax(prox[:, 2])]

@@ -58,6 +58,9 @@ class Hill(_Strict):
     optimal_fiber_length: Annotated[float, Field(gt=0.01, lt=0.6)]
     tendon_slack_length: Annotated[float, Field(gt=0, lt=0.6)]
     pennation_angle: Annotated[float, Field(ge=0, lt=45)]
+    # Reference model's rigid-tendon normalised fibre length at all coordinates 0: used to
+    # re-derive the tendon slack length for these bones.
+    neutral_norm_fiber_length: Annotated[float, Field(gt=0.3, lt=1.8)]
     source: str
     note: str = ""
 

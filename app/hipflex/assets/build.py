@@ -26,7 +26,7 @@ from hipflex.assets.geometry import Array, homogeneous
 from hipflex.assets.sources import SourceFile, fetch, read_recipe
 from hipflex.errors import AssetError
 
-PIPELINE_VERSION = "1.1"
+PIPELINE_VERSION = "1.2"
 
 Progress = Callable[[str], None]
 
@@ -206,7 +206,7 @@ def _build_into(out: Path, fetch_: _Fetcher, progress: Progress) -> dict[str, ob
     )
     for bone, node in (("femur_r", "femur"), ("patella_r", "patella"), ("tibia_r", "tibia"),
                        ("fibula_r", "fibula")):  # fmt: skip
-        bones[bone] = part(knee_r, f"VH_M_{node}_R", "VH_M_Knee_R.glb").copy()
+        bones[bone] = g.cap_holes(part(knee_r, f"VH_M_{node}_R", "VH_M_Knee_R.glb"))
     femur_l = part(knee_l, "VH_M_femur_L", "VH_M_Knee_L.glb")
     med_epi = part(knee_r, "VH_M_medial_epicondylar_enthesis_R", "VH_M_Knee_R.glb")
     lat_epi = part(knee_r, "VH_M_lateral_epicondylar_enthesis_R", "VH_M_Knee_R.glb")

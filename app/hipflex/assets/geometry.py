@@ -63,10 +63,13 @@ def check_mesh(mesh: trimesh.Trimesh, name: str, min_faces: int = 4) -> None:
 
 
 def merge(meshes: list[trimesh.Trimesh]) -> trimesh.Trimesh:
-    """Concatenate several shells into one mesh (one drawable per bone)."""
+    """Concatenate several closed shells into one mesh (one drawable per bone).
+
+    Vertices are not welded across shells: parts that touch would share edges between four
+    faces and the result would stop being a closed surface.
+    """
     out = trimesh.util.concatenate(meshes)
     assert isinstance(out, trimesh.Trimesh)
-    out.merge_vertices()
     return out
 
 
@@ -242,4 +245,44 @@ def decimate(mesh: trimesh.Trimesh, faces: int) -> trimesh.Trimesh:
         return mesh.copy()
     out = mesh.simplify_quadric_decimation(face_count=faces)
     assert isinstance(out, trimesh.Trimesh)
+    return out
+
+
+def cap_holes(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
+    """Close every boundary loop with a fan around its centroid.
+
+    The HuBMAP femur is open where its articular cartilage was cut away; an open surface has no
+    inside, so bone-penetration checks would be meaningless there.
+    """
+    faces = np.asarray(mesh.faces)
+    directed = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    key = np.sort(directed, axis=1)
+    _, inverse, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+    boundary = directed[counts[inverse.ravel()] == 1]
+    if len(boundary) == 0:
+        return mesh
+    nxt = {int(a): int(b) for a, b in boundary}
+    verts = [np.asarray(mesh.vertices)]
+    new_faces = [faces]
+    count = len(mesh.vertices)
+    seen: set[int] = set()
+    for start in list(nxt):
+        if start in seen:
+            continue
+        loop = [start]
+        seen.add(start)
+        cur = nxt.get(start)
+        while cur is not None and cur != start and cur not in seen:
+            loop.append(cur)
+            seen.add(cur)
+            cur = nxt.get(cur)
+        if cur != start or len(loop) < 3:
+            continue
+        centre = mesh.vertices[loop].mean(axis=0)
+        verts.append(centre[None])
+        ring = np.array(loop)
+        fan = np.stack([np.roll(ring, -1), ring, np.full(len(ring), count)], axis=1)
+        new_faces.append(fan)
+        count += 1
+    out = trimesh.Trimesh(np.vstack(verts), np.vstack(new_faces), process=True)
     return out

@@ -98,30 +98,72 @@ def _segment_for(line: LineGeometry, wrap: Wrap) -> int:
     return next(i for i, b in enumerate(bodies) if b != "pelvis") - 1
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """Per line: the wraps of each segment, in path order, with their wrapping sense."""
+
+    segments: dict[int, list[tuple[Cylinder, float]]]
+
+
+_PLANS: dict[tuple[int, str], _Plan] = {}
+SEQUENCE_ITERATIONS = 3
+
+
+def _plan(ctx: ModelContext, line: LineGeometry) -> _Plan:
+    key = (id(ctx), line.name)
+    if key in _PLANS:
+        return _PLANS[key]
+    from hipflex.model.kinematics import body_transforms
+
+    neutral = body_transforms(ctx.skeleton)
+    pts = line_points(line, neutral)
+    segments: dict[int, list[tuple[Cylinder, float]]] = {}
+    for wid in line.wraps:
+        wrap = ctx.anatomy.wraps[wid]
+        cyl = Cylinder.from_wrap(wrap)
+        seg = _segment_for(line, wrap)
+        # The sense is fixed once, from the neutral pose: the muscle passes the side direction
+        # on its way from the proximal to the distal point.
+        t = neutral[cyl.body][0]
+        e1, e3 = t[:3, :3] @ cyl.side, t[:3, :3] @ cyl.axis
+        e2 = np.cross(e3, e1)
+        sense = 1.0 if (pts[0, seg + 1] - pts[0, seg]) @ e2 >= 0 else -1.0
+        segments.setdefault(seg, []).append((cyl, sense))
+    plan = _Plan(segments)
+    _PLANS[key] = plan
+    return plan
+
+
+def _wrap_sequence(
+    p: Array, s: Array, wraps: list[tuple[Cylinder, float]], transforms: dict[str, Array]
+) -> Array:
+    """Wrap one segment over one or more cylinders in order (obstacle-set iteration)."""
+    if len(wraps) == 1:
+        cyl, sense = wraps[0]
+        return _wrap_segment(p, s, transforms[cyl.body], cyl, sense)[0]
+    results = [_wrap_segment(p, s, transforms[c.body], c, sg) for c, sg in wraps]
+    for _ in range(SEQUENCE_ITERATIONS):
+        for k, (cyl, sense) in enumerate(wraps):
+            start = p if k == 0 else np.where(results[k - 1][1][:, None], results[k - 1][0][:, -1], p)
+            if k + 1 < len(wraps):
+                nxt_pts, nxt_on = results[k + 1]
+                end = np.where(nxt_on[:, None], nxt_pts[:, 0], s)
+            else:
+                end = s
+            pts, on = _wrap_segment(start, end, transforms[cyl.body], cyl, sense)
+            results[k] = (np.where(on[:, None, None], pts, start[:, None]), on)
+    return np.concatenate([r[0] for r in results], axis=1)
+
+
 def wrapped_path(ctx: ModelContext, line: LineGeometry, transforms: dict[str, Array]) -> Array:
     """Path points (n_poses, k, 3) in the model frame, wraps applied."""
     pts = line_points(line, transforms)
     if not line.wraps:
         return pts
+    plan = _plan(ctx, line)
     pieces = [pts[:, :1]]
-    inserts: dict[int, Array] = {}
-    for wid in line.wraps:
-        wrap = ctx.anatomy.wraps[wid]
-        seg = _segment_for(line, wrap)
-        cyl = _cylinder(ctx, wid)
-        inserts[seg], _ = _wrap_segment(pts[:, seg], pts[:, seg + 1], transforms[cyl.body], cyl)
     for i in range(1, pts.shape[1]):
-        if i - 1 in inserts:
-            pieces.append(inserts[i - 1])
+        if i - 1 in plan.segments:
+            pieces.append(_wrap_sequence(pts[:, i - 1], pts[:, i], plan.segments[i - 1], transforms))
         pieces.append(pts[:, i : i + 1])
     return np.concatenate(pieces, axis=1)
-
-
-_CYLINDERS: dict[tuple[int, str], Cylinder] = {}
-
-
-def _cylinder(ctx: ModelContext, wid: str) -> Cylinder:
-    key = (id(ctx), wid)
-    if key not in _CYLINDERS:
-        _CYLINDERS[key] = Cylinder.from_wrap(ctx.anatomy.wraps[wid])
-    return _CYLINDERS[key]

@@ -1,0 +1,102 @@
+"""The "why", in words: statements driven by thresholds on computed quantities, never by angles."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from hipflex.model.hipmodel import HipModel
+
+SLACK = 0.0  # normalised fibre length at or below which the fibres would have to be <= 0 long
+WEAK_FORCE_LENGTH = 0.3  # active force-length factor below which a muscle "can give little force"
+KNEE_CONTRAST_DEG = 90.0  # knee angle the two-joint muscles are compared at
+
+CAVEATS = [
+    "Model estimate from one body (Visible Human Male) with straight-line and wrapped muscle paths.",
+    "Rigid tendons, full activation, no passive force; tendon slack lengths re-derived for these bones.",
+    "Hold task: upright pelvis, only the hip-flexion moment balanced; segment data from de Leva 1996.",
+]
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
+            hip_acceleration: float = 0.0) -> list[dict[str, object]]:  # fmt: skip
+    """Statements, each ``{"text", "quantity", "muscles", "value"}``, plus the caveats last."""
+    names = {m: model.ctx.anatomy.muscles[m].display_name for m in model.muscles}
+    # The pose itself, the same hip angle at the contrast knee angle, and neutral at this knee.
+    other_knee = 0.0 if knee_flexion >= KNEE_CONTRAST_DEG / 2 else KNEE_CONTRAST_DEG
+    res = model.sweep([hip_flexion, hip_flexion, 0.0], knee_flexion=[knee_flexion, other_knee, knee_flexion],
+                      hip_acceleration=hip_acceleration)  # fmt: skip
+    ma = res["moment_arm_hip_flexion"]
+    mm = res["max_moment_hip_flexion"]
+    norm = res["norm_fiber_length"]
+    fl = res["force_length_factor"]
+    where = f"At {hip_flexion:g} deg hip flexion with the knee {'straight' if knee_flexion < 5 else f'at {knee_flexion:g} deg'}"
+    out: list[dict[str, object]] = []
+
+    available = float(np.clip(mm[0], 0, None).sum())
+    ilio = [model.muscles.index(m) for m in ("iliacus", "psoas") if m in model.muscles]
+    share = float(np.clip(mm[0, ilio], 0, None).sum() / available) if available > 0 else 0.0
+    out.append({
+        "text": f"{where}, iliopsoas supplies {_pct(share)} of the available hip-flexion moment "
+                f"({available:.0f} N m from all flexors at full effort).",
+        "quantity": "max_moment_hip_flexion", "muscles": ["iliacus", "psoas"], "value": share,
+    })  # fmt: skip
+    for j, m in enumerate(model.muscles):
+        flexor_lever = ma[0, j] > 0.005
+        if flexor_lever and norm[0, j] <= SLACK:
+            out.append({
+                "text": f"{names[m]} is slack: it still has a flexor lever ({1000 * ma[0, j]:.0f} mm) "
+                        f"but its fibres would have to shorten below zero length "
+                        f"(normalised fibre length {norm[0, j]:.2f}), so it gives no active force.",
+                "quantity": "norm_fiber_length", "muscles": [m], "value": float(norm[0, j]),
+            })  # fmt: skip
+        elif flexor_lever and fl[0, j] < WEAK_FORCE_LENGTH:
+            out.append({
+                "text": f"{names[m]} is too short to pull hard: fibres at {norm[0, j]:.2f} of their "
+                        f"optimal length give {_pct(fl[0, j])} of its peak force "
+                        f"(moment arm {1000 * ma[0, j]:.0f} mm).",
+                "quantity": "force_length_factor", "muscles": [m], "value": float(fl[0, j]),
+            })  # fmt: skip
+        if ma[2, j] > 0.005 and ma[0, j] < -0.005:
+            out.append({
+                "text": f"{names[m]} now extends the hip (moment arm {1000 * ma[0, j]:.0f} mm); "
+                        f"standing it flexes it ({1000 * ma[2, j]:.0f} mm): its line has passed "
+                        "behind the hip centre.",
+                "quantity": "moment_arm_hip_flexion", "muscles": [m], "value": float(ma[0, j]),
+            })  # fmt: skip
+        crosses_knee = abs(res["moment_arm_knee_flexion"][0, j]) > 0.005
+        if crosses_knee and ma[0, j] > 0.005 and abs(fl[1, j] - fl[0, j]) > 0.2:
+            better = fl[1, j] > fl[0, j]
+            out.append({
+                "text": f"With the knee at {other_knee:g} deg instead, {names[m]}'s fibres would be at "
+                        f"{norm[1, j]:.2f} of optimal and give {_pct(fl[1, j])} of peak force "
+                        f"(now {_pct(fl[0, j])}): bending the knee "
+                        f"{'keeps it useful' if better == (other_knee > knee_flexion) else 'costs it force'}.",
+                "quantity": "force_length_factor", "muscles": [m], "value": float(fl[1, j]),
+            })  # fmt: skip
+    req = float(res.required_moment[0])
+    if res.feasible[0]:
+        act = res["activation"][0]
+        top = int(np.argmax(res["share"][0]))
+        out.append({
+            "text": f"Holding the leg here needs {req:.0f} N m of hip flexion; the flexors can give "
+                    f"{available:.0f} N m. {names[model.muscles[top]]} carries the largest share "
+                    f"({_pct(res['share'][0, top])}, activation {act[top]:.2f}).",
+            "quantity": "activation", "muscles": [model.muscles[top]], "value": req,
+        })  # fmt: skip
+    else:
+        limit = model.highest_hold_angle(knee_flexion, hip_acceleration)
+        out.append({
+            "text": f"Holding the leg here needs {req:.0f} N m but the flexors can give only "
+                    f"{available:.0f} N m; the highest angle this leg can be held at is "
+                    f"{'none' if limit is None else f'{limit:g} deg'}.",
+            "quantity": "activation", "muscles": [], "value": req,
+        })  # fmt: skip
+    out += [{"text": c, "quantity": "caveat", "muscles": [], "value": None} for c in CAVEATS]
+    return out

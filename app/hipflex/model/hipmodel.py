@@ -1,0 +1,186 @@
+"""The engine facade: ``load_model()``, ``model.at(...)``, ``model.sweep(...)``, ``model.explain(...)``.
+
+Degrees in, SI units out. Every quantity is an array of shape (n_poses, n_muscles).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from hipflex.errors import PoseError
+from hipflex.model.activity import share_moment
+from hipflex.model.kinematics import COORDINATES, body_transforms, check_angles
+from hipflex.model.muscle import active_force_length, rederive_tendon_slack_length
+from hipflex.model.paths import polyline_length
+from hipflex.model.segments import LegInertia
+from hipflex.model.skeleton import LineGeometry, ModelContext
+from hipflex.model.wrapping import wrapped_path
+
+Array = NDArray[np.float64]
+STEP_DEG = 0.5  # central-difference step for moment arms
+QUANTITIES = (
+    "length", "moment_arm_hip_flexion", "moment_arm_hip_adduction", "moment_arm_hip_rotation",
+    "moment_arm_knee_flexion", "norm_fiber_length", "slack", "force_length_factor",
+    "max_moment_hip_flexion", "max_moment_hip_adduction", "max_moment_hip_rotation",
+    "max_moment_knee_flexion", "activation", "share",
+)  # fmt: skip
+
+
+@dataclass
+class PoseResult:
+    """Per-muscle quantities over a set of poses (arrays of shape (n_poses, n_muscles))."""
+
+    muscles: list[str]
+    pose: dict[str, Array]
+    values: dict[str, Array]
+    required_moment: Array  # hold task, N m, (n_poses,)
+    feasible: Array  # (n_poses,) bool
+
+    def __getitem__(self, quantity: str) -> Array:
+        return self.values[quantity]
+
+    def muscle(self, muscle_id: str) -> dict[str, Array]:
+        """All quantities of one muscle, each of shape (n_poses,)."""
+        if muscle_id not in self.muscles:
+            raise PoseError(f"unknown muscle id {muscle_id!r}")
+        j = self.muscles.index(muscle_id)
+        return {k: v[:, j] for k, v in self.values.items()}
+
+
+@dataclass
+class HipModel:
+    """Muscle paths, moment arms, capacity and activity for the right hip and knee."""
+
+    ctx: ModelContext
+    body_mass: float = 75.0
+    height: float = 1.75
+    strength: dict[str, float] = field(default_factory=dict)
+    tendon_slack: dict[str, float] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.muscles = list(self.ctx.anatomy.muscles)
+        for m, s in self.strength.items():
+            self.set_strength(m, s)
+        self.tendon_slack = self._rederive_tendon_slack()
+
+    def set_strength(self, muscle: str, fraction: float) -> None:
+        """Scale a muscle's peak force (0..2: 0.5 = weakened by half, 1.5 = trained)."""
+        if muscle not in self.ctx.anatomy.muscles:
+            raise PoseError(f"unknown muscle id {muscle!r}")
+        if not np.isfinite(fraction) or not 0.0 <= fraction <= 2.0:
+            raise PoseError(f"strength of {muscle} must be 0..2 (0..200%), got {fraction}")
+        self.strength[muscle] = float(fraction)
+
+    def _rederive_tendon_slack(self) -> dict[str, float]:
+        """Tendon slack length per line, re-derived so that the neutral pose reproduces the
+        reference model's normalised fibre length (biomechanics.md section 3)."""
+        neutral = body_transforms(self.ctx.skeleton)
+        out = {}
+        for line in self.ctx.lines:
+            h = self.ctx.anatomy.muscles[line.muscle].hill
+            length = float(polyline_length(wrapped_path(self.ctx, line, neutral))[0])
+            out[line.name] = rederive_tendon_slack_length(
+                length, h.optimal_fiber_length, h.pennation_angle, h.neutral_norm_fiber_length
+            )
+        return out
+
+    # -- evaluation -------------------------------------------------------------------------
+    def _poses(self, **angles: ArrayLike) -> dict[str, Array]:
+        given = {k: v for k, v in angles.items() if v is not None}
+        checked = check_angles(self.ctx.skeleton, **given)
+        arrays = np.broadcast_arrays(*(checked.get(c, np.zeros(1)) for c in COORDINATES))
+        return {c: np.asarray(a, float).ravel() for c, a in zip(COORDINATES, arrays, strict=True)}
+
+    def _line_lengths(self, line: LineGeometry, poses: dict[str, Array]) -> Array:
+        return polyline_length(wrapped_path(self.ctx, line, body_transforms(self.ctx.skeleton, **poses)))
+
+    def evaluate(
+        self,
+        hip_flexion: ArrayLike = 0.0,
+        hip_adduction: ArrayLike = 0.0,
+        hip_rotation: ArrayLike = 0.0,
+        knee_flexion: ArrayLike = 0.0,
+        hip_acceleration: float = 0.0,
+    ) -> PoseResult:
+        """All quantities for every pose in the broadcast inputs (degrees)."""
+        poses = self._poses(hip_flexion=hip_flexion, hip_adduction=hip_adduction,
+                            hip_rotation=hip_rotation, knee_flexion=knee_flexion)  # fmt: skip
+        n = len(poses["hip_flexion"])
+        # one stacked evaluation: the pose itself, then +/- STEP_DEG in each coordinate
+        stacked = {c: [poses[c]] for c in COORDINATES}
+        for c in COORDINATES:
+            for sign in (1.0, -1.0):
+                for c2 in COORDINATES:
+                    stacked[c2].append(poses[c2] + (sign * STEP_DEG if c2 == c else 0.0))
+        flat = {c: np.concatenate(v) for c, v in stacked.items()}
+        n_m = len(self.muscles)
+        vals = {q: np.zeros((n, n_m)) for q in QUANTITIES}
+        idx = {m: j for j, m in enumerate(self.muscles)}
+        step = np.radians(STEP_DEG)
+        for line in self.ctx.lines:
+            j = idx[line.muscle]
+            h = self.ctx.anatomy.muscles[line.muscle].hill
+            lengths = self._line_lengths(line, flat).reshape(1 + 2 * len(COORDINATES), n)
+            length = lengths[0]
+            cos_a = np.cos(np.radians(h.pennation_angle))
+            fiber = (length - self.tendon_slack[line.name]) / cos_a
+            norm = fiber / h.optimal_fiber_length
+            fl = np.where(norm > 0, active_force_length(norm), 0.0)
+            force = line.weight * h.max_isometric_force * self.strength.get(line.muscle, 1.0) * fl * cos_a
+            vals["length"][:, j] += line.weight * length
+            vals["norm_fiber_length"][:, j] += line.weight * norm
+            vals["force_length_factor"][:, j] += line.weight * fl
+            for k, c in enumerate(COORDINATES):
+                arm = -(lengths[1 + 2 * k] - lengths[2 + 2 * k]) / (2 * step)
+                name = c if c != "knee_flexion" else "knee_flexion"
+                vals[f"moment_arm_{name}"][:, j] += line.weight * arm
+                vals[f"max_moment_{name}"][:, j] += force * arm
+        vals["slack"] = (vals["norm_fiber_length"] <= 0).astype(float)
+        inertia = LegInertia(self.body_mass, self.height)
+        required = inertia.hip_flexion_moment_required(
+            poses["hip_flexion"], poses["knee_flexion"], hip_acceleration
+        )
+        act, feasible = share_moment(vals["max_moment_hip_flexion"], required)
+        vals["activation"] = act
+        supplied = act * np.clip(vals["max_moment_hip_flexion"], 0, None)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            total = supplied.sum(axis=1, keepdims=True)
+            vals["share"] = np.where(total > 0, supplied / total, 0.0)
+        return PoseResult(self.muscles, poses, vals, required, feasible)
+
+    def at(self, hip_flexion: float = 0.0, knee_flexion: float = 0.0, hip_adduction: float = 0.0,
+           hip_rotation: float = 0.0, hip_acceleration: float = 0.0) -> PoseResult:  # fmt: skip
+        """One pose."""
+        for name, v in (("hip_flexion", hip_flexion), ("knee_flexion", knee_flexion),
+                        ("hip_adduction", hip_adduction), ("hip_rotation", hip_rotation)):  # fmt: skip
+            if np.ndim(v) != 0:
+                raise PoseError(f"{name}: at() takes one angle; use sweep() for arrays")
+        return self.evaluate(hip_flexion, hip_adduction, hip_rotation, knee_flexion, hip_acceleration)
+
+    def sweep(self, hip_flexion: ArrayLike, knee_flexion: ArrayLike = 0.0, hip_adduction: ArrayLike = 0.0,
+              hip_rotation: ArrayLike = 0.0, hip_acceleration: float = 0.0) -> PoseResult:  # fmt: skip
+        """Many poses at once (inputs broadcast against each other)."""
+        return self.evaluate(hip_flexion, hip_adduction, hip_rotation, knee_flexion, hip_acceleration)
+
+    def highest_hold_angle(self, knee_flexion: float = 0.0, hip_acceleration: float = 0.0) -> float | None:
+        """Highest hip flexion (deg, 1-degree grid, 0..max) the muscles can hold at this knee angle."""
+        lo, hi = self.ctx.skeleton.ranges["hip_flexion"]
+        angles = np.arange(0.0, hi + 1e-9, 1.0)
+        res = self.sweep(angles, knee_flexion=knee_flexion, hip_acceleration=hip_acceleration)
+        ok = np.flatnonzero(res.feasible)
+        return float(angles[ok[-1]]) if ok.size else None
+
+    def explain(self, hip_flexion: float, knee_flexion: float = 0.0, **kw: float) -> list[dict[str, object]]:
+        """Plain-language statements with figures, computed at this pose."""
+        from hipflex.model.explain import explain
+
+        return explain(self, hip_flexion, knee_flexion, **kw)
+
+
+def load_model(pack: object | None = None, **kw: object) -> HipModel:
+    """Load the asset pack and anatomy data and return a ready ``HipModel``."""
+    ctx = ModelContext.load(pack)  # type: ignore[arg-type]
+    return HipModel(ctx, **kw)  # type: ignore[arg-type]

@@ -1,0 +1,60 @@
+"""Leg segment inertia (de Leva 1996) for the "hold the leg here" task."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+GRAVITY = 9.81  # m/s^2
+
+# de Leva P (1996) J Biomech 29(9):1223-1230, Table 4, adult males (adjusted Zatsiorsky-Seluyanov):
+# mass fraction of body mass, centre of mass as a fraction of segment length from the proximal
+# joint, sagittal radius of gyration about the centre of mass as a fraction of segment length,
+# segment length as a fraction of stature (mean stature 1741 mm).
+THIGH = {"mass": 0.1416, "com": 0.4095, "gyration": 0.329, "length": 422.2 / 1741}
+SHANK = {"mass": 0.0433, "com": 0.4459, "gyration": 0.255, "length": 434.0 / 1741}
+FOOT = {"mass": 0.0137}  # lumped at the ankle centre (its moment arm about the hip dominates)
+
+
+@dataclass(frozen=True)
+class LegInertia:
+    """Masses (kg) and lengths (m) of thigh, shank and foot for one subject."""
+
+    body_mass: float
+    height: float
+
+    def __post_init__(self) -> None:
+        if not (20 <= self.body_mass <= 250) or not (1.0 <= self.height <= 2.4):
+            raise ValueError(
+                f"body mass {self.body_mass} kg / height {self.height} m outside 20-250 kg, 1.0-2.4 m"
+            )
+
+    def hip_flexion_moment_required(
+        self, hip_flexion_deg: Array, knee_flexion_deg: Array, hip_acceleration: float = 0.0
+    ) -> Array:
+        """Hip-flexion moment (N m) that holds the leg against gravity, plus I*alpha if asked.
+
+        The pelvis is upright (its y axis vertical), standing on the other leg; thigh and shank
+        move in the sagittal plane. ``hip_acceleration`` (rad/s^2) adds a fast knee drive.
+        """
+        q = np.radians(np.asarray(hip_flexion_deg, float))
+        k = np.radians(np.asarray(knee_flexion_deg, float))
+        lt, ls = THIGH["length"] * self.height, SHANK["length"] * self.height
+        mt, ms, mf = (s["mass"] * self.body_mass for s in (THIGH, SHANK, FOOT))
+        # horizontal (anterior) distance of each centre of mass from the hip centre
+        x_thigh = THIGH["com"] * lt * np.sin(q)
+        x_knee = lt * np.sin(q)
+        x_shank = x_knee + SHANK["com"] * ls * np.sin(q - k)
+        x_ankle = x_knee + ls * np.sin(q - k)
+        gravity = GRAVITY * (mt * x_thigh + ms * x_shank + mf * x_ankle)
+        if hip_acceleration == 0.0:
+            return np.asarray(gravity)
+        # moment of inertia about the hip (parallel-axis theorem), knee angle held
+        d_shank = np.sqrt(lt**2 + (SHANK["com"] * ls) ** 2 + 2 * lt * SHANK["com"] * ls * np.cos(k))
+        d_ankle = np.sqrt(lt**2 + ls**2 + 2 * lt * ls * np.cos(k))
+        inertia = (mt * ((THIGH["gyration"] * lt) ** 2 + (THIGH["com"] * lt) ** 2)
+                   + ms * ((SHANK["gyration"] * ls) ** 2 + d_shank**2) + mf * d_ankle**2)  # fmt: skip
+        return np.asarray(gravity + inertia * hip_acceleration)

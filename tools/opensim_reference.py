@@ -1,0 +1,222 @@
+"""Reference numbers from the published Rajagopal 2016 OpenSim model.
+
+HipFlex validates its own muscle paths against the published model family (see
+``shared/reference/biomechanics.md`` section 2) and re-derives tendon slack lengths from the
+model's muscle-tendon lengths. This script produces those reference numbers with OpenSim itself,
+so that nobody has to copy values by hand:
+
+- ``rajagopal_sweep.csv``: for each right-side hip muscle, hip_flexion_r from -20 to 130 deg
+  (step 1; clamping disabled, so angles beyond the model's range are still evaluated) at knee
+  flexion 0 and 90 deg, with every other coordinate at 0: muscle-tendon length, moment arm about
+  hip_flexion_r (positive = flexor) and rigid-tendon normalised fibre length
+  ``(L_mt - L_ts) / cos(alpha_opt) / L_opt``.
+- ``rajagopal_neutral.csv``: the same at hip 0 / knee 0 / all coordinates 0, plus the muscle
+  architecture (tendon slack length, optimal fibre length, pennation at optimal length).
+- ``timing.json``: median wall time (5 repeats) of the full sweep at knee 0, as a speed baseline.
+
+In Rajagopal 2016, knee_angle_r is positive for flexion (range 0 to 2.0944 rad); the script checks
+this (rectus femoris, a knee extensor, must lengthen as knee_angle_r grows) and prints the
+result; the sweep's ``knee_flexion_deg`` column is anatomical flexion whatever the sign.
+
+Runs under the OpenSim 4.x Python environment, not HipFlex's own one::
+
+    /tmp/osimenv/bin/python tools/opensim_reference.py [--model PATH] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import opensim as osim
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_MODEL = (
+    REPO_ROOT
+    / "../shared/anatomy-sources/opensim-org/opensim-models/Models/Rajagopal/Rajagopal2016.osim"
+).resolve()
+DEFAULT_OUT = Path("/tmp/hipflex-opensim")
+
+HIP = "hip_flexion_r"
+KNEE = "knee_angle_r"
+HIP_ANGLES_DEG: list[int] = list(range(-20, 131))
+KNEE_ANGLES_DEG: list[int] = [0, 90]
+TIMING_REPEATS = 5
+
+MUSCLES: list[str] = [
+    "iliacus_r", "psoas_r", "recfem_r", "sart_r", "tfl_r",
+    "addlong_r", "addbrev_r", "addmagDist_r", "addmagIsch_r", "addmagMid_r", "addmagProx_r",
+    "grac_r",
+    "glmax1_r", "glmax2_r", "glmax3_r", "glmed1_r", "glmed2_r", "glmed3_r",
+    "glmin1_r", "glmin2_r", "glmin3_r", "piri_r",
+    "bflh_r", "semiten_r", "semimem_r",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Architecture:
+    tendon_slack_length_m: float
+    optimal_fiber_length_m: float
+    pennation_rad: float
+
+    def norm_fiber_length_rigid(self, length_m: float) -> float:
+        fibre_along_tendon = length_m - self.tendon_slack_length_m
+        return fibre_along_tendon / math.cos(self.pennation_rad) / self.optimal_fiber_length_m
+
+
+@dataclass(frozen=True)
+class Sample:
+    length_m: float
+    moment_arm_m: float
+    norm_fiber_length_rigid: float
+
+
+class RajagopalProbe:
+    """A Rajagopal model with all coordinates at 0, and hip/knee set freely (no clamping)."""
+
+    def __init__(self, model_path: Path, muscle_names: list[str]) -> None:
+        self.model = osim.Model(str(model_path))
+        coords = self.model.getCoordinateSet()
+        for i in range(coords.getSize()):
+            c = coords.get(i)
+            c.setDefaultValue(0.0)
+            c.setDefaultLocked(False)
+            if c.getName() in (HIP, KNEE):
+                c.setDefaultClamped(False)
+        self.state = self.model.initSystem()
+        self.hip = self.model.getCoordinateSet().get(HIP)
+        self.knee = self.model.getCoordinateSet().get(KNEE)
+        muscle_set = self.model.getMuscles()
+        self.muscles: dict[str, osim.Muscle] = {n: muscle_set.get(n) for n in muscle_names}
+        self.arch: dict[str, Architecture] = {
+            n: Architecture(
+                m.getTendonSlackLength(),
+                m.getOptimalFiberLength(),
+                m.getPennationAngleAtOptimalFiberLength(),
+            )
+            for n, m in self.muscles.items()
+        }
+        self.set_pose(0.0, 0.0)
+
+    def set_knee(self, knee_deg: float) -> None:
+        """Set knee flexion and re-assemble (the patellofemoral coordinate is coupled to it)."""
+        self.knee.setValue(self.state, math.radians(knee_deg), True)
+
+    def set_hip(self, hip_deg: float) -> None:
+        """Set hip flexion; no constraint involves it, so no assembly is needed."""
+        self.hip.setValue(self.state, math.radians(hip_deg), False)
+        self.model.realizePosition(self.state)
+
+    def set_pose(self, hip_deg: float, knee_deg: float) -> None:
+        self.set_knee(knee_deg)
+        self.set_hip(hip_deg)
+
+    def sample(self, name: str) -> Sample:
+        m = self.muscles[name]
+        length = m.getLength(self.state)
+        return Sample(
+            length_m=length,
+            moment_arm_m=m.computeMomentArm(self.state, self.hip),
+            norm_fiber_length_rigid=self.arch[name].norm_fiber_length_rigid(length),
+        )
+
+    def sweep(self, knee_deg: float) -> dict[tuple[str, int], Sample]:
+        self.set_knee(knee_deg)
+        out: dict[tuple[str, int], Sample] = {}
+        for hip_deg in HIP_ANGLES_DEG:
+            self.set_hip(hip_deg)
+            for name in self.muscles:
+                out[(name, hip_deg)] = self.sample(name)
+        return out
+
+
+def check_knee_sign(probe: RajagopalProbe) -> str:
+    """Knee flexion lengthens a knee extensor (rectus femoris); report which sign does that."""
+    probe.set_pose(0.0, 0.0)
+    l0 = probe.muscles["recfem_r"].getLength(probe.state)
+    probe.set_pose(0.0, 30.0)
+    l30 = probe.muscles["recfem_r"].getLength(probe.state)
+    probe.set_pose(0.0, 0.0)
+    rng = probe.knee.getRangeMin(), probe.knee.getRangeMax()
+    sign = "positive" if l30 > l0 else "negative"
+    return (
+        f"{KNEE} is {sign} for flexion (recfem_r length {l0:.4f} m at 0 deg, "
+        f"{l30:.4f} m at +30 deg; range {math.degrees(rng[0]):.1f}..{math.degrees(rng[1]):.1f} deg)"
+    )
+
+
+def write_sweep(probe: RajagopalProbe, knee_sign: int, path: Path) -> None:
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["muscle", "knee_flexion_deg", "hip_flexion_deg", "length_m",
+                    "moment_arm_m", "norm_fiber_length_rigid"])  # fmt: skip
+        for knee_flex in KNEE_ANGLES_DEG:
+            results = probe.sweep(knee_sign * knee_flex)
+            for name in probe.muscles:
+                for hip_deg in HIP_ANGLES_DEG:
+                    s = results[(name, hip_deg)]
+                    w.writerow([name, knee_flex, hip_deg, f"{s.length_m:.6f}",
+                                f"{s.moment_arm_m:.6f}",
+                                f"{s.norm_fiber_length_rigid:.5f}"])  # fmt: skip
+    probe.set_pose(0.0, 0.0)
+
+
+def write_neutral(probe: RajagopalProbe, path: Path) -> dict[str, Sample]:
+    probe.set_pose(0.0, 0.0)
+    samples = {name: probe.sample(name) for name in probe.muscles}
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["muscle", "length_m", "norm_fiber_length_rigid", "tendon_slack_length_m",
+                    "optimal_fiber_length_m", "pennation_deg"])  # fmt: skip
+        for name, s in samples.items():
+            a = probe.arch[name]
+            w.writerow([name, f"{s.length_m:.6f}", f"{s.norm_fiber_length_rigid:.5f}",
+                        f"{a.tendon_slack_length_m:.6f}", f"{a.optimal_fiber_length_m:.6f}",
+                        f"{math.degrees(a.pennation_rad):.3f}"])  # fmt: skip
+    return samples
+
+
+def time_sweep(probe: RajagopalProbe, path: Path) -> float:
+    times: list[float] = []
+    for _ in range(TIMING_REPEATS):
+        t0 = time.perf_counter()
+        probe.sweep(0.0)
+        times.append(time.perf_counter() - t0)
+    median = statistics.median(times)
+    timing = {"muscles": len(probe.muscles), "angles": len(HIP_ANGLES_DEG), "median_s": median}
+    path.write_text(json.dumps(timing) + "\n")
+    return median
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    probe = RajagopalProbe(args.model, MUSCLES)
+    knee_msg = check_knee_sign(probe)
+    print(knee_msg)
+    knee_sign = 1 if " positive " in knee_msg else -1
+
+    write_sweep(probe, knee_sign, args.out / "rajagopal_sweep.csv")
+    neutral = write_neutral(probe, args.out / "rajagopal_neutral.csv")
+    median = time_sweep(probe, args.out / "timing.json")
+
+    print(f"sweep: {len(probe.muscles)} muscles x {len(HIP_ANGLES_DEG)} angles, "
+          f"median {median * 1e3:.1f} ms over {TIMING_REPEATS} repeats")  # fmt: skip
+    print("neutral (hip 0, knee 0) rigid-tendon normalised fibre length:")
+    for name, s in neutral.items():
+        print(f"  {name:14s} {s.norm_fiber_length_rigid:6.3f}")
+    print(f"wrote {args.out}/rajagopal_sweep.csv, rajagopal_neutral.csv, timing.json")
+
+
+if __name__ == "__main__":
+    main()
