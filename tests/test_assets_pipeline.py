@@ -312,9 +312,7 @@ def test_registration_recovers_the_synthetic_offsets(ws: Workspace) -> None:
         assert np.median(dist) < 0.003 and dist.max() < 0.005, (mid, np.median(dist), dist.max())
 
 
-@pytest.mark.parametrize(
-    "mid", MESH_IDS
-)
+@pytest.mark.parametrize("mid", MESH_IDS)
 def test_meshes_face_outward(ws: Workspace, mid: str) -> None:
     m = AssetPack(ws.pack).mesh(mid, "full")
     mesh = trimesh.Trimesh(m.vertices.astype(float), m.faces, process=False)

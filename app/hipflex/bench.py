@@ -26,7 +26,9 @@ def run_bench(repeats: int = 30) -> dict[str, float]:
     model.at(60, 0)  # warm caches
     out = {
         "pose_ms": _median_ms(lambda: model.at(60.0, 0.0), repeats),
-        "sweep_151_ms": _median_ms(lambda: model.sweep(angles, knee_flexion=0.0), max(5, repeats // 5)),
+        "sweep_151_ms": _median_ms(
+            lambda: model.sweep(angles, knee_flexion=0.0), max(5, repeats // 5)
+        ),
     }
     n_lines = len(model.ctx.lines)
     print(f"muscles: {len(model.muscles)} ({n_lines} lines of action); repeats: {repeats}")

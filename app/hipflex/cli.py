@@ -53,7 +53,9 @@ def _cmd_assets_info(args: argparse.Namespace) -> int:
     for mid in pack.mesh_ids:
         print(f"{mid:28s} {pack.mesh_body(mid):8s} {rep['triangles']['interactive'][mid]:11d} "
               f"{rep['triangles']['full'][mid]:8d}")  # fmt: skip
-    print(f"default scene, interactive level: {rep['default_scene_interactive_triangles']} triangles")
+    print(
+        f"default scene, interactive level: {rep['default_scene_interactive_triangles']} triangles"
+    )
     print()
     print(pack.attribution)
     return 0

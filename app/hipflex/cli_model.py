@@ -27,8 +27,10 @@ def _cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
-SWEEP_COLUMNS = ("muscle,hip_flexion_deg,knee_flexion_deg,length_m,moment_arm_m,norm_fiber_length,"
-                 "force_length_factor,max_moment_Nm,activation,share")
+SWEEP_COLUMNS = (
+    "muscle,hip_flexion_deg,knee_flexion_deg,length_m,moment_arm_m,norm_fiber_length,"
+    "force_length_factor,max_moment_Nm,activation,share"
+)
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -49,7 +51,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                  "force_length_factor", "max_moment_hip_flexion", "activation", "share")]  # fmt: skip
             rows.append(f"{m},{a:g},{args.knee:g}," + ",".join(f"{x:.6g}" for x in v))
     atomic_write_bytes(Path(args.output), ("\n".join(rows) + "\n").encode())
-    print(f"wrote {args.output}: {len(rows) - 1} rows ({len(res.muscles)} muscles x {len(angles)} angles)")
+    print(
+        f"wrote {args.output}: {len(rows) - 1} rows ({len(res.muscles)} muscles x {len(angles)} angles)"
+    )
     return 0
 
 
@@ -89,7 +93,7 @@ def _subject(p: argparse.ArgumentParser) -> None:
     p.add_argument("--height", type=float, default=1.75, help="body height, m (hold task)")
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     """Register the engine and rendering verbs on the main parser."""
     sw = sub.add_parser("sweep", help="per-muscle quantities over a hip-flexion sweep, to CSV")
     sw.add_argument("--from", dest="start", type=float, default=-20.0)

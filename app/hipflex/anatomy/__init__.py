@@ -8,7 +8,7 @@ from __future__ import annotations
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -141,7 +141,7 @@ class AnatomyData(_Strict):
     bone_names: dict[str, str]
 
 
-def _read(path: Path) -> dict:  # type: ignore[type-arg]
+def _read(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -166,12 +166,21 @@ def load_anatomy(root: Path | None = None) -> AnatomyData:
 
 @lru_cache(maxsize=4)
 def _load_cached(root: Path) -> AnatomyData:
-    jp, bp, wp, rp = (root / n for n in ("joints.toml", "bodies.toml", "wraps.toml", "references.toml"))
+    jp, bp, wp, rp = (
+        root / n for n in ("joints.toml", "bodies.toml", "wraps.toml", "references.toml")
+    )
     joints_raw, bodies_raw, wraps_raw, refs_raw = _read(jp), _read(bp), _read(wp), _read(rp)
-    joints = [_validated(Joint, j, jp, f"joint[{n}]") for n, j in enumerate(joints_raw.get("joint", []))]
-    bodies = [_validated(Body, b, bp, f"body[{n}]") for n, b in enumerate(bodies_raw.get("body", []))]
+    joints = [
+        _validated(Joint, j, jp, f"joint[{n}]") for n, j in enumerate(joints_raw.get("joint", []))
+    ]
+    bodies = [
+        _validated(Body, b, bp, f"body[{n}]") for n, b in enumerate(bodies_raw.get("body", []))
+    ]
     wraps = [_validated(Wrap, w, wp, f"wrap[{n}]") for n, w in enumerate(wraps_raw.get("wrap", []))]
-    refs = [_validated(Reference, r, rp, f"reference[{n}]") for n, r in enumerate(refs_raw.get("reference", []))]
+    refs = [
+        _validated(Reference, r, rp, f"reference[{n}]")
+        for n, r in enumerate(refs_raw.get("reference", []))
+    ]
     muscles = {}
     mdir = root / "muscles"
     files = sorted(mdir.glob("*.toml"))

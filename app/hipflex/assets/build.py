@@ -202,7 +202,10 @@ def _build_into(out: Path, fetch_: _Fetcher, progress: Progress) -> dict[str, ob
              for p in ("ilium", "ischium", "pubis")]
         )  # fmt: skip
     bones["sacrum"] = g.merge(
-        [part(pelvis, "VH_M_sacrum", "VH_M_Pelvis.glb"), part(pelvis, "VH_M_coccyx", "VH_M_Pelvis.glb")]
+        [
+            part(pelvis, "VH_M_sacrum", "VH_M_Pelvis.glb"),
+            part(pelvis, "VH_M_coccyx", "VH_M_Pelvis.glb"),
+        ]
     )
     for bone, node in (("femur_r", "femur"), ("patella_r", "patella"), ("tibia_r", "tibia"),
                        ("fibula_r", "fibula")):  # fmt: skip
@@ -215,10 +218,12 @@ def _build_into(out: Path, fetch_: _Fetcher, progress: Progress) -> dict[str, ob
     spine = {v: g.load_single_mesh(fetch_(f"vertebra_{v}"), f"{v.upper()}_Schrumpfverpacken.obj", "obj")
              for v in (*VERTEBRAE, "s1")}  # fmt: skip
     rot = g.homogeneous(SPINE_TO_H)
-    s1 = g.apply(rot, spine["s1"].vertices)
-    start = g.homogeneous(
-        np.eye(3), bones["sacrum"].centroid - g.transformed(spine["s1"], rot).centroid
-    ) @ rot
+    start = (
+        g.homogeneous(
+            np.eye(3), bones["sacrum"].centroid - g.transformed(spine["s1"], rot).centroid
+        )
+        @ rot
+    )
     sacrum_target = g.SurfaceSampler([bones["sacrum"]])
     spine_m = g.trimmed_icp(spine["s1"].vertices, sacrum_target, start,
                             thresholds=(0.02, 0.01, 0.005, 0.003), iterations=10)  # fmt: skip
@@ -240,7 +245,9 @@ def _build_into(out: Path, fetch_: _Fetcher, progress: Progress) -> dict[str, ob
     # Start: the iliacus lines the iliac fossa, so its upper, medial, anterior extremes sit
     # just inside those of the right ilium.
     il = g.apply(to_h, muscles_raw["iliacus"].vertices)
-    ilium = bones["hip_r"].vertices[bones["hip_r"].vertices[:, 1] > np.median(bones["hip_r"].vertices[:, 1])]
+    ilium = bones["hip_r"].vertices[
+        bones["hip_r"].vertices[:, 1] > np.median(bones["hip_r"].vertices[:, 1])
+    ]
     start_t = np.array([
         ilium[:, 0].max() - il[:, 0].max(),
         ilium[:, 1].max() - il[:, 1].max(),
@@ -285,9 +292,9 @@ def _build_into(out: Path, fetch_: _Fetcher, progress: Progress) -> dict[str, ob
         body_of[mid] = body
         local = g.transformed(mesh, frames[body])
         budget = INTERACTIVE_FACES.get(mid, INTERACTIVE_MUSCLE_FACES)
-        for level, m in (("full", local), ("interactive", g.decimate(local, budget))):
-            _save_mesh(out / "meshes" / level / f"{mid}.npz", m)
-            counts[level][mid] = len(m.faces)
+        for level, lod in (("full", local), ("interactive", g.decimate(local, budget))):
+            _save_mesh(out / "meshes" / level / f"{mid}.npz", lod)
+            counts[level][mid] = len(lod.faces)
     bodies_bones = {
         "pelvis": ["hip_r", "hip_l", "sacrum", *VERTEBRAE],
         "femur_r": ["femur_r"],
@@ -304,7 +311,9 @@ def _build_into(out: Path, fetch_: _Fetcher, progress: Progress) -> dict[str, ob
             )  # fmt: skip
 
     pelvis_from_h = frames["pelvis"]
-    landmarks = {k: g.apply(pelvis_from_h, v[None])[0].round(5).tolist() for k, v in landmarks_h.items()}
+    landmarks = {
+        k: g.apply(pelvis_from_h, v[None])[0].round(5).tolist() for k, v in landmarks_h.items()
+    }
     bodies = {
         name: {"pelvis_from_body_at_scan": (pelvis_from_h @ np.linalg.inv(m)).round(7).tolist()}
         for name, m in frames.items()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import trimesh
@@ -19,7 +20,7 @@ Array = NDArray[np.float64]
 def load_scene_parts(data: bytes, name: str) -> dict[str, trimesh.Trimesh]:
     """Every mesh node of a glTF binary, with its scene-graph transform applied."""
     try:
-        scene = trimesh.load(io.BytesIO(data), file_type="glb", force="scene")
+        scene = cast(trimesh.Scene, trimesh.load(io.BytesIO(data), file_type="glb", force="scene"))
         parts: dict[str, trimesh.Trimesh] = {}
         for node in scene.graph.nodes_geometry:
             transform, geom = scene.graph[node]
@@ -30,7 +31,9 @@ def load_scene_parts(data: bytes, name: str) -> dict[str, trimesh.Trimesh]:
     except AssetError:
         raise
     except Exception as exc:
-        raise AssetError(f"{name}: corrupt or truncated glTF ({type(exc).__name__}: {exc})") from exc
+        raise AssetError(
+            f"{name}: corrupt or truncated glTF ({type(exc).__name__}: {exc})"
+        ) from exc
     if not parts:
         raise AssetError(f"{name}: glTF holds no meshes")
     for node, mesh in parts.items():
@@ -41,7 +44,10 @@ def load_scene_parts(data: bytes, name: str) -> dict[str, trimesh.Trimesh]:
 def load_single_mesh(data: bytes, name: str, file_type: str) -> trimesh.Trimesh:
     """One STL or OBJ mesh from bytes; corrupt input raises a one-line AssetError."""
     try:
-        mesh = trimesh.load(io.BytesIO(data), file_type=file_type, force="mesh", process=True)
+        mesh = cast(
+            trimesh.Trimesh,
+            trimesh.load(io.BytesIO(data), file_type=file_type, force="mesh", process=True),
+        )
     except Exception as exc:
         raise AssetError(f"{name}: corrupt or truncated {file_type.upper()} ({exc})") from exc
     check_mesh(mesh, name)
@@ -103,7 +109,10 @@ class SignedDistanceGrid:
 
     @classmethod
     def from_meshes(
-        cls, meshes: list[trimesh.Trimesh], pitch: float = 0.0015, margin: float = 0.03,
+        cls,
+        meshes: list[trimesh.Trimesh],
+        pitch: float = 0.0015,
+        margin: float = 0.03,
         band: float = 0.006,
     ) -> SignedDistanceGrid:
         """Grid from surfaces that need not be watertight.

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,7 +31,7 @@ class AssetPack:
     root: Path = field(default_factory=pack_dir)
 
     @cached_property
-    def manifest(self) -> dict:  # type: ignore[type-arg]
+    def manifest(self) -> dict[str, Any]:
         path = self.root / "manifest.json"
         if not path.is_file():
             raise AssetError(
@@ -49,7 +50,7 @@ class AssetPack:
         return {k: np.asarray(v, float) for k, v in raw.items()}
 
     @cached_property
-    def _bodies(self) -> dict:  # type: ignore[type-arg]
+    def _bodies(self) -> dict[str, Any]:
         return dict(json.loads((self.root / "bodies.json").read_text()))
 
     def body_at_scan(self, body: str) -> NDArray[np.float64]:
@@ -79,7 +80,11 @@ class AssetPack:
     def sdf(self, body: str) -> tuple[NDArray[np.float64], float, NDArray[np.float32]]:
         """Signed distance grid of a body's bones: (origin, pitch, values in metres)."""
         with np.load(self.root / f"sdf_{body}.npz") as data:
-            return data["origin"], float(data["pitch"]), data["values_mm10"].astype(np.float32) * 1e-4
+            return (
+                data["origin"],
+                float(data["pitch"]),
+                data["values_mm10"].astype(np.float32) * 1e-4,
+            )
 
     @property
     def attribution(self) -> str:

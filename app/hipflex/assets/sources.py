@@ -61,7 +61,7 @@ def fetch(location: str, source: SourceFile, timeout: float = 60.0) -> bytes:
     if location.startswith(("https://", "http://")):
         url = f"{location.rstrip('/')}/{source.owner}/{source.repo}/{source.commit}/{source.path}"
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (pinned URL)
+            with urllib.request.urlopen(url, timeout=timeout) as resp:
                 data: bytes = resp.read()
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             reason = getattr(exc, "reason", exc)

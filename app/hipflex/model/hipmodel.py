@@ -90,12 +90,14 @@ class HipModel:
     # -- evaluation -------------------------------------------------------------------------
     def _poses(self, **angles: ArrayLike) -> dict[str, Array]:
         given = {k: v for k, v in angles.items() if v is not None}
-        checked = check_angles(self.ctx.skeleton, **given)
+        checked = check_angles(self.ctx.skeleton, given)
         arrays = np.broadcast_arrays(*(checked.get(c, np.zeros(1)) for c in COORDINATES))
         return {c: np.asarray(a, float).ravel() for c, a in zip(COORDINATES, arrays, strict=True)}
 
     def _line_lengths(self, line: LineGeometry, poses: dict[str, Array]) -> Array:
-        return polyline_length(wrapped_path(self.ctx, line, body_transforms(self.ctx.skeleton, **poses)))
+        return polyline_length(
+            wrapped_path(self.ctx, line, body_transforms(self.ctx.skeleton, **poses))
+        )
 
     def evaluate(
         self,
@@ -129,15 +131,20 @@ class HipModel:
             fiber = (length - self.tendon_slack[line.name]) / cos_a
             norm = fiber / h.optimal_fiber_length
             fl = np.where(norm > 0, active_force_length(norm), 0.0)
-            force = line.weight * h.max_isometric_force * self.strength.get(line.muscle, 1.0) * fl * cos_a
+            force = (
+                line.weight
+                * h.max_isometric_force
+                * self.strength.get(line.muscle, 1.0)
+                * fl
+                * cos_a
+            )
             vals["length"][:, j] += line.weight * length
             vals["norm_fiber_length"][:, j] += line.weight * norm
             vals["force_length_factor"][:, j] += line.weight * fl
             for k, c in enumerate(COORDINATES):
                 arm = -(lengths[1 + 2 * k] - lengths[2 + 2 * k]) / (2 * step)
-                name = c if c != "knee_flexion" else "knee_flexion"
-                vals[f"moment_arm_{name}"][:, j] += line.weight * arm
-                vals[f"max_moment_{name}"][:, j] += force * arm
+                vals[f"moment_arm_{c}"][:, j] += line.weight * arm
+                vals[f"max_moment_{c}"][:, j] += force * arm
         vals["slack"] = (vals["norm_fiber_length"] <= 0).astype(float)
         inertia = LegInertia(self.body_mass, self.height)
         required = inertia.hip_flexion_moment_required(
@@ -158,14 +165,20 @@ class HipModel:
                         ("hip_adduction", hip_adduction), ("hip_rotation", hip_rotation)):  # fmt: skip
             if np.ndim(v) != 0:
                 raise PoseError(f"{name}: at() takes one angle; use sweep() for arrays")
-        return self.evaluate(hip_flexion, hip_adduction, hip_rotation, knee_flexion, hip_acceleration)
+        return self.evaluate(
+            hip_flexion, hip_adduction, hip_rotation, knee_flexion, hip_acceleration
+        )
 
     def sweep(self, hip_flexion: ArrayLike, knee_flexion: ArrayLike = 0.0, hip_adduction: ArrayLike = 0.0,
               hip_rotation: ArrayLike = 0.0, hip_acceleration: float = 0.0) -> PoseResult:  # fmt: skip
         """Many poses at once (inputs broadcast against each other)."""
-        return self.evaluate(hip_flexion, hip_adduction, hip_rotation, knee_flexion, hip_acceleration)
+        return self.evaluate(
+            hip_flexion, hip_adduction, hip_rotation, knee_flexion, hip_acceleration
+        )
 
-    def highest_hold_angle(self, knee_flexion: float = 0.0, hip_acceleration: float = 0.0) -> float | None:
+    def highest_hold_angle(
+        self, knee_flexion: float = 0.0, hip_acceleration: float = 0.0
+    ) -> float | None:
         """Highest hip flexion (deg, 1-degree grid, 0..max) the muscles can hold at this knee angle."""
         lo, hi = self.ctx.skeleton.ranges["hip_flexion"]
         angles = np.arange(0.0, hi + 1e-9, 1.0)
@@ -173,7 +186,9 @@ class HipModel:
         ok = np.flatnonzero(res.feasible)
         return float(angles[ok[-1]]) if ok.size else None
 
-    def explain(self, hip_flexion: float, knee_flexion: float = 0.0, **kw: float) -> list[dict[str, object]]:
+    def explain(
+        self, hip_flexion: float, knee_flexion: float = 0.0, **kw: float
+    ) -> list[dict[str, object]]:
         """Plain-language statements with figures, computed at this pose."""
         from hipflex.model.explain import explain
 

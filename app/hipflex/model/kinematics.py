@@ -5,6 +5,7 @@ Pure numpy and vectorised over poses: every function accepts scalars or arrays o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,7 +50,9 @@ def _rot(axis: int, angle: Array) -> Array:
     return m
 
 
-def check_angles(skeleton: Skeleton, clamp: bool = False, **angles: ArrayLike) -> dict[str, Array]:
+def check_angles(
+    skeleton: Skeleton, angles: Mapping[str, ArrayLike], clamp: bool = False
+) -> dict[str, Array]:
     """Validate angles (degrees): NaN, unknown names or out-of-range values raise PoseError.
 
     With ``clamp=True`` out-of-range values are clamped to the joint range instead (documented
@@ -58,7 +61,9 @@ def check_angles(skeleton: Skeleton, clamp: bool = False, **angles: ArrayLike) -
     out = {}
     for name, value in angles.items():
         if name not in skeleton.ranges:
-            raise PoseError(f"unknown joint coordinate {name!r}; expected one of {', '.join(COORDINATES)}")
+            raise PoseError(
+                f"unknown joint coordinate {name!r}; expected one of {', '.join(COORDINATES)}"
+            )
         arr = np.atleast_1d(np.asarray(value, float))
         if not np.all(np.isfinite(arr)):
             raise PoseError(f"{name}: angle is not a finite number")

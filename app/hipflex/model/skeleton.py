@@ -57,7 +57,9 @@ class ModelContext:
     bone_distance: dict[str, BoneDistance] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, pack: AssetPack | None = None, anatomy: AnatomyData | None = None) -> ModelContext:
+    def load(
+        cls, pack: AssetPack | None = None, anatomy: AnatomyData | None = None
+    ) -> ModelContext:
         pack = pack or AssetPack()
         anatomy = anatomy or load_anatomy()
         ctx = cls(anatomy=anatomy, pack=pack, skeleton=Skeleton.from_pack(pack, anatomy))

@@ -38,7 +38,9 @@ class Cylinder:
     @classmethod
     def from_wrap(cls, wrap: Wrap) -> Cylinder:
         if wrap.type != "cylinder" or wrap.axis is None or wrap.side is None:
-            raise ValueError(f"wrap {wrap.id}: only cylinders with an axis and a side are supported")
+            raise ValueError(
+                f"wrap {wrap.id}: only cylinders with an axis and a side are supported"
+            )
         axis = np.asarray(wrap.axis, float) / np.linalg.norm(wrap.axis)
         side = np.asarray(wrap.side, float)
         side = side - (side @ axis) * axis
@@ -144,7 +146,9 @@ def _wrap_sequence(
     results = [_wrap_segment(p, s, transforms[c.body], c, sg) for c, sg in wraps]
     for _ in range(SEQUENCE_ITERATIONS):
         for k, (cyl, sense) in enumerate(wraps):
-            start = p if k == 0 else np.where(results[k - 1][1][:, None], results[k - 1][0][:, -1], p)
+            start = (
+                p if k == 0 else np.where(results[k - 1][1][:, None], results[k - 1][0][:, -1], p)
+            )
             if k + 1 < len(wraps):
                 nxt_pts, nxt_on = results[k + 1]
                 end = np.where(nxt_on[:, None], nxt_pts[:, 0], s)
@@ -164,6 +168,8 @@ def wrapped_path(ctx: ModelContext, line: LineGeometry, transforms: dict[str, Ar
     pieces = [pts[:, :1]]
     for i in range(1, pts.shape[1]):
         if i - 1 in plan.segments:
-            pieces.append(_wrap_sequence(pts[:, i - 1], pts[:, i], plan.segments[i - 1], transforms))
+            pieces.append(
+                _wrap_sequence(pts[:, i - 1], pts[:, i], plan.segments[i - 1], transforms)
+            )
         pieces.append(pts[:, i : i + 1])
     return np.concatenate(pieces, axis=1)

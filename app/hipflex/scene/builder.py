@@ -17,9 +17,9 @@ from hipflex.scene.views import VIEWS
 Array = NDArray[np.float64]
 BONE_COLOUR = "#e6dcc8"
 LINE_COLOUR = "#1f1f1f"
+FRAME_BONES = ("hip_r", "hip_l", "sacrum", "l5", "l4", "femur_r", "patella_r")
 SCENE_BONES = ("hip_r", "hip_l", "sacrum", "l1", "l2", "l3", "l4", "l5",
                "femur_r", "patella_r", "tibia_r", "fibula_r")  # fmt: skip
-
 
 
 @dataclass
@@ -90,7 +90,7 @@ class SceneBuilder:
 
     def transforms(self, pose: Pose) -> dict[str, Array]:
         """Pelvis-from-body transforms at ``pose`` (validated against the joint ranges)."""
-        angles = check_angles(self.ctx.skeleton, **pose.as_dict())
+        angles = check_angles(self.ctx.skeleton, pose.as_dict())
         return {k: v[0] for k, v in body_transforms(self.ctx.skeleton, **angles).items()}
 
     def bone_meshes(self, pose: Pose) -> dict[str, pv.PolyData]:
@@ -155,19 +155,25 @@ class SceneBuilder:
                     plotter.add_mesh(pv.PolyData(pts[[0, -1]]), color=colour, point_size=9,
                                      render_points_as_spheres=True, name=f"ends:{mid}:{k}")  # fmt: skip
 
-    def set_view(self, plotter: pv.Plotter, view: str) -> None:
-        """Camera preset looking at the whole posed scene."""
+    def set_view(self, plotter: pv.Plotter, view: str, frame: str = "hip") -> None:
+        """Camera preset; ``frame`` "hip" fits pelvis, spine and femur, "all" the whole scene."""
         if view not in VIEWS:
             raise PoseError(f"unknown view {view!r}; expected one of {', '.join(VIEWS)}")
         direction, up = VIEWS[view]
-        bounds = np.array(plotter.bounds).reshape(3, 2)
-        focus = bounds.mean(axis=1)
+        names = FRAME_BONES if frame == "hip" else SCENE_BONES
+        boxes = [
+            np.array(plotter.actors[f"bone:{b}"].GetBounds()).reshape(3, 2)
+            for b in names
+            if f"bone:{b}" in plotter.actors
+        ]
+        lo = np.min([b[:, 0] for b in boxes], axis=0)
+        hi = np.max([b[:, 1] for b in boxes], axis=0)
+        focus = (lo + hi) / 2
         d = np.asarray(direction, float)
         d /= np.linalg.norm(d)
-        radius = float(np.linalg.norm(bounds[:, 1] - bounds[:, 0])) / 2
         plotter.camera.focal_point = focus
-        plotter.camera.position = focus + d * radius * 4.0
+        plotter.camera.position = focus + d
         plotter.camera.up = up
-        plotter.camera.view_angle = 30.0
+        plotter.reset_camera(bounds=(lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]))
+        plotter.camera.zoom(1.15)
         plotter.reset_camera_clipping_range()
-        plotter.camera.zoom(1.35)

@@ -27,6 +27,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; exports are ordinary files
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -67,10 +70,12 @@ def render_png(
     builder.transforms(pose)  # validate the pose before opening a render window
     plotter = pv.Plotter(off_screen=True, window_size=[w, h], lighting="three lights")
     try:
-        plotter.set_background("white")
+        plotter.set_background("white")  # type: ignore[arg-type,unused-ignore]
         builder.populate(plotter, pose, chosen)
         builder.set_view(plotter, view)
         img = plotter.screenshot(transparent_background=transparent, return_img=True)
+        if img is None:
+            raise HipFlexError("the renderer returned no image")
     finally:
         plotter.close()
     info = PngImagePlugin.PngInfo()

@@ -1,0 +1,362 @@
+"""Tests of the hip model engine (hipflex.model): activity sharing, paths, moment arms, capacity,
+explanations, input checking and the hold task.
+
+Every expectation is either an independent computation (scipy, geometry, finite differences) or a
+band / qualitative behaviour from biomechanics.md; no number is copied from the model's output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+
+from hipflex.errors import PoseError
+from hipflex.model.activity import share_moment
+from hipflex.model.hipmodel import HipModel
+from hipflex.model.kinematics import body_transforms
+from hipflex.model.segments import LegInertia
+from hipflex.model.wrapping import ARC_SAMPLES, wrapped_path
+
+HIP_SWEEP = np.arange(-20.0, 130.0 + 1e-9, 1.0)
+MM = 1e-3
+
+
+@pytest.fixture(scope="module")
+def model(model_context):  # type: ignore[no-untyped-def]
+    """A model at full strength; tests that change strength build their own."""
+    return HipModel(model_context)
+
+
+@pytest.fixture(scope="module")
+def sweeps(model):  # type: ignore[no-untyped-def]
+    """Hip flexion -20..130 deg (1 deg) at knee 0 and knee 90."""
+    return {knee: model.sweep(HIP_SWEEP, knee_flexion=knee) for knee in (0.0, 90.0)}
+
+
+# --- 1. share_moment against SLSQP ---------------------------------------------------------------
+
+
+def _slsqp(m: np.ndarray, req: float) -> np.ndarray:
+    n = len(m)
+    scale = np.abs(m).max()
+    m, req = m / scale, req / scale  # same optimum, better conditioned
+    res = minimize(
+        lambda a: float(a @ a),
+        x0=np.full(n, 0.5),
+        jac=lambda a: 2 * a,
+        bounds=[(0.0, 1.0)] * n,
+        constraints=[{"type": "eq", "fun": lambda a: float(a @ m - req), "jac": lambda a: m}],
+        method="SLSQP",
+        options={"ftol": 1e-12, "maxiter": 500},
+    )
+    assert res.success, res.message
+    assert abs(res.x @ m - req) < 1e-8
+    return np.asarray(res.x)
+
+
+def test_share_moment_matches_slsqp_on_feasible_cases() -> None:
+    rng = np.random.default_rng(20240611)
+    n_poses, n_muscles = 8, 9
+    m = rng.uniform(-40.0, 80.0, size=(n_poses, n_muscles))
+    m[:, 0] = np.abs(m[:, 0]) + 5.0  # at least one flexor per pose
+    m[:, 1] = -np.abs(m[:, 1]) - 5.0  # at least one extensor per pose
+    capacity = np.clip(m, 0, None).sum(axis=1)
+    # from light loads (interior optimum) to near-capacity loads (many activations saturated)
+    required = capacity * np.linspace(0.05, 0.97, n_poses)
+    act, feasible = share_moment(m, required)
+    assert act.shape == m.shape and feasible.shape == (n_poses,)
+    assert feasible.all()
+    for i in range(n_poses):
+        ref = _slsqp(m[i], required[i])
+        np.testing.assert_allclose(act[i], ref, atol=1e-3, err_msg=f"pose {i}")
+        assert act[i] @ m[i] == pytest.approx(required[i], rel=1e-6, abs=1e-6)
+        assert np.all((act[i] >= 0) & (act[i] <= 1))
+        assert np.all(act[i][m[i] < 0] == 0)  # extensors never help a flexion requirement
+    assert np.any(act >= 1 - 1e-9), "the near-capacity poses should saturate some flexor"
+
+
+def test_share_moment_infeasible_sets_every_flexor_to_one() -> None:
+    rng = np.random.default_rng(7)
+    m = rng.uniform(-30.0, 50.0, size=(4, 7))
+    m[:, 0] = 20.0
+    capacity = np.clip(m, 0, None).sum(axis=1)
+    act, feasible = share_moment(m, capacity * 1.2 + 1.0)
+    assert not feasible.any()
+    np.testing.assert_array_equal(act[m > 0], 1.0)
+    np.testing.assert_array_equal(act[m <= 0], 0.0)
+
+
+# --- 2. smoothness of paths and flexor levers -----------------------------------------------------
+
+
+@pytest.mark.parametrize("knee", [0.0, 90.0])
+def test_iliopsoas_flexes_over_the_whole_range(sweeps, knee) -> None:  # type: ignore[no-untyped-def]
+    res = sweeps[knee]
+    for muscle in ("iliacus", "psoas"):
+        ma = res.muscle(muscle)["moment_arm_hip_flexion"]
+        bad = HIP_SWEEP[ma <= 0]
+        assert bad.size == 0, f"{muscle} (knee {knee:g}) loses its flexor lever at {bad} deg"
+
+
+@pytest.mark.parametrize("knee", [0.0, 90.0])
+@pytest.mark.parametrize("quantity", ["length", "moment_arm_hip_flexion"])
+def test_one_degree_steps_change_paths_by_at_most_2mm(sweeps, knee, quantity) -> None:  # type: ignore[no-untyped-def]
+    res = sweeps[knee]
+    jumps = np.abs(np.diff(res[quantity], axis=0))
+    worst = jumps.max(axis=0)
+    bad = {m: f"{1000 * w:.2f} mm at {HIP_SWEEP[np.argmax(jumps[:, j])]:g} deg"
+           for j, (m, w) in enumerate(zip(res.muscles, worst, strict=True)) if w > 2 * MM}  # fmt: skip
+    assert not bad, f"{quantity} jumps by more than 2 mm per degree (knee {knee:g}): {bad}"
+
+
+# --- 3. moment arm from length derivative vs geometry ---------------------------------------------
+
+
+def _point_bodies(ctx, line) -> list[str]:  # type: ignore[no-untyped-def]
+    """Body of each point in wrapped_path's output (wrap points belong to the wrap's body)."""
+    from hipflex.model.wrapping import _plan
+
+    plan = _plan(ctx, line)
+    out = [line.bodies[0]]
+    for i in range(1, len(line.bodies)):
+        for cyl, _sense in plan.segments.get(i - 1, []):
+            out += [cyl.body] * (ARC_SAMPLES + 2)
+        out.append(line.bodies[i])
+    return out
+
+
+def _geometric_moment_arm(ctx, line, hip: float, knee: float, add: float, rot: float) -> float:  # type: ignore[no-untyped-def]
+    tr = body_transforms(ctx.skeleton, hip_flexion=hip, hip_adduction=add, hip_rotation=rot,
+                         knee_flexion=knee)  # fmt: skip
+    pts = wrapped_path(ctx, line, tr)[0]
+    bodies = _point_bodies(ctx, line) if line.wraps else list(line.bodies)
+    assert len(bodies) == len(pts)
+    last_pelvis = max(i for i, b in enumerate(bodies) if b == "pelvis")
+    assert all(b != "pelvis" for b in bodies[last_pelvis + 1 :])
+    a = pts[last_pelvis]
+    # the first distinct point beyond the pelvis side (unengaged wraps repeat their start point)
+    nxt = next(p for p in pts[last_pelvis + 1 :] if np.linalg.norm(p - a) > 1e-9)
+    u = (a - nxt) / np.linalg.norm(a - nxt)
+    z = np.array([0.0, 0.0, 1.0])  # pelvis z; the pelvis frame is the model frame
+    return float(np.cross(nxt - ctx.skeleton.hip_centre, u) @ z)
+
+
+GEOMETRY_POSES = [(0, 0, 0, 0), (30, 0, 0, 0), (60, 90, 0, 0), (90, 0, 0, 0), (110, 0, 0, 0),
+                  (125, 90, 0, 0), (45, 0, 10, -15), (-15, 0, 0, 0)]  # fmt: skip
+
+
+@pytest.mark.parametrize("muscle", ["adductor_longus", "iliacus"])
+def test_moment_arm_matches_geometry(model, model_context, muscle) -> None:  # type: ignore[no-untyped-def]
+    (line,) = [ln for ln in model_context.lines if ln.muscle == muscle]
+    assert bool(line.wraps) == (muscle == "iliacus")
+    errors = []
+    for hip, knee, add, rot in GEOMETRY_POSES:
+        geo = _geometric_moment_arm(model_context, line, hip, knee, add, rot)
+        num = float(model.at(hip, knee, hip_adduction=add, hip_rotation=rot).muscle(muscle)[
+            "moment_arm_hip_flexion"][0])  # fmt: skip
+        if abs(geo - num) > 0.1 * MM:
+            errors.append(f"pose {(hip, knee, add, rot)}: geometry {1000 * geo:.3f} mm, "
+                          f"length derivative {1000 * num:.3f} mm")  # fmt: skip
+    assert not errors, "\n".join(errors)
+
+
+# --- 4. behaviours: slack, knee dependence, sign changes ------------------------------------------
+
+
+def test_rectus_femoris_slack_straight_knee_but_useful_bent(model) -> None:  # type: ignore[no-untyped-def]
+    straight = model.at(100, 0).muscle("rectus_femoris")
+    bent = model.at(100, 90).muscle("rectus_femoris")
+    assert straight["norm_fiber_length"][0] <= 0
+    assert straight["slack"][0] == 1.0 and straight["max_moment_hip_flexion"][0] == 0.0
+    assert straight["moment_arm_hip_flexion"][0] > 0  # a lever but no force: active insufficiency
+    assert bent["force_length_factor"][0] > 0.5
+    assert bent["max_moment_hip_flexion"][0] > 0
+
+
+def test_rectus_femoris_goes_slack_between_70_and_90_with_knee_straight(sweeps) -> None:  # type: ignore[no-untyped-def]
+    norm = sweeps[0.0].muscle("rectus_femoris")["norm_fiber_length"]
+    slack = HIP_SWEEP[norm <= 0]
+    assert slack.size, "rectus femoris never goes slack with the knee straight"
+    onset = slack.min()
+    assert 70 <= onset <= 90, f"rectus femoris goes slack at {onset:g} deg"
+    assert np.all(norm[onset <= HIP_SWEEP] <= 0), "slack should persist once reached"
+
+
+@pytest.mark.parametrize("muscle", ["adductor_longus", "pectineus"])
+def test_adductors_turn_from_flexor_to_extensor(sweeps, muscle) -> None:  # type: ignore[no-untyped-def]
+    ma = sweeps[0.0].muscle(muscle)["moment_arm_hip_flexion"]
+    window = (HIP_SWEEP >= 60) & (HIP_SWEEP <= 95)
+    w = ma[window]
+    assert w[0] > 0 and w[-1] < 0, (
+        f"{muscle}: {1000 * w[0]:.1f} mm at 60, {1000 * w[-1]:.1f} mm at 95"
+    )
+    assert np.count_nonzero(np.diff(np.sign(w)) != 0) == 1, f"{muscle} changes sign more than once"
+
+
+def test_tfl_keeps_a_flexor_lever_at_100(model) -> None:  # type: ignore[no-untyped-def]
+    assert model.at(100, 0).muscle("tensor_fasciae_latae")["moment_arm_hip_flexion"][0] > 0
+
+
+# --- 5. plausibility bands (biomechanics.md section 2) --------------------------------------------
+
+BANDS_MM = {"iliacus": (20, 60), "psoas": (15, 60), "rectus_femoris": (20, 65),
+            "sartorius": (20, 90), "adductor_longus": (-40, 60)}  # fmt: skip
+
+
+@pytest.mark.parametrize("muscle", list(BANDS_MM))
+def test_moment_arm_plausibility_bands(sweeps, muscle) -> None:  # type: ignore[no-untyped-def]
+    lo, hi = BANDS_MM[muscle]
+    sel = (HIP_SWEEP >= 0) & (HIP_SWEEP <= 90)
+    ma = sweeps[0.0].muscle(muscle)["moment_arm_hip_flexion"][sel] / MM
+    out = HIP_SWEEP[sel][(ma < lo) | (ma > hi)]
+    assert out.size == 0, (
+        f"{muscle} outside {lo}..{hi} mm at {out} deg (range {ma.min():.1f}..{ma.max():.1f})"
+    )
+
+
+# --- 6. bad input ---------------------------------------------------------------------------------
+
+
+def test_bad_input_raises_pose_error(model_context) -> None:  # type: ignore[no-untyped-def]
+    model = HipModel(model_context)
+    with pytest.raises(PoseError, match=r"hip_flexion.*not a finite number"):
+        model.at(float("nan"))
+    with pytest.raises(PoseError, match=r"knee_flexion.*not a finite number"):
+        model.sweep([0.0, 10.0], knee_flexion=[0.0, float("nan")])
+    with pytest.raises(PoseError, match=r"hip_flexion = 200 deg is outside the joint range"):
+        model.at(200)
+    with pytest.raises(PoseError, match="unknown muscle id 'iliopsoas_major'"):
+        model.at(30).muscle("iliopsoas_major")
+    with pytest.raises(PoseError, match="unknown muscle id 'iliopsoas_major'"):
+        model.set_strength("iliopsoas_major", 0.5)
+    with pytest.raises(PoseError, match=r"strength of psoas must be 0\.\.2"):
+        model.set_strength("psoas", 3.0)
+    with pytest.raises(PoseError, match=r"strength of psoas must be 0\.\.2"):
+        model.set_strength("psoas", float("nan"))
+    assert "psoas" not in model.strength  # rejected values are not stored
+
+
+# --- 7. explanations ------------------------------------------------------------------------------
+
+
+def test_explain_straight_knee_at_110(model) -> None:  # type: ignore[no-untyped-def]
+    statements = model.explain(110, 0)
+    slack = [
+        s
+        for s in statements
+        if s["quantity"] == "norm_fiber_length" and s["muscles"] == ["rectus_femoris"]
+    ]
+    assert len(slack) == 1 and "slack" in str(slack[0]["text"])
+    assert model.ctx.anatomy.muscles["rectus_femoris"].display_name in str(slack[0]["text"])
+    assert float(slack[0]["value"]) <= 0  # type: ignore[arg-type]
+
+    mm = model.at(110, 0).values["max_moment_hip_flexion"][0]
+    pos = np.clip(mm, 0, None)
+    ilio = sum(pos[model.muscles.index(m)] for m in ("iliacus", "psoas"))
+    expected = ilio / pos.sum()
+    share = [s for s in statements if sorted(s["muscles"]) == ["iliacus", "psoas"]]  # type: ignore[arg-type]
+    assert len(share) == 1 and "iliopsoas" in str(share[0]["text"])
+    assert share[0]["value"] == pytest.approx(expected, rel=1e-9)
+    assert f"{100 * expected:.0f}%" in str(share[0]["text"])
+
+    caveats = [s for s in statements if s["quantity"] == "caveat"]
+    assert caveats and all(str(c["text"]).strip() for c in caveats)
+    assert statements[-len(caveats) :] == caveats  # caveats come last
+
+
+def test_explain_bent_knee_at_110_has_no_rf_slack(model) -> None:  # type: ignore[no-untyped-def]
+    statements = model.explain(110, 90)
+    rf = [s for s in statements if "rectus_femoris" in s["muscles"]]  # type: ignore[operator]
+    assert not [s for s in rf if s["quantity"] == "norm_fiber_length" or "slack" in str(s["text"])]
+    assert any(s["quantity"] == "caveat" for s in statements)
+
+
+# --- 8. strength scaling and the hold task --------------------------------------------------------
+
+
+def test_strength_scales_max_moment(model_context) -> None:  # type: ignore[no-untyped-def]
+    full = HipModel(model_context).at(60).muscle("psoas")["max_moment_hip_flexion"][0]
+    weak_model = HipModel(model_context)
+    weak_model.set_strength("psoas", 0.5)
+    weak = weak_model.at(60)
+    assert full > 0
+    assert weak.muscle("psoas")["max_moment_hip_flexion"][0] == pytest.approx(0.5 * full, rel=1e-12)
+    # other muscles untouched
+    ref = HipModel(model_context).at(60)
+    others = [j for j, m in enumerate(ref.muscles) if m != "psoas"]
+    np.testing.assert_allclose(weak["max_moment_hip_flexion"][0, others],
+                               ref["max_moment_hip_flexion"][0, others], rtol=1e-12)  # fmt: skip
+
+
+def test_hold_task_required_moment(model) -> None:  # type: ignore[no-untyped-def]
+    inertia = LegInertia(model.body_mass, model.height)
+    assert float(
+        inertia.hip_flexion_moment_required(np.array([0.0]), np.array([0.0]))[0]
+    ) == pytest.approx(0, abs=1e-9)
+    hips = np.arange(0.0, 90.0 + 1e-9, 1.0)
+    req = model.sweep(hips, knee_flexion=0).required_moment
+    assert req[0] == pytest.approx(0.0, abs=1e-9)
+    assert np.all(np.diff(req) > 0), "required moment should grow with flexion up to 90 deg"
+    # an independent estimate at 90 deg: whole leg horizontal, masses at their centres
+    h, m = model.height, model.body_mass
+    lt, ls = 422.2 / 1741 * h, 434.0 / 1741 * h
+    lever = 0.1416 * m * 0.4095 * lt + 0.0433 * m * (lt + 0.4459 * ls) + 0.0137 * m * (lt + ls)
+    assert req[-1] == pytest.approx(9.81 * lever, rel=1e-9)
+
+
+def test_weak_flexors_hold_lower(model_context) -> None:  # type: ignore[no-untyped-def]
+    full = HipModel(model_context)
+    full_angle = full.highest_hold_angle(knee_flexion=0)
+    _lo, hi = model_context.skeleton.ranges["hip_flexion"]
+    grid = full.sweep(np.arange(0.0, hi + 1e-9, 5.0))
+    flexors = [
+        m for j, m in enumerate(grid.muscles) if np.any(grid["max_moment_hip_flexion"][:, j] > 0)
+    ]
+    assert {"iliacus", "psoas", "rectus_femoris"} <= set(flexors)
+    weak = HipModel(model_context)
+    for m in flexors:
+        weak.set_strength(m, 0.05)
+    weak_angle = weak.highest_hold_angle(knee_flexion=0)
+    assert full_angle is not None and full_angle > 0
+    assert weak_angle is None or weak_angle < full_angle
+
+
+# --- issue targets (not met yet) -------------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=False, reason="issue target: iliopsoas >= 60% of available flexion moment at "
+                                        "110 deg knee straight; the model currently gives about 54%")  # fmt: skip
+def test_iliopsoas_dominates_at_110_knee_straight(model) -> None:  # type: ignore[no-untyped-def]
+    pos = np.clip(model.at(110, 0)["max_moment_hip_flexion"][0], 0, None)
+    ilio = sum(pos[model.muscles.index(m)] for m in ("iliacus", "psoas"))
+    assert ilio / pos.sum() >= 0.6
+
+
+@pytest.mark.xfail(strict=False, reason="issue target: muscle paths must not pass more than 2 mm "
+                                        "inside bone over -20..130 deg")  # fmt: skip
+def test_paths_stay_out_of_bone(model_context) -> None:  # type: ignore[no-untyped-def]
+    ctx = model_context
+    frac = np.linspace(0.0, 1.0, 10)
+    problems = []
+    for knee in (0.0, 90.0):
+        tr = body_transforms(ctx.skeleton, hip_flexion=HIP_SWEEP, knee_flexion=knee)
+        for line in ctx.lines:
+            pts = wrapped_path(ctx, line, tr)  # (n, k, 3)
+            a, b = pts[:, :-1], pts[:, 1:]
+            samples = (
+                a[:, :, None] + (b - a)[:, :, None] * frac[None, None, :, None]
+            )  # (n, k-1, 10, 3)
+            worst = np.full(samples.shape[:3], np.inf)
+            for body, dist in ctx.bone_distance.items():
+                inv = np.linalg.inv(tr[body])  # (n, 4, 4)
+                local = (
+                    np.einsum("nij,nksj->nksi", inv[:, :3, :3], samples) + inv[:, None, None, :3, 3]
+                )
+                worst = np.minimum(worst, dist(local))
+            per_pose = worst.reshape(len(HIP_SWEEP), -1).min(axis=1)
+            bad = per_pose < -2 * MM
+            if bad.any():
+                problems.append(f"{line.name} knee {knee:g}: {1000 * per_pose.min():.1f} mm deep at "
+                                f"{HIP_SWEEP[np.argmin(per_pose)]:g} deg ({bad.sum()} poses)")  # fmt: skip
+    assert not problems, "\n".join(problems)

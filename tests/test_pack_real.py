@@ -1,0 +1,55 @@
+"""The real pack, built from the mirror: complete, registered, attachments on their bones."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from hipflex.anatomy import load_anatomy
+from hipflex.assets.pack import AssetPack, verify_pack
+
+BODY_BONES = {
+    "pelvis": ["hip_r", "hip_l", "sacrum", "l1", "l2", "l3", "l4", "l5"],
+    "femur_r": ["femur_r"],
+    "tibia_r": ["tibia_r", "fibula_r", "patella_r"],
+}
+
+
+def test_pack_verifies_and_is_within_budget(real_pack: AssetPack) -> None:
+    assert verify_pack(real_pack.root) == []
+    report = real_pack.manifest["report"]
+    assert report["default_scene_interactive_triangles"] <= 150_000
+    # registration residuals: about 1-2 mm expected for one body's data sets
+    assert report["spine_registration_median_mm"] < 2.0
+    assert report["muscle_registration_median_mm"] < 2.0
+    assert report["mirror_hip_median_mm"] < 2.0
+    for mid in ("femur_r", "hip_r", "iliacus"):
+        full = real_pack.manifest["report"]["triangles"]["full"][mid]
+        assert report["triangles"]["interactive"][mid] <= full
+
+
+def test_landmarks_are_anatomical(real_pack: AssetPack) -> None:
+    lm = real_pack.landmarks
+    hip, knee = lm["hip_centre_r"], lm["knee_centre_r"]
+    assert hip[2] > 0.05 and lm["hip_centre_l"][2] < -0.05  # z to the right
+    assert 0.35 < np.linalg.norm(hip - knee) < 0.5  # femur length
+    assert lm["asis_r"][0] > lm["psis_r"][0] + 0.1  # x anterior
+    assert hip[1] < 0 and lm["pubic_symphysis"][1] < hip[1] + 0.03
+    radius = real_pack.manifest["report"]["scan_pose_deg"]["femoral_head_radius_mm"]
+    assert 20 < radius < 30
+
+
+def test_every_attachment_lies_on_its_bone(real_pack: AssetPack) -> None:
+    """Origins and insertions within 5 mm of the surface of a bone of their body."""
+    trees = {}
+    for body, bones in BODY_BONES.items():
+        pts = np.vstack([real_pack.mesh(b, "full").vertices for b in bones])
+        trees[body] = cKDTree(pts)
+    worst = 0.0
+    for m in load_anatomy().muscles.values():
+        for line in m.line:
+            for p in (line.points[0], line.points[-1]):
+                d, _ = trees[p.body].query(p.position)
+                assert d < 0.005, f"{m.id}/{line.name} {p.kind} is {1000 * d:.1f} mm from {p.body}"
+                worst = max(worst, d)
+    assert worst < 0.005

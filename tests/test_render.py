@@ -1,0 +1,92 @@
+"""Offscreen render: right size, not blank, bone where bone should be, attribution embedded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from hipflex.cli import main
+from hipflex.scene.render import render_png
+
+
+def _ink(img: np.ndarray) -> np.ndarray:
+    """Pixels that differ from the white background."""
+    return np.any(img[..., :3] < 235, axis=-1)
+
+
+def test_lateral_render_shows_bone(real_pack: object, tmp_path: Path) -> None:
+    out = render_png(tmp_path / "hip.png", hip=0.0, knee=0.0, view="anterior", size=(400, 300),
+                     muscles=[])  # fmt: skip
+    img = np.asarray(Image.open(out).convert("RGB"))
+    assert img.shape == (300, 400, 3)
+    ink = _ink(img)
+    assert ink.mean() > 0.03, "render is blank"
+    # Bones only, anterior view, standing: the leg hangs below the pelvis, so the lower half of
+    # the picture holds a narrow vertical band of bone near the right hip (image left of centre).
+    cols = np.flatnonzero(ink[200:].any(axis=0))
+    assert cols.size and cols.mean() < 200, "femur/tibia not on the subject's right (image left)"
+    ivory = (img[..., 0] > 150) & (img[..., 0] > img[..., 2] + 5) & ink
+    assert ivory.mean() > 0.02, "no bone-coloured pixels"
+
+
+def test_flexion_moves_the_leg_forward(real_pack: object, tmp_path: Path) -> None:
+    a = np.asarray(
+        Image.open(render_png(tmp_path / "a.png", 0, 0, "lateral", (320, 240), muscles=[]))
+    )
+    b = np.asarray(
+        Image.open(render_png(tmp_path / "b.png", 110, 0, "lateral", (320, 240), muscles=[]))
+    )
+    # lateral view of the right side: anterior is image right; a flexed femur fills the right half
+    assert _ink(b)[:, 200:].mean() > _ink(a)[:, 200:].mean() + 0.02
+
+
+def test_muscles_change_pixels_and_png_has_attribution(real_pack: object, tmp_path: Path) -> None:
+    bones = np.asarray(
+        Image.open(render_png(tmp_path / "b.png", 0, 0, "lateral", (320, 240), muscles=[]))
+    )
+    path = render_png(
+        tmp_path / "m.png", 0, 0, "lateral", (320, 240), muscles=["iliacus", "gluteus_maximus"]
+    )
+    with_m = Image.open(path)
+    assert "Visible Human" in with_m.text["Copyright"]
+    diff = np.any(np.asarray(with_m)[..., :3] != bones[..., :3], axis=-1)
+    assert diff.mean() > 0.01
+
+
+def test_transparent_background(real_pack: object, tmp_path: Path) -> None:
+    img = Image.open(render_png(tmp_path / "t.png", 60, 30, "oblique", (200, 160), transparent=True,
+                                muscles=["psoas"]))  # fmt: skip
+    alpha = np.asarray(img)[..., 3]
+    assert img.mode == "RGBA" and alpha.min() == 0 and alpha.max() == 255
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--hip", "200"], "outside the joint range"),
+        (["--muscles", "nosuch"], "unknown muscle id"),
+        (["--size", "9000x10"], "16..8000"),
+    ],
+)
+def test_render_bad_input_is_one_clear_line(
+    real_pack: object,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    needle: str,
+) -> None:
+    out = tmp_path / "x.png"
+    assert main(["render", *argv, "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0]
+    assert not out.exists()
+
+
+def test_render_to_missing_folder(
+    real_pack: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["render", "-o", str(tmp_path / "no" / "x.png"), "--size", "64x64"]) == 2
+    assert "does not exist" in capsys.readouterr().err
