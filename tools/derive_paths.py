@@ -27,6 +27,7 @@ Rules (so that a reviewer can reproduce them):
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 from pathlib import Path
@@ -183,7 +184,7 @@ def _is_muscle(mid: str) -> bool:
 def _centre_line(v: np.ndarray, s: np.ndarray, n: int = 12) -> np.ndarray:
     edges = np.linspace(s.min(), s.max(), n + 1)
     out = []
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
+    for a, b in itertools.pairwise(edges):
         sel = (s >= a) & (s <= b)
         if sel.any():
             out.append(v[sel].mean(axis=0))
@@ -211,7 +212,7 @@ def _wraps(pack, lm, inv, to_body, trees, bone_pts) -> str:  # type: ignore[no-u
     hip = lm["hip_centre_r"]
     near_hip = il[np.abs(il[:, 1] - hip[1] - 0.015) < 0.01]
     probe = near_hip.mean(axis=0)
-    d, i = trees["hip_r"].query(probe)
+    _, i = trees["hip_r"].query(probe)
     eminence = bone_pts["hip_r"][1][i]
     inward = (eminence - probe) / max(np.linalg.norm(eminence - probe), 1e-9)
     r = 0.012

@@ -180,7 +180,7 @@ class HipModel:
         self, knee_flexion: float = 0.0, hip_acceleration: float = 0.0
     ) -> float | None:
         """Highest hip flexion (deg, 1-degree grid, 0..max) the muscles can hold at this knee angle."""
-        lo, hi = self.ctx.skeleton.ranges["hip_flexion"]
+        hi = self.ctx.skeleton.ranges["hip_flexion"][1]
         angles = np.arange(0.0, hi + 1e-9, 1.0)
         res = self.sweep(angles, knee_flexion=knee_flexion, hip_acceleration=hip_acceleration)
         ok = np.flatnonzero(res.feasible)

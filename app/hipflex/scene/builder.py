@@ -174,6 +174,6 @@ class SceneBuilder:
         plotter.camera.focal_point = focus
         plotter.camera.position = focus + d
         plotter.camera.up = up
-        plotter.reset_camera(bounds=(lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]))
+        plotter.reset_camera(bounds=(lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]))  # type: ignore[call-arg,unused-ignore]
         plotter.camera.zoom(1.15)
         plotter.reset_camera_clipping_range()
