@@ -16,7 +16,7 @@ from hipflex.model.activity import share_moment
 from hipflex.model.hipmodel import HipModel
 from hipflex.model.kinematics import body_transforms
 from hipflex.model.segments import LegInertia
-from hipflex.model.wrapping import ARC_SAMPLES, wrapped_path
+from hipflex.model.wrapping import path_point_bodies, wrapped_path
 
 HIP_SWEEP = np.arange(-20.0, 130.0 + 1e-9, 1.0)
 MM = 1e-3
@@ -113,24 +113,11 @@ def test_one_degree_steps_change_paths_by_at_most_2mm(sweeps, knee, quantity) ->
 # --- 3. moment arm from length derivative vs geometry ---------------------------------------------
 
 
-def _point_bodies(ctx, line) -> list[str]:  # type: ignore[no-untyped-def]
-    """Body of each point in wrapped_path's output (wrap points belong to the wrap's body)."""
-    from hipflex.model.wrapping import _plan
-
-    plan = _plan(ctx, line)
-    out = [line.bodies[0]]
-    for i in range(1, len(line.bodies)):
-        for cyl, _sense in plan.segments.get(i - 1, []):
-            out += [cyl.body] * (ARC_SAMPLES + 2)
-        out.append(line.bodies[i])
-    return out
-
-
 def _geometric_moment_arm(ctx, line, hip: float, knee: float, add: float, rot: float) -> float:  # type: ignore[no-untyped-def]
     tr = body_transforms(ctx.skeleton, hip_flexion=hip, hip_adduction=add, hip_rotation=rot,
                          knee_flexion=knee)  # fmt: skip
     pts = wrapped_path(ctx, line, tr)[0]
-    bodies = _point_bodies(ctx, line) if line.wraps else list(line.bodies)
+    bodies = path_point_bodies(ctx, line)
     assert len(bodies) == len(pts)
     last_pelvis = max(i for i, b in enumerate(bodies) if b == "pelvis")
     assert all(b != "pelvis" for b in bodies[last_pelvis + 1 :])

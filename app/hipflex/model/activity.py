@@ -14,27 +14,34 @@ from numpy.typing import NDArray
 Array = NDArray[np.float64]
 
 
-def share_moment(max_moment: Array, required: Array, iterations: int = 60) -> tuple[Array, Array]:
+def share_moment(max_moment: Array, required: Array) -> tuple[Array, Array]:
     """Activations (n_poses, n_muscles) and a feasibility flag (n_poses,).
 
     ``max_moment`` (n_poses, n_muscles) in N m, positive for flexors; ``required`` (n_poses,).
     Where the muscles cannot supply ``required`` every helpful muscle is fully active and the
     flag is False. A non-positive requirement needs no flexor: all activations are zero.
+
+    Closed form ("water filling"): with the k strongest muscles saturated at 1, the rest get
+    lambda * M_i with lambda = (required - sum of the k largest) / (sum of squares of the rest);
+    the right k is the smallest one that leaves the next muscle unsaturated.
     """
-    m = np.asarray(max_moment, float)
+    m = np.clip(np.asarray(max_moment, float), 0.0, None)
     req = np.asarray(required, float)
-    helpful = np.clip(m, 0.0, None)
-    capacity = helpful.sum(axis=1)
-    feasible = capacity >= req - 1e-9
-    lo = np.zeros(len(req))
-    hi = np.full(len(req), 1.0 / max(float(np.min(helpful[helpful > 0], initial=1e-3)), 1e-6))
-    for _ in range(iterations):
-        mid = 0.5 * (lo + hi)
-        supplied = np.sum(np.clip(mid[:, None] * helpful, 0, 1) * helpful, axis=1)
-        short = supplied < req
-        lo = np.where(short, mid, lo)
-        hi = np.where(short, hi, mid)
-    act = np.clip(hi[:, None] * helpful, 0.0, 1.0)
-    act = np.where(feasible[:, None], act, (helpful > 0).astype(float))
+    order = np.argsort(-m, axis=1)
+    ms = np.take_along_axis(m, order, axis=1)
+    n, k_max = ms.shape
+    saturated = np.concatenate([np.zeros((n, 1)), np.cumsum(ms, axis=1)], axis=1)
+    rest_sq = np.concatenate(
+        [np.cumsum((ms**2)[:, ::-1], axis=1)[:, ::-1], np.zeros((n, 1))], axis=1
+    )
+    lam = np.divide(req[:, None] - saturated, rest_sq, out=np.full((n, k_max + 1), np.inf),
+                    where=rest_sq > 0)  # fmt: skip
+    nxt = np.concatenate([ms, np.zeros((n, 1))], axis=1)
+    ok = (lam * nxt <= 1.0 + 1e-12) & (lam >= 0)
+    k = np.argmax(ok, axis=1)
+    feasible = ok.any(axis=1) & (saturated[:, -1] >= req - 1e-9)
+    lam_k = lam[np.arange(n), k]
+    act = np.clip(lam_k[:, None] * m, 0.0, 1.0)
+    act = np.where(feasible[:, None], act, (m > 0).astype(float))
     act = np.where((req <= 0)[:, None], 0.0, act)
     return act, feasible

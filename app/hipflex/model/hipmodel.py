@@ -14,10 +14,9 @@ from hipflex.errors import PoseError
 from hipflex.model.activity import share_moment
 from hipflex.model.kinematics import COORDINATES, body_transforms, check_angles
 from hipflex.model.muscle import active_force_length, rederive_tendon_slack_length
-from hipflex.model.paths import polyline_length
 from hipflex.model.segments import LegInertia
-from hipflex.model.skeleton import LineGeometry, ModelContext
-from hipflex.model.wrapping import wrapped_path
+from hipflex.model.skeleton import ModelContext
+from hipflex.model.wrapping import path_set
 
 Array = NDArray[np.float64]
 STEP_DEG = 0.5  # central-difference step for moment arms
@@ -62,8 +61,21 @@ class HipModel:
 
     def __post_init__(self) -> None:
         self.muscles = list(self.ctx.anatomy.muscles)
-        for m, s in self.strength.items():
+        for m, s in list(self.strength.items()):
             self.set_strength(m, s)
+        self.paths = path_set(self.ctx)
+        lines = self.ctx.lines
+        hill = [self.ctx.anatomy.muscles[ln.muscle].hill for ln in lines]
+        self._cos = np.cos(np.radians([h.pennation_angle for h in hill]))
+        self._lopt = np.array([h.optimal_fiber_length for h in hill])
+        self._f0 = np.array(
+            [ln.weight * h.max_isometric_force for ln, h in zip(lines, hill, strict=True)]
+        )
+        self._line_muscle = np.array([self.muscles.index(ln.muscle) for ln in lines])
+        # (lines x muscles): weights for averaged quantities, ones for summed moments
+        self._avg = np.zeros((len(lines), len(self.muscles)))
+        self._avg[np.arange(len(lines)), self._line_muscle] = [ln.weight for ln in lines]
+        self._sum = (self._avg > 0).astype(float)
         self.tendon_slack = self._rederive_tendon_slack()
 
     def set_strength(self, muscle: str, fraction: float) -> None:
@@ -77,14 +89,15 @@ class HipModel:
     def _rederive_tendon_slack(self) -> dict[str, float]:
         """Tendon slack length per line, re-derived so that the neutral pose reproduces the
         reference model's normalised fibre length (biomechanics.md section 3)."""
-        neutral = body_transforms(self.ctx.skeleton)
+        lengths, _ = self.paths.evaluate(body_transforms(self.ctx.skeleton))
         out = {}
-        for line in self.ctx.lines:
+        for i, line in enumerate(self.ctx.lines):
             h = self.ctx.anatomy.muscles[line.muscle].hill
-            length = float(polyline_length(wrapped_path(self.ctx, line, neutral))[0])
             out[line.name] = rederive_tendon_slack_length(
-                length, h.optimal_fiber_length, h.pennation_angle, h.neutral_norm_fiber_length
-            )
+                float(lengths[0, i]), h.optimal_fiber_length, h.pennation_angle,
+                h.neutral_norm_fiber_length,
+            )  # fmt: skip
+        self._lts = np.array([out[ln.name] for ln in self.ctx.lines])
         return out
 
     # -- evaluation -------------------------------------------------------------------------
@@ -93,11 +106,6 @@ class HipModel:
         checked = check_angles(self.ctx.skeleton, given)
         arrays = np.broadcast_arrays(*(checked.get(c, np.zeros(1)) for c in COORDINATES))
         return {c: np.asarray(a, float).ravel() for c, a in zip(COORDINATES, arrays, strict=True)}
-
-    def _line_lengths(self, line: LineGeometry, poses: dict[str, Array]) -> Array:
-        return polyline_length(
-            wrapped_path(self.ctx, line, body_transforms(self.ctx.skeleton, **poses))
-        )
 
     def evaluate(
         self,
@@ -111,40 +119,30 @@ class HipModel:
         poses = self._poses(hip_flexion=hip_flexion, hip_adduction=hip_adduction,
                             hip_rotation=hip_rotation, knee_flexion=knee_flexion)  # fmt: skip
         n = len(poses["hip_flexion"])
-        # one stacked evaluation: the pose itself, then +/- STEP_DEG in each coordinate
-        stacked = {c: [poses[c]] for c in COORDINATES}
-        for c in COORDINATES:
-            for sign in (1.0, -1.0):
-                for c2 in COORDINATES:
-                    stacked[c2].append(poses[c2] + (sign * STEP_DEG if c2 == c else 0.0))
-        flat = {c: np.concatenate(v) for c, v in stacked.items()}
-        n_m = len(self.muscles)
-        vals = {q: np.zeros((n, n_m)) for q in QUANTITIES}
-        idx = {m: j for j, m in enumerate(self.muscles)}
-        step = np.radians(STEP_DEG)
-        for line in self.ctx.lines:
-            j = idx[line.muscle]
-            h = self.ctx.anatomy.muscles[line.muscle].hill
-            lengths = self._line_lengths(line, flat).reshape(1 + 2 * len(COORDINATES), n)
-            length = lengths[0]
-            cos_a = np.cos(np.radians(h.pennation_angle))
-            fiber = (length - self.tendon_slack[line.name]) / cos_a
-            norm = fiber / h.optimal_fiber_length
-            fl = np.where(norm > 0, active_force_length(norm), 0.0)
-            force = (
-                line.weight
-                * h.max_isometric_force
-                * self.strength.get(line.muscle, 1.0)
-                * fl
-                * cos_a
-            )
-            vals["length"][:, j] += line.weight * length
-            vals["norm_fiber_length"][:, j] += line.weight * norm
-            vals["force_length_factor"][:, j] += line.weight * fl
-            for k, c in enumerate(COORDINATES):
-                arm = -(lengths[1 + 2 * k] - lengths[2 + 2 * k]) / (2 * step)
-                vals[f"moment_arm_{c}"][:, j] += line.weight * arm
-                vals[f"max_moment_{c}"][:, j] += force * arm
+        # One stacked evaluation: the pose itself, then +/- STEP_DEG in each coordinate.
+        n_c = len(COORDINATES)
+        offsets = np.zeros((1 + 2 * n_c, n_c))
+        offsets[1::2][np.arange(n_c), np.arange(n_c)] = STEP_DEG
+        offsets[2::2][np.arange(n_c), np.arange(n_c)] = -STEP_DEG
+        flat = {
+            c: (poses[c][None] + offsets[:, k, None]).ravel() for k, c in enumerate(COORDINATES)
+        }
+        lengths, _ = self.paths.evaluate(body_transforms(self.ctx.skeleton, **flat))
+        lengths = lengths.reshape(1 + 2 * n_c, n, -1)
+        length = lengths[0]
+        norm = (length - self._lts) / self._cos / self._lopt
+        fl = np.where(norm > 0, active_force_length(norm), 0.0)
+        strength = np.array([self.strength.get(ln.muscle, 1.0) for ln in self.ctx.lines])
+        force = self._f0 * strength * fl * self._cos
+        arms = -(lengths[1::2] - lengths[2::2]) / (2 * np.radians(STEP_DEG))  # (n_c, n, L)
+        vals = {
+            "length": length @ self._avg,
+            "norm_fiber_length": norm @ self._avg,
+            "force_length_factor": fl @ self._avg,
+        }
+        for k, c in enumerate(COORDINATES):
+            vals[f"moment_arm_{c}"] = arms[k] @ self._avg
+            vals[f"max_moment_{c}"] = (force * arms[k]) @ self._sum
         vals["slack"] = (vals["norm_fiber_length"] <= 0).astype(float)
         inertia = LegInertia(self.body_mass, self.height)
         required = inertia.hip_flexion_moment_required(
@@ -153,9 +151,8 @@ class HipModel:
         act, feasible = share_moment(vals["max_moment_hip_flexion"], required)
         vals["activation"] = act
         supplied = act * np.clip(vals["max_moment_hip_flexion"], 0, None)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            total = supplied.sum(axis=1, keepdims=True)
-            vals["share"] = np.where(total > 0, supplied / total, 0.0)
+        total = supplied.sum(axis=1, keepdims=True)
+        vals["share"] = np.divide(supplied, total, out=np.zeros_like(supplied), where=total > 0)
         return PoseResult(self.muscles, poses, vals, required, feasible)
 
     def at(self, hip_flexion: float = 0.0, knee_flexion: float = 0.0, hip_adduction: float = 0.0,

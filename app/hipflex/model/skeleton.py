@@ -55,6 +55,7 @@ class ModelContext:
     skeleton: Skeleton
     lines: list[LineGeometry] = field(default_factory=list)
     bone_distance: dict[str, BoneDistance] = field(default_factory=dict)
+    path_set: object | None = None  # hipflex.model.wrapping.PathSet, built on first use
 
     @classmethod
     def load(

@@ -49,28 +49,30 @@ class Cylinder:
 
 
 def _wrap_segment(
-    p: Array, s: Array, cyl_t: Array, cyl: Cylinder, sense: float = 1.0
-) -> tuple[Array, Array]:
-    """Wrap segments p->s (n, 3) over a cylinder posed by ``cyl_t`` (n, 4, 4).
+    p: Array, s: Array, cyl_t: Array, cyl: Cylinder, sense: Array, points: bool = True
+) -> tuple[Array | None, Array, Array]:
+    """Wrap segments p->s (N, 3) over a cylinder posed by ``cyl_t`` (N, 4, 4).
 
-    Returns the inserted points (n, ARC_SAMPLES + 2, 3) (tangent, arc, tangent; all equal to
-    ``p`` where there is no wrap, which adds zero length) and a boolean mask of wrapped poses.
+    ``sense`` (N,) is +1 or -1 (counter-clockwise or clockwise about the axis). Returns the
+    inserted points (N, ARC_SAMPLES + 2, 3) (tangent, arc, tangent; all equal to ``p`` where
+    there is no wrap) or None, the mask of wrapped rows, and the exact p->s path length
+    (tangent lines plus helix, or the straight line).
     """
     rot = cyl_t[:, :3, :3]
-    c = np.einsum("nij,j->ni", rot, cyl.centre) + cyl_t[:, :3, 3]
-    e3 = np.einsum("nij,j->ni", rot, cyl.axis)
-    e1 = np.einsum("nij,j->ni", rot, cyl.side)
-    e2 = sense * np.cross(e3, e1)  # sense -1 mirrors the plane so the wrap is always CCW
+    c = rot @ cyl.centre + cyl_t[:, :3, 3]
+    e3 = rot @ cyl.axis
+    e1 = rot @ cyl.side
+    e2 = sense[:, None] * np.cross(e3, e1)  # sense -1 mirrors the plane: always CCW below
     basis = np.stack([e1, e2, e3], axis=1)  # rows: local axes
     pl = np.einsum("nij,nj->ni", basis, p - c)
     sl = np.einsum("nij,nj->ni", basis, s - c)
     r = cyl.radius
     p2, s2 = pl[:, :2], sl[:, :2]
-    dp, ds = np.linalg.norm(p2, axis=1), np.linalg.norm(s2, axis=1)
+    dp, ds = np.hypot(p2[:, 0], p2[:, 1]), np.hypot(s2[:, 0], s2[:, 1])
     d = s2 - p2
     # Signed distance of the axis from the line p->s, positive on the line's left. Wrapping
     # counter-clockwise, the cylinder must stay on the left: wrap whenever it is not clear of it.
-    h = (d[:, 1] * p2[:, 0] - d[:, 0] * p2[:, 1]) / np.maximum(np.linalg.norm(d, axis=1), 1e-12)
+    h = (d[:, 1] * p2[:, 0] - d[:, 0] * p2[:, 1]) / np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-12)
     wrapped = (h < r) & (dp > r) & (ds > r)
     th_p, th_s = np.arctan2(p2[:, 1], p2[:, 0]), np.arctan2(s2[:, 1], s2[:, 0])
     bp = np.arccos(np.clip(r / np.maximum(dp, r), -1, 1))
@@ -78,18 +80,22 @@ def _wrap_segment(
     start = th_p + bp
     span = np.mod(th_s - bs - start, TWO_PI)
     span = np.where(span > TWO_PI - 1e-9, 0.0, span)
-
     l_in = np.sqrt(np.maximum(dp**2 - r**2, 0))
     l_out = np.sqrt(np.maximum(ds**2 - r**2, 0))
     planar = l_in + r * span + l_out
+    dz = sl[:, 2] - pl[:, 2]
+    straight = np.linalg.norm(s - p, axis=1)
+    length = np.where(wrapped, np.sqrt(planar**2 + dz**2), straight)
+    if not points:
+        return None, wrapped, length
     frac = np.linspace(0.0, 1.0, ARC_SAMPLES + 2)
     ang = start[:, None] + span[:, None] * frac[None]
     along = (l_in[:, None] + r * span[:, None] * frac[None]) / np.maximum(planar, 1e-12)[:, None]
-    z = pl[:, 2:3] + (sl[:, 2:3] - pl[:, 2:3]) * along
+    z = pl[:, 2:3] + dz[:, None] * along
     local = np.stack([r * np.cos(ang), r * np.sin(ang), z], axis=-1)
     world = np.einsum("nki,nij->nkj", local, basis) + c[:, None]
     world = np.where(wrapped[:, None, None], world, p[:, None])
-    return world, wrapped
+    return world, wrapped, length
 
 
 def _segment_for(line: LineGeometry, wrap: Wrap) -> int:
@@ -100,76 +106,163 @@ def _segment_for(line: LineGeometry, wrap: Wrap) -> int:
     return next(i for i, b in enumerate(bodies) if b != "pelvis") - 1
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """Per line: the wraps of each segment, in path order, with their wrapping sense."""
-
-    segments: dict[int, list[tuple[Cylinder, float]]]
-
-
-_PLANS: dict[tuple[int, str], _Plan] = {}
 SEQUENCE_ITERATIONS = 3
 
 
-def _plan(ctx: ModelContext, line: LineGeometry) -> _Plan:
-    key = (id(ctx), line.name)
-    if key in _PLANS:
-        return _PLANS[key]
-    from hipflex.model.kinematics import body_transforms
+@dataclass
+class _Group:
+    """Lines that share bodies and wraps, evaluated together as one (poses x lines) batch."""
 
-    neutral = body_transforms(ctx.skeleton)
-    pts = line_points(line, neutral)
-    segments: dict[int, list[tuple[Cylinder, float]]] = {}
-    for wid in line.wraps:
-        wrap = ctx.anatomy.wraps[wid]
-        cyl = Cylinder.from_wrap(wrap)
-        seg = _segment_for(line, wrap)
-        # The sense is fixed once, from the neutral pose: the muscle passes the side direction
-        # on its way from the proximal to the distal point.
-        t = neutral[cyl.body][0]
-        e1, e3 = t[:3, :3] @ cyl.side, t[:3, :3] @ cyl.axis
-        e2 = np.cross(e3, e1)
-        sense = 1.0 if (pts[0, seg + 1] - pts[0, seg]) @ e2 >= 0 else -1.0
-        segments.setdefault(seg, []).append((cyl, sense))
-    plan = _Plan(segments)
-    _PLANS[key] = plan
-    return plan
+    index: NDArray[np.int64]  # positions in ModelContext.lines
+    bodies: tuple[str, ...]
+    points: Array  # (L, k, 3), each point in its body's frame
+    segments: dict[int, list[tuple[Cylinder, Array]]]  # wraps per segment, sense per line
 
 
-def _wrap_sequence(
-    p: Array, s: Array, wraps: list[tuple[Cylinder, float]], transforms: dict[str, Array]
-) -> Array:
-    """Wrap one segment over one or more cylinders in order (obstacle-set iteration)."""
-    if len(wraps) == 1:
-        cyl, sense = wraps[0]
-        return _wrap_segment(p, s, transforms[cyl.body], cyl, sense)[0]
-    results = [_wrap_segment(p, s, transforms[c.body], c, sg) for c, sg in wraps]
-    for _ in range(SEQUENCE_ITERATIONS):
-        for k, (cyl, sense) in enumerate(wraps):
-            start = (
-                p if k == 0 else np.where(results[k - 1][1][:, None], results[k - 1][0][:, -1], p)
-            )
-            if k + 1 < len(wraps):
-                nxt_pts, nxt_on = results[k + 1]
-                end = np.where(nxt_on[:, None], nxt_pts[:, 0], s)
+class PathSet:
+    """Every line of action of a model, grouped for vectorised evaluation over poses."""
+
+    def __init__(self, ctx: ModelContext) -> None:
+        from hipflex.model.kinematics import body_transforms
+
+        self.n_lines = len(ctx.lines)
+        self.line_group: dict[str, tuple[int, int]] = {}
+        keyed: dict[tuple[object, ...], list[int]] = {}
+        for i, line in enumerate(ctx.lines):
+            segs = tuple(sorted((_segment_for(line, ctx.anatomy.wraps[w]), w) for w in line.wraps))
+            keyed.setdefault((line.bodies, segs, tuple(line.wraps)), []).append(i)
+        neutral = body_transforms(ctx.skeleton)
+        self.groups: list[_Group] = []
+        for (bodies, _, wraps), members in keyed.items():
+            lines = [ctx.lines[i] for i in members]
+            pts = np.stack([ln.points for ln in lines])
+            segments: dict[int, list[tuple[Cylinder, Array]]] = {}
+            for wid in wraps:  # path order, as listed in the data
+                wrap = ctx.anatomy.wraps[wid]
+                cyl = Cylinder.from_wrap(wrap)
+                seg = _segment_for(lines[0], wrap)
+                # Sense fixed once, at the neutral pose: the muscle passes the side direction on
+                # its way from the proximal to the distal point.
+                t = neutral[cyl.body][0]
+                e2 = np.cross(t[:3, :3] @ cyl.axis, t[:3, :3] @ cyl.side)
+                senses = []
+                for ln in lines:
+                    p = line_points(ln, neutral)[0]
+                    senses.append(1.0 if (p[seg + 1] - p[seg]) @ e2 >= 0 else -1.0)
+                segments.setdefault(seg, []).append((cyl, np.array(senses)))
+            for k, i in enumerate(members):
+                self.line_group[ctx.lines[i].name] = (len(self.groups), k)
+            self.groups.append(_Group(np.array(members), bodies, pts, segments))
+
+    def evaluate(
+        self, transforms: dict[str, Array], with_points: bool = False
+    ) -> tuple[Array, list[Array | None]]:
+        """Lengths (n_poses, n_lines) and, if asked, each group's points (n, L, m, 3)."""
+        n = next(iter(transforms.values())).shape[0]
+        lengths = np.empty((n, self.n_lines))
+        group_points: list[Array | None] = []
+        for g in self.groups:
+            n_l = len(g.index)
+            pts = np.empty((n, n_l, len(g.bodies), 3))
+            for body in set(g.bodies):
+                sel = [i for i, b in enumerate(g.bodies) if b == body]
+                t = transforms[body]
+                pts[:, :, sel] = (
+                    np.einsum("nij,lkj->nlki", t[:, :3, :3], g.points[:, sel])
+                    + t[:, None, None, :3, 3]
+                )
+            flat = pts.reshape(n * n_l, len(g.bodies), 3)
+            total = np.zeros(n * n_l)
+            pieces: list[Array] = [flat[:, :1]]
+            for i in range(len(g.bodies) - 1):
+                p, s = flat[:, i], flat[:, i + 1]
+                if i in g.segments:
+                    seg_pts, seg_len = self._sequence(
+                        p, s, g.segments[i], transforms, n_l, with_points
+                    )
+                    total += seg_len
+                    if with_points and seg_pts is not None:
+                        pieces.append(seg_pts)
+                else:
+                    total += np.linalg.norm(s - p, axis=1)
+                pieces.append(flat[:, i + 1 : i + 2])
+            lengths[:, g.index] = total.reshape(n, n_l)
+            if with_points:
+                allp = np.concatenate(pieces, axis=1)
+                group_points.append(allp.reshape(n, n_l, -1, 3))
             else:
-                end = s
-            pts, on = _wrap_segment(start, end, transforms[cyl.body], cyl, sense)
-            results[k] = (np.where(on[:, None, None], pts, start[:, None]), on)
-    return np.concatenate([r[0] for r in results], axis=1)
+                group_points.append(None)
+        return lengths, group_points
+
+    @staticmethod
+    def _sequence(
+        p: Array,
+        s: Array,
+        wraps: list[tuple[Cylinder, Array]],
+        transforms: dict[str, Array],
+        n_lines: int,
+        with_points: bool,
+    ) -> tuple[Array | None, Array]:
+        """Wrap p->s over one or more cylinders in order (obstacle-set iteration)."""
+        n_rows = p.shape[0]
+        cyl_t = [np.repeat(transforms[c.body], n_lines, axis=0) for c, _ in wraps]
+        senses = [np.tile(sg, n_rows // n_lines) for _, sg in wraps]
+        if len(wraps) == 1:
+            pts, _, length = _wrap_segment(p, s, cyl_t[0], wraps[0][0], senses[0], with_points)
+            return pts, length
+        res = [_wrap_segment(p, s, cyl_t[k], c, senses[k]) for k, (c, _) in enumerate(wraps)]
+        starts, ends = [p] * len(wraps), [s] * len(wraps)
+        for _ in range(SEQUENCE_ITERATIONS):
+            for k, (cyl, _) in enumerate(wraps):
+                starts[k] = (
+                    p if k == 0 else np.where(res[k - 1][1][:, None], res[k - 1][0][:, -1], p)
+                )  # type: ignore[index]
+                if k + 1 < len(wraps):
+                    nxt_pts, nxt_on, _ = res[k + 1]
+                    ends[k] = np.where(nxt_on[:, None], nxt_pts[:, 0], s)  # type: ignore[index]
+                else:
+                    ends[k] = s
+                res[k] = _wrap_segment(starts[k], ends[k], cyl_t[k], cyl, senses[k])
+        # The straight piece start[k+1] -> end[k] is counted by both neighbours: subtract it.
+        length = res[0][2].copy()
+        for k in range(1, len(wraps)):
+            length += res[k][2] - np.linalg.norm(ends[k - 1] - starts[k], axis=1)
+        if not with_points:
+            return None, length
+        pts = [
+            np.where(on[:, None, None], q, st[:, None])  # type: ignore[arg-type]
+            for (q, on, _), st in zip(res, starts, strict=True)
+        ]
+        return np.concatenate(pts, axis=1), length
+
+
+def path_set(ctx: ModelContext) -> PathSet:
+    """The (cached) PathSet of a model context."""
+    if ctx.path_set is None:
+        ctx.path_set = PathSet(ctx)
+    return ctx.path_set  # type: ignore[return-value]
 
 
 def wrapped_path(ctx: ModelContext, line: LineGeometry, transforms: dict[str, Array]) -> Array:
-    """Path points (n_poses, k, 3) in the model frame, wraps applied."""
-    pts = line_points(line, transforms)
-    if not line.wraps:
-        return pts
-    plan = _plan(ctx, line)
-    pieces = [pts[:, :1]]
-    for i in range(1, pts.shape[1]):
-        if i - 1 in plan.segments:
-            pieces.append(
-                _wrap_sequence(pts[:, i - 1], pts[:, i], plan.segments[i - 1], transforms)
-            )
-        pieces.append(pts[:, i : i + 1])
-    return np.concatenate(pieces, axis=1)
+    """Path points (n_poses, k, 3) of one line in the model frame, wraps applied."""
+    ps = path_set(ctx)
+    g, k = ps.line_group[line.name]
+    group = ps.groups[g]
+    sub = PathSet.__new__(PathSet)
+    sub.n_lines = len(group.index)
+    sub.groups = [_Group(np.arange(len(group.index)), group.bodies, group.points, group.segments)]
+    _, points = sub.evaluate(transforms, with_points=True)
+    assert points[0] is not None
+    return points[0][:, k]
+
+
+def path_point_bodies(ctx: ModelContext, line: LineGeometry) -> list[str]:
+    """The body of each point ``wrapped_path`` returns (wrap points belong to their cylinder's)."""
+    ps = path_set(ctx)
+    group = ps.groups[ps.line_group[line.name][0]]
+    out = [line.bodies[0]]
+    for i in range(1, len(line.bodies)):
+        for cyl, _ in group.segments.get(i - 1, []):
+            out += [cyl.body] * (ARC_SAMPLES + 2)
+        out.append(line.bodies[i])
+    return out
