@@ -127,7 +127,9 @@ class PathSet:
 
         self.n_lines = len(ctx.lines)
         self.line_group: dict[str, tuple[int, int]] = {}
-        keyed: dict[tuple[object, ...], list[int]] = {}
+        keyed: dict[
+            tuple[tuple[str, ...], tuple[tuple[int, str], ...], tuple[str, ...]], list[int]
+        ] = {}
         for i, line in enumerate(ctx.lines):
             segs = tuple(sorted((_segment_for(line, ctx.anatomy.wraps[w]), w) for w in line.wraps))
             keyed.setdefault((line.bodies, segs, tuple(line.wraps)), []).append(i)
@@ -208,32 +210,38 @@ class PathSet:
         cyl_t = [np.repeat(transforms[c.body], n_lines, axis=0) for c, _ in wraps]
         senses = [np.tile(sg, n_rows // n_lines) for _, sg in wraps]
         if len(wraps) == 1:
-            pts, _, length = _wrap_segment(p, s, cyl_t[0], wraps[0][0], senses[0], with_points)
-            return pts, length
-        res = [_wrap_segment(p, s, cyl_t[k], c, senses[k]) for k, (c, _) in enumerate(wraps)]
+            single, _, length = _wrap_segment(p, s, cyl_t[0], wraps[0][0], senses[0], with_points)
+            return single, length
+        arcs: list[Array] = []
+        on: list[Array] = []
+        lens: list[Array] = []
+        for k, (c, _) in enumerate(wraps):
+            q, w, ln = _wrap_segment(p, s, cyl_t[k], c, senses[k])
+            assert q is not None
+            arcs.append(q)
+            on.append(w)
+            lens.append(ln)
         starts, ends = [p] * len(wraps), [s] * len(wraps)
         for _ in range(SEQUENCE_ITERATIONS):
             for k, (cyl, _) in enumerate(wraps):
-                starts[k] = (
-                    p if k == 0 else np.where(res[k - 1][1][:, None], res[k - 1][0][:, -1], p)
-                )  # type: ignore[index]
-                if k + 1 < len(wraps):
-                    nxt_pts, nxt_on, _ = res[k + 1]
-                    ends[k] = np.where(nxt_on[:, None], nxt_pts[:, 0], s)  # type: ignore[index]
-                else:
-                    ends[k] = s
-                res[k] = _wrap_segment(starts[k], ends[k], cyl_t[k], cyl, senses[k])
+                starts[k] = p if k == 0 else np.where(on[k - 1][:, None], arcs[k - 1][:, -1], p)
+                ends[k] = (
+                    s if k + 1 == len(wraps) else np.where(on[k + 1][:, None], arcs[k + 1][:, 0], s)
+                )
+                q, on[k], lens[k] = _wrap_segment(starts[k], ends[k], cyl_t[k], cyl, senses[k])
+                assert q is not None
+                arcs[k] = q
         # The straight piece start[k+1] -> end[k] is counted by both neighbours: subtract it.
-        length = res[0][2].copy()
+        length = lens[0].copy()
         for k in range(1, len(wraps)):
-            length += res[k][2] - np.linalg.norm(ends[k - 1] - starts[k], axis=1)
+            length += lens[k] - np.linalg.norm(ends[k - 1] - starts[k], axis=1)
         if not with_points:
             return None, length
-        pts = [
-            np.where(on[:, None, None], q, st[:, None])  # type: ignore[arg-type]
-            for (q, on, _), st in zip(res, starts, strict=True)
+        shown = [
+            np.where(w[:, None, None], q, st[:, None])
+            for q, w, st in zip(arcs, on, starts, strict=True)
         ]
-        return np.concatenate(pts, axis=1), length
+        return np.concatenate(shown, axis=1), length
 
 
 def path_set(ctx: ModelContext) -> PathSet:
