@@ -347,3 +347,26 @@ def test_paths_stay_out_of_bone(model_context) -> None:  # type: ignore[no-untyp
                 problems.append(f"{line.name} knee {knee:g}: {1000 * per_pose.min():.1f} mm deep at "
                                 f"{HIP_SWEEP[np.argmin(per_pose)]:g} deg ({bad.sum()} poses)")  # fmt: skip
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    "coordinate", ["hip_flexion", "hip_adduction", "hip_rotation", "knee_flexion"]
+)
+def test_geometric_moment_arms_equal_length_derivative(model, coordinate) -> None:  # type: ignore[no-untyped-def]
+    """The engine's moment arms (geometry, virtual work) equal -dL/dq within 0.1 mm."""
+    h = 0.05  # degrees
+    poses = {"hip_flexion": np.array([-15.0, 0, 30, 60, 90, 110, 125]),
+             "knee_flexion": np.array([5.0, 30, 90, 5, 90, 5, 60]),
+             "hip_adduction": np.array([0.0, 5, -10, 0, 0, 10, 0]),
+             "hip_rotation": np.array([0.0, -10, 0, 15, 0, 0, 5])}  # fmt: skip
+    base = model.sweep(**poses)
+    plus = model.sweep(**{**poses, coordinate: poses[coordinate] + h})
+    minus = model.sweep(**{**poses, coordinate: poses[coordinate] - h})
+    derivative = -(plus["length"] - minus["length"]) / np.radians(2 * h)
+    # multi-line muscles report the weighted mean moment arm and length: compare like with like
+    err = np.abs(derivative - base[f"moment_arm_{coordinate}"])
+    worst = np.unravel_index(np.argmax(err), err.shape)
+    assert err.max() < 0.1 * MM, (
+        f"{base.muscles[worst[1]]} at pose {worst[0]}: derivative {1000 * derivative[worst]:.3f} mm, "
+        f"geometry {1000 * base[f'moment_arm_{coordinate}'][worst]:.3f} mm"
+    )

@@ -19,7 +19,6 @@ from hipflex.model.skeleton import ModelContext
 from hipflex.model.wrapping import path_set
 
 Array = NDArray[np.float64]
-STEP_DEG = 0.5  # central-difference step for moment arms
 QUANTITIES = (
     "length", "moment_arm_hip_flexion", "moment_arm_hip_adduction", "moment_arm_hip_rotation",
     "moment_arm_knee_flexion", "norm_fiber_length", "slack", "force_length_factor",
@@ -89,7 +88,7 @@ class HipModel:
     def _rederive_tendon_slack(self) -> dict[str, float]:
         """Tendon slack length per line, re-derived so that the neutral pose reproduces the
         reference model's normalised fibre length (biomechanics.md section 3)."""
-        lengths, _ = self.paths.evaluate(body_transforms(self.ctx.skeleton))
+        lengths, _, _ = self.paths.evaluate(body_transforms(self.ctx.skeleton))
         out = {}
         for i, line in enumerate(self.ctx.lines):
             h = self.ctx.anatomy.muscles[line.muscle].hill
@@ -118,31 +117,22 @@ class HipModel:
         """All quantities for every pose in the broadcast inputs (degrees)."""
         poses = self._poses(hip_flexion=hip_flexion, hip_adduction=hip_adduction,
                             hip_rotation=hip_rotation, knee_flexion=knee_flexion)  # fmt: skip
-        n = len(poses["hip_flexion"])
-        # One stacked evaluation: the pose itself, then +/- STEP_DEG in each coordinate.
-        n_c = len(COORDINATES)
-        offsets = np.zeros((1 + 2 * n_c, n_c))
-        offsets[1::2][np.arange(n_c), np.arange(n_c)] = STEP_DEG
-        offsets[2::2][np.arange(n_c), np.arange(n_c)] = -STEP_DEG
-        flat = {
-            c: (poses[c][None] + offsets[:, k, None]).ravel() for k, c in enumerate(COORDINATES)
-        }
-        lengths, _ = self.paths.evaluate(body_transforms(self.ctx.skeleton, **flat))
-        lengths = lengths.reshape(1 + 2 * n_c, n, -1)
-        length = lengths[0]
-        norm = (length - self._lts) / self._cos / self._lopt
+        lengths, _, arms = self.paths.evaluate(
+            body_transforms(self.ctx.skeleton, **poses), hip_flexion_deg=poses["hip_flexion"]
+        )
+        assert arms is not None
+        norm = (lengths - self._lts) / self._cos / self._lopt
         fl = np.where(norm > 0, active_force_length(norm), 0.0)
         strength = np.array([self.strength.get(ln.muscle, 1.0) for ln in self.ctx.lines])
         force = self._f0 * strength * fl * self._cos
-        arms = -(lengths[1::2] - lengths[2::2]) / (2 * np.radians(STEP_DEG))  # (n_c, n, L)
         vals = {
-            "length": length @ self._avg,
+            "length": lengths @ self._avg,
             "norm_fiber_length": norm @ self._avg,
             "force_length_factor": fl @ self._avg,
         }
         for k, c in enumerate(COORDINATES):
-            vals[f"moment_arm_{c}"] = arms[k] @ self._avg
-            vals[f"max_moment_{c}"] = (force * arms[k]) @ self._sum
+            vals[f"moment_arm_{c}"] = arms[:, :, k] @ self._avg
+            vals[f"max_moment_{c}"] = (force * arms[:, :, k]) @ self._sum
         vals["slack"] = (vals["norm_fiber_length"] <= 0).astype(float)
         inertia = LegInertia(self.body_mass, self.height)
         required = inertia.hip_flexion_moment_required(
