@@ -37,7 +37,8 @@ def share_moment(max_moment: Array, required: Array) -> tuple[Array, Array]:
     lam = np.divide(req[:, None] - saturated, rest_sq, out=np.full((n, k_max + 1), np.inf),
                     where=rest_sq > 0)  # fmt: skip
     nxt = np.concatenate([ms, np.zeros((n, 1))], axis=1)
-    ok = (lam * nxt <= 1.0 + 1e-12) & (lam >= 0)
+    with np.errstate(invalid="ignore"):  # inf * 0 where nobody is left: not a solution
+        ok = (lam * nxt <= 1.0 + 1e-12) & (lam >= 0)
     k = np.argmax(ok, axis=1)
     feasible = ok.any(axis=1) & (saturated[:, -1] >= req - 1e-9)
     lam_k = lam[np.arange(n), k]
