@@ -313,18 +313,19 @@ def test_weak_flexors_hold_lower(model_context) -> None:  # type: ignore[no-unty
 
 
 @pytest.mark.xfail(strict=False, reason="issue target: iliopsoas >= 60% of available flexion moment at "
-                                        "110 deg knee straight; the model currently gives about 54%")  # fmt: skip
+                                        "110 deg knee straight; the model currently gives about 56%")  # fmt: skip
 def test_iliopsoas_dominates_at_110_knee_straight(model) -> None:  # type: ignore[no-untyped-def]
     pos = np.clip(model.at(110, 0)["max_moment_hip_flexion"][0], 0, None)
     ilio = sum(pos[model.muscles.index(m)] for m in ("iliacus", "psoas"))
     assert ilio / pos.sum() >= 0.6
 
 
-@pytest.mark.xfail(strict=False, reason="issue target: muscle paths must not pass more than 2 mm "
-                                        "inside bone over -20..130 deg")  # fmt: skip
+@pytest.mark.xfail(strict=False, reason="engine issue target not met yet: biceps femoris (~11 mm, "
+                   "hip 120-130) and sartorius (~4 mm, hip -20) still cut bone")  # fmt: skip
 def test_paths_stay_out_of_bone(model_context) -> None:  # type: ignore[no-untyped-def]
+    """No sampled path point more than 2 mm inside any bone, hip -20..130 deg, knee 0 and 90."""
     ctx = model_context
-    frac = np.linspace(0.0, 1.0, 10)
+    frac = np.linspace(0.0, 1.0, 25)
     problems = []
     for knee in (0.0, 90.0):
         tr = body_transforms(ctx.skeleton, hip_flexion=HIP_SWEEP, knee_flexion=knee)

@@ -11,6 +11,9 @@ Rules (so that a reviewer can reproduce them):
   distal half. Muscles whose tendon is not part of the surface model (no distal contact) use the
   centroid of their distal-most 2% of vertices. Either centroid is then snapped to the nearest
   vertex of the named bone, so every attachment lies on its bone.
+- Tensor fasciae latae acts through the iliotibial tract, which its surface model leaves out: it
+  inserts on Gerdy's tubercle (most anterolateral tibia vertex within 4 cm below the knee centre)
+  with a femur via point 5 mm lateral of the lateral epicondyle.
 - Iliacus and psoas insert on the lesser trochanter: the most posteromedial femur vertex 3-9 cm
   below the hip centre (their common tendon is not part of the surface models).
 - Psoas gets one line from each of L1, L3 and L5 (contact with that vertebra); gluteus maximus an
@@ -64,6 +67,7 @@ DISTAL = {
     "semitendinosus": ("tibia_r", "tibia_r"),
     "semimembranosus": ("tibia_r", "tibia_r"),
     "biceps_femoris_long_head": ("tibia_r", "fibula_r"),
+    "tensor_fasciae_latae": ("tibia_r", "tibia_r"),
 }
 KNEE_VIA = (
     "sartorius",
@@ -128,7 +132,9 @@ def main() -> None:
 
         def d(q: np.ndarray) -> float:
             idx = ((q - origin) / pitch)[:, None]
-            return float(ndimage.map_coordinates(values, idx, order=1, mode="constant", cval=1.0)[0])
+            return float(
+                ndimage.map_coordinates(values, idx, order=1, mode="constant", cval=1.0)[0]
+            )
 
         q = np.asarray(p_body, float).copy()
         for _ in range(40):
@@ -145,6 +151,14 @@ def main() -> None:
     band = fem[(fem[:, 1] < -0.03) & (fem[:, 1] > -0.09)]
     lt = band[np.argmax(-band[:, 0] - band[:, 2])]  # posteromedial prominence
     lesser_trochanter = scan["femur_r"][:3, :3] @ lt + scan["femur_r"][:3, 3]
+    # Gerdy's tubercle: the most anterolateral tibia vertex within 4 cm below the knee centre;
+    # the iliotibial tract passes 5 mm outside the lateral epicondyle on its way there.
+    tib = bone_pts["tibia_r"][1]
+    top = tib[tib[:, 1] > -0.04]
+    gerdy_t = top[np.argmax(top[:, 0] + top[:, 2])]
+    gerdy = scan["tibia_r"][:3, :3] @ gerdy_t + scan["tibia_r"][:3, 3]
+    lat_epi = to_body("femur_r", lm["lateral_epicondyle_r"][None])[0]
+    it_tract_knee = lat_epi + np.array([0.0, 0.0, 0.005])
     print("lesser trochanter (femur frame):", lt.round(4))
     femur_ends: dict[str, np.ndarray] = {}  # femur attachments (femur frame), for wrap radii
     for f in sorted((data_dir() / "muscles").glob("*.toml")):
@@ -195,9 +209,13 @@ def main() -> None:
             # The iliopsoas tendon is not part of the surface models (psoas stops at the hip):
             # both insert on the lesser trochanter, found on the femur itself.
             ins = insertion(mask) if mid not in ("psoas", "iliacus") else lesser_trochanter
+            if mid == "tensor_fasciae_latae":
+                ins = gerdy  # via the iliotibial tract, which the surface model leaves out
             ib, ip = snap([bone_d], ins)
             op, ip = lift(ob, op), lift(ib, ip)
             pts = [("origin", ob, op)]
+            if mid == "tensor_fasciae_latae":
+                pts.append(("via", "femur_r", it_tract_knee))
             if mid in KNEE_VIA:
                 k2 = int(np.argmin(np.abs(centre_line[:, 1] - knee_y - 0.03)))
                 pts.append(("via", "femur_r", to_body("femur_r", centre_line[k2][None])[0]))

@@ -160,8 +160,7 @@ def load_hipflex() -> tuple[Curves, dict[str, str]]:
             curves.length[(pair.hipflex, knee)] = np.asarray(d["length"], float)
     insertion: dict[str, str] = {}
     with contextlib.suppress(AttributeError, KeyError):
-        insertion["__femoral_head_radius_m"] = str(
-            model.ctx.anatomy.wraps["femoral_head_r"].radius)
+        insertion["__femoral_head_radius_m"] = str(model.ctx.anatomy.wraps["femoral_head_r"].radius)
     for pair in PAIRS:
         try:
             lines = model.ctx.anatomy.muscles[pair.hipflex].line
@@ -471,8 +470,10 @@ def build_report(hf: Curves, os_: Curves, insertion: dict[str, str], opensim_dir
     il_hf_zero = first_nonpositive(ma[("iliacus", 0)])
     il_os_zero = first_nonpositive(oma[("iliacus", 0)])
     ps_os_zero = first_nonpositive(oma[("psoas", 0)])
-    rf_hf, rf_os = first_nonpositive(nf[("rectus_femoris", 0)]), first_nonpositive(
-        onf[("rectus_femoris", 0)])
+    rf_hf, rf_os = (
+        first_nonpositive(nf[("rectus_femoris", 0)]),
+        first_nonpositive(onf[("rectus_femoris", 0)]),
+    )
     tfl_knee_dl = float(np.max(np.abs(hf.length[("tensor_fasciae_latae", 90)]
                                       - hf.length[("tensor_fasciae_latae", 0)]))) * 1000  # fmt: skip
     tfl_knee_dl_os = float(np.max(np.abs(os_.length[("tensor_fasciae_latae", 90)]
@@ -491,7 +492,8 @@ def build_report(hf: Curves, os_: Curves, insertion: dict[str, str], opensim_dir
             "cylinder, which is centred on the hip axis: while the tendon lies on it the cylinder "
             "is a pure pulley, so the moment arm is its radius, not a property of the attachments. "
             f"That is why HipFlex is below OpenSim from 0° to about 60° ({mm(ma, 'iliacus', 30):.0f} "
-            f"vs {mm(oma, 'iliacus', 30):.0f} mm at 30°). ")
+            f"vs {mm(oma, 'iliacus', 30):.0f} mm at 30°). "
+        )
 
     i0 = int(np.flatnonzero(HIP_DEG == 0)[0])
     nl_neutral_err = max(abs(nf[(p.hipflex, 0)][i0] - onf[(p.hipflex, 0)][i0])
@@ -503,8 +505,11 @@ def build_report(hf: Curves, os_: Curves, insertion: dict[str, str], opensim_dir
         "",
         f"Over 0°-90° with the knee straight the moment-arm curves agree to within 5 mm RMS for "
         f"{', '.join(label_of[m] for m in close) or 'no muscle'}; "
-        + "; ".join(f"{label_of[m]} {v:.0f} mm" for m, v in sorted(rms.items(), key=lambda t: -t[1])
-                    if v >= 5.0)
+        + "; ".join(
+            f"{label_of[m]} {v:.0f} mm"
+            for m, v in sorted(rms.items(), key=lambda t: -t[1])
+            if v >= 5.0
+        )
         + " RMS for the rest. The paragraphs below explain the notable differences.",
         "",
         "**Different bones.** HipFlex's paths run on the Visible Human Male's pelvis and femur "
@@ -570,8 +575,11 @@ def build_report(hf: Curves, os_: Curves, insertion: dict[str, str], opensim_dir
         "rectus femoris go slack with the knee bent (table above).",
         "",
         f"**TFL.** HipFlex's TFL line ends on `{insertion.get('tensor_fasciae_latae', '?')}`; "
-        + ("it does not cross the knee, so its length does not depend on the knee "
-           if tfl_knee_dl < 1.0 else "its length depends on the knee ")
+        + (
+            "it does not cross the knee, so its length does not depend on the knee "
+            if tfl_knee_dl < 1.0
+            else "its length depends on the knee "
+        )
         + f"(largest change knee 0 → 90: {tfl_knee_dl:.1f} mm, vs {tfl_knee_dl_os:.0f} "
         "mm in OpenSim, whose TFL reaches the tibia through the iliotibial tract). This also "
         "explains the different fibre lengths at knee 90 in the plot. Its hip-flexion moment arm "

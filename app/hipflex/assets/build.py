@@ -26,7 +26,7 @@ from hipflex.assets.geometry import Array, homogeneous
 from hipflex.assets.sources import SourceFile, fetch, read_recipe
 from hipflex.errors import AssetError
 
-PIPELINE_VERSION = "1.2"
+PIPELINE_VERSION = "1.3"
 
 Progress = Callable[[str], None]
 

@@ -131,13 +131,26 @@ class SignedDistanceGrid:
         dist = ndimage.distance_transform_edt(~surface) * pitch
         near = np.argwhere(dist < band)
         centres = lo + near * pitch
-        _, nearest = sampler.tree.query(centres)
-        side = np.einsum("ij,ij->i", centres - sampler.points[nearest], sampler.normals[nearest])
+        # Sign near the surface: a distance-weighted vote of the normals of the 8 nearest
+        # samples, so that one sample across a concave crease cannot flip a voxel.
+        dk, nearest = sampler.tree.query(centres, k=8)
+        offsets = centres[:, None, :] - sampler.points[nearest]
+        votes = np.einsum("nkj,nkj->nk", offsets, sampler.normals[nearest]) / np.maximum(dk, 1e-9) ** 2
         sign = np.zeros(shape, np.int8)
-        sign[tuple(near.T)] = np.where(side < 0, -1, 1)
+        sign[tuple(near.T)] = np.where(votes.sum(axis=1) < 0, -1, 1)
+        # Far from the surface: whatever connects to the grid's border without crossing the
+        # band is outside; enclosed pockets take the sign of their nearest band voxel.
+        far = sign == 0
+        labels, _ = ndimage.label(far)
+        border = np.unique(np.concatenate([
+            labels[[0, -1]].ravel(), labels[:, [0, -1]].ravel(), labels[:, :, [0, -1]].ravel()
+        ]))  # fmt: skip
+        outside = np.isin(labels, border[border > 0])
+        sign[outside] = 1
         unknown = sign == 0
-        _, (ii, jj, kk) = ndimage.distance_transform_edt(unknown, return_indices=True)
-        sign = sign[ii, jj, kk]
+        if unknown.any():
+            _, (ii, jj, kk) = ndimage.distance_transform_edt(unknown, return_indices=True)
+            sign = sign[ii, jj, kk]
         values = (np.where(surface, 0.0, dist) * sign).astype(np.float32)
         return cls(origin=lo, pitch=pitch, values=values)
 
