@@ -1,4 +1,4 @@
-"""The ``hipflex`` command line: the same functions the app calls, one verb each."""
+"""The hipflex command line: the same functions the app calls, one verb each."""
 
 from __future__ import annotations
 
