@@ -135,7 +135,9 @@ class SignedDistanceGrid:
         # samples, so that one sample across a concave crease cannot flip a voxel.
         dk, nearest = sampler.tree.query(centres, k=8)
         offsets = centres[:, None, :] - sampler.points[nearest]
-        votes = np.einsum("nkj,nkj->nk", offsets, sampler.normals[nearest]) / np.maximum(dk, 1e-9) ** 2
+        votes = (
+            np.einsum("nkj,nkj->nk", offsets, sampler.normals[nearest]) / np.maximum(dk, 1e-9) ** 2
+        )
         sign = np.zeros(shape, np.int8)
         sign[tuple(near.T)] = np.where(votes.sum(axis=1) < 0, -1, 1)
         # Far from the surface: whatever connects to the grid's border without crossing the
