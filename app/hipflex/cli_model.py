@@ -128,6 +128,3 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     r.add_argument("--full", action="store_true", help="full-detail meshes (print quality)")
     r.add_argument("-o", "--output", required=True, help="PNG file to write")
     r.set_defaults(func=_cmd_render)
-
-
-__all__ = ["HipFlexError", "add_commands"]

@@ -19,8 +19,3 @@ def line_points(line: LineGeometry, transforms: dict[str, Array]) -> Array:
         sel = [i for i, b in enumerate(line.bodies) if b == body]
         out[:, sel] = transform_points(transforms[body], line.points[sel])
     return out
-
-
-def polyline_length(points: Array) -> Array:
-    """Length of each polyline, (n, k, 3) -> (n,)."""
-    return np.asarray(np.linalg.norm(np.diff(points, axis=-2), axis=-1).sum(axis=-1))

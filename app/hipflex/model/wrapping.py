@@ -167,6 +167,7 @@ class PathSet:
         transforms: dict[str, Array],
         with_points: bool = False,
         hip_flexion_deg: Array | None = None,
+        only_group: int | None = None,
     ) -> tuple[Array, list[Array | None], Array | None]:
         """Lengths (n_poses, n_lines), each group's points (n, L, m, 3) if asked, and, given the
         hip flexion angles, moment arms (n_poses, n_lines, 4) about hip flexion, adduction,
@@ -175,7 +176,7 @@ class PathSet:
         Moment arms come from geometry (virtual work): the force acts on the distal bodies where
         the path leaves the proximal ones, so r_q = ((b - joint centre) x u) . axis_q, with the
         axis of coordinate q from the joint's rotation sequence. A test checks them against the
-        length derivative.
+        length derivative. ``only_group`` evaluates one group (the others' columns stay unset).
         """
         n = next(iter(transforms.values())).shape[0]
         lengths = np.empty((n, self.n_lines))
@@ -192,7 +193,8 @@ class PathSet:
                 "knee": -femur[:, None, :3, 2],  # knee flexion: about the femur's -z
             }  # fmt: skip
             centres = {"hip": femur[:, :3, 3], "knee": tibia[:, :3, 3]}
-        for g in self.groups:
+        groups = self.groups if only_group is None else [self.groups[only_group]]
+        for g in groups:
             n_l = len(g.index)
             pts = np.empty((n, n_l, len(g.bodies), 3))
             for body in set(g.bodies):
@@ -325,11 +327,7 @@ def wrapped_path(ctx: ModelContext, line: LineGeometry, transforms: dict[str, Ar
     """Path points (n_poses, k, 3) of one line in the model frame, wraps applied."""
     ps = path_set(ctx)
     g, k = ps.line_group[line.name]
-    group = ps.groups[g]
-    sub = PathSet.__new__(PathSet)
-    sub.n_lines = len(group.index)
-    sub.groups = [_Group(np.arange(len(group.index)), group.bodies, group.points, group.segments)]
-    _, points, _ = sub.evaluate(transforms, with_points=True)
+    _, points, _ = ps.evaluate(transforms, with_points=True, only_group=g)
     assert points[0] is not None
     return points[0][:, k]
 
