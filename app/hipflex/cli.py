@@ -79,9 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     asub.add_parser("info", help="contents, sizes, triangle counts, attribution").set_defaults(
         func=_cmd_assets_info
     )
-    from hipflex import cli_model
+    from hipflex import cli_gui, cli_media, cli_model
 
+    cli_gui.add_commands(sub)
     cli_model.add_commands(sub)
+    cli_media.add_commands(sub)
     return p
 
 

@@ -82,9 +82,18 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from hipflex.bench import run_bench
+    if args.gui:
+        from hipflex.gui.bench import run_gui_bench
 
-    run_bench(repeats=args.repeats)
+        run_gui_bench(repeats=args.repeats)
+    elif args.media:
+        from hipflex.media.bench import run_media_bench
+
+        run_media_bench(repeats=max(3, args.repeats // 10))
+    else:
+        from hipflex.bench import run_bench
+
+        run_bench(repeats=args.repeats)
     return 0
 
 
@@ -115,6 +124,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     gl.set_defaults(func=_cmd_export)
     be = sub.add_parser("bench", help="engine timings (medians over repeats)")
     be.add_argument("--repeats", type=int, default=30)
+    which = be.add_mutually_exclusive_group()
+    which.add_argument(
+        "--gui", action="store_true", help="window timings under Xvfb (slider to frame, start-up)"
+    )
+    which.add_argument(
+        "--media", action="store_true", help="export timings (PNG, handout PDF, video)"
+    )
     be.set_defaults(func=_cmd_bench)
     from hipflex.scene.views import VIEWS
 

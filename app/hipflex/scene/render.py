@@ -3,37 +3,18 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from hipflex.errors import HipFlexError
+from hipflex.fileio import atomic_write_bytes
+
+__all__ = ["atomic_write_bytes", "render_png"]
 
 
 def _prefer_egl() -> None:
     """Without a display VTK should go straight to EGL instead of trying X first."""
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder, then rename: never a half file."""
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise HipFlexError(f"{path}: folder {path.parent} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise HipFlexError(f"{path}: cannot write here ({exc.strerror})") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; exports are ordinary files
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise HipFlexError(f"{path}: write failed ({exc.strerror}); nothing was written") from exc
 
 
 def render_png(

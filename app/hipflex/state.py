@@ -1,0 +1,322 @@
+"""One state object for the explorer: pose, visible muscles, display options, camera, selection.
+
+The 3D view, the plots and every panel follow it; saved as JSON it is a session file (or a
+lesson step). Pure Python (pydantic), so the CLI can read sessions without Qt. The idea is 3D
+Slicer's parameter node and napari's evented models: listeners get the old and the new snapshot
+and the names of the fields that changed. Snapshots are immutable, which makes undo/redo a list.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from hipflex.errors import HipFlexError
+from hipflex.fileio import atomic_write_text
+
+SESSION_FORMAT = "hipflex-session"
+SESSION_VERSION = 1
+UNDO_LIMIT = 200
+
+MuscleStyle = Literal["surface", "tube", "line"]
+ColourMode = Literal["identity", "activation", "fibre_length", "moment_arm"]
+ViewName = Literal["anterior", "lateral", "medial", "posterior", "superior", "oblique"]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+# Slider ranges of the explorer (degrees); inside the joint ranges of anatomy_data/joints.toml.
+POSE_RANGES: dict[str, tuple[float, float]] = {
+    "hip_flexion": (-20.0, 130.0),
+    "knee_flexion": (0.0, 140.0),
+    "hip_adduction": (-30.0, 30.0),
+    "hip_rotation": (-40.0, 40.0),
+}
+
+# One-click poses for coaches (degrees).
+POSE_PRESETS: dict[str, dict[str, float]] = {
+    "standing": {"hip_flexion": 0.0, "knee_flexion": 0.0, "hip_adduction": 0.0, "hip_rotation": 0.0},
+    "seated 90/90": {"hip_flexion": 90.0, "knee_flexion": 90.0, "hip_adduction": 0.0, "hip_rotation": 0.0},
+    "high knee": {"hip_flexion": 110.0, "knee_flexion": 100.0, "hip_adduction": 0.0, "hip_rotation": 0.0},
+    "deep flexion": {"hip_flexion": 125.0, "knee_flexion": 130.0, "hip_adduction": 0.0, "hip_rotation": 0.0},
+}  # fmt: skip
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Pose(_Frozen):
+    """Joint angles in degrees (conventions in anatomy_data/joints.toml)."""
+
+    hip_flexion: Finite = 0.0
+    knee_flexion: Finite = 0.0
+    hip_adduction: Finite = 0.0
+    hip_rotation: Finite = 0.0
+
+    @field_validator("hip_flexion", "knee_flexion", "hip_adduction", "hip_rotation")
+    @classmethod
+    def _in_range(cls, v: float, info: Any) -> float:
+        lo, hi = POSE_RANGES[info.field_name]
+        if not lo <= v <= hi:
+            raise ValueError(f"{v:g} deg is outside {lo:g}..{hi:g}")
+        return float(v)
+
+    def as_dict(self) -> dict[str, float]:
+        return self.model_dump()
+
+
+class Display(_Frozen):
+    """How the scene is drawn."""
+
+    muscle_style: MuscleStyle = "surface"
+    colour_by: ColourMode = "identity"
+    bone_opacity: Annotated[float, Field(ge=0.05, le=1.0)] = 1.0
+    labels: bool = False
+    show_moment_arm: bool = True
+    show_lines: bool = True
+
+
+class Camera(_Frozen):
+    """A camera; ``view`` names the preset it came from (None once the user moved it)."""
+
+    view: ViewName | None = "oblique"
+    position: tuple[Finite, Finite, Finite] | None = None
+    focal_point: tuple[Finite, Finite, Finite] | None = None
+    up: tuple[Finite, Finite, Finite] | None = None
+    zoom: Annotated[float, Field(gt=0.01, lt=100)] = 1.0
+
+
+class Snapshot(_Frozen):
+    """Everything the explorer shows, at one instant."""
+
+    pose: Pose = Pose()
+    visible: tuple[str, ...] = ()
+    display: Display = Display()
+    camera: Camera = Camera()
+    selection: str | None = None  # "muscle:<id>" or "bone:<id>"
+    plotted: tuple[str, ...] = ("iliacus", "psoas", "rectus_femoris", "tensor_fasciae_latae")
+    playing: bool = False
+
+    @field_validator("selection")
+    @classmethod
+    def _selection(cls, v: str | None) -> str | None:
+        if v is not None and not (v.startswith("muscle:") or v.startswith("bone:")):
+            raise ValueError(f"expected 'muscle:<id>' or 'bone:<id>', got {v!r}")
+        return v
+
+
+# Fields whose changes are undoable; the camera, the selection and playback are not.
+UNDOABLE = frozenset({"pose", "visible", "display", "plotted"})
+Listener = Callable[[Snapshot, Snapshot, frozenset[str]], None]
+
+
+class AppState:
+    """The current snapshot, its listeners and the undo/redo history.
+
+    ``merge`` lets a slider drag become one undo step: consecutive updates with the same merge
+    key replace the top of the undo stack instead of pushing a new entry.
+    """
+
+    def __init__(
+        self, snapshot: Snapshot | None = None, muscles: Iterable[str] | None = None
+    ) -> None:
+        self.known_muscles: tuple[str, ...] = tuple(muscles) if muscles is not None else ()
+        snap = snapshot or Snapshot(visible=self.known_muscles)
+        self._check_muscles(snap)
+        self._snap = snap
+        self._undo: list[Snapshot] = []
+        self._redo: list[Snapshot] = []
+        self._merge_key: str | None = None
+        self._listeners: list[Listener] = []
+
+    # -- reading ------------------------------------------------------------------------------
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snap
+
+    @property
+    def pose(self) -> Pose:
+        return self._snap.pose
+
+    @property
+    def display(self) -> Display:
+        return self._snap.display
+
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    # -- listening ----------------------------------------------------------------------------
+    def connect(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def disconnect(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    # -- changing -----------------------------------------------------------------------------
+    def _check_muscles(self, snap: Snapshot) -> None:
+        if not self.known_muscles:
+            return
+        known = set(self.known_muscles)
+        unknown = [m for m in (*snap.visible, *snap.plotted) if m not in known]
+        sel = snap.selection
+        if sel and sel.startswith("muscle:") and sel[7:] not in known:
+            unknown.append(sel[7:])
+        if unknown:
+            raise HipFlexError(f"unknown muscle id(s): {', '.join(sorted(set(unknown)))}")
+
+    def replace(self, snap: Snapshot, merge: str | None = None, undoable: bool = True) -> None:
+        """Make ``snap`` current and tell the listeners what changed."""
+        self._check_muscles(snap)
+        old = self._snap
+        changed = frozenset(k for k in Snapshot.model_fields if getattr(old, k) != getattr(snap, k))
+        if not changed:
+            return
+        if undoable and changed & UNDOABLE:
+            if merge is None or merge != self._merge_key or not self._undo:
+                self._undo.append(old)
+                del self._undo[:-UNDO_LIMIT]
+            self._redo.clear()
+            self._merge_key = merge
+        self._snap = snap
+        self._emit(old, snap, changed)
+
+    def update(self, merge: str | None = None, **fields: Any) -> None:
+        """Change top-level fields, e.g. ``update(selection="muscle:iliacus")``."""
+        try:
+            snap = Snapshot.model_validate({**self._snap.model_dump(), **_dump(fields)})
+        except ValidationError as exc:
+            raise HipFlexError(_first_error(exc, "state")) from exc
+        self.replace(snap, merge=merge)
+
+    def set_pose(self, merge: str | None = None, **angles: float) -> None:
+        """Change joint angles (degrees); out-of-range or NaN values raise HipFlexError."""
+        self.update(merge=merge, pose={**self._snap.pose.model_dump(), **angles})
+
+    def set_display(self, merge: str | None = None, **options: Any) -> None:
+        self.update(merge=merge, display={**self._snap.display.model_dump(), **options})
+
+    def set_camera(self, **camera: Any) -> None:
+        """Camera moves are not undo steps (the user can always pick a preset again)."""
+        try:
+            cam = Camera.model_validate({**self._snap.camera.model_dump(), **camera})
+        except ValidationError as exc:
+            raise HipFlexError(_first_error(exc, "camera")) from exc
+        self.replace(self._snap.model_copy(update={"camera": cam}), undoable=False)
+
+    def set_visible(self, muscles: Iterable[str], merge: str | None = None) -> None:
+        order = self.known_muscles or tuple(muscles)
+        chosen = set(muscles)
+        self.update(merge=merge, visible=tuple(m for m in order if m in chosen))
+
+    def end_merge(self) -> None:
+        """Close the current merge group (e.g. when a slider is released)."""
+        self._merge_key = None
+
+    def undo(self) -> bool:
+        if not self._undo:
+            return False
+        self._redo.append(self._snap)
+        self._restore(self._undo.pop())
+        return True
+
+    def redo(self) -> bool:
+        if not self._redo:
+            return False
+        self._undo.append(self._snap)
+        self._restore(self._redo.pop())
+        return True
+
+    def _restore(self, target: Snapshot) -> None:
+        # keep the current camera and playback: undo is about pose and display
+        snap = target.model_copy(
+            update={"camera": self._snap.camera, "playing": self._snap.playing}
+        )
+        old, self._snap = self._snap, snap
+        self._merge_key = None
+        changed = frozenset(k for k in Snapshot.model_fields if getattr(old, k) != getattr(snap, k))
+        if changed:
+            self._emit(old, snap, changed)
+
+    def _emit(self, old: Snapshot, new: Snapshot, changed: frozenset[str]) -> None:
+        for listener in list(self._listeners):
+            listener(old, new, changed)
+
+    # -- files --------------------------------------------------------------------------------
+    def to_json(self) -> str:
+        return snapshot_to_json(self._snap)
+
+    def save(self, path: Path) -> None:
+        save_session(path, self._snap)
+
+    def load(self, path: Path) -> None:
+        """Open a session file; a bad file raises HipFlexError and changes nothing."""
+        snap = load_session(path, self.known_muscles)
+        self.replace(snap)
+
+
+def _dump(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v.model_dump() if isinstance(v, BaseModel) else v for k, v in fields.items()}
+
+
+def _first_error(exc: ValidationError, where: str) -> str:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    return f"{where}: key {key!r}: {err['msg']}"
+
+
+def snapshot_to_json(snap: Snapshot) -> str:
+    payload = {
+        "format": SESSION_FORMAT,
+        "version": SESSION_VERSION,
+        "state": snap.model_dump(mode="json"),
+    }
+    return json.dumps(payload, indent=2) + "\n"
+
+
+def snapshot_from_json(text: str, source: str = "session", muscles: Iterable[str] = ()) -> Snapshot:
+    """Parse and validate a session; errors name the file, the key and the problem."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise HipFlexError(f"{source}: not valid JSON (line {exc.lineno}: {exc.msg})") from exc
+    if not isinstance(data, dict) or data.get("format") != SESSION_FORMAT:
+        raise HipFlexError(
+            f'{source}: not a HipFlex session (missing "format": "{SESSION_FORMAT}")'
+        )
+    if data.get("version") != SESSION_VERSION:
+        raise HipFlexError(
+            f"{source}: session version {data.get('version')!r} is not supported (expected {SESSION_VERSION})"
+        )
+    try:
+        snap = Snapshot.model_validate(data.get("state", {}))
+    except ValidationError as exc:
+        raise HipFlexError(_first_error(exc, source)) from exc
+    known = set(muscles)
+    if known:
+        unknown = sorted({m for m in (*snap.visible, *snap.plotted) if m not in known})
+        if unknown:
+            raise HipFlexError(
+                f"{source}: key 'visible'/'plotted': unknown muscle id(s) {', '.join(unknown)}"
+            )
+    return snap
+
+
+def load_session(path: Path, muscles: Iterable[str] = ()) -> Snapshot:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HipFlexError(f"{path}: cannot read session ({exc})") from exc
+    return snapshot_from_json(text, str(path), muscles)
+
+
+def save_session(path: Path, snap: Snapshot) -> None:
+    """Atomic write: a temporary file in the same folder, then rename."""
+    atomic_write_text(Path(path), snapshot_to_json(snap))
