@@ -1,0 +1,110 @@
+"""Qt face of the one state object, and the engine results every panel reads.
+
+``QtState`` re-emits ``AppState`` changes as a Qt signal, so widgets connect the usual way.
+``Analysis`` keeps the engine's answer for the current pose and a sweep over hip flexion at the
+current knee angle (cached per knee angle), and tells the panels when either changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from PySide6.QtCore import QObject, Signal
+
+from hipflex.model.hipmodel import HipModel, PoseResult
+from hipflex.state import AppState, Snapshot
+
+Array = NDArray[np.float64]
+SWEEP_ANGLES = np.arange(-20.0, 130.0 + 1e-9, 1.0)
+SWEEP_CACHE = 16
+
+
+class QtState(QObject):
+    """Signals: ``changed(old, new, fields)`` after every change of the snapshot."""
+
+    changed = Signal(object, object, object)
+
+    def __init__(self, state: AppState, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        state.connect(self._relay)
+
+    def _relay(self, old: Snapshot, new: Snapshot, fields: frozenset[str]) -> None:
+        self.changed.emit(old, new, fields)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.state.snapshot
+
+    def close(self) -> None:
+        self.state.disconnect(self._relay)
+
+
+class Analysis(QObject):
+    """Engine results that follow the state.
+
+    ``pose_changed(result)`` carries a PoseResult for the current pose (one row);
+    ``sweep_changed(result)`` a PoseResult over ``SWEEP_ANGLES`` at the current knee angle.
+    """
+
+    pose_changed = Signal(object)
+    sweep_changed = Signal(object)
+
+    def __init__(self, qstate: QtState, model: HipModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.qstate = qstate
+        self.model = model
+        self._sweeps: dict[tuple[float, float, float], PoseResult] = {}
+        self.current: PoseResult = self._at(qstate.snapshot)
+        self.sweep: PoseResult = self._sweep(qstate.snapshot)
+        qstate.changed.connect(self._on_change)
+
+    @property
+    def muscles(self) -> list[str]:
+        return self.model.muscles
+
+    def values(self) -> dict[str, Array]:
+        """Per-muscle quantities at the current pose, each of shape (n_muscles,)."""
+        return {k: v[0] for k, v in self.current.values.items()}
+
+    def _at(self, snap: Snapshot) -> PoseResult:
+        return self.model.at(**snap.pose.as_dict())
+
+    def _sweep(self, snap: Snapshot) -> PoseResult:
+        p = snap.pose
+        key = (round(p.knee_flexion, 1), round(p.hip_adduction, 1), round(p.hip_rotation, 1))
+        if key not in self._sweeps:
+            if len(self._sweeps) >= SWEEP_CACHE:
+                self._sweeps.pop(next(iter(self._sweeps)))
+            self._sweeps[key] = self.model.sweep(SWEEP_ANGLES, knee_flexion=key[0],
+                                                 hip_adduction=key[1], hip_rotation=key[2])  # fmt: skip
+        return self._sweeps[key]
+
+    def refresh(self) -> None:
+        """Recompute everything (e.g. after a strength change)."""
+        self._sweeps.clear()
+        snap = self.qstate.snapshot
+        self.current = self._at(snap)
+        self.sweep = self._sweep(snap)
+        self.pose_changed.emit(self.current)
+        self.sweep_changed.emit(self.sweep)
+
+    def _on_change(self, old: Snapshot, new: Snapshot, fields: Any) -> None:
+        if "pose" not in fields:
+            return
+        self.current = self._at(new)
+        self.pose_changed.emit(self.current)
+        p0, p1 = old.pose, new.pose
+        if (p0.knee_flexion, p0.hip_adduction, p0.hip_rotation) != (
+            p1.knee_flexion,
+            p1.hip_adduction,
+            p1.hip_rotation,
+        ):
+            self.sweep = self._sweep(new)
+            self.sweep_changed.emit(self.sweep)
+
+    def muscle_values(self, muscle: str) -> dict[str, float]:
+        j = self.model.muscles.index(muscle)
+        return {k: float(v[0, j]) for k, v in self.current.values.items()}

@@ -1,0 +1,532 @@
+"""The live scene: persistent actors that follow the state, for the window and for offscreen stills.
+
+Bones move by their actor matrices (no vertex copies); muscle surfaces are re-skinned in place
+with their normals; lines of action are updated from one batched engine call per pose. The
+window (pyvistaqt's QtInteractor) and offscreen exports (``pv.Plotter(off_screen=True)``) both
+draw through ``LiveScene.apply``, so a handout shows exactly what the window shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pyvista as pv
+import vtk
+from numpy.typing import NDArray
+
+from hipflex.model.kinematics import body_transforms
+from hipflex.model.wrapping import path_point_bodies, path_set
+from hipflex.scene.builder import BONE_COLOUR, LINE_COLOUR, SceneBuilder, _polydata
+from hipflex.scene.builder import Pose as ScenePose
+from hipflex.scene.colours import legend, muscle_colours
+from hipflex.scene.views import VIEWS
+from hipflex.state import Camera, Snapshot
+
+Array = NDArray[np.float64]
+SPECIFIC_TENSION = 61.0e4  # N/m^2 (61 N/cm^2; Arnold et al. 2010, Ann Biomed Eng 38:269)
+TUBE_SCALE = 0.4  # tube radius = 0.4 x the radius of a circle with the muscle's PCSA (display only)
+LINE_RADIUS = 0.0012  # m, thin lines of action
+SELECT_COLOUR = (1.0, 0.85, 0.1)
+MOMENT_ARM_COLOUR = (0.85, 0.1, 0.1)
+# Landmarks labelled with the muscles (keys of the pack's landmarks.json).
+LANDMARK_LABELS = {
+    "hip_centre_r": "Hip joint centre",
+    "asis_r": "ASIS",
+    "knee_centre_r": "Knee joint centre",
+    "pubic_symphysis": "Pubic symphysis",
+}
+
+
+@dataclass
+class _Line:
+    muscle: str
+    name: str
+    bodies: list[str]
+    poly: pv.PolyData
+    tube: vtk.vtkTubeFilter
+    actor: vtk.vtkActor
+    ends: pv.PolyData
+    ends_actor: vtk.vtkActor
+    pcsa_radius: float
+
+
+def _actor_for(source: vtk.vtkAlgorithm | pv.PolyData) -> vtk.vtkActor:
+    mapper = vtk.vtkPolyDataMapper()
+    if isinstance(source, vtk.vtkAlgorithm):
+        mapper.SetInputConnection(source.GetOutputPort())
+    else:
+        mapper.SetInputData(source)
+    mapper.ScalarVisibilityOff()
+    actor = vtk.vtkActor()
+    actor.SetMapper(mapper)
+    return actor
+
+
+def _matrix(t: Array) -> vtk.vtkMatrix4x4:
+    m = vtk.vtkMatrix4x4()
+    for i in range(4):
+        for j in range(4):
+            m.SetElement(i, j, float(t[i, j]))
+    return m
+
+
+class LiveScene:
+    """Actors for every bone, muscle surface and line of action, updated by ``apply``.
+
+    ``scale`` multiplies label offsets and line widths for high-resolution offscreen images.
+    """
+
+    def __init__(self, plotter: pv.Plotter, builder: SceneBuilder, scale: float = 1.0) -> None:
+        self.plotter = plotter
+        self.builder = builder
+        self.ctx = builder.ctx
+        self.scale = scale
+        self.names: dict[int, str] = {}  # id(actor) -> "bone:<id>" / "muscle:<id>"
+        self._applied: Snapshot | None = None
+        self._transforms: dict[str, Array] = {}
+        self._line_points: dict[str, Array] = {}
+        self._values: dict[str, Array] | None = None
+        self._pcsa = self._pcsa_radius()
+        self.bone_actors: dict[str, vtk.vtkActor] = {}
+        self.muscle_actors: dict[str, vtk.vtkActor] = {}
+        self._skins: dict[str, tuple[pv.PolyData, Array]] = {}
+        self._skinned_pose: dict[str, object] = {}
+        self.lines: dict[str, _Line] = {}
+        self._overlay: list[vtk.vtkProp] = []
+        self._legend: list[vtk.vtkProp] = []
+        self._build()
+
+    # -- construction -------------------------------------------------------------------------
+    def _pcsa_radius(self) -> dict[str, float]:
+        out = {}
+        for ln in self.ctx.lines:
+            m = self.ctx.anatomy.muscles[ln.muscle]
+            pcsa = ln.weight * m.hill.max_isometric_force / SPECIFIC_TENSION
+            out[ln.name] = TUBE_SCALE * float(np.sqrt(pcsa / np.pi))
+        return out
+
+    def _add(self, actor: vtk.vtkProp, name: str | None = None) -> None:
+        self.plotter.renderer.AddActor(actor)
+        if name:
+            self.names[id(actor)] = name
+
+    def _build(self) -> None:
+        for bone, mesh in self.builder.bones.items():
+            poly = _polydata(mesh.vertices, mesh.faces)
+            poly.compute_normals(inplace=True, split_vertices=False, auto_orient_normals=False)
+            actor = _actor_for(poly)
+            prop = actor.GetProperty()
+            prop.SetColor(*pv.Color(BONE_COLOUR).float_rgb)
+            prop.SetInterpolationToPhong()
+            prop.SetSpecular(0.15)
+            prop.SetSpecularPower(20)
+            self.bone_actors[bone] = actor
+            self._add(actor, f"bone:{bone}")
+        for mid in self.ctx.muscle_ids:
+            skin = self.builder._skin(mid)
+            poly = _polydata(skin.vertices, skin.faces)
+            poly.compute_normals(inplace=True, split_vertices=False, auto_orient_normals=False)
+            normals = np.asarray(poly.point_data["Normals"], float).copy()
+            self._skins[mid] = (poly, normals)
+            actor = _actor_for(poly)
+            prop = actor.GetProperty()
+            prop.SetInterpolationToPhong()
+            prop.SetOpacity(0.85)
+            prop.SetSpecular(0.1)
+            actor.SetVisibility(False)
+            self.muscle_actors[mid] = actor
+            self._add(actor, f"muscle:{mid}")
+        for ln in self.ctx.lines:
+            poly = pv.PolyData(np.zeros((2, 3)), lines=np.array([2, 0, 1]))
+            tube = vtk.vtkTubeFilter()
+            tube.SetInputData(poly)
+            tube.SetNumberOfSides(10)
+            tube.CappingOn()
+            actor = _actor_for(tube)
+            actor.SetVisibility(False)
+            ends = pv.PolyData(np.zeros((2, 3)))
+            ends_actor = _actor_for(ends)
+            ends_actor.GetProperty().SetRenderPointsAsSpheres(True)
+            ends_actor.SetVisibility(False)
+            self.lines[ln.name] = _Line(ln.muscle, ln.name, path_point_bodies(self.ctx, ln),
+                                        poly, tube, actor, ends, ends_actor, self._pcsa[ln.name])  # fmt: skip
+            self._add(actor, f"muscle:{ln.muscle}")
+            self._add(ends_actor, f"muscle:{ln.muscle}")
+
+    # -- updating -----------------------------------------------------------------------------
+    def apply(self, snap: Snapshot, values: Mapping[str, Array] | None = None) -> None:
+        """Bring every actor in line with ``snap``; ``values`` are the engine's per-muscle
+        quantities at this pose (needed for the quantity colour modes and labels)."""
+        old = self._applied
+        first = old is None
+        self._values = dict(values) if values is not None else None
+        if first or old.pose != snap.pose:  # type: ignore[union-attr]
+            self._pose(snap)
+        visible = set(snap.visible)
+        style = snap.display.muscle_style
+        for mid, actor in self.muscle_actors.items():
+            actor.SetVisibility(mid in visible and style == "surface")
+        if (
+            first
+            or old.pose != snap.pose
+            or old.visible != snap.visible
+            or old.display != snap.display
+        ):  # type: ignore[union-attr]
+            self._skin_visible(snap)
+        self._style_lines(snap)
+        self._colour(snap)
+        for actor in self.bone_actors.values():
+            actor.GetProperty().SetOpacity(snap.display.bone_opacity)
+        self._select(snap)
+        self._overlays(snap)
+        self._applied = snap
+
+    def _pose(self, snap: Snapshot) -> None:
+        pose = ScenePose(**snap.pose.as_dict())
+        self._transforms = self.builder.transforms(pose)
+        for bone, actor in self.bone_actors.items():
+            actor.SetUserMatrix(_matrix(self._transforms[self.ctx.pack.mesh_body(bone)]))
+        tr = body_transforms(
+            self.ctx.skeleton, **{k: np.array([v]) for k, v in snap.pose.as_dict().items()}
+        )
+        ps = path_set(self.ctx)
+        _, groups, _ = ps.evaluate(tr, with_points=True)
+        for name, (g, k) in ps.line_group.items():
+            pts = groups[g]
+            assert pts is not None
+            self._line_points[name] = pts[0, k]
+
+    def _skin_visible(self, snap: Snapshot) -> None:
+        """Re-skin visible muscle surfaces that are stale (hidden ones wait until shown)."""
+        if snap.display.muscle_style != "surface":
+            return
+        for mid in snap.visible:
+            if self._skinned_pose.get(mid) == snap.pose:
+                continue
+            poly, normals = self._skins[mid]
+            skin = self.builder._skin(mid)
+            pts = np.zeros_like(skin.vertices)
+            nrm = np.zeros_like(normals)
+            for body, w in skin.weights.items():
+                if not w.any():
+                    continue
+                rel = self._transforms[body] @ np.linalg.inv(self.builder.scan[body])
+                pts += w[:, None] * (skin.vertices @ rel[:3, :3].T + rel[:3, 3])
+                nrm += w[:, None] * (normals @ rel[:3, :3].T)
+            nrm /= np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-12)
+            poly.points = pts
+            poly.point_data["Normals"] = nrm
+            poly.point_data.active_normals_name = "Normals"  # type: ignore[attr-defined,unused-ignore]
+            poly.Modified()
+            self._skinned_pose[mid] = snap.pose
+
+    def _style_lines(self, snap: Snapshot) -> None:
+        visible = set(snap.visible)
+        style = snap.display.muscle_style
+        show = style != "surface" or snap.display.show_lines
+        for ln in self.lines.values():
+            on = show and ln.muscle in visible
+            ln.actor.SetVisibility(on)
+            ln.ends_actor.SetVisibility(on and style != "tube")
+            if not on:
+                continue
+            pts = self._line_points[ln.name]
+            poly = pv.lines_from_points(pts)
+            ln.poly = poly
+            ln.tube.SetInputData(poly)
+            ln.tube.SetRadius(
+                ln.pcsa_radius
+                if style == "tube"
+                else LINE_RADIUS * (1.5 if style == "surface" else 1.0)
+            )
+            ln.ends.points = pts[[0, -1]]
+            ln.ends.Modified()
+            ln.ends_actor.GetProperty().SetPointSize(8 * self.scale)
+
+    def _colour(self, snap: Snapshot) -> None:
+        muscles = self.ctx.muscle_ids
+        identity = {m: self.ctx.anatomy.muscles[m].colour for m in muscles}
+        mode = snap.display.colour_by
+        colours = muscle_colours(mode if self._values is not None or mode == "identity" else "identity",
+                                 muscles, identity, self._values)  # fmt: skip
+        for mid, actor in self.muscle_actors.items():
+            actor.GetProperty().SetColor(*colours[mid])
+        surface = snap.display.muscle_style == "surface"
+        for ln in self.lines.values():
+            rgb = pv.Color(LINE_COLOUR).float_rgb if surface else colours[ln.muscle]
+            ln.actor.GetProperty().SetColor(*rgb)
+            ln.ends_actor.GetProperty().SetColor(*colours[ln.muscle])
+        self.colours = colours
+
+    def _select(self, snap: Snapshot) -> None:
+        sel = snap.selection
+        for bone, actor in self.bone_actors.items():
+            on = sel == f"bone:{bone}"
+            actor.GetProperty().SetColor(
+                *(SELECT_COLOUR if on else pv.Color(BONE_COLOUR).float_rgb)
+            )
+            actor.GetProperty().SetAmbient(0.25 if on else 0.0)
+        for mid, actor in self.muscle_actors.items():
+            on = sel == f"muscle:{mid}"
+            prop = actor.GetProperty()
+            prop.SetAmbient(0.45 if on else 0.0)
+            prop.SetOpacity(
+                1.0 if on else (0.85 if sel is None or not sel.startswith("muscle:") else 0.45)
+            )
+        for ln in self.lines.values():
+            if sel == f"muscle:{ln.muscle}":
+                ln.actor.GetProperty().SetColor(*SELECT_COLOUR)
+
+    # -- overlays: moment arm, labels, legend --------------------------------------------------
+    def _clear(self, props: list[vtk.vtkProp]) -> None:
+        for prop in props:
+            self.plotter.renderer.RemoveViewProp(prop)
+        props.clear()
+
+    def moment_arm_geometry(self, muscle: str) -> tuple[Array, Array, Array, Array] | None:
+        """For the muscle's first line: (hip centre, axis point at the line's depth, foot of the
+        perpendicular, a point on the line of action) in the sagittal plane of the pelvis, or None."""
+        line = next((ln for ln in self.lines.values() if ln.muscle == muscle), None)
+        if line is None or not self._line_points:
+            return None
+        pts = self._line_points[line.name]
+        bodies = line.bodies
+        last_pelvis = max((i for i, b in enumerate(bodies) if b == "pelvis"), default=None)
+        if last_pelvis is None or last_pelvis == len(pts) - 1:
+            return None
+        a = pts[last_pelvis]
+        b = next((q for q in pts[last_pelvis + 1 :] if np.linalg.norm(q - a) > 1e-6), None)
+        if b is None:
+            return None
+        c = self._transforms["femur_r"][:3, 3]
+        d = b - a
+        d2 = np.array([d[0], d[1], 0.0])
+        if np.linalg.norm(d2) < 1e-9:
+            return None
+        u = d2 / np.linalg.norm(d2)
+        depth = a[2]
+        c_depth = np.array([c[0], c[1], depth])
+        a2 = np.array([a[0], a[1], depth])
+        foot = a2 + np.dot(c_depth - a2, u) * u
+        return c, c_depth, foot, a2
+
+    def _overlays(self, snap: Snapshot) -> None:
+        self._clear(self._overlay)
+        sel = snap.selection
+        if sel and sel.startswith("muscle:") and snap.display.show_moment_arm:
+            self._moment_arm(sel[7:])
+        if snap.display.labels:
+            self._labels(snap)
+        self._clear(self._legend)
+        spec = legend(snap.display.colour_by)
+        if spec is not None and self._values is not None:
+            self._add_legend(spec)
+
+    def _moment_arm(self, muscle: str) -> None:
+        geo = self.moment_arm_geometry(muscle)
+        if geo is None:
+            return
+        c, c_depth, foot, a2 = geo
+        arm = None
+        if self._values is not None and "moment_arm_hip_flexion" in self._values:
+            j = self.ctx.muscle_ids.index(muscle)
+            arm = float(np.ravel(self._values["moment_arm_hip_flexion"])[j])
+        segs = [(c, c_depth, 0.0006), (c_depth, foot, 0.0015), (a2, foot, 0.0006)]
+        for p0, p1, r in segs:
+            if np.linalg.norm(p1 - p0) < 1e-6:
+                continue
+            tube = pv.Line(p0, p1).tube(radius=r * max(self.scale, 1.0), n_sides=8)
+            actor = _actor_for(tube)
+            actor.GetProperty().SetColor(*MOMENT_ARM_COLOUR)
+            actor.GetProperty().SetLighting(False)
+            self._add(actor)
+            self._overlay.append(actor)
+        dot = _actor_for(pv.Sphere(radius=0.004, center=c))
+        dot.GetProperty().SetColor(*MOMENT_ARM_COLOUR)
+        self._add(dot)
+        self._overlay.append(dot)
+        name = self.ctx.anatomy.muscles[muscle].display_name
+        text = f"{name}: moment arm {1000 * arm:+.0f} mm" if arm is not None else name
+        text += (
+            " (flexor)"
+            if arm is not None and arm > 0
+            else (" (extensor)" if arm is not None else "")
+        )
+        self._overlay.append(self._caption(text, (c_depth + foot) / 2, (0, -40), MOMENT_ARM_COLOUR))
+
+    def _caption(self, text: str, anchor: Array, offset: tuple[float, float],
+                 colour: tuple[float, float, float] = (0.1, 0.1, 0.1)) -> vtk.vtkCaptionActor2D:  # fmt: skip
+        cap = vtk.vtkCaptionActor2D()
+        cap.SetCaption(text)
+        cap.SetAttachmentPoint(*map(float, anchor))
+        cap.BorderOff()
+        cap.LeaderOn()
+        cap.ThreeDimensionalLeaderOff()
+        w, h = self.plotter.window_size
+        chars = max(len(text), 4)
+        font = 13 * self.scale
+        cap.SetPosition(offset[0] * self.scale, offset[1] * self.scale)
+        cap.SetWidth(min(0.6, chars * font * 0.62 / max(w, 1)))
+        cap.SetHeight(font * 1.5 / max(h, 1))
+        tp = cap.GetCaptionTextProperty()
+        tp.SetColor(*colour)
+        tp.SetBold(False)
+        tp.SetItalic(False)
+        tp.SetShadow(False)
+        tp.SetFontFamilyToArial()
+        tp.SetJustificationToLeft()
+        cap.GetProperty().SetColor(*colour)
+        cap.GetProperty().SetLineWidth(1.0 * self.scale)
+        self.plotter.renderer.AddActor(cap)
+        return cap
+
+    def label_anchors(self, snap: Snapshot) -> dict[str, Array]:
+        """Anchor points for labels: the middle of each visible muscle's first line, landmarks."""
+        out: dict[str, Array] = {}
+        seen: set[str] = set()
+        for ln in self.lines.values():
+            if ln.muscle in snap.visible and ln.muscle not in seen:
+                pts = self._line_points[ln.name]
+                seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+                s = np.concatenate([[0], np.cumsum(seg)])
+                k = int(np.searchsorted(s, 0.4 * s[-1]))
+                out[self.ctx.anatomy.muscles[ln.muscle].display_name] = pts[min(k, len(pts) - 1)]
+                seen.add(ln.muscle)
+        marks = self.ctx.pack.landmarks
+        for key, text in LANDMARK_LABELS.items():
+            if key in marks:
+                body = "femur_r" if key == "knee_centre_r" else "pelvis"
+                p = np.asarray(marks[key], float)
+                if body != "pelvis":
+                    rel = self._transforms[body] @ np.linalg.inv(self.builder.scan[body])
+                    p = rel[:3, :3] @ p + rel[:3, 3]
+                out[text] = p
+        return out
+
+    def _labels(self, snap: Snapshot) -> None:
+        """Labels with leader lines, fanned out to the left and right of the scene and spread
+        vertically so that they do not overlap."""
+        anchors = self.label_anchors(snap)
+        if not anchors:
+            return
+        ren = self.plotter.renderer
+        disp = {}
+        for name, p in anchors.items():
+            ren.SetWorldPoint(*map(float, p), 1.0)
+            ren.WorldToDisplay()
+            disp[name] = np.array(ren.GetDisplayPoint()[:2])
+        w = self.plotter.window_size[0]
+        centre_x = float(np.median([d[0] for d in disp.values()]))
+        step = 22 * self.scale
+        for side in (-1, 1):
+            names = [n for n in disp if (disp[n][0] < centre_x) == (side < 0)]
+            names.sort(key=lambda n: -disp[n][1])
+            last_y = np.inf
+            for name in names:
+                x, y = disp[name]
+                y_label = min(y, last_y - step)
+                last_y = y_label
+                label_x = 0.04 * w if side < 0 else 0.80 * w
+                self._overlay.append(self._caption(name, anchors[name], (label_x - x, y_label - y)))
+
+    def _add_legend(self, spec: object) -> None:
+        from hipflex.scene.colours import LegendSpec
+
+        assert isinstance(spec, LegendSpec)
+        lut = vtk.vtkLookupTable()
+        lut.SetNumberOfTableValues(len(spec.stops))
+        for i, rgb in enumerate(spec.stops):
+            lut.SetTableValue(i, *rgb, 1.0)
+        lut.SetRange(0.0, 1.0)
+        lut.Build()
+        bar = vtk.vtkScalarBarActor()
+        bar.SetLookupTable(lut)
+        bar.SetTitle(spec.title)
+        bar.SetNumberOfLabels(0)
+        bar.SetOrientationToHorizontal()
+        bar.SetPosition(0.3, 0.02)
+        bar.SetWidth(0.4)
+        bar.SetHeight(0.09)
+        bar.SetBarRatio(0.35)
+        for tp in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
+            tp.SetColor(0.1, 0.1, 0.1)
+            tp.SetShadow(False)
+            tp.SetBold(False)
+            tp.SetItalic(False)
+        bar.SetUnconstrainedFontSize(True)
+        bar.GetTitleTextProperty().SetFontSize(int(14 * self.scale))
+        self.plotter.renderer.AddViewProp(bar)
+        self._legend.append(bar)
+        for pos, text in spec.ticks:
+            t = vtk.vtkTextActor()
+            t.SetInput(text)
+            t.GetTextProperty().SetFontSize(int(12 * self.scale))
+            t.GetTextProperty().SetColor(0.1, 0.1, 0.1)
+            t.GetTextProperty().SetJustificationToCentered()
+            t.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+            t.SetPosition(0.3 + 0.4 * pos, 0.005)
+            self.plotter.renderer.AddViewProp(t)
+            self._legend.append(t)
+        for k, (text, rgb) in enumerate(spec.categories):
+            sw = vtk.vtkTextActor()
+            sw.SetInput(f"■ {text}")
+            sw.GetTextProperty().SetFontSize(int(12 * self.scale))
+            sw.GetTextProperty().SetColor(*rgb)
+            sw.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+            sw.SetPosition(0.72, 0.075 - 0.03 * k)
+            self.plotter.renderer.AddViewProp(sw)
+            self._legend.append(sw)
+
+    # -- camera and picking -------------------------------------------------------------------
+    def set_camera(self, camera: Camera) -> None:
+        """A stored camera if it has one, else the named preset framed on the hip."""
+        cam = self.plotter.camera
+        if camera.position is not None and camera.focal_point is not None:
+            cam.position = camera.position
+            cam.focal_point = camera.focal_point
+            cam.up = camera.up or (0.0, 1.0, 0.0)
+            self.plotter.reset_camera_clipping_range()
+            return
+        self.frame(camera.view or "oblique")
+        if camera.zoom != 1.0:
+            cam.zoom(camera.zoom)
+
+    def frame(self, view: str) -> None:
+        """Camera preset ``view`` framing the pelvis, lumbar spine and femur."""
+        if view not in VIEWS:
+            view = "oblique"
+        direction, up = VIEWS[view]
+        boxes = [np.array(self.bone_actors[b].GetBounds()).reshape(3, 2)
+                 for b in ("hip_r", "hip_l", "sacrum", "l5", "l4", "femur_r", "patella_r")
+                 if b in self.bone_actors]  # fmt: skip
+        lo = np.min([b[:, 0] for b in boxes], axis=0)
+        hi = np.max([b[:, 1] for b in boxes], axis=0)
+        focus = (lo + hi) / 2
+        d = np.asarray(direction, float)
+        d /= np.linalg.norm(d)
+        cam = self.plotter.camera
+        cam.focal_point = focus
+        cam.position = focus + d
+        cam.up = up
+        self.plotter.reset_camera(bounds=(lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]))  # type: ignore[call-arg,unused-ignore]
+        cam.zoom(1.15)
+        self.plotter.reset_camera_clipping_range()
+
+    def camera_state(self, view: str | None = None) -> Camera:
+        cam = self.plotter.camera
+        return Camera.model_validate(
+            {"view": view, "position": cam.position, "focal_point": cam.focal_point, "up": cam.up}
+        )
+
+    def pick(self, x: int, y: int) -> str | None:
+        """The structure under display pixel (x, y) (VTK coordinates: origin bottom left)."""
+        picker = vtk.vtkPropPicker()
+        if not picker.Pick(x, y, 0, self.plotter.renderer):
+            return None
+        actor = picker.GetActor()
+        return self.names.get(id(actor)) if actor is not None else None
+
+    def line_points(self, line_name: str) -> Array:
+        return self._line_points[line_name]
