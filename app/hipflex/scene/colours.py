@@ -49,7 +49,7 @@ def fibre_length_rgb(norm: float) -> RGB:
     """Slack and short are categories; 0.5..1.5 optimal length spans a diverging map."""
     if not norm > 0:
         return SLACK
-    rgb = _cmap("PiYG", np.array((np.clip(norm, 0.5, 1.5) - 0.5)))
+    rgb = _cmap("PiYG", np.array(np.clip(norm, 0.5, 1.5) - 0.5))
     if norm < SHORT_LIMIT:
         return (0.35, 0.0, 0.45)  # short: deep purple, below the bar's range
     return (float(rgb[0]), float(rgb[1]), float(rgb[2]))

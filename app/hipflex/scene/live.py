@@ -160,21 +160,14 @@ class LiveScene:
         """Bring every actor in line with ``snap``; ``values`` are the engine's per-muscle
         quantities at this pose (needed for the quantity colour modes and labels)."""
         old = self._applied
-        first = old is None
         self._values = dict(values) if values is not None else None
-        if first or old.pose != snap.pose:  # type: ignore[union-attr]
+        if old is None or old.pose != snap.pose:
             self._pose(snap)
         visible = set(snap.visible)
         style = snap.display.muscle_style
         for mid, actor in self.muscle_actors.items():
             actor.SetVisibility(mid in visible and style == "surface")
-        if (
-            first
-            or old.pose != snap.pose
-            or old.visible != snap.visible
-            or old.display != snap.display
-        ):  # type: ignore[union-attr]
-            self._skin_visible(snap)
+        self._skin_visible(snap)  # only re-skins surfaces that are visible and stale
         self._style_lines(snap)
         self._colour(snap)
         for actor in self.bone_actors.values():
