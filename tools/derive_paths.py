@@ -36,11 +36,21 @@ Rules (so that a reviewer can reproduce them):
   most anterior shaft point there); distal femur cylinders about the knee axis: anterior (radius
   to the anterior trochlea), posterior (radius to the back of the condyles, measured straight
   back) and medial (gracilis: farthest distance of the medial condyle's posterior half from the
-  knee axis + 3 mm).
+  knee axis + 3 mm); femoral head spheres (head radius + 4 mm capsule, centred on the hip
+  centre), passed behind by the hamstrings' proximal tendons and in front by sartorius, so that
+  neither line cuts through the head at the ends of the flexion range.
+
+Usage: with no options everything is regenerated. ``--only MUSCLE,...`` regenerates those
+muscles' lines, ``--wraps ID,...`` those wrap entries (keeping the others), and ``--wrap-lists``
+only each line's list of wraps from WRAPS. The committed data was derived from pack pipeline 1.2;
+on pipeline 1.3 a full run moves some attachments (docs/status.md), so additions since then were
+made selectively: ``--wraps femoral_head_posterior_r,femoral_head_anterior_r`` then
+``--wrap-lists``.
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import re
 import sys
@@ -52,6 +62,7 @@ from scipy.spatial import cKDTree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
 
+from hipflex.anatomy import load_anatomy
 from hipflex.assets.pack import AssetPack
 from hipflex.config import data_dir
 
@@ -82,13 +93,27 @@ WRAPS = {
     "psoas": ["pelvic_brim_r", "femoral_head_r"],
     "rectus_femoris": ["quadriceps_bed_r", "distal_femur_anterior_r"],
     "gracilis": ["distal_femur_medial_r"],
-    "semitendinosus": ["distal_femur_posterior_r"],
-    "semimembranosus": ["distal_femur_posterior_r"],
-    "biceps_femoris_long_head": ["distal_femur_posterior_r"],
+    "semitendinosus": ["femoral_head_posterior_r", "distal_femur_posterior_r"],
+    "semimembranosus": ["femoral_head_posterior_r", "distal_femur_posterior_r"],
+    "biceps_femoris_long_head": ["femoral_head_posterior_r", "distal_femur_posterior_r"],
+    "sartorius": ["femoral_head_anterior_r"],
 }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", help="comma-separated muscle ids: regenerate only their [[line]] "
+                    "sections (wraps.toml is left alone unless --wraps is given)")  # fmt: skip
+    ap.add_argument("--wraps", help="comma-separated wrap ids: regenerate only these wraps.toml "
+                    "entries (others are kept; new ids are appended)")  # fmt: skip
+    ap.add_argument("--wrap-lists", action="store_true", help="only rewrite the wraps = [...] "
+                    "list of every generated line from WRAPS, keeping its points")  # fmt: skip
+    args = ap.parse_args(argv)
+    if args.wrap_lists:
+        _rewrite_wrap_lists()
+        return
+    only = set(args.only.split(",")) if args.only else None
+    wrap_ids = set(args.wraps.split(",")) if args.wraps else None
     pack = AssetPack()
     lm = pack.landmarks
     scan = {b: pack.body_at_scan(b) for b in ("pelvis", "femur_r", "tibia_r")}
@@ -160,9 +185,17 @@ def main() -> None:
     lat_epi = to_body("femur_r", lm["lateral_epicondyle_r"][None])[0]
     it_tract_knee = lat_epi + np.array([0.0, 0.0, 0.005])
     print("lesser trochanter (femur frame):", lt.round(4))
-    femur_ends: dict[str, np.ndarray] = {}  # femur attachments (femur frame), for wrap radii
+    # femur attachments (femur frame), for wrap radii: the current data, then regenerated lines
+    femur_ends: dict[str, np.ndarray] = {
+        ln.name: np.asarray(ln.points[-1].position)
+        for m in load_anatomy().muscles.values()
+        for ln in m.line
+        if ln.points[-1].body == "femur_r"
+    }
     for f in sorted((data_dir() / "muscles").glob("*.toml")):
         mid = f.stem
+        if only is not None and mid not in only:
+            continue
         v = pack.mesh(mid, "full").vertices.astype(float)
         c = v.mean(axis=0)
         _, _, vt = np.linalg.svd(v - c, full_matrices=False)
@@ -227,8 +260,42 @@ def main() -> None:
         text = text.split(MARK)[0].rstrip() + "\n\n" + MARK + "\n" + "\n".join(blocks)
         f.write_text(text)
         print(f"{mid}: {len(blocks)} line(s)")
-    wrap_text = _wraps(pack, lm, inv, to_body, trees, bone_pts, sdf, femur_ends)
-    (data_dir() / "wraps.toml").write_text(wrap_text)
+    if only is not None and wrap_ids is None:
+        return
+    header, blocks = _wraps(pack, lm, inv, to_body, trees, bone_pts, sdf, femur_ends)
+    path = data_dir() / "wraps.toml"
+    if wrap_ids is not None:  # keep the other entries as they are
+        unknown = wrap_ids - set(blocks)
+        if unknown:
+            raise SystemExit(f"unknown wrap ids: {', '.join(sorted(unknown))}")
+        kept = _split_wraps(path.read_text())
+        for wid in wrap_ids:
+            kept[wid] = blocks[wid]
+        blocks = kept
+    path.write_text("\n".join(header + [row for b in blocks.values() for row in b]) + "\n")
+
+
+def _split_wraps(text: str) -> dict[str, list[str]]:
+    """The [[wrap]] entries of a wraps.toml, by id, as the row lists ``_wrap`` makes."""
+    out: dict[str, list[str]] = {}
+    for chunk in text.split("\n[[wrap]]\n")[1:]:
+        rows = ["", "[[wrap]]", *chunk.rstrip("\n").split("\n")]
+        wid = re.search(r'^id = "([^"]+)"', chunk, re.M)
+        assert wid is not None
+        while rows[-1] == "":
+            rows.pop()
+        out[wid.group(1)] = rows
+    return out
+
+
+def _rewrite_wrap_lists() -> None:
+    """Set each generated line's ``wraps = [...]`` from WRAPS; points stay as they are."""
+    for f in sorted((data_dir() / "muscles").glob("*.toml")):
+        head, sep, gen = f.read_text().partition(MARK)
+        if not sep:
+            continue
+        w = ", ".join(f'"{x}"' for x in WRAPS.get(f.stem, []))
+        f.write_text(head + sep + re.sub(r"^wraps = \[.*\]$", f"wraps = [{w}]", gen, flags=re.M))
 
 
 def _is_muscle(mid: str) -> bool:
@@ -258,9 +325,12 @@ def _line_toml(name: str, weight: float, pts: list, wraps: list[str]) -> str:
             f"points = [\n{rows},\n]\n")  # fmt: skip
 
 
-def _wraps(pack, lm, inv, to_body, trees, bone_pts, sdf, femur_ends) -> str:  # type: ignore[no-untyped-def]
-    out = ["# Wrap surfaces fitted to this skeleton by tools/derive_paths.py (rules in its docstring).",
-           "# Positions in the named body's frame, metres."]  # fmt: skip
+def _wraps(
+    pack, lm, inv, to_body, trees, bone_pts, sdf, femur_ends
+) -> tuple[list[str], dict[str, list[str]]]:  # type: ignore[no-untyped-def]
+    header = ["# Wrap surfaces fitted to this skeleton by tools/derive_paths.py (rules in its docstring).",
+              "# Positions in the named body's frame, metres."]  # fmt: skip
+    out: list[str] = []
     # Pelvic brim: the hip-bone point nearest the iliopsoas at hip-centre height, anterior.
     il = pack.mesh("iliacus", "full").vertices.astype(float)
     hip = lm["hip_centre_r"]
@@ -396,7 +466,25 @@ def _wraps(pack, lm, inv, to_body, trees, bone_pts, sdf, femur_ends) -> str:  # 
         "Distal femur about the knee axis; radius to the back of the medial condyle + 3 mm.",
         side=[-1.0, 0, 0],
     )
-    return "\n".join(out) + "\n"
+    head_sphere = {
+        "posterior": ([-1.0, 0, 0], "behind: the hamstrings' proximal tendons cannot cut through "
+                      "the head at deep flexion."),
+        "anterior": ([1.0, 0, 0], "in front: sartorius crosses the front of the hip and cannot "
+                     "cut through the head in extension."),
+    }  # fmt: skip
+    for where, (side, why) in head_sphere.items():
+        out += _wrap(
+            f"femoral_head_{where}_r",
+            "femur_r",
+            "sphere",
+            np.zeros(3),
+            head_r + 0.004,
+            [0.0, 0, 1.0],
+            None,
+            f"Femoral head and capsule (fitted head radius + 4 mm) as a sphere, passed {why}",
+            side=side,
+        )
+    return header, _split_wraps("\n".join(out) + "\n")
 
 
 def _wrap(wid, body, kind, centre, radius, axis, half, note, side=None) -> list[str]:  # type: ignore[no-untyped-def]

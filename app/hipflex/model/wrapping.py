@@ -27,46 +27,90 @@ TWO_PI = 2 * np.pi
 
 @dataclass(frozen=True)
 class Cylinder:
-    """A wrap cylinder in its body frame: centre, unit axis, unit side (perpendicular), radius."""
+    """A wrap surface in its body frame: centre, unit axis, unit side, radius, and its kind.
+
+    ``kind`` "cylinder": an infinite cylinder about ``axis``; the path wraps on a helix.
+    ``kind`` "sphere": the path wraps on the great circle in the plane through its two end points
+    and the centre (the shortest path over a sphere). That plane's normal is oriented along
+    ``axis``, so the wrapping sense stays fixed as for a cylinder; a sphere behaves exactly like a
+    cylinder of the same radius for paths in the plane through its centre perpendicular to
+    ``axis``, and suits paths that stay near such a plane (the femoral head under the hamstrings
+    or sartorius). The orientation flips only if the path plane turns to contain ``axis``.
+    """
 
     body: str
     centre: Array
     axis: Array
     side: Array
     radius: float
+    kind: str = "cylinder"
 
     @classmethod
     def from_wrap(cls, wrap: Wrap) -> Cylinder:
-        if wrap.type != "cylinder" or wrap.axis is None or wrap.side is None:
+        if wrap.type not in ("cylinder", "sphere") or wrap.axis is None or wrap.side is None:
             raise ValueError(
-                f"wrap {wrap.id}: only cylinders with an axis and a side are supported"
+                f"wrap {wrap.id}: only cylinders and spheres with an axis and a side are supported"
             )
         axis = np.asarray(wrap.axis, float) / np.linalg.norm(wrap.axis)
         side = np.asarray(wrap.side, float)
         side = side - (side @ axis) * axis
         return cls(wrap.body, np.asarray(wrap.centre, float), axis, side / np.linalg.norm(side),
-                   float(wrap.radius))  # fmt: skip
+                   float(wrap.radius), wrap.type)  # fmt: skip
+
+
+WrapResult = tuple[Array | None, Array, Array, Array, Array]
 
 
 def _wrap_segment(
     p: Array, s: Array, cyl_t: Array, cyl: Cylinder, sense: Array, points: bool = True
-) -> tuple[Array | None, Array, Array, Array, Array]:
-    """Wrap segments p->s (N, 3) over a cylinder posed by ``cyl_t`` (N, 4, 4).
+) -> WrapResult:
+    """Wrap segments p->s (N, 3) over a surface posed by ``cyl_t`` (N, 4, 4).
 
     ``sense`` (N,) is +1 or -1 (counter-clockwise or clockwise about the axis). Returns the
     inserted points (N, ARC_SAMPLES + 2, 3) (tangent, arc, tangent; all equal to ``p`` where
     there is no wrap) or None, the mask of wrapped rows, the exact p->s path length (tangent
-    lines plus helix, or the straight line), and the entry and exit tangent points.
+    lines plus helix or great-circle arc, or the straight line), and the entry and exit tangent
+    points.
     """
     rot = cyl_t[:, :3, :3]
     c = rot @ cyl.centre + cyl_t[:, :3, 3]
     e3 = rot @ cyl.axis
     e1 = rot @ cyl.side
+    sphere = np.full(p.shape[0], cyl.kind == "sphere")
+    return wrap_rows(p, s, c, e1, e3, sense, np.full(p.shape[0], cyl.radius), sphere, points)
+
+
+def wrap_rows(
+    p: Array,
+    s: Array,
+    c: Array,
+    e1: Array,
+    e3: Array,
+    sense: Array,
+    r: Array,
+    sphere: Array,
+    points: bool = True,
+) -> WrapResult:
+    """The wrap kernel, one surface per row: centre ``c``, side ``e1`` and axis ``e3`` (N, 3) in
+    the model frame, ``sense`` and radius ``r`` (N,), ``sphere`` (N,) bool. See _wrap_segment."""
+    if sphere.any():
+        # Sphere: the great circle lies in the plane through p, s and the centre; its normal is
+        # oriented along the axis (a tiny share of the axis keeps it defined when p, s and the
+        # centre are in line), and the side is projected into that plane.
+        a, b = p - c, s - c
+        n = np.cross(a, b)
+        flip = np.where(np.einsum("ij,ij->i", n, e3) >= 0, 1.0, -1.0)
+        reg = 1e-9 * np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+        n = flip[:, None] * n + reg[:, None] * e3
+        n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
+        side = e1 - np.einsum("ij,ij->i", e1, n)[:, None] * n
+        side /= np.maximum(np.linalg.norm(side, axis=1, keepdims=True), 1e-300)
+        e3 = np.where(sphere[:, None], n, e3)
+        e1 = np.where(sphere[:, None], side, e1)
     e2 = sense[:, None] * np.cross(e3, e1)  # sense -1 mirrors the plane: always CCW below
     basis = np.stack([e1, e2, e3], axis=1)  # rows: local axes
     pl = np.einsum("nij,nj->ni", basis, p - c)
     sl = np.einsum("nij,nj->ni", basis, s - c)
-    r = cyl.radius
     p2, s2 = pl[:, :2], sl[:, :2]
     dp, ds = np.hypot(p2[:, 0], p2[:, 1]), np.hypot(s2[:, 0], s2[:, 1])
     d = s2 - p2
@@ -89,16 +133,17 @@ def _wrap_segment(
     safe = np.maximum(planar, 1e-12)
     ends = np.stack([start, start + span], axis=1)
     z_ends = pl[:, 2:3] + dz[:, None] * np.stack([l_in, l_in + r * span], axis=1) / safe[:, None]
-    tangents = np.stack([r * np.cos(ends), r * np.sin(ends), z_ends], axis=-1)
+    rr = r[:, None]
+    tangents = np.stack([rr * np.cos(ends), rr * np.sin(ends), z_ends], axis=-1)
     tangents = np.einsum("nki,nij->nkj", tangents, basis) + c[:, None]
     t_in, t_out = tangents[:, 0], tangents[:, 1]
     if not points:
         return None, wrapped, length, t_in, t_out
     frac = np.linspace(0.0, 1.0, ARC_SAMPLES + 2)
     ang = start[:, None] + span[:, None] * frac[None]
-    along = (l_in[:, None] + r * span[:, None] * frac[None]) / np.maximum(planar, 1e-12)[:, None]
+    along = (l_in[:, None] + rr * span[:, None] * frac[None]) / safe[:, None]
     z = pl[:, 2:3] + dz[:, None] * along
-    local = np.stack([r * np.cos(ang), r * np.sin(ang), z], axis=-1)
+    local = np.stack([rr * np.cos(ang), rr * np.sin(ang), z], axis=-1)
     world = np.einsum("nki,nij->nkj", local, basis) + c[:, None]
     world = np.where(wrapped[:, None, None], world, p[:, None])
     return world, wrapped, length, t_in, t_out
