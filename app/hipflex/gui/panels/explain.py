@@ -1,0 +1,78 @@
+"""The "why" in words: the engine's statements for the current pose, with the caveats.
+
+``model.explain`` runs a small sweep, so it is not run for every slider step: a single-shot
+timer fires shortly after the last pose change.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from hipflex.gui.panels._common import coalescer, esc
+from hipflex.gui.qtstate import Analysis, QtState
+
+EXPLAIN_MS = 100
+QUANTITY_TAGS = {
+    "max_moment_hip_flexion": "capacity",
+    "norm_fiber_length": "fibre length",
+    "force_length_factor": "force-length",
+    "moment_arm_hip_flexion": "moment arm",
+    "activation": "hold task",
+    "share": "hold task",
+}
+STYLE = """
+p.stmt { margin: 0 0 6px 0; }
+span.tag { color: #7a7a7a; font-size: small; }
+div.head { color: #444444; font-weight: bold; margin-bottom: 6px; }
+div.caveats { color: #808080; font-size: small; margin-top: 10px; }
+p.caveat { margin: 0 0 3px 0; }
+"""
+
+
+def _knee_words(knee: float) -> str:
+    return "knee straight" if abs(knee) < 0.5 else f"knee {knee:g}°"
+
+
+def explanation_html(statements: list[dict[str, object]], hip: float, knee: float) -> str:
+    """Statements first, each with its quantity tag; the caveats apart and muted."""
+    parts = [f"<style>{STYLE}</style>",
+             f'<div class="head">Hip flexion {hip:g}°, {esc(_knee_words(knee))}</div>']  # fmt: skip
+    caveats = [s for s in statements if s.get("quantity") == "caveat"]
+    for s in statements:
+        if s.get("quantity") == "caveat":
+            continue
+        q = str(s.get("quantity", ""))
+        tag = QUANTITY_TAGS.get(q, q.replace("_", " "))
+        parts.append(f'<p class="stmt">{esc(s.get("text", ""))} <span class="tag">[{esc(tag)}]</span></p>')  # fmt: skip
+    if caveats:
+        parts.append('<div class="caveats"><b>Caveats</b>')
+        parts.extend(f'<p class="caveat">{esc(c.get("text", ""))}</p>' for c in caveats)
+        parts.append("</div>")
+    return "".join(parts)
+
+
+class ExplanationPanel(QTextBrowser):
+    """Plain-language statements for the current pose, updated live (coalesced)."""
+
+    def __init__(self, qstate: QtState, analysis: Analysis, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("explanationPanel")
+        self.qstate = qstate
+        self.analysis = analysis
+        self.setOpenExternalLinks(True)
+        self.statements: list[dict[str, object]] = []
+        self._timer = coalescer(self, EXPLAIN_MS, self.refresh)
+        analysis.pose_changed.connect(self._schedule)
+        self.refresh()
+
+    def _schedule(self, _result: object) -> None:
+        self._timer.start()
+
+    def refresh(self) -> None:
+        """Ask the engine again for the current pose and show its answer."""
+        pose = self.qstate.snapshot.pose
+        self.statements = self.analysis.model.explain(pose.hip_flexion, pose.knee_flexion)
+        bar = self.verticalScrollBar()
+        keep = bar.value()
+        self.setHtml(explanation_html(self.statements, pose.hip_flexion, pose.knee_flexion))
+        bar.setValue(keep)

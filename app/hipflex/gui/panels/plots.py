@@ -1,0 +1,308 @@
+"""The four engine charts, following the pose with a cursor at the current hip angle.
+
+The drawing is ``hipflex.plots`` (shared with exports and handouts); this panel only embeds it.
+Slider drags move the pose many times a second, so a pose change only moves the cursors and
+blits them over a cached background; the charts are redrawn in full only when the sweep (the
+knee angle) or the plotted muscles change, and then only those on screen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from matplotlib.backend_bases import DrawEvent
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.figure import Figure
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QMouseEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hipflex.gui.panels._common import coalescer, swatch
+from hipflex.gui.panels.muscles import GROUP_TITLES
+from hipflex.gui.qtstate import SWEEP_ANGLES, Analysis, QtState
+from hipflex.plots import PLOT_KINDS, PLOT_TITLES, PlotCursor, PlotData, draw, figure, save_figure
+from hipflex.state import Snapshot
+
+SHORT_TITLES = {
+    "moment_arm": "Moment arm",
+    "fibre_length": "Fibre length",
+    "max_moment": "Max moment",
+    "activation": "Activation",
+}
+# Axes titles short enough for a quarter of a side panel; exports keep the full titles.
+PANEL_TITLES = {
+    "moment_arm": "Hip-flexion moment arm",
+    "fibre_length": "Fibre length, force-length curve",
+    "max_moment": "Max hip-flexion moment",
+    "activation": "Activation to hold the leg",
+}
+GRID = "grid"
+REDRAW_MS = 80  # full redraws wait for the knee slider to rest this long
+
+
+class _StickyMenu(QMenu):
+    """A menu whose check boxes do not close it, so several muscles can be picked in one go."""
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        action = self.activeAction()
+        if action is not None and action.isEnabled() and action.isCheckable():
+            action.trigger()
+            return
+        super().mouseReleaseEvent(event)
+
+
+class ChartCanvas(FigureCanvasQTAgg):
+    """One chart. Cursor artists are animated: a full draw caches the background without
+    them, and a cursor move restores that background and blits only the cursor."""
+
+    def __init__(self, kind: str, parent: QWidget | None = None) -> None:
+        super().__init__(Figure(figsize=(4.0, 2.8), layout="constrained"))
+        self.setParent(parent)
+        self.kind = kind
+        self.setObjectName(f"plot_{kind}")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(160, 120)
+        self.cursor: PlotCursor | None = None
+        self.dirty = True
+        self._background: Any = None
+        self.mpl_connect("draw_event", self._on_draw)
+
+    def redraw(self, data: PlotData, muscles: list[str], hip_flexion: float) -> None:
+        """Clear and draw the chart from scratch (cheap enough only when the sweep changed)."""
+        fig = self.figure
+        fig.clear()
+        ax = fig.add_subplot()
+        self.cursor = draw(ax, self.kind, data, muscles, hip_flexion, title=False)
+        knee = data.knee_flexion
+        knee_text = "knee straight" if abs(knee) < 0.5 else f"knee {knee:g}°"
+        title = f"{PANEL_TITLES.get(self.kind, self.kind)} ({knee_text})"
+        ax.set_title(title, fontsize="medium", loc="left")
+        for a in self.cursor.artists:
+            a.set_animated(True)
+        self._background = None
+        self.dirty = False
+        self.draw_idle()
+
+    def _on_draw(self, _event: DrawEvent | None) -> None:
+        # a full draw has just happened (resize, redraw): cache it, then paint the cursor over it
+        # (no blit here: the paint that follows this draw shows the buffer)
+        self._background = self.copy_from_bbox(self.figure.bbox)
+        self._draw_cursor()
+
+    def move_cursor(self, hip_flexion: float) -> None:
+        if self.cursor is None:
+            return
+        self.cursor.move(hip_flexion)
+        if self._background is None:
+            self.draw_idle()
+            return
+        self.restore_region(self._background)
+        self._draw_cursor()
+        self.blit(self.figure.bbox)
+
+    def _draw_cursor(self) -> None:
+        if self.cursor is None or not self.figure.axes:
+            return
+        ax = self.figure.axes[0]
+        for a in self.cursor.artists:
+            if a.get_visible():
+                ax.draw_artist(a)
+
+
+class PlotsPanel(QWidget):
+    """Moment arm, fibre length on the force-length curve, stacked maximum moment with the
+    hold-task requirement, and hold-task activation; for the plotted muscles, at the current
+    knee angle, with a cursor at the current hip flexion."""
+
+    def __init__(self, qstate: QtState, analysis: Analysis, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("plotsPanel")
+        self.qstate = qstate
+        self.analysis = analysis
+        self.anatomy = analysis.model.ctx.anatomy
+        self.muscles = list(analysis.model.muscles)
+        self.data = self._plot_data()
+        self._cursor_timer = coalescer(self, 0, self._move_cursors)
+        self._redraw_timer = coalescer(self, REDRAW_MS, self._redraw_visible)
+
+        self.muscle_button = QToolButton(self)
+        self.muscle_button.setObjectName("plotMuscles")
+        self.muscle_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.muscle_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.muscle_menu = _StickyMenu(self.muscle_button)
+        self.muscle_actions: dict[str, QAction] = {}
+        self._build_menu()
+        self.muscle_button.setMenu(self.muscle_menu)
+
+        self.layout_box = QComboBox(self)
+        self.layout_box.setObjectName("plotLayout")
+        self.layout_box.addItem("All four", GRID)
+        for kind in PLOT_KINDS:
+            self.layout_box.addItem(SHORT_TITLES.get(kind, kind), kind)
+        self.layout_box.setToolTip("Show the four charts together, or one of them large")
+        self.layout_box.currentIndexChanged.connect(lambda _i: self._arrange())
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(QLabel("Muscles:", self))
+        top.addWidget(self.muscle_button)
+        top.addStretch(1)
+        top.addWidget(QLabel("Show:", self))
+        top.addWidget(self.layout_box)
+
+        self.canvases: dict[str, ChartCanvas] = {k: ChartCanvas(k, self) for k in PLOT_KINDS}
+        for k, c in self.canvases.items():
+            c.setToolTip(PLOT_TITLES[k])
+        self.grid = QGridLayout()
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addLayout(self.grid, 1)
+        self._arrange()
+
+        qstate.changed.connect(self._on_state)
+        analysis.pose_changed.connect(self._on_pose)
+        analysis.sweep_changed.connect(self._on_sweep)
+        self._sync_menu(qstate.snapshot)
+        self._redraw_visible()
+
+    # -- public -------------------------------------------------------------------------------
+    @property
+    def cursors(self) -> dict[str, PlotCursor | None]:
+        return {k: c.cursor for k, c in self.canvases.items()}
+
+    def plotted(self) -> list[str]:
+        return list(self.qstate.snapshot.plotted)
+
+    def export(self, kind: str, path: Path | str, force: bool = False) -> Path:
+        """Save chart ``kind`` as drawn now (SVG, PDF or PNG by suffix), with the attribution."""
+        hip = self.qstate.snapshot.pose.hip_flexion
+        fig = figure(kind, self.data, self.plotted(), hip_flexion=hip)
+        return save_figure(fig, path, force=force, attribution=self.data.attribution or None)
+
+    def set_layout(self, which: str) -> None:
+        """``"grid"`` for all four, or one plot kind to show it alone."""
+        i = self.layout_box.findData(which)
+        if i >= 0:
+            self.layout_box.setCurrentIndex(i)
+
+    # -- building -----------------------------------------------------------------------------
+    def _plot_data(self) -> PlotData:
+        """The charts' data straight from the Analysis sweep (no second sweep of the model)."""
+        res = self.analysis.sweep
+        m = self.anatomy.muscles
+        return PlotData(
+            angles=SWEEP_ANGLES.copy(),
+            knee_flexion=float(self.qstate.snapshot.pose.knee_flexion),
+            result=res,
+            names={k: m[k].display_name for k in res.muscles},
+            colours={k: m[k].colour for k in res.muscles},
+            required_moment=res.required_moment,
+            attribution=self.analysis.model.ctx.pack.attribution,
+            muscles=list(res.muscles),
+        )
+
+    def _build_menu(self) -> None:
+        menu = self.muscle_menu
+        for gid, title in GROUP_TITLES.items():
+            members = [m for m in self.muscles if self.anatomy.muscles[m].group == gid]
+            if not members:
+                continue
+            menu.addSection(title)
+            for m in sorted(members, key=lambda m: self.anatomy.muscles[m].display_name):
+                a = QAction(swatch(self.anatomy.muscles[m].colour), self.anatomy.muscles[m].display_name, menu)  # fmt: skip
+                a.setCheckable(True)
+                a.setData(m)
+                a.toggled.connect(self._on_menu_toggled)
+                menu.addAction(a)
+                self.muscle_actions[m] = a
+        menu.addSeparator()
+        flexors = [m for m in self.muscles
+                   if self.anatomy.muscles[m].group in ("iliopsoas", "other_flexors")]  # fmt: skip
+        for text, chosen in (("Flexors", flexors), ("None", [])):
+            a = QAction(text, menu)
+            a.triggered.connect(lambda _c=False, ms=chosen: self._set_plotted(ms))
+            menu.addAction(a)
+
+    def _arrange(self) -> None:
+        which = self.layout_box.currentData()
+        for c in self.canvases.values():
+            self.grid.removeWidget(c)
+        if which == GRID:
+            for n, c in enumerate(self.canvases.values()):
+                self.grid.addWidget(c, n // 2, n % 2)
+                c.show()
+        else:
+            for k, c in self.canvases.items():
+                c.setVisible(k == which)
+            self.grid.addWidget(self.canvases[which], 0, 0)
+        self._redraw_visible()
+
+    # -- following the state ------------------------------------------------------------------
+    def _on_state(self, _old: Snapshot, new: Snapshot, fields: Any) -> None:
+        if "plotted" in fields:
+            self._sync_menu(new)
+            for c in self.canvases.values():
+                c.dirty = True
+            self._redraw_timer.start(0)
+
+    def _on_pose(self, _result: object) -> None:
+        self._cursor_timer.start()
+
+    def _on_sweep(self, _result: object) -> None:
+        self.data = self._plot_data()
+        for c in self.canvases.values():
+            c.dirty = True
+        self._redraw_timer.start()
+
+    def _sync_menu(self, snap: Snapshot) -> None:
+        chosen = set(snap.plotted)
+        for m, a in self.muscle_actions.items():
+            a.blockSignals(True)
+            a.setChecked(m in chosen)
+            a.blockSignals(False)
+        names = [self.anatomy.muscles[m].display_name for m in snap.plotted]
+        label = "none" if not names else names[0] if len(names) == 1 else f"{len(names)} muscles"
+        self.muscle_button.setText(label + " ")
+        self.muscle_button.setToolTip("Plotted: " + (", ".join(names) or "none"))
+
+    def _on_menu_toggled(self, _checked: bool) -> None:
+        chosen = [m for m, a in self.muscle_actions.items() if a.isChecked()]
+        self._set_plotted(chosen)
+
+    def _set_plotted(self, chosen: list[str]) -> None:
+        keep = set(chosen)
+        self.qstate.state.update(plotted=tuple(m for m in self.muscles if m in keep))
+
+    def _move_cursors(self) -> None:
+        hip = self.qstate.snapshot.pose.hip_flexion
+        for c in self.canvases.values():
+            if c.isVisible() and not c.dirty:
+                c.move_cursor(hip)
+            elif c.cursor is not None:
+                c.cursor.move(hip)  # keep the artists current; drawn when next shown
+
+    def _redraw_visible(self) -> None:
+        hip = self.qstate.snapshot.pose.hip_flexion
+        plotted = self.plotted()
+        for c in self.canvases.values():
+            if c.dirty and (c.isVisible() or c.cursor is None):
+                c.redraw(self.data, plotted, hip)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self._redraw_timer.start(0)
