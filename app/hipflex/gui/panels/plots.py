@@ -28,10 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hipflex.gui.panels._common import coalescer, swatch
+from hipflex.gui.panels._common import coalescer, esc, swatch
 from hipflex.gui.panels.muscles import GROUP_TITLES
 from hipflex.gui.qtstate import SWEEP_ANGLES, Analysis, QtState
 from hipflex.plots import PLOT_KINDS, PLOT_TITLES, PlotCursor, PlotData, draw, figure, save_figure
+from hipflex.plots.charts import legend_entries
 from hipflex.state import Snapshot
 
 SHORT_TITLES = {
@@ -40,13 +41,15 @@ SHORT_TITLES = {
     "max_moment": "Max moment",
     "activation": "Activation",
 }
-# Axes titles short enough for a quarter of a side panel; exports keep the full titles.
+# Axes titles short enough for a quarter of a side panel; a chart shown alone and exports keep
+# the full titles.
 PANEL_TITLES = {
     "moment_arm": "Hip-flexion moment arm",
-    "fibre_length": "Fibre length, force-length curve",
+    "fibre_length": "Fibre length on the F-L curve",
     "max_moment": "Max hip-flexion moment",
     "activation": "Activation to hold the leg",
 }
+SHORT_XLABELS = {"fibre_length": "Fibre length / optimal"}
 GRID = "grid"
 REDRAW_MS = 80  # full redraws wait for the knee slider to rest this long
 
@@ -78,16 +81,29 @@ class ChartCanvas(FigureCanvasQTAgg):
         self._background: Any = None
         self.mpl_connect("draw_event", self._on_draw)
 
-    def redraw(self, data: PlotData, muscles: list[str], hip_flexion: float) -> None:
-        """Clear and draw the chart from scratch (cheap enough only when the sweep changed)."""
+    def redraw(
+        self, data: PlotData, muscles: list[str], hip_flexion: float, compact: bool = False
+    ) -> None:
+        """Clear and draw the chart from scratch (cheap enough only when the sweep changed).
+
+        ``compact`` (a quarter of the panel): short titles, and the legend keeps only the
+        entries that are not muscles, which the panel's own legend strip names once for all.
+        """
         fig = self.figure
         fig.clear()
         ax = fig.add_subplot()
-        self.cursor = draw(ax, self.kind, data, muscles, hip_flexion, title=False)
-        knee = data.knee_flexion
-        knee_text = "knee straight" if abs(knee) < 0.5 else f"knee {knee:g}°"
-        title = f"{PANEL_TITLES.get(self.kind, self.kind)} ({knee_text})"
-        ax.set_title(title, fontsize="medium", loc="left")
+        self.cursor = draw(ax, self.kind, data, muscles, hip_flexion, title=not compact,
+                           legend=not compact)  # fmt: skip
+        if compact:
+            ax.set_title(PANEL_TITLES.get(self.kind, self.kind), fontsize="medium", loc="left")
+            if self.kind in SHORT_XLABELS:
+                ax.set_xlabel(SHORT_XLABELS[self.kind])
+            names = {data.names[m] for m in muscles}
+            entries = [(h, lab) for h, lab in zip(*legend_entries(ax), strict=True)
+                       if lab not in names]  # fmt: skip
+            if entries:
+                ax.legend([h for h, _ in entries], [lab for _, lab in entries], loc="best",
+                          fontsize="x-small", framealpha=0.85)  # fmt: skip
         for a in self.cursor.artists:
             a.set_animated(True)
         self._background = None
@@ -161,6 +177,11 @@ class PlotsPanel(QWidget):
         top.addWidget(QLabel("Show:", self))
         top.addWidget(self.layout_box)
 
+        self.legend = QLabel(self)
+        self.legend.setObjectName("plotLegend")
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+
         self.canvases: dict[str, ChartCanvas] = {k: ChartCanvas(k, self) for k in PLOT_KINDS}
         for k, c in self.canvases.items():
             c.setToolTip(PLOT_TITLES[k])
@@ -171,6 +192,7 @@ class PlotsPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         layout.addLayout(top)
+        layout.addWidget(self.legend)
         layout.addLayout(self.grid, 1)
         self._arrange()
 
@@ -241,6 +263,8 @@ class PlotsPanel(QWidget):
     def _arrange(self) -> None:
         which = self.layout_box.currentData()
         for c in self.canvases.values():
+            c.dirty = True  # compact and full charts differ in titles and legends
+        for c in self.canvases.values():
             self.grid.removeWidget(c)
         if which == GRID:
             for n, c in enumerate(self.canvases.values()):
@@ -299,9 +323,21 @@ class PlotsPanel(QWidget):
     def _redraw_visible(self) -> None:
         hip = self.qstate.snapshot.pose.hip_flexion
         plotted = self.plotted()
+        compact = self.layout_box.currentData() == GRID
         for c in self.canvases.values():
             if c.dirty and (c.isVisible() or c.cursor is None):
-                c.redraw(self.data, plotted, hip)
+                c.redraw(self.data, plotted, hip, compact)
+        self._sync_legend()
+
+    def _sync_legend(self) -> None:
+        """One legend for all four charts: the knee angle of the curves and the muscles."""
+        knee = self.data.knee_flexion
+        parts = ["<b>Knee straight</b>" if abs(knee) < 0.5 else f"<b>Knee {knee:g}°</b>"]
+        for m in self.plotted():
+            name = self.data.names.get(m, m)
+            colour = self.data.colours.get(m, "#000000")
+            parts.append(f'<span style="color:{colour}">&#9632;</span>&nbsp;{esc(name)}')
+        self.legend.setText(" &nbsp; ".join(parts))
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
