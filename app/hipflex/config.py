@@ -37,3 +37,15 @@ def pack_dir() -> Path:
 def default_source() -> str:
     """Source location: ``HIPFLEX_SOURCES``, else the public raw URLs at pinned commits."""
     return os.environ.get("HIPFLEX_SOURCES", "https://raw.githubusercontent.com")
+
+
+def log_dir() -> Path:
+    """Where the window writes its log (``HIPFLEX_LOG_DIR`` overrides)."""
+    env = os.environ.get("HIPFLEX_LOG_DIR")
+    return Path(env) if env else Path(platformdirs.user_log_dir("hipflex"))
+
+
+def settings_dir() -> Path | None:
+    """Override for the window's settings folder (``HIPFLEX_SETTINGS_DIR``; tests use it)."""
+    env = os.environ.get("HIPFLEX_SETTINGS_DIR")
+    return Path(env) if env else None

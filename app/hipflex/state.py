@@ -195,7 +195,7 @@ class AppState:
             raise HipFlexError(_first_error(exc, "state")) from exc
         self.replace(snap, merge=merge)
 
-    def set_pose(self, merge: str | None = None, **angles: float) -> None:
+    def set_pose(self, merge: str | None = None, **angles: Any) -> None:
         """Change joint angles (degrees); out-of-range or NaN values raise HipFlexError."""
         self.update(merge=merge, pose={**self._snap.pose.model_dump(), **angles})
 

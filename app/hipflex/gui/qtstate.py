@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from hipflex.model.hipmodel import HipModel, PoseResult
 from hipflex.state import AppState, Snapshot
@@ -57,13 +57,36 @@ class Analysis(QObject):
         self.qstate = qstate
         self.model = model
         self._sweeps: dict[tuple[float, float, float], PoseResult] = {}
-        self.current: PoseResult = self._at(qstate.snapshot)
-        self.sweep: PoseResult = self._sweep(qstate.snapshot)
+        self._current: PoseResult = self._at(qstate.snapshot)
+        self._sweep_result: PoseResult = self._sweep(qstate.snapshot)
+        self._stale_pose = False
+        self._stale_sweep = False
+        # Coalesce: many pose changes in one event-loop pass cost one engine call.
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._publish)
         qstate.changed.connect(self._on_change)
 
     @property
     def muscles(self) -> list[str]:
         return self.model.muscles
+
+    @property
+    def current(self) -> PoseResult:
+        """Engine results at the current pose (computed on demand, at most once per pose)."""
+        if self._stale_pose:
+            self._current = self._at(self.qstate.snapshot)
+            self._stale_pose = False
+        return self._current
+
+    @property
+    def sweep(self) -> PoseResult:
+        """Engine results over hip flexion at the current knee angle, adduction and rotation."""
+        if self._stale_sweep:
+            self._sweep_result = self._sweep(self.qstate.snapshot)
+            self._stale_sweep = False
+        return self._sweep_result
 
     def values(self) -> dict[str, Array]:
         """Per-muscle quantities at the current pose, each of shape (n_muscles,)."""
@@ -85,24 +108,32 @@ class Analysis(QObject):
     def refresh(self) -> None:
         """Recompute everything (e.g. after a strength change)."""
         self._sweeps.clear()
-        snap = self.qstate.snapshot
-        self.current = self._at(snap)
-        self.sweep = self._sweep(snap)
-        self.pose_changed.emit(self.current)
-        self.sweep_changed.emit(self.sweep)
+        self._stale_pose = self._stale_sweep = True
+        self._publish(force=True)
 
     def _on_change(self, old: Snapshot, new: Snapshot, fields: Any) -> None:
         if "pose" not in fields:
             return
-        self.current = self._at(new)
-        self.pose_changed.emit(self.current)
+        self._stale_pose = True
         p0, p1 = old.pose, new.pose
         if (p0.knee_flexion, p0.hip_adduction, p0.hip_rotation) != (
             p1.knee_flexion,
             p1.hip_adduction,
             p1.hip_rotation,
         ):
-            self.sweep = self._sweep(new)
+            self._stale_sweep = True
+            self._sweep_pending = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    _sweep_pending = False
+
+    def _publish(self, force: bool = False) -> None:
+        """Tell the panels once per batch of changes."""
+        sweep = force or self._sweep_pending
+        self._sweep_pending = False
+        self.pose_changed.emit(self.current)
+        if sweep:
             self.sweep_changed.emit(self.sweep)
 
     def muscle_values(self, muscle: str) -> dict[str, float]:

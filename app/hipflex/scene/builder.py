@@ -63,9 +63,14 @@ class SceneBuilder:
     def _skin(self, muscle: str) -> _Skin:
         if muscle in self._skins:
             return self._skins[muscle]
-        m = self.ctx.anatomy.muscles[muscle]
-        mesh = self.ctx.pack.mesh(m.mesh, self.level)
+        mesh = self.ctx.pack.mesh(self.ctx.anatomy.muscles[muscle].mesh, self.level)
         v = mesh.vertices.astype(float)
+        skin = _Skin(v, mesh.faces, self.skin_weights(muscle, v))
+        self._skins[muscle] = skin
+        return skin
+
+    def skin_weights(self, muscle: str, v: Array) -> dict[str, Array]:
+        """Per-vertex body weights for vertices ``v`` (scan pose) of ``muscle``'s surface."""
         lines = [ln for ln in self.ctx.lines if ln.muscle == muscle]
         scan_t = {b: t[None] for b, t in self.scan.items()}
         pts = line_points(lines[0], scan_t)[0]
@@ -84,9 +89,7 @@ class SceneBuilder:
             w1 = frac[sel] ** 2 * (3 - 2 * frac[sel]) if b0 != b1 else np.zeros(sel.sum())
             weights[b0][sel] += 1 - w1
             weights[b1][sel] += w1
-        skin = _Skin(v, mesh.faces, weights)
-        self._skins[muscle] = skin
-        return skin
+        return weights
 
     def transforms(self, pose: Pose) -> dict[str, Array]:
         """Pelvis-from-body transforms at ``pose`` (validated against the joint ranges)."""

@@ -26,6 +26,7 @@ from hipflex.state import Camera, Snapshot
 
 Array = NDArray[np.float64]
 SPECIFIC_TENSION = 61.0e4  # N/m^2 (61 N/cm^2; Arnold et al. 2010, Ann Biomed Eng 38:269)
+DRAG_KEEP = {"bone": 0.35, "muscle": 0.3}  # fraction of triangles kept while dragging
 TUBE_SCALE = 0.4  # tube radius = 0.4 x the radius of a circle with the muscle's PCSA (display only)
 LINE_RADIUS = 0.0012  # m, thin lines of action
 SELECT_COLOUR = (1.0, 0.85, 0.1)
@@ -37,6 +38,34 @@ LANDMARK_LABELS = {
     "knee_centre_r": "Knee joint centre",
     "pubic_symphysis": "Pubic symphysis",
 }
+
+
+@dataclass
+class _SkinLevel:
+    """One level of detail of a muscle surface: its polydata and what skinning needs."""
+
+    poly: pv.PolyData
+    vertices: Array  # scan pose
+    normals: Array  # scan pose
+    weights: dict[str, Array]
+
+
+def _decimated(
+    vertices: NDArray[np.floating], faces: NDArray[np.integer], keep: float
+) -> tuple[Array, NDArray[np.int64]]:
+    """A coarser copy for interaction (software rendering is slow; see docs/performance.md)."""
+    import fast_simplification
+
+    v, f = fast_simplification.simplify(
+        np.asarray(vertices, np.float32), np.asarray(faces, np.int32), 1.0 - keep
+    )
+    return np.asarray(v, float), np.asarray(f, np.int64)
+
+
+def _with_normals(vertices: NDArray[np.floating], faces: NDArray[np.integer]) -> pv.PolyData:
+    poly = _polydata(vertices, faces)
+    poly.compute_normals(inplace=True, split_vertices=False, auto_orient_normals=False)
+    return poly
 
 
 @dataclass
@@ -91,8 +120,10 @@ class LiveScene:
         self._pcsa = self._pcsa_radius()
         self.bone_actors: dict[str, vtk.vtkActor] = {}
         self.muscle_actors: dict[str, vtk.vtkActor] = {}
-        self._skins: dict[str, tuple[pv.PolyData, Array]] = {}
-        self._skinned_pose: dict[str, object] = {}
+        self._skins: dict[tuple[str, str], _SkinLevel] = {}  # (muscle, detail) -> skin
+        self._skinned_pose: dict[tuple[str, str], object] = {}
+        self._bone_polys: dict[tuple[str, str], pv.PolyData] = {}
+        self.detail = "full"
         self.lines: dict[str, _Line] = {}
         self._overlay: list[vtk.vtkProp] = []
         self._legend: list[vtk.vtkProp] = []
@@ -114,9 +145,11 @@ class LiveScene:
 
     def _build(self) -> None:
         for bone, mesh in self.builder.bones.items():
-            poly = _polydata(mesh.vertices, mesh.faces)
-            poly.compute_normals(inplace=True, split_vertices=False, auto_orient_normals=False)
-            actor = _actor_for(poly)
+            self._bone_polys[bone, "full"] = _with_normals(mesh.vertices, mesh.faces)
+            self._bone_polys[bone, "drag"] = _with_normals(
+                *_decimated(mesh.vertices, mesh.faces, DRAG_KEEP["bone"])
+            )
+            actor = _actor_for(self._bone_polys[bone, "full"])
             prop = actor.GetProperty()
             prop.SetColor(*pv.Color(BONE_COLOUR).float_rgb)
             prop.SetInterpolationToPhong()
@@ -126,11 +159,13 @@ class LiveScene:
             self._add(actor, f"bone:{bone}")
         for mid in self.ctx.muscle_ids:
             skin = self.builder._skin(mid)
-            poly = _polydata(skin.vertices, skin.faces)
-            poly.compute_normals(inplace=True, split_vertices=False, auto_orient_normals=False)
-            normals = np.asarray(poly.point_data["Normals"], float).copy()
-            self._skins[mid] = (poly, normals)
-            actor = _actor_for(poly)
+            for detail, (v, f) in (("full", (skin.vertices, skin.faces)),
+                                   ("drag", _decimated(skin.vertices, skin.faces, DRAG_KEEP["muscle"]))):  # fmt: skip
+                poly = _with_normals(v, f)
+                normals = np.asarray(poly.point_data["Normals"], float).copy()
+                weights = skin.weights if detail == "full" else self.builder.skin_weights(mid, v)
+                self._skins[mid, detail] = _SkinLevel(poly, np.asarray(v, float), normals, weights)
+            actor = _actor_for(self._skins[mid, "full"].poly)
             prop = actor.GetProperty()
             prop.SetInterpolationToPhong()
             prop.SetOpacity(0.85)
@@ -191,29 +226,46 @@ class LiveScene:
             assert pts is not None
             self._line_points[name] = pts[0, k]
 
+    def set_detail(self, detail: str) -> None:
+        """ "drag": coarser bones and muscles while the user drags; "full" when they stop."""
+        if detail == self.detail:
+            return
+        self.detail = detail
+        for bone, actor in self.bone_actors.items():
+            actor.GetMapper().SetInputData(self._bone_polys[bone, detail])
+        for mid, actor in self.muscle_actors.items():
+            actor.GetMapper().SetInputData(self._skins[mid, detail].poly)
+        if self._applied is not None:
+            self._skin_visible(self._applied)
+
     def _skin_visible(self, snap: Snapshot) -> None:
         """Re-skin visible muscle surfaces that are stale (hidden ones wait until shown)."""
         if snap.display.muscle_style != "surface":
             return
+        rel = {
+            body: self._transforms[body] @ np.linalg.inv(self.builder.scan[body])
+            for body in self.builder.scan
+        }
         for mid in snap.visible:
-            if self._skinned_pose.get(mid) == snap.pose:
+            key = (mid, self.detail)
+            if self._skinned_pose.get(key) == snap.pose:
                 continue
-            poly, normals = self._skins[mid]
-            skin = self.builder._skin(mid)
+            skin = self._skins[key]
             pts = np.zeros_like(skin.vertices)
-            nrm = np.zeros_like(normals)
+            nrm = np.zeros_like(skin.normals)
             for body, w in skin.weights.items():
                 if not w.any():
                     continue
-                rel = self._transforms[body] @ np.linalg.inv(self.builder.scan[body])
-                pts += w[:, None] * (skin.vertices @ rel[:3, :3].T + rel[:3, 3])
-                nrm += w[:, None] * (normals @ rel[:3, :3].T)
+                r = rel[body]
+                pts += w[:, None] * (skin.vertices @ r[:3, :3].T + r[:3, 3])
+                nrm += w[:, None] * (skin.normals @ r[:3, :3].T)
             nrm /= np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-12)
+            poly = skin.poly
             poly.points = pts
             poly.point_data["Normals"] = nrm
             poly.point_data.active_normals_name = "Normals"  # type: ignore[attr-defined,unused-ignore]
             poly.Modified()
-            self._skinned_pose[mid] = snap.pose
+            self._skinned_pose[key] = snap.pose
 
     def _style_lines(self, snap: Snapshot) -> None:
         visible = set(snap.visible)

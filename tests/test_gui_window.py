@@ -1,0 +1,366 @@
+"""The main window under Xvfb (pytest-qt): pose, views, drawing, picking, sessions, undo, errors,
+window lifetimes, the ``hipflex gui`` command. Pixels are checked in real screenshots."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+import weakref
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtGui import QImage
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from hipflex.model.hipmodel import HipModel
+from hipflex.state import POSE_PRESETS
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HIPFLEX_SETTINGS_DIR", str(tmp_path_factory.mktemp("settings")))
+    monkeypatch.setenv("HIPFLEX_LOG_DIR", str(tmp_path_factory.mktemp("logs")))
+
+
+@pytest.fixture(scope="module")
+def model(model_context):  # type: ignore[no-untyped-def]
+    return HipModel(model_context)
+
+
+@pytest.fixture
+def window(qtbot, model):  # type: ignore[no-untyped-def]
+    from hipflex.gui.window import MainWindow
+
+    w = MainWindow(model)
+    w.quiet = True
+    w.resize(1366, 768)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=3000)  # shortcuts need the active window
+    w.view.render_now()
+    yield w
+    w.close()
+
+
+def _frame(w) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The 3D view's current frame as an (h, w, 3) array."""
+    img: QImage = w.view.image().convertToFormat(QImage.Format.Format_RGB888)
+    ptr = img.constBits()
+    arr = np.frombuffer(ptr, np.uint8, img.sizeInBytes()).reshape(img.height(), img.bytesPerLine())
+    return arr[:, : 3 * img.width()].reshape(img.height(), img.width(), 3).copy()
+
+
+def _settle(qtbot, w) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: not w.view._stale and not w.view._timer.isActive(), timeout=5000)
+    w.view.render_now()
+
+
+def _rotation_deg(matrix) -> float:  # type: ignore[no-untyped-def]
+    m = np.array([[matrix.GetElement(i, j) for j in range(3)] for i in range(3)])
+    return float(np.degrees(np.arctan2(m[1, 0], m[0, 0])))
+
+
+def test_slider_moves_femur_and_plot_cursors(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    w = window
+    femur = w.view.scene.bone_actors["femur_r"]
+    before = _rotation_deg(femur.GetUserMatrix())
+    w.pose_panel.sliders["hip_flexion"].setValue(90 * 2)  # half-degree steps
+    assert w.state.pose.hip_flexion == 90.0
+    assert w.pose_panel.boxes["hip_flexion"].value() == 90.0
+    _settle(qtbot, w)
+    after = _rotation_deg(femur.GetUserMatrix())
+    assert after - before == pytest.approx(90.0, abs=0.5)  # flexion about the pelvis z axis
+    qtbot.waitUntil(
+        lambda: all(
+            c is not None and c.hip_flexion == 90.0 for c in w.plots_panel.cursors.values()
+        ),
+        timeout=5000,
+    )
+    # the cursor artists really sit at 90 deg on the hip-flexion charts
+    cur = w.plots_panel.cursors["moment_arm"]
+    assert cur is not None
+    xs = np.ravel(cur.artists[0].get_xdata())
+    assert np.allclose(xs, 90.0)
+
+
+def test_presets_and_views(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    w = window
+    from PySide6.QtWidgets import QPushButton
+
+    btn = w.pose_panel.findChild(QPushButton, "preset_high_knee")
+    qtbot.mouseClick(btn, Qt.MouseButton.LeftButton)
+    assert w.state.pose.as_dict() == POSE_PRESETS["high knee"]
+    for key, direction in (("2", (0, 0, 1)), ("1", (1, 0, 0)), ("5", (0, 1, 0))):
+        QTest.keyClick(w, key)
+        _settle(qtbot, w)
+        cam = w.view.plotter.camera
+        d = np.array(cam.position) - np.array(cam.focal_point)
+        d /= np.linalg.norm(d)
+        assert np.dot(d, direction) > 0.99, (key, d)
+    assert w.state.snapshot.camera.view == "superior"
+
+
+def test_hiding_muscles_and_colour_modes_change_pixels(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    w = window
+    w.state.set_pose(hip_flexion=60)
+    _settle(qtbot, w)
+    shown = _frame(w)
+    w.state.set_visible([])
+    _settle(qtbot, w)
+    hidden = _frame(w)
+    changed = np.any(np.abs(shown.astype(int) - hidden.astype(int)) > 30, axis=2).mean()
+    assert changed > 0.02, f"hiding every muscle changed only {changed:.3%} of the pixels"
+    # colour by activation: at 60 deg the flexors work, so warm activation colours appear
+    w.state.set_visible(w.model.muscles)
+    w.state.set_display(muscle_style="tube", colour_by="identity")
+    _settle(qtbot, w)
+    identity = _frame(w)
+    w.state.set_display(colour_by="activation")
+    _settle(qtbot, w)
+    activation = _frame(w)
+    diff = np.any(np.abs(identity.astype(int) - activation.astype(int)) > 30, axis=2).mean()
+    assert diff > 0.005
+    assert w.colour_box.currentData() == "activation"
+
+
+def test_picking_a_muscle_opens_its_card(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    w = window
+    w.state.set_visible(["iliacus"])
+    w.state.set_display(muscle_style="tube")
+    _settle(qtbot, w)
+    line = next(n for n, ln in w.view.scene.lines.items() if ln.muscle == "iliacus")
+    pts = w.view.scene.line_points(line)
+    anchor = pts[len(pts) // 2]
+    ren = w.view.plotter.renderer
+    ren.SetWorldPoint(*anchor, 1.0)
+    ren.WorldToDisplay()
+    x, y, _ = ren.GetDisplayPoint()
+    assert w.view.scene.pick(int(x), int(y)) == "muscle:iliacus"
+    # a real click on the widget (Qt y runs downwards; VTK's upwards)
+    widget = w.view.plotter.interactor
+    ratio = widget.devicePixelRatioF()
+    pos = QPoint(int(x / ratio), int(widget.height() - y / ratio))
+    QTest.mouseClick(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
+    qtbot.waitUntil(lambda: w.state.snapshot.selection == "muscle:iliacus", timeout=3000)
+    qtbot.waitUntil(lambda: "Iliacus" in w.info_card.toPlainText(), timeout=3000)
+    assert "Origin" in w.info_card.toPlainText() or "origin" in w.info_card.toPlainText()
+    # clicking empty space clears the selection
+    QTest.mouseClick(
+        widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(3, 3)
+    )
+    qtbot.waitUntil(lambda: w.state.snapshot.selection is None, timeout=3000)
+
+
+def test_session_round_trip_and_recent_files(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    w = window
+    w.state.set_pose(hip_flexion=75, knee_flexion=40)
+    w.state.set_visible(["iliacus", "psoas"])
+    w.state.set_display(colour_by="fibre_length", labels=True)
+    w.state.update(selection="muscle:psoas")
+    saved = w.state.snapshot
+    path = tmp_path / "s.json"
+    w.save_session(path)
+    assert json.loads(path.read_text())["format"] == "hipflex-session"
+    w.state.set_pose(hip_flexion=0, knee_flexion=0)
+    w.state.set_visible(w.model.muscles)
+    w.open_session(path)
+    snap = w.state.snapshot
+    assert (snap.pose, snap.visible, snap.display, snap.selection) == (
+        saved.pose,
+        saved.visible,
+        saved.display,
+        saved.selection,
+    )
+    assert w.act_labels.isChecked() and w.colour_box.currentData() == "fibre_length"
+    assert w.recent_files()[0] == str(path.resolve())
+
+
+def test_broken_session_changes_nothing(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    w = window
+    w.state.set_pose(hip_flexion=33)
+    before = w.state.snapshot
+    bad = tmp_path / "bad.json"
+    for text in (
+        "{not json",
+        json.dumps(
+            {"format": "hipflex-session", "version": 1, "state": {"pose": {"hip_flexion": 999}}}
+        ),
+    ):
+        bad.write_text(text)
+        w.open_session(bad)
+        assert w.state.snapshot == before
+        assert "bad.json" in w.errors[-1]
+    assert "hip_flexion" in w.errors[-1]
+
+
+def test_undo_redo_pose_and_display(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    w = window
+    slider = w.pose_panel.sliders["hip_flexion"]
+    for v in range(0, 121, 10):  # one drag = one undo step
+        slider.setValue(v)
+    slider.sliderReleased.emit()
+    w.state.set_display(muscle_style="line")
+    assert w.state.pose.hip_flexion == 60.0
+    w.act_undo.trigger()
+    assert w.state.display.muscle_style == "surface" and w.style_box.currentData() == "surface"
+    w.act_undo.trigger()
+    assert w.state.pose.hip_flexion == 0.0
+    assert w.pose_panel.sliders["hip_flexion"].value() == 0
+    w.act_redo.trigger()
+    assert w.state.pose.hip_flexion == 60.0
+    assert w.act_redo.isEnabled()
+
+
+def test_handler_exception_is_shown_logged_and_survived(
+    qtbot, window, monkeypatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    w = window
+
+    def boom(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise RuntimeError("simulated failure")
+
+    from hipflex.gui.app import setup_logging
+
+    log = setup_logging()
+    monkeypatch.setattr(w.state, "set_display", boom)
+    w.set_display(labels=True)
+    assert "simulated failure" in w.errors[-1]
+    for h in __import__("logging").getLogger("hipflex").handlers:
+        h.flush()
+    assert "simulated failure" in log.read_text()
+    monkeypatch.undo()
+    w.state.set_pose(hip_flexion=20)  # still alive
+    assert w.state.pose.hip_flexion == 20
+
+
+def test_playback_and_arrow_keys(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    w = window
+    QTest.keyClick(w, Qt.Key.Key_Right)
+    assert w.state.pose.hip_flexion == 1.0
+    QTest.keyClick(w, Qt.Key.Key_Space)
+    assert w.playing and w.state.snapshot.playing
+    seen = set()
+    qtbot.waitUntil(lambda: seen.add(w.state.pose.hip_flexion) or len(seen) > 3, timeout=5000)
+    QTest.keyClick(w, Qt.Key.Key_Space)
+    assert not w.playing and not w.state.snapshot.playing
+    w.motion_box.setCurrentIndex(w.motion_box.findData("knee_drive"))
+    w.toggle_play()
+    knees = set()
+    qtbot.waitUntil(
+        lambda: knees.add(round(w.state.pose.knee_flexion)) or len(knees) > 3, timeout=5000
+    )
+    w.toggle_play()
+
+
+def test_twenty_windows_open_and_close_cleanly(qtbot, model) -> None:  # type: ignore[no-untyped-def]
+    from hipflex.gui.window import MainWindow
+
+    app = QApplication.instance()
+    assert app is not None
+    baseline = len(app.topLevelWidgets())
+    refs = []
+    rss = []
+    for _ in range(20):
+        w = MainWindow(model)
+        w.quiet = True
+        w.show()
+        qtbot.waitExposed(w)
+        w.view.render_now()
+        timers = w.findChildren(QTimer)
+        w.close()
+        w.deleteLater()
+        refs.append(weakref.ref(w))
+        del w
+        QApplication.processEvents()
+        assert not any(t.isActive() for t in timers if _alive(t)), (
+            "a timer kept running after close"
+        )
+        gc.collect()
+        rss.append(_rss_mb())
+    QApplication.processEvents()
+    gc.collect()
+    assert sum(r() is not None for r in refs) == 0, "closed windows were not freed"
+    assert len(app.topLevelWidgets()) <= baseline + 1
+    growth = rss[-1] - rss[4]
+    assert growth < 120, f"memory grew {growth:.0f} MB over 15 windows"
+
+
+def _alive(obj: object) -> bool:
+    try:
+        obj.objectName()  # type: ignore[attr-defined]
+    except RuntimeError:
+        return False
+    return True
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _hipflex(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hipflex", *args], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, **(env or {})})  # fmt: skip
+
+
+def test_gui_screenshot_command(tmp_path: Path) -> None:
+    out = tmp_path / "window.png"
+    session = tmp_path / "s.json"
+    from hipflex.state import Pose as StatePose
+    from hipflex.state import Snapshot, save_session
+
+    save_session(session, Snapshot(pose=StatePose(hip_flexion=110, knee_flexion=0)))
+    r = _hipflex("gui", "--session", str(session), "--screenshot", str(out), "--size", "1366x768")
+    assert r.returncode == 0, r.stderr
+    img = QImage(str(out))
+    assert (img.width(), img.height()) == (1366, 768)
+    arr = np.array(
+        [
+            [img.pixelColor(x, y).lightness() for x in range(300, 1000, 20)]
+            for y in range(100, 600, 20)
+        ]
+    )
+    assert (arr < 200).mean() > 0.05, "the 3D area of the screenshot is blank"
+
+
+def test_gui_without_display_says_so(tmp_path: Path) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    r = subprocess.run(
+        [sys.executable, "-m", "hipflex", "gui"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert r.returncode == 2
+    assert "xvfb-run" in r.stderr and "hipflex render" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_gui_with_missing_pack_explains_how_to_build(tmp_path: Path) -> None:
+    r = _hipflex(
+        "gui",
+        "--screenshot",
+        str(tmp_path / "x.png"),
+        env={"HIPFLEX_CACHE": str(tmp_path / "empty")},
+    )
+    assert r.returncode == 2
+    assert "hipflex assets build" in r.stderr
+    assert not (tmp_path / "x.png").exists()
