@@ -321,3 +321,20 @@ def test_about_dialog_has_attribution(qtbot, model: HipModel) -> None:  # type: 
             assert " ".join(words.split()[1:6]) in text, words
     assert "Changes made by HipFlex" in text  # the pack's own part
     assert dlg.text().startswith(f"HipFlex {hipflex.__version__}")
+
+
+def test_muscle_menu_stays_open_for_several_picks(qtbot, env) -> None:  # type: ignore[no-untyped-def]
+    state, qstate, analysis = env
+    panel = PlotsPanel(qstate, analysis)
+    qtbot.addWidget(panel)
+    panel.show()
+    menu = panel.muscle_menu
+    menu.popup(panel.mapToGlobal(panel.rect().topLeft()))
+    qtbot.waitExposed(menu)
+    for m in ("gracilis", "sartorius"):
+        centre = menu.actionGeometry(panel.muscle_actions[m]).center()
+        qtbot.mouseMove(menu, centre)
+        qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=centre)
+        assert menu.isVisible(), m
+    assert {"gracilis", "sartorius"} <= set(state.snapshot.plotted)
+    menu.close()

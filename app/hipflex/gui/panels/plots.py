@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hipflex.gui.panels._common import coalescer, esc, swatch
+from hipflex.gui.panels._common import coalescer, esc
 from hipflex.gui.panels.muscles import GROUP_TITLES
 from hipflex.gui.qtstate import SWEEP_ANGLES, Analysis, QtState
 from hipflex.plots import PLOT_KINDS, PLOT_TITLES, PlotCursor, PlotData, draw, figure, save_figure
@@ -246,7 +246,8 @@ class PlotsPanel(QWidget):
                 continue
             menu.addSection(title)
             for m in sorted(members, key=lambda m: self.anatomy.muscles[m].display_name):
-                a = QAction(swatch(self.anatomy.muscles[m].colour), self.anatomy.muscles[m].display_name, menu)  # fmt: skip
+                # no colour icon: with one, styles draw "checked" as a faint frame round it
+                a = QAction(self.anatomy.muscles[m].display_name, menu)
                 a.setCheckable(True)
                 a.setData(m)
                 a.toggled.connect(self._on_menu_toggled)
@@ -338,6 +339,8 @@ class PlotsPanel(QWidget):
             colour = self.data.colours.get(m, "#000000")
             parts.append(f'<span style="color:{colour}">&#9632;</span>&nbsp;{esc(name)}')
         self.legend.setText(" &nbsp; ".join(parts))
+        # a chart shown alone has its own full legend and title
+        self.legend.setVisible(self.layout_box.currentData() == GRID)
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
