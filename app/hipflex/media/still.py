@@ -1,0 +1,448 @@
+"""Print-quality stills of the 3D view alone: any size up to 8000 px, labels, title, caption.
+
+The 3D drawing goes through the same scene object as the window (``_scene_for``), so an export
+shows exactly what the window shows. Text (labels with leader lines, title, caption) is drawn
+afterwards with a TrueType font sized for the image, so it stays sharp at 300 dpi print sizes.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
+
+from hipflex.errors import HipFlexError, PoseError
+from hipflex.fileio import atomic_write_bytes, check_target
+from hipflex.scene.render import _prefer_egl
+from hipflex.state import POSE_RANGES, Pose, Snapshot
+
+if TYPE_CHECKING:
+    import pyvista as pv
+
+    from hipflex.model.hipmodel import HipModel
+    from hipflex.scene.builder import SceneBuilder
+
+RGBA = NDArray[np.uint8]
+MAX_SIDE = 8000
+MIN_SIDE = 16
+MM_PER_INCH = 25.4
+TEXT_COLOUR = (25, 25, 25, 255)
+LEADER_COLOUR = (40, 40, 40, 255)
+
+
+def check_size(size: tuple[int, int]) -> tuple[int, int]:
+    w, h = (int(v) for v in size)
+    if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
+        raise HipFlexError(f"size {w}x{h}: each side must be {MIN_SIDE}..{MAX_SIDE} px")
+    return w, h
+
+
+def print_size_to_pixels(width_mm: float, height_mm: float, dpi: float) -> tuple[int, int]:
+    """Pixels for a printed size: 180 x 120 mm at 300 dpi is 2126 x 1417 px."""
+    if not (width_mm > 0 and height_mm > 0 and dpi > 0):
+        raise HipFlexError("print size and dpi must be positive")
+    size = (round(width_mm / MM_PER_INCH * dpi), round(height_mm / MM_PER_INCH * dpi))
+    if max(size) > MAX_SIDE:
+        raise HipFlexError(
+            f"{width_mm:g}x{height_mm:g} mm at {dpi:g} dpi is {size[0]}x{size[1]} px; "
+            f"each side must be at most {MAX_SIDE} px"
+        )
+    return check_size(size)
+
+
+# -- the shared 3D scene ------------------------------------------------------------------------
+class _Scene(Protocol):
+    def apply(self, snap: Snapshot, values: Mapping[str, Any] | None = None) -> None: ...
+    def set_camera(self, camera: Any) -> None: ...
+    def label_anchors(self, snap: Snapshot) -> dict[str, NDArray[np.float64]]: ...
+
+
+def _scene_for(plotter: pv.Plotter, builder: SceneBuilder, scale: float) -> _Scene:
+    """The window's scene class drawing offscreen; the one place to change if it moves."""
+    from hipflex.scene.live import LiveScene
+
+    return LiveScene(plotter, builder, scale=scale)  # type: ignore[return-value,unused-ignore]
+
+
+@dataclass
+class ViewImage:
+    """A rendered view and where things landed in it."""
+
+    rgba: RGBA
+    anchors: dict[str, tuple[float, float]] = field(default_factory=dict)  # name -> (x, y) px
+
+
+class OffscreenView:
+    """One offscreen plotter and scene, reused for many stills or video frames.
+
+    Rebuilding a plotter costs far more than moving its actors, so series, contact sheets,
+    handouts and videos render every pose through one of these.
+    """
+
+    def __init__(
+        self,
+        size: tuple[int, int],
+        model: HipModel | None = None,
+        builder: SceneBuilder | None = None,
+        level: str = "full",
+        transparent: bool = False,
+        antialias: str = "msaa",
+    ) -> None:
+        _prefer_egl()
+        import pyvista as pv
+
+        from hipflex.model.hipmodel import HipModel
+        from hipflex.model.skeleton import ModelContext
+        from hipflex.scene.builder import SceneBuilder
+
+        self.size = check_size(size)
+        if model is None:
+            ctx = builder.ctx if builder is not None else ModelContext.load()
+            model = HipModel(ctx)
+        self.model = model
+        self.builder = builder or SceneBuilder(model.ctx, level=level)
+        self.transparent = transparent
+        w, h = self.size
+        self.plotter = pv.Plotter(off_screen=True, window_size=[w, h], lighting="three lights")
+        if antialias == "none":
+            # 4x MSAA more than doubles the render time on the software renderer; videos go
+            # without (FXAA falls back to costly SSAA under EGL)
+            self.plotter.ren_win.SetMultiSamples(0)  # type: ignore[union-attr,unused-ignore]
+        self.plotter.set_background("white")  # type: ignore[arg-type,unused-ignore]
+        self.scene = _scene_for(self.plotter, self.builder, scale=max(1.0, h / 720))
+
+    def __enter__(self) -> OffscreenView:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.plotter.close()
+
+    def resize(self, size: tuple[int, int]) -> None:
+        self.size = check_size(size)
+        self.plotter.window_size = list(self.size)
+
+    def frame_poses(self, snaps: Iterable[Snapshot], view: str, zoom: float = 1.0) -> None:
+        """Point the camera from preset ``view`` at the box that holds the pelvis, lumbar spine
+        and femur in every one of ``snaps``: the whole motion stays in the picture."""
+        from hipflex.scene.builder import FRAME_BONES
+        from hipflex.scene.views import VIEWS
+
+        boxes = []
+        for snap in snaps:
+            self.scene.apply(snap, None)
+            actors = getattr(self.scene, "bone_actors", {})
+            boxes += [np.array(actors[b].GetBounds()).reshape(3, 2) for b in FRAME_BONES
+                      if b in actors]  # fmt: skip
+        if not boxes:
+            boxes = [np.array(self.plotter.renderer.ComputeVisiblePropBounds()).reshape(3, 2)]
+        lo = np.min([b[:, 0] for b in boxes], axis=0)
+        hi = np.max([b[:, 1] for b in boxes], axis=0)
+        direction, up = VIEWS[view]
+        d = np.asarray(direction, float) / np.linalg.norm(direction)
+        cam = self.plotter.camera
+        cam.focal_point = (lo + hi) / 2
+        cam.position = (lo + hi) / 2 + d
+        cam.up = up
+        self.plotter.reset_camera(bounds=(lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]))  # type: ignore[call-arg,unused-ignore]
+        cam.zoom(zoom)
+        self.plotter.reset_camera_clipping_range()
+
+    def values(self, snap: Snapshot) -> dict[str, NDArray[np.float64]]:
+        """The engine's per-muscle quantities at the snapshot's pose (for colours, arms)."""
+        res = self.model.at(**snap.pose.as_dict())
+        return {k: v[0] for k, v in res.values.items()}
+
+    def render(self, snap: Snapshot, anchors: bool = False, camera: bool = True) -> ViewImage:
+        """Draw ``snap`` (its pose, style, colours, camera) and grab the pixels.
+
+        Labels are not drawn by the scene here: ``anchors`` returns where they point, and the
+        caller draws them as crisp text (PIL for stills, vector text in handouts).
+        """
+        values = self.values(snap)
+        plain = snap.model_copy(
+            update={"display": snap.display.model_copy(update={"labels": False})}
+        )
+        self.scene.apply(plain, values)
+        if camera:
+            self.scene.set_camera(snap.camera)
+        self.plotter.render()  # screenshot() alone may hand back the previous frame
+        img = self.plotter.screenshot(transparent_background=self.transparent, return_img=True)
+        if img is None:
+            raise HipFlexError("the renderer returned no image")
+        rgba = np.asarray(img, np.uint8)
+        if rgba.shape[2] == 3:
+            rgba = np.dstack([rgba, np.full(rgba.shape[:2], 255, np.uint8)])
+        found = self._project(self.scene.label_anchors(snap)) if anchors else {}
+        return ViewImage(np.ascontiguousarray(rgba), found)
+
+    def _project(self, points: Mapping[str, NDArray[np.float64]]) -> dict[str, tuple[float, float]]:
+        ren = self.plotter.renderer
+        w, h = self.size
+        out = {}
+        for name, p in points.items():
+            ren.SetWorldPoint(float(p[0]), float(p[1]), float(p[2]), 1.0)
+            ren.WorldToDisplay()
+            x, y, _ = ren.GetDisplayPoint()
+            if 0 <= x < w and 0 <= y < h:
+                out[name] = (float(x), float(h - y))
+        return out
+
+
+# -- text drawn onto the image --------------------------------------------------------------------
+@lru_cache(maxsize=4)
+def _font_file(bold: bool) -> str:
+    from matplotlib import font_manager
+
+    prop = font_manager.FontProperties(family="DejaVu Sans", weight="bold" if bold else "normal")
+    return str(font_manager.findfont(prop))
+
+
+def ui_font(px: float, bold: bool = False) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(_font_file(bold), max(6, round(px)))
+
+
+def text_px(size: tuple[int, int], points: float, dpi: float | None) -> float:
+    """Font size in pixels: ``points`` at a known print dpi, else scaled to the image height
+    (as if the image were printed 12 cm tall)."""
+    if dpi:
+        return points * dpi / 72.0
+    return points * size[1] / (120 / MM_PER_INCH * 72.0)
+
+
+def _wrap(
+    draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: float
+) -> list[str]:
+    lines: list[str] = []
+    for para in text.splitlines() or [""]:
+        words = para.split()
+        line = ""
+        for word in words:
+            trial = f"{line} {word}".strip()
+            if line and draw.textlength(trial, font=font) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = trial
+        lines.append(line)
+    return lines
+
+
+def _text_block(
+    size: tuple[int, int], text: str | None, points: float, dpi: float | None, bold: bool
+) -> tuple[ImageFont.FreeTypeFont, list[str], int]:
+    """Font, wrapped lines and the band height (px) for a title or caption."""
+    if not text:
+        return ui_font(10), [], 0
+    font = ui_font(text_px(size, points, dpi), bold)
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    lines = _wrap(probe, text, font, 0.94 * size[0])
+    line_h = font.size * 1.3
+    return font, lines, round(line_h * len(lines) + font.size * 0.8)
+
+
+def _draw_lines(
+    draw: ImageDraw.ImageDraw,
+    lines: list[str],
+    font: ImageFont.FreeTypeFont,
+    top: float,
+    width: int,
+) -> None:
+    y = top + font.size * 0.4
+    for line in lines:
+        draw.text((width / 2, y), line, font=font, fill=TEXT_COLOUR, anchor="ma")
+        y += font.size * 1.3
+
+
+def draw_labels(
+    img: Image.Image,
+    anchors: Mapping[str, tuple[float, float]],
+    font_px: float,
+    offset: tuple[float, float] = (0.0, 0.0),
+) -> None:
+    """Labels in two columns at the image sides, spread so they never overlap, each with a
+    leader line to its anchor (the middle of the muscle's line of action, or a landmark)."""
+    if not anchors:
+        return
+    layer = Image.new("RGBA", img.size, (0, 0, 0, 0))  # drawn apart, then blended over the view
+    draw = ImageDraw.Draw(layer)
+    font = ui_font(font_px)
+    w, h = img.size
+    pad = font_px * 0.3
+    ox, oy = offset
+    pts = {n: (x + ox, y + oy) for n, (x, y) in anchors.items()}
+    centre = float(np.median([p[0] for p in pts.values()]))
+    step = font_px * 1.45
+    for side in ("left", "right"):
+        names = [n for n, p in pts.items() if (p[0] < centre) == (side == "left")]
+        names.sort(key=lambda n: pts[n][1])
+        ys = _spread([pts[n][1] for n in names], step, font_px, h - font_px)
+        for name, y in zip(names, ys, strict=True):
+            ax, ay = pts[name]
+            tw = draw.textlength(name, font=font)
+            x0 = 0.02 * w if side == "left" else w - 0.02 * w - tw
+            x_end = x0 + tw + pad if side == "left" else x0 - pad
+            draw.rounded_rectangle((x0 - pad, y - font_px * 0.62 - pad / 2, x0 + tw + pad,
+                                    y + font_px * 0.62 + pad / 2), radius=pad,
+                                   fill=(255, 255, 255, 215))  # fmt: skip
+            draw.line((x_end, y, ax, ay), fill=LEADER_COLOUR, width=max(1, round(font_px / 12)))
+            r = max(2.0, font_px / 6)
+            draw.ellipse((ax - r, ay - r, ax + r, ay + r), fill=LEADER_COLOUR)
+            draw.text((x0, y), name, font=font, fill=TEXT_COLOUR, anchor="lm")
+    img.alpha_composite(layer)
+
+
+def _spread(ys: list[float], step: float, lo: float, hi: float) -> list[float]:
+    """Label heights near ``ys`` (sorted) but at least ``step`` apart, inside lo..hi."""
+    out: list[float] = []
+    for y in ys:
+        out.append(max(y, lo, out[-1] + step if out else lo))
+    overflow = (out[-1] - hi) if out else 0.0
+    if overflow > 0:  # push the column up, keeping the spacing
+        out = [y - overflow for y in out]
+        for i in range(len(out) - 2, -1, -1):
+            out[i] = min(out[i], out[i + 1] - step)
+    return out
+
+
+def compose(
+    view: ViewImage,
+    size: tuple[int, int],
+    top: int,
+    transparent: bool,
+    title: str | None,
+    caption: str | None,
+    labels: Iterable[str] | None,
+    dpi: float | None,
+) -> RGBA:
+    """Place the rendered view under the title band and add the text."""
+    w, h = size
+    canvas = Image.new("RGBA", (w, h), (255, 255, 255, 0 if transparent else 255))
+    canvas.alpha_composite(Image.fromarray(view.rgba, "RGBA"), (0, top))
+    draw = ImageDraw.Draw(canvas)
+    tfont, tlines, _ = _text_block(size, title, 14, dpi, True)
+    _draw_lines(draw, tlines, tfont, 0, w)
+    cfont, clines, cband = _text_block(size, caption, 9, dpi, False)
+    _draw_lines(draw, clines, cfont, h - cband, w)
+    if labels is not None:
+        chosen = {n: p for n, p in view.anchors.items() if n in set(labels)}
+        draw_labels(canvas, chosen, text_px(size, 8, dpi), (0.0, float(top)))
+    return np.asarray(canvas, np.uint8)
+
+
+def render_still(
+    snapshot: Snapshot,
+    size: tuple[int, int] = (1600, 1200),
+    transparent: bool = False,
+    title: str | None = None,
+    caption: str | None = None,
+    level: str = "full",
+    builder: SceneBuilder | None = None,
+    model: HipModel | None = None,
+    dpi: float | None = None,
+    view: OffscreenView | None = None,
+) -> RGBA:
+    """The 3D view alone as an RGBA image (h, w, 4), offscreen, up to 8000 px per side.
+
+    Labels follow ``snapshot.display.labels``; ``dpi`` (when the image is for print) sizes the
+    text in points. Pass ``view`` to reuse one offscreen plotter across many stills.
+    """
+    w, h = check_size(size)
+    _, _, top = _text_block((w, h), title, 14, dpi, True)
+    _, _, bottom = _text_block((w, h), caption, 9, dpi, False)
+    inner = (w, h - top - bottom)
+    if inner[1] < MIN_SIDE:
+        raise HipFlexError(f"size {w}x{h}: too small for the title and caption")
+    own = view is None
+    if view is None:
+        view = OffscreenView(inner, model=model, builder=builder, level=level,
+                             transparent=transparent)  # fmt: skip
+    elif view.size != inner:
+        view.resize(inner)
+    try:
+        vi = view.render(snapshot, anchors=snapshot.display.labels)
+    finally:
+        if own:
+            view.close()
+    labels = list(vi.anchors) if snapshot.display.labels else None
+    return compose(vi, (w, h), top, transparent, title, caption, labels, dpi)
+
+
+# -- files ------------------------------------------------------------------------------------------
+def pack_attribution() -> str:
+    """The attribution of the built asset pack (the static text if no pack is found)."""
+    from hipflex.assets.pack import AssetPack
+
+    try:
+        return AssetPack().attribution
+    except (OSError, HipFlexError):
+        from hipflex.attribution import ATTRIBUTION
+
+        return ATTRIBUTION
+
+
+def png_bytes(
+    rgba: RGBA, description: str, attribution: str | None = None, dpi: float | None = None
+) -> bytes:
+    """PNG with Software, Description and Copyright text chunks, and pHYs when ``dpi`` is set."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", "HipFlex")
+    info.add_text("Description", description)
+    info.add_text("Copyright", attribution or pack_attribution())
+    img = Image.fromarray(np.ascontiguousarray(rgba))
+    opaque = img.mode == "RGBA" and int(np.asarray(rgba)[..., 3].min()) == 255
+    if opaque:
+        img = img.convert("RGB")  # smaller files; transparent images keep their alpha
+    buf = io.BytesIO()
+    kw: dict[str, Any] = {"pnginfo": info, "compress_level": 4}
+    if dpi:
+        kw["dpi"] = (dpi, dpi)
+    img.save(buf, format="PNG", **kw)
+    return buf.getvalue()
+
+
+def write_png(
+    path: Path | str,
+    rgba: RGBA,
+    description: str,
+    force: bool = False,
+    attribution: str | None = None,
+    dpi: float | None = None,
+) -> Path:
+    """Write a PNG atomically; refuses to overwrite without ``force``."""
+    path = check_target(Path(path), force)
+    atomic_write_bytes(path, png_bytes(rgba, description, attribution, dpi))
+    return path
+
+
+def at_pose(snapshot: Snapshot, **angles: float) -> Snapshot:
+    """``snapshot`` with some joint angles changed (degrees), checked against their ranges."""
+    for name, v in angles.items():
+        lo, hi = POSE_RANGES[name]
+        if not (np.isfinite(v) and lo <= v <= hi):
+            raise PoseError(
+                f"{name.replace('_', ' ')} {v:g} deg is outside the joint range {lo:g}..{hi:g}"
+            )
+    pose = Pose.model_validate({**snapshot.pose.model_dump(), **angles})
+    return snapshot.model_copy(update={"pose": pose})
+
+
+def attribution_line(text: str) -> str:
+    """The attribution on one line, without its Markdown heading (for metadata fields)."""
+    return " ".join(ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#"))
+
+
+def describe(snapshot: Snapshot) -> str:
+    """The pose and view in words, for PNG descriptions and captions."""
+    p = snapshot.pose
+    view = snapshot.camera.view or "custom"
+    return f"hip flexion {p.hip_flexion:g} deg, knee flexion {p.knee_flexion:g} deg, {view} view"
