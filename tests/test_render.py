@@ -9,7 +9,18 @@ import pytest
 from PIL import Image
 
 from hipflex.cli import main
-from hipflex.scene.render import render_png
+from hipflex.media.still import at_pose, render_still, write_png
+from hipflex.state import Camera, Snapshot
+
+
+def render_png(path: Path, hip: float, knee: float, view: str = "lateral",
+               size: tuple[int, int] = (320, 240), transparent: bool = False,
+               muscles: list[str] | None = None) -> Path:  # fmt: skip
+    """One still through the media layer (interactive meshes: these tests check geometry)."""
+    snap = at_pose(Snapshot(visible=tuple(muscles or ()), camera=Camera(view=view)),  # type: ignore[arg-type]
+                   hip_flexion=hip, knee_flexion=knee)  # fmt: skip
+    rgba = render_still(snap, size, transparent=transparent, level="interactive")
+    return write_png(path, rgba, "test", force=True)
 
 
 def _ink(img: np.ndarray) -> np.ndarray:

@@ -213,10 +213,10 @@ def ui_font(px: float, bold: bool = False) -> ImageFont.FreeTypeFont:
 
 def text_px(size: tuple[int, int], points: float, dpi: float | None) -> float:
     """Font size in pixels: ``points`` at a known print dpi, else scaled to the image height
-    (as if the image were printed 12 cm tall)."""
-    if dpi:
-        return points * dpi / 72.0
-    return points * size[1] / (120 / MM_PER_INCH * 72.0)
+    (as if the image were printed 12 cm tall). Small prints get smaller text: never more than
+    ``points`` / 200 of the image height (14 pt: 7%), so a thumbnail keeps room for the view."""
+    px = points * dpi / 72.0 if dpi else points * size[1] / (120 / MM_PER_INCH * 72.0)
+    return min(px, points / 200 * size[1])
 
 
 def _wrap(
@@ -268,6 +268,7 @@ def draw_labels(
     anchors: Mapping[str, tuple[float, float]],
     font_px: float,
     offset: tuple[float, float] = (0.0, 0.0),
+    band: tuple[float, float] | None = None,
 ) -> None:
     """Labels in two columns at the image sides, spread so they never overlap, each with a
     leader line to its anchor (the middle of the muscle's line of action, or a landmark)."""
@@ -285,7 +286,8 @@ def draw_labels(
     for side in ("left", "right"):
         names = [n for n, p in pts.items() if (p[0] < centre) == (side == "left")]
         names.sort(key=lambda n: pts[n][1])
-        ys = _spread([pts[n][1] for n in names], step, font_px, h - font_px)
+        y0, y1 = band if band is not None else (0.0, float(h))
+        ys = _spread([pts[n][1] for n in names], step, y0 + font_px, y1 - font_px)
         for name, y in zip(names, ys, strict=True):
             ax, ay = pts[name]
             tw = draw.textlength(name, font=font)
@@ -335,7 +337,8 @@ def compose(
     _draw_lines(draw, clines, cfont, h - cband, w)
     if labels is not None:
         chosen = {n: p for n, p in view.anchors.items() if n in set(labels)}
-        draw_labels(canvas, chosen, text_px(size, 8, dpi), (0.0, float(top)))
+        band = (float(top), float(top + view.rgba.shape[0]))  # labels stay off title and caption
+        draw_labels(canvas, chosen, text_px(size, 8, dpi), (0.0, float(top)), band)
     return np.asarray(canvas, np.uint8)
 
 
