@@ -93,6 +93,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     from hipflex.fileio import check_target
     from hipflex.media.still import (
         OffscreenView,
+        antialias_for,
         at_pose,
         check_size,
         describe,
@@ -136,7 +137,8 @@ def _cmd_render(args: argparse.Namespace) -> int:
     try:
         for k, (snap, path) in enumerate(zip(snaps, paths, strict=True)):
             if view is None:  # one plotter for the whole series; render_still sizes it
-                view = OffscreenView(size, level=level, transparent=args.transparent)
+                view = OffscreenView(size, level=level, transparent=args.transparent,
+                                     antialias=antialias_for(size))  # fmt: skip
             rgba = render_still(snap, size, transparent=args.transparent, title=args.title,
                                 caption=args.caption, dpi=dpi, view=view)  # fmt: skip
             write_png(path, rgba, describe(snap), force=args.force, dpi=dpi)

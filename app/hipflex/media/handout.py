@@ -177,11 +177,14 @@ def _render_views(
     snap = Snapshot(pose=at_pose(Snapshot(), knee_flexion=knee).pose, visible=tuple(muscles),
                     display=Display(colour_by=colour_by, labels=True),  # type: ignore[arg-type]
                     camera=Camera(view=view_name))  # type: ignore[arg-type]  # fmt: skip
+    snaps = [at_pose(snap, hip_flexion=float(hip)) for hip in poses]
     out = []
     with OffscreenView(px, model=model, level="full") as view:
-        for k, hip in enumerate(poses):
+        # one camera for every pose: the views share a scale, so the poses can be compared
+        view.frame_poses(snaps, view_name, zoom=1.3)
+        for k, (hip, posed) in enumerate(zip(poses, snaps, strict=True)):
             job.step(0.05 + 0.55 * k / len(poses), f"rendering the view at {hip:g} deg hip flexion")
-            out.append(view.render(at_pose(snap, hip_flexion=float(hip)), anchors=True))
+            out.append(view.render(posed, anchors=True, camera=False))
     return out
 
 

@@ -198,6 +198,12 @@ class OffscreenView:
         return out
 
 
+def antialias_for(size: tuple[int, int]) -> str:
+    """Multisampling for screen-sized images; none from 4 megapixels up (print sizes), where a
+    pixel step is 0.085 mm at 300 dpi and 4x MSAA would double the render time."""
+    return "none" if size[0] * size[1] >= 4_000_000 else "msaa"
+
+
 # -- text drawn onto the image --------------------------------------------------------------------
 @lru_cache(maxsize=4)
 def _font_file(bold: bool) -> str:
@@ -368,7 +374,7 @@ def render_still(
     own = view is None
     if view is None:
         view = OffscreenView(inner, model=model, builder=builder, level=level,
-                             transparent=transparent)  # fmt: skip
+                             transparent=transparent, antialias=antialias_for(inner))  # fmt: skip
     elif view.size != inner:
         view.resize(inner)
     try:
