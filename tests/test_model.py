@@ -479,3 +479,27 @@ def test_sphere_equals_cylinder_in_the_plane_through_its_centre() -> None:
     np.testing.assert_array_equal(cyl[1], sph[1])
     np.testing.assert_allclose(sph[2], cyl[2], rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(sph[0], cyl[0], atol=1e-9)
+
+
+# --- 10. the fast evaluation equals the reference path walk -----------------------------------
+
+
+def test_fast_paths_equal_the_general_path_walk(model, model_context) -> None:  # type: ignore[no-untyped-def]
+    """``FastPaths`` (what ``at``/``sweep`` use) against ``PathSet.evaluate`` (the obstacle-set
+    iteration): lengths and moment arms within 1e-6 m, single poses and a batch."""
+    rng = np.random.default_rng(2024)
+    n = 120
+    batch = {"hip_flexion": np.concatenate([HIP_SWEEP, rng.uniform(-20, 130, n)]),
+             "knee_flexion": np.concatenate([np.zeros(HIP_SWEEP.size), rng.uniform(0, 120, n)]),
+             "hip_adduction": np.concatenate([np.zeros(HIP_SWEEP.size), rng.uniform(-20, 20, n)]),
+             "hip_rotation": np.concatenate([np.zeros(HIP_SWEEP.size), rng.uniform(-25, 25, n)])}  # fmt: skip
+    singles = [(60.0, 0.0, 0.0, 0.0), (-20.0, 0.0, 0.0, 0.0), (110.0, 90.0, 0.0, 0.0),
+               (45.0, 30.0, 10.0, -15.0), (125.0, 5.0, -10.0, 20.0)]  # fmt: skip
+    cases = [batch] + [dict(zip(("hip_flexion", "knee_flexion", "hip_adduction", "hip_rotation"),
+                                (np.array([v]) for v in pose), strict=True)) for pose in singles]  # fmt: skip
+    for pose in cases:
+        tr = body_transforms(model_context.skeleton, **pose)
+        ref_len, _, ref_arm = model.paths.evaluate(tr, hip_flexion_deg=pose["hip_flexion"])
+        fast_len, fast_arm = model._fast.evaluate(tr, np.radians(pose["hip_flexion"]))
+        np.testing.assert_allclose(fast_len, ref_len, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(fast_arm, ref_arm, rtol=0, atol=1e-6)

@@ -25,24 +25,25 @@ def share_moment(max_moment: Array, required: Array) -> tuple[Array, Array]:
     lambda * M_i with lambda = (required - sum of the k largest) / (sum of squares of the rest);
     the right k is the smallest one that leaves the next muscle unsaturated.
     """
-    m = np.clip(np.asarray(max_moment, float), 0.0, None)
+    m = np.maximum(np.asarray(max_moment, float), 0.0)
     req = np.asarray(required, float)
-    order = np.argsort(-m, axis=1)
-    ms = np.take_along_axis(m, order, axis=1)
-    n, k_max = ms.shape
-    saturated = np.concatenate([np.zeros((n, 1)), np.cumsum(ms, axis=1)], axis=1)
-    rest_sq = np.concatenate(
-        [np.cumsum((ms**2)[:, ::-1], axis=1)[:, ::-1], np.zeros((n, 1))], axis=1
-    )
-    lam = np.divide(req[:, None] - saturated, rest_sq, out=np.full((n, k_max + 1), np.inf),
-                    where=rest_sq > 0)  # fmt: skip
-    nxt = np.concatenate([ms, np.zeros((n, 1))], axis=1)
-    with np.errstate(invalid="ignore"):  # inf * 0 where nobody is left: not a solution
-        ok = (lam * nxt <= 1.0 + 1e-12) & (lam >= 0)
-    k = np.argmax(ok, axis=1)
-    feasible = ok.any(axis=1) & (saturated[:, -1] >= req - 1e-9)
+    n = m.shape[0]
+    ms = -m
+    ms.sort(axis=1)
+    ms = -ms  # strongest first
+    # with the k strongest saturated (k = 0 .. columns - 1): their moment, and the sum of
+    # squares of the others (k = columns, everybody saturated, is covered by "feasible")
+    saturated = np.add.accumulate(ms, axis=1)
+    total = saturated[:, -1]
+    saturated = np.concatenate([np.zeros((n, 1)), saturated[:, :-1]], axis=1)
+    rest_sq = np.add.accumulate((ms * ms)[:, ::-1], axis=1)[:, ::-1]
+    some = rest_sq > 0  # nobody left to share: no solution with this k
+    lam = (req[:, None] - saturated) / np.where(some, rest_sq, 1.0)
+    ok = some & (lam * ms <= 1.0 + 1e-12) & (lam >= 0)
+    k = ok.argmax(axis=1)
+    feasible = np.logical_or.reduce(ok, axis=1) & (total >= req - 1e-9)
     lam_k = lam[np.arange(n), k]
-    act = np.clip(lam_k[:, None] * m, 0.0, 1.0)
+    act = np.minimum(np.maximum(lam_k[:, None] * m, 0.0), 1.0)
     act = np.where(feasible[:, None], act, (m > 0).astype(float))
     act = np.where((req <= 0)[:, None], 0.0, act)
     return act, feasible

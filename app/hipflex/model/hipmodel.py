@@ -5,13 +5,16 @@ Degrees in, SI units out. Every quantity is an array of shape (n_poses, n_muscle
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hipflex.errors import PoseError
 from hipflex.model.activity import share_moment
+from hipflex.model.fastpath import FastPaths
 from hipflex.model.kinematics import COORDINATES, body_transforms, check_angles
 from hipflex.model.muscle import active_force_length, rederive_tendon_slack_length
 from hipflex.model.segments import LegInertia
@@ -63,6 +66,7 @@ class HipModel:
         for m, s in list(self.strength.items()):
             self.set_strength(m, s)
         self.paths = path_set(self.ctx)
+        self._fast = FastPaths(self.paths)  # same numbers as self.paths.evaluate, much faster
         lines = self.ctx.lines
         hill = [self.ctx.anatomy.muscles[ln.muscle].hill for ln in lines]
         self._cos = np.cos(np.radians([h.pennation_angle for h in hill]))
@@ -71,6 +75,10 @@ class HipModel:
             [ln.weight * h.max_isometric_force for ln, h in zip(lines, hill, strict=True)]
         )
         self._line_muscle = np.array([self.muscles.index(ln.muscle) for ln in lines])
+        self._line_muscle_ids = [ln.muscle for ln in lines]
+        self._norm_scale = 1.0 / (self._cos * self._lopt)  # muscle-tendon length to fibre
+        self._f0_cos = self._f0 * self._cos  # force along the tendon at full activation
+        self._inertia: tuple[tuple[float, float], LegInertia] | None = None
         # (lines x muscles): weights for averaged quantities, ones for summed moments
         self._avg = np.zeros((len(lines), len(self.muscles)))
         self._avg[np.arange(len(lines)), self._line_muscle] = [ln.weight for ln in lines]
@@ -102,6 +110,13 @@ class HipModel:
     # -- evaluation -------------------------------------------------------------------------
     def _poses(self, **angles: ArrayLike) -> dict[str, Array]:
         given = {k: v for k, v in angles.items() if v is not None}
+        ranges = self.ctx.skeleton.ranges
+        if all(type(v) in (float, int) for v in given.values()):
+            # one pose of plain numbers, the common slider case: checked cheaply if valid
+            plain = {k: float(cast(float, v)) for k, v in given.items()}
+            if all(k in ranges and math.isfinite(v) and ranges[k][0] - 1e-9 <= v
+                   <= ranges[k][1] + 1e-9 for k, v in plain.items()):  # fmt: skip
+                return {c: np.array([plain.get(c, 0.0)]) for c in COORDINATES}
         checked = check_angles(self.ctx.skeleton, given)
         arrays = np.broadcast_arrays(*(checked.get(c, np.zeros(1)) for c in COORDINATES))
         return {c: np.asarray(a, float).ravel() for c, a in zip(COORDINATES, arrays, strict=True)}
@@ -117,31 +132,32 @@ class HipModel:
         """All quantities for every pose in the broadcast inputs (degrees)."""
         poses = self._poses(hip_flexion=hip_flexion, hip_adduction=hip_adduction,
                             hip_rotation=hip_rotation, knee_flexion=knee_flexion)  # fmt: skip
-        lengths, _, arms = self.paths.evaluate(
-            body_transforms(self.ctx.skeleton, **poses), hip_flexion_deg=poses["hip_flexion"]
+        lengths, arms = self._fast.evaluate(
+            body_transforms(self.ctx.skeleton, **poses), np.radians(poses["hip_flexion"])
         )
-        assert arms is not None
-        norm = (lengths - self._lts) / self._cos / self._lopt
-        fl = np.where(norm > 0, active_force_length(norm), 0.0)
-        strength = np.array([self.strength.get(ln.muscle, 1.0) for ln in self.ctx.lines])
-        force = self._f0 * strength * fl * self._cos
-        vals = {
-            "length": lengths @ self._avg,
-            "norm_fiber_length": norm @ self._avg,
-            "force_length_factor": fl @ self._avg,
-        }
+        norm = (lengths - self._lts) * self._norm_scale
+        fl = active_force_length(norm)  # zero at and below 0.25, so zero when slack
+        get = self.strength.get
+        strength = np.fromiter((get(m, 1.0) for m in self._line_muscle_ids), float, len(norm[0]))
+        force = self._f0_cos * strength * fl
+        avg = np.concatenate([lengths, norm, fl]).reshape(3, *norm.shape) @ self._avg
+        arms_t = arms.transpose(2, 0, 1)  # (4 coordinates, n, lines)
+        arm_avg = arms_t @ self._avg
+        moments = (arms_t * force) @ self._sum  # moments add over a muscle's lines
+        vals = {"length": avg[0], "norm_fiber_length": avg[1], "force_length_factor": avg[2]}
         for k, c in enumerate(COORDINATES):
-            vals[f"moment_arm_{c}"] = arms[:, :, k] @ self._avg
-            vals[f"max_moment_{c}"] = (force * arms[:, :, k]) @ self._sum
-        vals["slack"] = (vals["norm_fiber_length"] <= 0).astype(float)
-        inertia = LegInertia(self.body_mass, self.height)
-        required = inertia.hip_flexion_moment_required(
+            vals[f"moment_arm_{c}"] = arm_avg[k]
+            vals[f"max_moment_{c}"] = moments[k]
+        vals["slack"] = (avg[1] <= 0).astype(float)
+        if self._inertia is None or self._inertia[0] != (self.body_mass, self.height):
+            self._inertia = ((self.body_mass, self.height), LegInertia(self.body_mass, self.height))
+        required = self._inertia[1].hip_flexion_moment_required(
             poses["hip_flexion"], poses["knee_flexion"], hip_acceleration
         )
-        act, feasible = share_moment(vals["max_moment_hip_flexion"], required)
+        act, feasible = share_moment(moments[0], required)
         vals["activation"] = act
-        supplied = act * np.clip(vals["max_moment_hip_flexion"], 0, None)
-        total = supplied.sum(axis=1, keepdims=True)
+        supplied = act * np.maximum(moments[0], 0.0)
+        total = np.add.reduce(supplied, axis=1, keepdims=True)
         vals["share"] = np.divide(supplied, total, out=np.zeros_like(supplied), where=total > 0)
         return PoseResult(self.muscles, poses, vals, required, feasible)
 

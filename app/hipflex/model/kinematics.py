@@ -5,8 +5,10 @@ Pure numpy and vectorised over poses: every function accepts scalars or arrays o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -85,18 +87,40 @@ def body_transforms(
     knee_flexion: ArrayLike = 0.0,
 ) -> dict[str, Array]:
     """Pelvis-from-body 4x4 transforms, shape (n, 4, 4), for every pose in the broadcast inputs."""
-    a = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, float)) for v in
-                              (hip_flexion, hip_adduction, hip_rotation, knee_flexion)))  # fmt: skip
-    fl, ad, ro, kn = (np.radians(v.ravel()) for v in a)
-    n = fl.shape[0]
-    femur = np.tile(np.eye(4), (n, 1, 1))
-    femur[:, :3, :3] = _rot(2, fl) @ _rot(0, ad) @ _rot(1, ro)
+    a = [np.atleast_1d(np.asarray(v, float)) for v in
+         (hip_flexion, hip_adduction, hip_rotation, knee_flexion)]  # fmt: skip
+    if any(x.shape != a[0].shape for x in a):
+        a = list(np.broadcast_arrays(*a))
+    c: Any
+    s: Any
+    if a[0].size == 1:  # one pose (a slider step): plain floats are cheaper than arrays
+        ang = [math.radians(float(x.flat[0])) for x in a]
+        c, s = [math.cos(x) for x in ang], [math.sin(x) for x in ang]
+        n = 1
+    else:
+        rad = np.radians(np.stack([x.ravel() for x in a]))  # (4, n): flexion, add., rot., knee
+        c, s = np.cos(rad), np.sin(rad)
+        n = rad.shape[1]
+    eye = np.broadcast_to(np.eye(4), (n, 4, 4))
+    femur = eye.copy()
+    # R = Rz(flexion) Rx(adduction) Ry(rotation), written out (fewer calls than three products)
+    (cf, ca, cr, ck), (sf, sa, sr, sk) = c, s
+    femur[:, 0, 0] = cf * cr - sf * sa * sr
+    femur[:, 0, 1] = -sf * ca
+    femur[:, 0, 2] = cf * sr + sf * sa * cr
+    femur[:, 1, 0] = sf * cr + cf * sa * sr
+    femur[:, 1, 1] = cf * ca
+    femur[:, 1, 2] = sf * sr - cf * sa * cr
+    femur[:, 2, 0] = -ca * sr
+    femur[:, 2, 1] = sa
+    femur[:, 2, 2] = ca * cr
     femur[:, :3, 3] = skeleton.hip_centre
-    knee = np.tile(np.eye(4), (n, 1, 1))
-    knee[:, :3, :3] = _rot(2, -kn)
+    knee = eye.copy()
+    knee[:, 0, 0] = knee[:, 1, 1] = ck  # Rz(-knee flexion)
+    knee[:, 0, 1] = sk
+    knee[:, 1, 0] = -sk
     knee[:, :3, 3] = skeleton.knee_centre_in_femur
-    pelvis = np.tile(np.eye(4), (n, 1, 1))
-    return {"pelvis": pelvis, "femur_r": femur, "tibia_r": femur @ knee}
+    return {"pelvis": eye.copy(), "femur_r": femur, "tibia_r": femur @ knee}
 
 
 def transform_points(matrices: Array, points: Array) -> Array:

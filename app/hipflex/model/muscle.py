@@ -19,14 +19,20 @@ Array = NDArray[np.float64]
 _FL_L = np.array([0.25, 0.5, 0.6, 0.7, 0.8, 1.0, 1.2, 1.4, 1.6, 1.9])
 _FL_F = np.array([0.0, 0.41, 0.62, 0.80, 0.89, 1.00, 0.84, 0.59, 0.34, 0.0])
 _FL = PchipInterpolator(_FL_L, _FL_F, extrapolate=False)
+_FL_C = np.asarray(_FL.c)  # (4, pieces): cubic coefficients on each interval
 
 
 def active_force_length(norm_fiber_length: ArrayLike) -> Array:
     """Active force-length factor (0..1) at normalised fibre length (NaN for slack reads 0)."""
     lf = np.asarray(norm_fiber_length, float)
-    out = _FL(np.clip(lf, _FL_L[0], _FL_L[-1]))
+    x = np.minimum(np.maximum(lf, _FL_L[0]), _FL_L[-1])  # np.clip is slow on tiny arrays
+    # the interpolant's cubic pieces, evaluated directly (PchipInterpolator's call is slower)
+    i = np.minimum(np.searchsorted(_FL_L, x, side="right") - 1, len(_FL_L) - 2)
+    dx = x - _FL_L[i]
+    c = _FL_C[:, i]
+    out = ((c[0] * dx + c[1]) * dx + c[2]) * dx + c[3]
     out = np.where(np.isfinite(lf), out, 0.0)
-    return np.asarray(np.clip(out, 0.0, 1.0))
+    return np.asarray(np.minimum(np.maximum(out, 0.0), 1.0))
 
 
 def fiber_length(mt_length: ArrayLike, tendon_slack_length: float, pennation_deg: float) -> Array:

@@ -23,6 +23,24 @@ from hipflex.model.skeleton import LineGeometry, ModelContext
 Array = NDArray[np.float64]
 ARC_SAMPLES = 8
 TWO_PI = 2 * np.pi
+LEVI_CIVITA = np.zeros((3, 3, 3))
+LEVI_CIVITA[0, 1, 2] = LEVI_CIVITA[1, 2, 0] = LEVI_CIVITA[2, 0, 1] = 1.0
+LEVI_CIVITA[0, 2, 1] = LEVI_CIVITA[2, 1, 0] = LEVI_CIVITA[1, 0, 2] = -1.0
+
+
+def stack1(*arrays: Array) -> Array:
+    """``np.stack(arrays, axis=1)``, faster on the small arrays of a single pose."""
+    first = arrays[0]
+    out = np.empty((first.shape[0], len(arrays), *first.shape[1:]))
+    for i, a in enumerate(arrays):
+        out[:, i] = a
+    return out
+
+
+def cross(a: Array, b: Array) -> Array:
+    """Row-wise cross product of (..., 3) arrays; one einsum, much cheaper than np.cross on
+    the small arrays of a single pose."""
+    return np.asarray(np.einsum("ijk,...j,...k->...i", LEVI_CIVITA, a, b))
 
 
 @dataclass(frozen=True)
@@ -58,7 +76,7 @@ class Cylinder:
                    float(wrap.radius), wrap.type)  # fmt: skip
 
 
-WrapResult = tuple[Array | None, Array, Array, Array, Array]
+WrapResult = tuple[Array | None, NDArray[np.bool_], Array, Array, Array]
 
 
 def _wrap_segment(
@@ -80,6 +98,28 @@ def _wrap_segment(
     return wrap_rows(p, s, c, e1, e3, sense, np.full(p.shape[0], cyl.radius), sphere, points)
 
 
+def surface_basis(
+    p: Array, s: Array, c: Array, e1: Array, e3: Array, sense: Array, sphere: NDArray[np.bool_]
+) -> Array:
+    """Per-row local axes (N, 3, 3), rows e1, e2, e3, in which the path p->s wraps counter-
+    clockwise about e3 (``sense`` -1 mirrors e2)."""
+    if sphere.any():
+        # Sphere: the great circle lies in the plane through p, s and the centre; its normal is
+        # oriented along the axis (where p, s and the centre are in line, the axis itself),
+        # and the side is projected into that plane.
+        n = cross(p - c, s - c)
+        dot = np.add.reduce(n * e3, axis=1)
+        size = np.sqrt(np.add.reduce(n * n, axis=1))
+        n = np.where((size > 1e-15)[:, None], n * (np.copysign(1.0, dot) / np.maximum(
+            size, 1e-300))[:, None], e3)  # fmt: skip
+        side = e1 - np.add.reduce(e1 * n, axis=1)[:, None] * n
+        side /= np.maximum(np.sqrt(np.add.reduce(side * side, axis=1)), 1e-300)[:, None]
+        e3 = np.where(sphere[:, None], n, e3)
+        e1 = np.where(sphere[:, None], side, e1)
+    e2 = sense[:, None] * cross(e3, e1)  # sense -1 mirrors the plane: always CCW below
+    return stack1(e1, e2, e3)  # rows: local axes
+
+
 def wrap_rows(
     p: Array,
     s: Array,
@@ -88,61 +128,52 @@ def wrap_rows(
     e3: Array,
     sense: Array,
     r: Array,
-    sphere: Array,
+    sphere: NDArray[np.bool_],
     points: bool = True,
 ) -> WrapResult:
     """The wrap kernel, one surface per row: centre ``c``, side ``e1`` and axis ``e3`` (N, 3) in
     the model frame, ``sense`` and radius ``r`` (N,), ``sphere`` (N,) bool. See _wrap_segment."""
-    if sphere.any():
-        # Sphere: the great circle lies in the plane through p, s and the centre; its normal is
-        # oriented along the axis (a tiny share of the axis keeps it defined when p, s and the
-        # centre are in line), and the side is projected into that plane.
-        a, b = p - c, s - c
-        n = np.cross(a, b)
-        flip = np.where(np.einsum("ij,ij->i", n, e3) >= 0, 1.0, -1.0)
-        reg = 1e-9 * np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-        n = flip[:, None] * n + reg[:, None] * e3
-        n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
-        side = e1 - np.einsum("ij,ij->i", e1, n)[:, None] * n
-        side /= np.maximum(np.linalg.norm(side, axis=1, keepdims=True), 1e-300)
-        e3 = np.where(sphere[:, None], n, e3)
-        e1 = np.where(sphere[:, None], side, e1)
-    e2 = sense[:, None] * np.cross(e3, e1)  # sense -1 mirrors the plane: always CCW below
-    basis = np.stack([e1, e2, e3], axis=1)  # rows: local axes
-    pl = np.einsum("nij,nj->ni", basis, p - c)
-    sl = np.einsum("nij,nj->ni", basis, s - c)
-    p2, s2 = pl[:, :2], sl[:, :2]
-    dp, ds = np.hypot(p2[:, 0], p2[:, 1]), np.hypot(s2[:, 0], s2[:, 1])
-    d = s2 - p2
+    return wrap_in_basis(p, s, c, surface_basis(p, s, c, e1, e3, sense, sphere), r, points)
+
+
+def wrap_in_basis(p: Array, s: Array, c: Array, basis: Array, r: Array, points: bool) -> WrapResult:
+    """``wrap_rows`` with the local axes (``surface_basis``) already known."""
+    loc = stack1(p - c, s - c) @ basis.transpose(0, 2, 1)  # p and s, local
+    xy = loc[:, :, :2]
+    dist = np.hypot(xy[:, :, 0], xy[:, :, 1])  # (N, 2): p and s from the axis
+    p2, d = xy[:, 0], xy[:, 1] - xy[:, 0]
     # Signed distance of the axis from the line p->s, positive on the line's left. Wrapping
     # counter-clockwise, the cylinder must stay on the left: wrap whenever it is not clear of it.
     h = (d[:, 1] * p2[:, 0] - d[:, 0] * p2[:, 1]) / np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-12)
-    wrapped = (h < r) & (dp > r) & (ds > r)
-    th_p, th_s = np.arctan2(p2[:, 1], p2[:, 0]), np.arctan2(s2[:, 1], s2[:, 0])
-    bp = np.arccos(np.clip(r / np.maximum(dp, r), -1, 1))
-    bs = np.arccos(np.clip(r / np.maximum(ds, r), -1, 1))
-    start = th_p + bp
-    span = np.mod(th_s - bs - start, TWO_PI)
-    span = np.where(span > TWO_PI - 1e-9, 0.0, span)
-    l_in = np.sqrt(np.maximum(dp**2 - r**2, 0))
-    l_out = np.sqrt(np.maximum(ds**2 - r**2, 0))
-    planar = l_in + r * span + l_out
-    dz = sl[:, 2] - pl[:, 2]
-    straight = np.linalg.norm(s - p, axis=1)
-    length = np.where(wrapped, np.sqrt(planar**2 + dz**2), straight)
-    safe = np.maximum(planar, 1e-12)
-    ends = np.stack([start, start + span], axis=1)
-    z_ends = pl[:, 2:3] + dz[:, None] * np.stack([l_in, l_in + r * span], axis=1) / safe[:, None]
+    wrapped = (h < r) & (dist[:, 0] > r) & (dist[:, 1] > r)
     rr = r[:, None]
-    tangents = np.stack([rr * np.cos(ends), rr * np.sin(ends), z_ends], axis=-1)
-    tangents = np.einsum("nki,nij->nkj", tangents, basis) + c[:, None]
+    th = np.arctan2(xy[:, :, 1], xy[:, :, 0])
+    beta = np.arccos(rr / np.maximum(dist, rr))  # tangent angles seen from p and s
+    start = th[:, 0] + beta[:, 0]
+    span = np.mod(th[:, 1] - beta[:, 1] - start, TWO_PI)
+    span = np.where(span > TWO_PI - 1e-9, 0.0, span)
+    legs = np.sqrt(np.maximum(dist**2 - rr**2, 0.0))  # tangent line lengths in the plane
+    l_in, arc = legs[:, 0], r * span
+    planar = l_in + arc + legs[:, 1]
+    z0 = loc[:, 0, 2]
+    dz = loc[:, 1, 2] - z0
+    v = s - p
+    length = np.where(wrapped, np.sqrt(planar**2 + dz**2), np.sqrt(np.einsum("ij,ij->i", v, v)))
+    slope = dz / np.maximum(planar, 1e-12)
+    ends = stack1(start, start + span)
+    tangents = np.empty((len(p), 2, 3))
+    tangents[:, :, 0] = rr * np.cos(ends)
+    tangents[:, :, 1] = rr * np.sin(ends)
+    tangents[:, 0, 2] = z0 + slope * l_in
+    tangents[:, 1, 2] = z0 + slope * (l_in + arc)
+    tangents = tangents @ basis + c[:, None]
     t_in, t_out = tangents[:, 0], tangents[:, 1]
     if not points:
         return None, wrapped, length, t_in, t_out
     frac = np.linspace(0.0, 1.0, ARC_SAMPLES + 2)
     ang = start[:, None] + span[:, None] * frac[None]
-    along = (l_in[:, None] + rr * span[:, None] * frac[None]) / safe[:, None]
-    z = pl[:, 2:3] + dz[:, None] * along
+    along = l_in[:, None] + arc[:, None] * frac[None]
+    z = z0[:, None] + slope[:, None] * along
     local = np.stack([rr * np.cos(ang), rr * np.sin(ang), z], axis=-1)
     world = np.einsum("nki,nij->nkj", local, basis) + c[:, None]
     world = np.where(wrapped[:, None, None], world, p[:, None])
@@ -338,7 +369,7 @@ class PathSet:
         return np.concatenate(shown, axis=1), length, candidates
 
 
-_Candidate = tuple[Array, str, Array]  # point (N, 3), body, engaged (N,)
+_Candidate = tuple[Array, str, NDArray[np.bool_]]  # point (N, 3), body, engaged (N,)
 PROXIMAL = {"hip": ("pelvis",), "knee": ("pelvis", "femur_r")}
 
 

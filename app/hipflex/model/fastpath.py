@@ -1,0 +1,476 @@
+"""Lengths and moment arms of every line of action in a constant, small number of numpy calls.
+
+``PathSet.evaluate`` (wrapping.py) is the reference: it walks the lines group by group and, where
+one segment wraps over two surfaces in a row (iliopsoas: pelvic brim then femoral head; rectus
+femoris: quadriceps bed then distal femur), iterates the obstacle set until the tangent points
+settle, up to 12 rounds of about 40 numpy calls each. That costs milliseconds for one pose. This
+module computes the same numbers for slider-rate use:
+
+- every line is flattened once into posed points, straight segments, one-surface segments and
+  two-surface segments, so one pose costs the same few numpy calls whatever the number of lines;
+  pelvis-fixed points and surfaces are taken as they are (the pelvis is the model frame);
+- all one-surface wraps, and both surfaces of every two-surface segment taken alone, go through
+  the wrap kernel in a single batched call;
+- a two-surface segment is solved, not iterated: its fixed point is one of four states (neither
+  surface engaged, only the first, only the second, both). The first three follow from the
+  single-surface wraps; "both" on two parallel cylinders has a closed form (in the plane
+  across the axes: tangent, arc, common tangent of the two circles, arc, tangent; along the axes
+  the path climbs evenly, as on any developable surface). Each state is checked with the
+  kernel's own engagement rule; where exactly one state is consistent it is the fixed point the
+  iteration converges to. Rows with no or several consistent states (non-parallel axes, for
+  example with hip adduction or rotation) fall back to the reference iteration.
+
+A test compares this module with ``PathSet.evaluate`` to 1e-6 m over many poses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hipflex.model.wrapping import (
+    PROXIMAL,
+    SEQUENCE_ITERATIONS,
+    TWO_PI,
+    Cylinder,
+    PathSet,
+    cross,
+    stack1,
+    surface_basis,
+    wrap_in_basis,
+    wrap_rows,
+)
+
+Array = NDArray[np.float64]
+Index = NDArray[np.intp]
+Bools = NDArray[np.bool_]
+BODY_INDEX = {"pelvis": 0, "femur_r": 1, "tibia_r": 2}
+
+
+@dataclass(frozen=True)
+class _Wraps:
+    """Surfaces (W of them) in their body frames, stacked."""
+
+    body: Index  # (W,)
+    centre: Array  # (W, 3)
+    side: Array
+    axis: Array
+    radius: Array  # (W,)
+    sphere: NDArray[np.bool_]
+
+
+class FastPaths:
+    """Every line of a PathSet, flattened for evaluation in a fixed number of numpy calls."""
+
+    def __init__(self, ps: PathSet) -> None:
+        self.n_lines = ps.n_lines
+        local: list[Array] = []  # path points in their body frames
+        body: list[int] = []
+        cyls: list[Cylinder] = []
+        plain: list[tuple[int, int, int]] = []  # (point a, point b, line)
+        single: list[tuple[int, int, int, int, float]] = []  # + (wrap, sense)
+        double: list[tuple[int, int, int, int, float, int, float]] = []  # + (wrap, sense) x 2
+        cands: list[list[tuple[str, int, int]]] = [[] for _ in range(self.n_lines)]
+        # candidate = (kind, index, body): kind "p" posed point, "s0"/"s1" single-wrap tangent
+        # in/out, "d0".."d3" two-surface tangents (first in, first out, second in, second out)
+
+        def wrap_index(cyl: Cylinder) -> int:
+            for i, c in enumerate(cyls):
+                if c is cyl:
+                    return i
+            cyls.append(cyl)
+            return len(cyls) - 1
+
+        for g in ps.groups:
+            for k, line in enumerate(g.index):
+                idx = []
+                for j, body_id in enumerate(g.bodies):
+                    idx.append(len(local))
+                    local.append(g.points[k, j])
+                    body.append(BODY_INDEX[body_id])
+                cand = cands[line]
+                cand.append(("p", idx[0], BODY_INDEX[g.bodies[0]]))
+                for i in range(len(g.bodies) - 1):
+                    wraps = g.segments.get(i, [])
+                    ia, ib = idx[i], idx[i + 1]
+                    if not wraps:
+                        plain.append((ia, ib, int(line)))
+                    elif len(wraps) == 1:
+                        cyl, senses = wraps[0]
+                        row = len(single)
+                        single.append((ia, ib, int(line), wrap_index(cyl), float(senses[k])))
+                        bi = BODY_INDEX[cyl.body]
+                        cand += [("s0", row, bi), ("s1", row, bi)]
+                    elif len(wraps) == 2:
+                        (c0, s0), (c1, s1) = wraps
+                        row = len(double)
+                        double.append((ia, ib, int(line), wrap_index(c0), float(s0[k]),
+                                       wrap_index(c1), float(s1[k])))  # fmt: skip
+                        b0, b1 = BODY_INDEX[c0.body], BODY_INDEX[c1.body]
+                        cand += [("d0", row, b0), ("d1", row, b0), ("d2", row, b1),
+                                 ("d3", row, b1)]  # fmt: skip
+                    else:
+                        raise NotImplementedError("more than two wrap surfaces on one segment")
+                    cand.append(("p", idx[i + 1], BODY_INDEX[g.bodies[i + 1]]))
+
+        self.points = np.array(local)
+        self.point_body = np.array(body)
+        self._by_body = [np.flatnonzero(self.point_body == b) for b in range(3)]
+        self.wraps = _Wraps(
+            np.array([BODY_INDEX[c.body] for c in cyls], dtype=np.intp),
+            np.array([c.centre for c in cyls]).reshape(-1, 3),
+            np.array([c.side for c in cyls]).reshape(-1, 3),
+            np.array([c.axis for c in cyls]).reshape(-1, 3),
+            np.array([c.radius for c in cyls], float),
+            np.array([c.kind == "sphere" for c in cyls], bool),
+        )
+        self._wrap_by_body = [np.flatnonzero(self.wraps.body == b) for b in range(3)]
+        w = self.wraps
+        fixed = self._wrap_by_body[0]
+        self._wrap_fixed = np.stack([w.centre[fixed], w.side[fixed], w.axis[fixed]])  # (3, k, 3)
+        self._moving = {  # per moving body: its path points, then wrap centres, sides, axes
+            b: np.concatenate([self.points[self._by_body[b]], w.centre[self._wrap_by_body[b]],
+                               w.side[self._wrap_by_body[b]], w.axis[self._wrap_by_body[b]]])
+            for b in (1, 2)
+        }  # fmt: skip
+        self._cache: dict[int, _Static] = {}
+        # segment tables
+        pl = np.array(plain, dtype=np.intp).reshape(-1, 3)
+        self._plain_a, self._plain_b, plain_line = pl[:, 0], pl[:, 1], pl[:, 2]
+        sg = np.array(single, float).reshape(-1, 5)
+        self._single_a, self._single_b = sg[:, 0].astype(np.intp), sg[:, 1].astype(np.intp)
+        single_line, self._single_w, self._single_sense = (
+            sg[:, 2].astype(np.intp), sg[:, 3].astype(np.intp), sg[:, 4])  # fmt: skip
+        db = np.array(double, float).reshape(-1, 7)
+        self._double_a, self._double_b = db[:, 0].astype(np.intp), db[:, 1].astype(np.intp)
+        double_line = db[:, 2].astype(np.intp)
+        self._double_w = db[:, [3, 5]].astype(np.intp)  # (S2, 2)
+        self._double_sense = db[:, [4, 6]]
+        self.n_single, self.n_double = len(single), len(double)
+        # line length = sum of its segments' lengths: one matrix product
+        n_seg = len(plain) + len(single) + len(double)
+        self._incidence = np.zeros((n_seg, self.n_lines))
+        seg_line = np.concatenate([plain_line, single_line, double_line])
+        self._incidence[np.arange(n_seg), seg_line] = 1.0
+        # candidate table for the points where the force acts (see wrapping._force_pair)
+        n_p, n_1, n_2 = len(local), len(single), len(double)
+        offset = {"p": 0, "s0": n_p, "s1": n_p + n_1, "d0": n_p + 2 * n_1,
+                  "d1": n_p + 2 * n_1 + n_2, "d2": n_p + 2 * n_1 + 2 * n_2,
+                  "d3": n_p + 2 * n_1 + 3 * n_2}  # fmt: skip
+        k_max = max(len(c) for c in cands)
+        self._cand = np.zeros((self.n_lines, k_max), dtype=np.intp)
+        cand_body = np.full((self.n_lines, k_max), -1)
+        for line, cand in enumerate(cands):
+            for slot, (kind, pos, bi) in enumerate(cand):
+                self._cand[line, slot] = offset[kind] + pos
+                cand_body[line, slot] = bi
+        valid = cand_body >= 0
+        self._prox: dict[str, NDArray[np.bool_]] = {}
+        self._distal: dict[str, NDArray[np.bool_]] = {}
+        self._crosses: dict[str, NDArray[np.bool_]] = {}
+        for joint, bodies in PROXIMAL.items():
+            prox = np.isin(cand_body, [BODY_INDEX[b] for b in bodies]) & valid
+            self._prox[joint] = prox
+            self._distal[joint] = ~prox & valid
+            last = cand_body[np.arange(self.n_lines), valid.sum(axis=1) - 1]
+            self._crosses[joint] = prox[:, 0] & ~np.isin(last, [BODY_INDEX[b] for b in bodies])
+        self._prox_j = np.stack([self._prox["hip"], self._prox["knee"]])[:, None]  # (2,1,L,K)
+        self._dist_j = np.stack([self._distal["hip"], self._distal["knee"]])[:, None]
+        self._line_ix = np.arange(self.n_lines)
+        self._last = k_max - 1
+        self._crosses4 = np.concatenate([np.repeat(self._crosses["hip"][:, None], 3, axis=1),
+                                         self._crosses["knee"][:, None]], axis=1)  # fmt: skip
+
+    # -- evaluation ---------------------------------------------------------------------------
+    def _static(self, n: int) -> _Static:
+        """Row tables for ``n`` poses (rows are segment-major: row = segment * n + pose)."""
+        st = self._cache.get(n)
+        if st is None:
+            st = _Static(n, self)
+            self._cache = {n: st}  # the last size only: sliders and sweeps repeat their size
+        return st
+
+    def evaluate(self, transforms: dict[str, Array], hip_flexion_rad: Array) -> tuple[Array, Array]:
+        """Lengths (n, n_lines) and moment arms (n, n_lines, 4) about hip flexion, adduction,
+        rotation and knee flexion, as ``PathSet.evaluate`` gives them. The pelvis is the model
+        frame (its transform is the identity)."""
+        femur, tibia = transforms["femur_r"], transforms["tibia_r"]
+        n = femur.shape[0]
+        st = self._static(n)
+        # posed path points and surfaces (centre, side, axis): one product per moving body
+        pts, wv = st.pts, st.wv  # pose-independent parts already filled in
+        for b, tr in ((1, femur), (2, tibia)):
+            sel, wsel, m = self._by_body[b], self._wrap_by_body[b], len(self._by_body[b])
+            moved = self._moving[b] @ tr[:, :3, :3].transpose(0, 2, 1)
+            t = tr[:, None, :3, 3]
+            pts[:, sel] = moved[:, :m] + t
+            if wsel.size:
+                wv[:, :, wsel] = moved[:, m:].reshape(n, 3, wsel.size, 3).transpose(1, 0, 2, 3)
+                wv[0][:, wsel] += t
+        # straight segments
+        v = pts[:, self._plain_b] - pts[:, self._plain_a]
+        seg_len = [np.sqrt(np.add.reduce(v * v, axis=-1))]
+        # one batched kernel call: one-surface segments, then each surface of the two-surface
+        # segments taken alone
+        p = pts[:, st.a_idx].transpose(1, 0, 2).reshape(-1, 3)
+        s = pts[:, st.b_idx].transpose(1, 0, 2).reshape(-1, 3)
+        c, e1, e3 = wv[:, :, st.w_idx].transpose(0, 2, 1, 3).reshape(3, -1, 3)
+        basis = surface_basis(p, s, c, e1, e3, st.sense, st.sphere)
+        _, on, length, t_in, t_out = wrap_in_basis(p, s, c, basis, st.radius, False)
+        ns1 = n * self.n_single
+        seg_len.append(length[:ns1].reshape(-1, n).T)
+        bank = [pts, _pose_major(t_in[:ns1], n), _pose_major(t_out[:ns1], n)]
+        single_on = on[:ns1].reshape(-1, n).T
+        engaged = [st.point_on, single_on, single_on]
+        if self.n_double:
+            on0, on1, d_len, tangents = _two_surfaces(
+                p, s, (c, e1, e3, basis), (on, length, t_in, t_out), st
+            )
+            seg_len.append(d_len.reshape(-1, n).T)
+            bank += [_pose_major(t, n) for t in tangents]
+            on0, on1 = on0.reshape(-1, n).T, on1.reshape(-1, n).T
+            engaged += [on0, on0, on1, on1]
+        lengths = np.concatenate(seg_len, axis=1) @ self._incidence
+
+        # moment arms: where the force acts on the distal bodies (virtual work), both joints
+        cand = np.concatenate(bank, axis=1)[:, self._cand]  # (n, L, K, 3)
+        cand_on = np.concatenate(engaged, axis=1)[:, self._cand]
+        prox = cand_on & self._prox_j  # (2 joints, n, L, K)
+        dist = cand_on & self._dist_j
+        ia = self._last - prox[..., ::-1].argmax(axis=3)  # last proximal
+        ib = dist.argmax(axis=3)  # first distal
+        a = cand[st.pose_ix, self._line_ix, ia]  # (2, n, L, 3)
+        b = cand[st.pose_ix, self._line_ix, ib]
+        u = a - b
+        u /= np.maximum(np.sqrt(np.add.reduce(u * u, axis=-1)), 1e-12)[..., None]
+        st.centres[0] = femur[:, None, :3, 3]
+        st.centres[1] = tibia[:, None, :3, 3]
+        moment = cross(b - st.centres, u)
+        axes = st.axes
+        axes[:, 1, 0] = np.cos(hip_flexion_rad)  # adduction axis: (cos, sin, 0) of flexion
+        axes[:, 1, 1] = np.sin(hip_flexion_rad)
+        axes[:, 2] = femur[:, :3, 1]  # rotation: the femur's long axis
+        axes[:, 3] = -femur[:, :3, 2]  # knee flexion: about the femur's -z
+        arms = np.einsum("jnlk,nck->jnlc", moment, axes)
+        out = arms[0]  # hip columns from the hip pair, knee column from the knee pair
+        out[:, :, 3] = arms[1, :, :, 3]
+        out *= self._crosses4
+        return lengths, out
+
+
+def _pose_major(rows: Array, n: int) -> Array:
+    """(segments * n, 3) rows, segment-major, as (n, segments, 3)."""
+    return rows.reshape(-1, n, 3).transpose(1, 0, 2)
+
+
+class _Static:
+    """Pose-count dependent, pose-independent tables and buffers of a FastPaths (per size)."""
+
+    def __init__(self, n: int, fp: FastPaths) -> None:
+        s1, s2 = fp.n_single, fp.n_double
+        self.a_idx = np.concatenate([fp._single_a, fp._double_a, fp._double_a])
+        self.b_idx = np.concatenate([fp._single_b, fp._double_b, fp._double_b])
+        self.w_idx = np.concatenate([fp._single_w, fp._double_w[:, 0], fp._double_w[:, 1]])
+        sense = np.concatenate([fp._single_sense, fp._double_sense[:, 0], fp._double_sense[:, 1]])
+        w = fp.wraps
+        self.sense = np.repeat(sense, n)
+        self.radius = np.repeat(w.radius[self.w_idx], n)
+        self.sphere = np.repeat(w.sphere[self.w_idx], n)
+        self.point_on = np.ones((n, len(fp.points)), bool)
+        self.pose_ix = np.arange(n)[:, None]
+        self.axes = np.zeros((n, 4, 3))
+        self.axes[:, 0, 2] = 1.0  # hip flexion: about the pelvis z
+        self.centres = np.zeros((2, n, 1, 3))
+        self.pts = np.empty((n, len(fp.points), 3))
+        self.pts[:, fp._by_body[0]] = fp.points[fp._by_body[0]]
+        self.wv = np.empty((3, n, len(w.body), 3))
+        self.wv[:, :, fp._wrap_by_body[0]] = fp._wrap_fixed[:, None]
+        # two-surface rows: surface 0 rows, then surface 1 rows, in the kernel batch
+        self.one = slice(n * s1, n * (s1 + s2))
+        self.two = slice(n * (s1 + s2), n * (s1 + 2 * s2))
+        self.r0, self.r1 = self.radius[self.one], self.radius[self.two]
+        self.sg0, self.sg1 = self.sense[self.one], self.sense[self.two]
+        self.sg0_r0 = self.sg0 * self.r0
+        self.cylinders = ~(self.sphere[self.one] | self.sphere[self.two])
+        self.any_sphere = not self.cylinders.all()
+        self.pi_if_ccw0 = np.where(self.sg0 > 0, np.pi, 0.0)
+        # the four engagement checks: surface 1 on t_out0 -> s, surface 0 on p -> t_in1, then
+        # surface 0 on p -> T1 and surface 1 on T0 -> s for the closed form
+        self.chk = np.concatenate([np.arange(n * s2) + k * n * s2 for k in (1, 0, 0, 1)])
+        self.chk_r = np.concatenate([self.r1, self.r0, self.r0, self.r1])
+        self.num = np.empty((n * s2, 3))  # closed form: radii, and room for rho
+        self.num[:, 0], self.num[:, 1] = self.r0, self.r1
+        self.r01_sq = self.num[:, :2] ** 2
+        self.unsense0 = np.ones((n * s2, 3, 1))  # undoes the sense in surface 0's basis
+        self.unsense0[:, 1, 0] = self.sg0
+
+
+def _two_surfaces(
+    p: Array,
+    s: Array,
+    frames: tuple[Array, Array, Array, Array],
+    alone: tuple[Bools, Array, Array, Array],
+    st: _Static,
+) -> tuple[Bools, Bools, Array, list[Array]]:
+    """Resolve the segments that wrap over surface 0 then surface 1.
+
+    ``p``, ``s``, ``frames`` (centre, side, axis, kernel basis) and ``alone`` (on, length,
+    t_in, t_out of each surface taken alone on p->s) are the kernel batch's rows; ``st.one``
+    and ``st.two`` select the two surfaces' rows. Returns on0, on1, the length, and the
+    tangent points [t_in0, t_out0, t_in1, t_out1].
+
+    The reference iteration starts from the surfaces taken alone. Where neither engages it
+    stops at once; where only one engages and the other does not engage on the rest of the
+    path it stops there too (both follow from the iteration's rule, which only ever changes
+    end points). Elsewhere the state is the only consistent one of "both" (closed form),
+    "only the first" and "only the second"; where that is not unique, or the closed form does
+    not apply, the iteration itself decides.
+    """
+    one, two = st.one, st.two
+    c, e1, e3, basis = frames
+    on, length, t_in, t_out = alone
+    p, s = p[one], s[one]
+    on_a, on_b = on[one], on[two]
+    known, ok, l_both, tangents = _both_engaged(p, s, c[one], c[two], basis[one], e3[two], st)
+    # the four engagement checks in one go (the kernel's rule on the given lines)
+    x = np.concatenate([t_out[one], p, p, tangents[1]])
+    y = np.concatenate([s, t_in[two], tangents[2], s])
+    idx = st.chk
+    both_c = np.concatenate([c[one], c[two]])
+    both_b = np.concatenate([basis[one], basis[two]])
+    if st.any_sphere:  # a sphere's plane depends on the line: recompute those bases
+        both_e1 = np.concatenate([e1[one], e1[two]])
+        both_e3 = np.concatenate([e3[one], e3[two]])
+        both_sense = np.concatenate([st.sg0, st.sg1])
+        both_sphere = np.concatenate([st.sphere[one], st.sphere[two]])
+        chk_b = surface_basis(x, y, both_c[idx], both_e1[idx], both_e3[idx], both_sense[idx],
+                              both_sphere[idx])  # fmt: skip
+    else:
+        chk_b = both_b[idx]
+    eng = _engages(x, y, both_c[idx], chk_b, st.chk_r).reshape(4, -1)
+    # each state's consistency (a fixed point of the iteration): only the first engages if
+    # it does on p->s and the second does not on the rest; likewise the other way round
+    first_ok = on_a & ~eng[0]
+    second_ok = on_b & ~eng[1]
+    both_ok = ok & eng[2] & eng[3]  # ok: the closed form applies and the state exists
+    # where the iteration's first round already settles, else the only consistent state
+    neither = ~on_a & ~on_b
+    first = first_ok & (~on_b | (known & ~both_ok & ~second_ok))
+    second = second_ok & (~on_a | (known & ~both_ok & ~first_ok))
+    both = both_ok & ~first_ok & ~second_ok & ~neither
+    decided = neither | first | second | both
+    state = first * 1 + second * 2 + both * 3
+    length = np.where(first, length[one], np.where(second, length[two], np.where(
+        both, l_both, np.sqrt(np.add.reduce((s - p) ** 2, axis=1)))))  # fmt: skip
+    sel3 = both[:, None]
+    pick = [np.where(sel3, tangents[0], t_in[one]), np.where(sel3, tangents[1], t_out[one]),
+            np.where(sel3, tangents[2], t_in[two]), np.where(sel3, tangents[3], t_out[two])]  # fmt: skip
+    if not decided.all():  # the reference iteration for the rest
+        bad = np.flatnonzero(~decided)
+        rows = [np.arange(len(on))[one][bad], np.arange(len(on))[two][bad]]
+        it = _iterate(p[bad], s[bad], [(c[r], e1[r], e3[r], st.sense[r], st.radius[r],
+                                        st.sphere[r]) for r in rows])  # fmt: skip
+        length[bad] = it[2]
+        state[bad] = it[0] * 1 + it[1] * 2
+        for t, val in zip(pick, it[3], strict=True):
+            t[bad] = val
+    return (state == 1) | (state == 3), (state == 2) | (state == 3), length, pick
+
+
+def _engages(x: Array, y: Array, c: Array, basis: Array, r: Array) -> NDArray[np.bool_]:
+    """Whether the straight line x->y engages the surface (local axes ``basis``): the wrap
+    kernel's rule."""
+    loc = (stack1(x, y) - c[:, None]) @ basis[:, :2].transpose(0, 2, 1)
+    xl, d = loc[:, 0], loc[:, 1] - loc[:, 0]
+    h = (d[:, 1] * xl[:, 0] - d[:, 0] * xl[:, 1]) / np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-12)
+    dist = np.hypot(loc[:, :, 0], loc[:, :, 1])
+    return np.asarray((h < r) & (dist[:, 0] > r) & (dist[:, 1] > r))
+
+
+def _both_engaged(
+    p: Array, s: Array, c0: Array, c1: Array, basis0: Array, e31: Array, st: _Static
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_], Array, list[Array]]:
+    """Closed form of the path over two parallel cylinders, both engaged.
+
+    In the plane across the axes: tangent from p to circle 0, arc, common tangent to circle 1,
+    arc, tangent to s; along the axes the path climbs evenly with planar arc length (the
+    surfaces develop into a plane, where the shortest path is straight). Returns where the
+    closed form applies (parallel cylinders), where this state exists (both ends outside, a
+    common tangent), its length, and the tangent points [t_in0, t_out0, t_in1, t_out1] in the
+    model frame.
+    """
+    frame = basis0 * st.unsense0  # rows: side u, axis x side v, axis (right-handed)
+    e30 = frame[:, 2]
+    loc = (stack1(p, s, c1) - c0[:, None]) @ frame.transpose(0, 2, 1)
+    cc = loc[:, 2, :2]
+    xy = loc[:, :, :2].copy()
+    xy[:, 1] -= cc  # p from centre 0, s from centre 1, centre 1 from centre 0
+    dist = np.hypot(xy[:, :, 0], xy[:, :, 1])
+    ang = np.arctan2(xy[:, :, 1], xy[:, :, 0])
+    # travel direction about the common axis: +1 counter-clockwise
+    r0, r1, sg0 = st.r0, st.r1, st.sg0
+    sg1 = st.sg1 * np.sign(np.add.reduce(e31 * e30, axis=1))
+    tilt = cross(e30, e31)
+    parallel = (np.add.reduce(tilt * tilt, axis=1) < 1e-18) & st.cylinders
+    rho = sg1 * r1 - st.sg0_r0
+    ok = parallel & (dist[:, 0] > r0) & (dist[:, 1] > r1) & (np.abs(rho) < dist[:, 2])
+    num = st.num
+    num[:, 2] = rho
+    beta = np.arccos(np.minimum(np.maximum(num / np.maximum(dist, 1e-300), -1.0), 1.0))
+    turn = np.empty_like(ang)
+    turn[:, 0] = ang[:, 0] + sg0 * beta[:, 0]  # tangent from p, about centre 0
+    turn[:, 2] = ang[:, 1] - sg1 * beta[:, 1]  # tangent to s, about centre 1
+    # common tangent: left normal (cos phi, sin phi) of the travel direction with
+    # (c1 - c0) . normal = rho; its tangent points are centre_k - sg_k r_k normal, at angle
+    # phi, or phi + pi where counter-clockwise
+    turn[:, 1] = phi = ang[:, 2] + beta[:, 2]
+    span = np.empty_like(ang[:, :2])
+    span[:, 0] = sg0 * (phi + st.pi_if_ccw0 - turn[:, 0])
+    span[:, 1] = sg1 * (turn[:, 2] - phi - (sg1 > 0) * np.pi)
+    span = np.mod(span, TWO_PI)
+    span[span > TWO_PI - 1e-9] = 0.0
+    trig = np.empty((len(p), 3, 2))
+    trig[:, :, 0], trig[:, :, 1] = np.cos(turn), np.sin(turn)
+    cos, sin, normal = trig[:, :, 0], trig[:, :, 1], trig[:, 1]
+    t0 = -st.sg0_r0[:, None] * normal
+    t1 = cc - (sg1 * r1)[:, None] * normal
+    legs = np.sqrt(np.maximum(dist[:, :2] ** 2 - st.r01_sq, 0.0))
+    gap = t1 - t0
+    q = np.empty((len(p), 4))
+    q[:, 0] = legs[:, 0]
+    q[:, 1] = r0 * span[:, 0]
+    q[:, 2] = np.sqrt(np.add.reduce(gap * gap, axis=1))
+    q[:, 3] = r1 * span[:, 1]
+    q = np.add.accumulate(q, axis=1)
+    planar = q[:, 3] + legs[:, 1]
+    zp, dz = loc[:, 0, 2], loc[:, 1, 2] - loc[:, 0, 2]
+    length = np.sqrt(planar**2 + dz**2)
+    local = np.empty((len(p), 4, 3))
+    local[:, 0, 0], local[:, 0, 1] = r0 * cos[:, 0], r0 * sin[:, 0]
+    local[:, 1, :2], local[:, 2, :2] = t0, t1
+    local[:, 3, 0], local[:, 3, 1] = cc[:, 0] + r1 * cos[:, 2], cc[:, 1] + r1 * sin[:, 2]
+    local[:, :, 2] = zp[:, None] + (dz / np.maximum(planar, 1e-12))[:, None] * q
+    world = local @ frame + c0[:, None]
+    return parallel, ok, length, [world[:, 0], world[:, 1], world[:, 2], world[:, 3]]
+
+
+def _iterate(
+    p: Array, s: Array, params: list[tuple[Array, Array, Array, Array, Array, Bools]]
+) -> tuple[Bools, Bools, Array, list[Array]]:
+    """The reference obstacle-set iteration (wrapping.PathSet._sequence) for two surfaces;
+    ``params`` = each surface's (centre, side, axis, sense, radius, sphere) rows."""
+    res = [wrap_rows(p, s, *params[k], False) for k in (0, 1)]
+    start1, end0 = p, s
+    for _ in range(SEQUENCE_ITERATIONS):
+        before = [r[3] for r in res]
+        end0 = np.where(res[1][1][:, None], res[1][3], s)
+        res[0] = wrap_rows(p, end0, *params[0], False)
+        start1 = np.where(res[0][1][:, None], res[0][4], p)
+        res[1] = wrap_rows(start1, s, *params[1], False)
+        moved = max(float(np.abs(r[3] - b).max()) for r, b in zip(res, before, strict=True))
+        if moved < 1e-7:
+            break
+    length = res[0][2] + res[1][2] - np.linalg.norm(end0 - start1, axis=1)
+    return res[0][1], res[1][1], length, [res[0][3], res[0][4], res[1][3], res[1][4]]
