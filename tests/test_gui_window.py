@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -281,13 +281,14 @@ def test_twenty_windows_open_and_close_cleanly(qtbot, model) -> None:  # type: i
         w.deleteLater()
         refs.append(weakref.ref(w))
         del w
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         QApplication.processEvents()
         assert not any(t.isActive() for t in timers if _alive(t)), (
             "a timer kept running after close"
         )
         gc.collect()
         rss.append(_rss_mb())
-    QApplication.processEvents()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
     assert sum(r() is not None for r in refs) == 0, "closed windows were not freed"
     assert len(app.topLevelWidgets()) <= baseline + 1
@@ -364,3 +365,49 @@ def test_gui_with_missing_pack_explains_how_to_build(tmp_path: Path) -> None:
     assert r.returncode == 2
     assert "hipflex assets build" in r.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+def test_export_image_from_the_window(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    w = window
+    w.state.set_pose(hip_flexion=110)
+    w.view.set_view("lateral")
+    _settle(qtbot, w)
+    out = tmp_path / "view.png"
+    assert w.export_image_to(out, (900, 600), transparent=True) == out
+    img = Image.open(out)
+    assert img.size == (900, 600) and img.mode == "RGBA"
+    alpha = np.asarray(img)[..., 3]
+    assert (alpha == 0).mean() > 0.2 and (
+        alpha == 255
+    ).mean() > 0.05  # background clear, hip opaque
+    assert "Visible Human" in img.text["Copyright"]
+    # no overwrite without confirmation (force)
+    assert w.export_image_to(out, (900, 600)) is None
+    assert "exists" in w.errors[-1]
+
+
+def test_export_video_can_be_cancelled_and_leaves_nothing(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from hipflex.gui import exports
+
+    out = tmp_path / "sweep.gif"
+    calls = {"n": 0}
+
+    def cancel_after_two() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 2
+
+    orig = exports._progress_dialog
+
+    def fake(parent, title):  # type: ignore[no-untyped-def]
+        dlg, progress, _ = orig(parent, title)
+        return dlg, progress, cancel_after_two
+
+    exports._progress_dialog = fake  # type: ignore[assignment]
+    try:
+        assert exports.export_video(window, out, seconds=1, fps=10, size=(320, 240)) is None
+    finally:
+        exports._progress_dialog = orig  # type: ignore[assignment]
+    assert not out.exists()
+    assert not list(tmp_path.iterdir()), "a temporary file was left behind"

@@ -46,7 +46,9 @@ def _excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     app = QApplication.instance()
-    if app is not None and not os.environ.get("HIPFLEX_QUIET"):
+    if app is None or os.environ.get("HIPFLEX_QUIET"):
+        sys.__excepthook__(kind, exc, tb)
+    else:
         QMessageBox.critical(
             None, "HipFlex", f"Unexpected error: {exc}\nDetails: {config.log_dir() / 'hipflex.log'}"
         )
@@ -91,6 +93,8 @@ def run(
         if screenshot is None:
             QMessageBox.critical(None, "HipFlex: asset pack needed", msg)
         return 2
+    if screenshot is not None:
+        os.environ["HIPFLEX_QUIET"] = "1"  # never block on a dialog when nobody is looking
     sys.excepthook = _excepthook
     from hipflex.gui.window import MainWindow
     from hipflex.model.hipmodel import load_model
@@ -117,7 +121,7 @@ def run(
 
         buf = QBuffer()
         buf.open(QIODevice.OpenModeFlag.WriteOnly)
-        image.save(buf, b"PNG")
+        image.save(buf, "PNG")  # type: ignore[call-overload]
         atomic_write_bytes(Path(screenshot), bytes(buf.data().data()))
         window.close()
         print(f"wrote {screenshot}")

@@ -26,10 +26,12 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QDoubleSpinBox,
     QFileDialog,
+    QFrame,
     QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QSlider,
     QToolBar,
     QWidget,
@@ -132,10 +134,22 @@ class MainWindow(QMainWindow):
         self._show_status()
 
     # -- building ------------------------------------------------------------------------------
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(
+        self, title: str, widget: QWidget, area: Qt.DockWidgetArea, scroll: bool = True
+    ) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
-        dock.setWidget(widget)
+        # scroll rather than force the window taller than a 1366x768 screen
+        if scroll:
+            area_ = QScrollArea()
+            area_.setWidgetResizable(True)
+            area_.setFrameShape(QFrame.Shape.NoFrame)
+            area_.setWidget(widget)
+            area_.setMinimumSize(120, 90)
+            dock.setWidget(area_)
+        else:
+            widget.setMinimumSize(120, 90)
+            dock.setWidget(widget)
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
@@ -163,7 +177,7 @@ class MainWindow(QMainWindow):
         self._dock("Info", self.info_card, right)
         explain = self._dock("Why", self.explanation_panel, right)
         self.splitDockWidget(self._docks["Info"], explain, Qt.Orientation.Vertical)
-        self._dock("Plots", self.plots_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._dock("Plots", self.plots_panel, Qt.DockWidgetArea.BottomDockWidgetArea, scroll=False)
 
     def _action(self, menu: Any, text: str, slot: Callable[..., Any], shortcut: Any = None,
                 name: str | None = None, checkable: bool = False) -> QAction:  # fmt: skip
@@ -574,6 +588,13 @@ class MainWindow(QMainWindow):
 
         export_image_dialog(self)
 
+    def export_image_to(self, path: Path, size: tuple[int, int], transparent: bool = False,
+                        force: bool = False) -> Path | None:  # fmt: skip
+        """Non-interactive image export of the current view (used by tests and scripts)."""
+        from hipflex.gui.exports import export_image
+
+        return export_image(self, Path(path), size, transparent=transparent, force=force)
+
     def export_handout_dialog(self) -> None:
         from hipflex.gui.exports import export_handout_dialog
 
@@ -614,6 +635,14 @@ class MainWindow(QMainWindow):
         st = s.value("window_state")
         if isinstance(st, QByteArray):
             self.restoreState(st)
+        else:  # the 3D view gets most of the room; plots a strip at the bottom
+            h = self.height()
+            self.resizeDocks(
+                [self._docks["Plots"]], [max(200, int(0.3 * h))], Qt.Orientation.Vertical
+            )
+            self.resizeDocks(
+                [self._docks["Pose"], self._docks["Info"]], [250, 270], Qt.Orientation.Horizontal
+            )
         self.speed.setValue(float(s.value("play_speed", 1.0)))  # type: ignore[arg-type]
         idx = self.motion_box.findData(s.value("motion", "sweep"))
         self.motion_box.setCurrentIndex(max(idx, 0))

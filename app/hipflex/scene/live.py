@@ -556,7 +556,7 @@ class LiveScene:
         cam.position = focus + d
         cam.up = up
         self.plotter.reset_camera(bounds=(lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]))  # type: ignore[call-arg,unused-ignore]
-        cam.zoom(1.15)
+        cam.zoom(1.05)
         self.plotter.reset_camera_clipping_range()
 
     def camera_state(self, view: str | None = None) -> Camera:
