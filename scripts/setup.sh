@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-command set-up for a fresh Debian/Ubuntu machine, then the main job.
-#   bash scripts/setup.sh            # set up, build the asset pack, render the hip to hipflex-hip.png
+#   bash scripts/setup.sh            # set up, build the asset pack, open the HipFlex window
 #   bash scripts/setup.sh --no-run   # set up only (used by .ci/run)
 # Environment: HIPFLEX_SOURCES (mirror dir or https base), HIPFLEX_CACHE (pack location).
 set -euo pipefail
