@@ -48,6 +48,13 @@ IMG_DIR = REPO_ROOT / "docs" / "images"
 MA_PNG = IMG_DIR / "validation_moment_arms.png"
 NFL_PNG = IMG_DIR / "validation_fiber_length.png"
 DEFAULT_OPENSIM_DIR = Path("/tmp/hipflex-opensim")
+DEFAULT_MODEL = (
+    REPO_ROOT
+    / "../shared/anatomy-sources/opensim-org/opensim-models/Models/Rajagopal/Rajagopal2016.osim"
+).resolve()
+CAPACITY_DEG = 110  # the engine issue's "iliopsoas at 110 deg, knee straight" pose
+NOT_IN_HIPFLEX = {"glmin1_r": "Gluteus minimus", "glmin2_r": "Gluteus minimus",
+                  "glmin3_r": "Gluteus minimus", "piri_r": "Piriformis"}  # fmt: skip
 
 HIP_DEG: Array = np.arange(-20.0, 131.0, 1.0)
 KNEES: tuple[int, int] = (0, 90)
@@ -319,6 +326,117 @@ def plot(hf: Curves, os_: Curves, which: str, path: Path) -> None:
     plt.close(fig)
 
 
+# -- hip-flexion capacity at one pose --------------------------------------------------------------
+@dataclass(frozen=True)
+class Capacity:
+    """Maximum active hip-flexion moment per muscle (N m, flexors only) at CAPACITY_DEG, knee 0."""
+
+    hipflex: dict[str, float]
+    opensim: dict[str, float]  # by HipFlex id, parts summed; muscles HipFlex lacks by label
+
+
+def load_capacity(opensim_dir: Path, model_path: Path) -> Capacity | None:
+    """Both models' flexion capacity at CAPACITY_DEG with the knee straight. OpenSim's comes
+    from its own rigid-tendon fibre length and moment arm (the sweep CSV), its peak force and
+    pennation (the .osim file), and the same active force-length curve HipFlex uses."""
+    import xml.etree.ElementTree as ET
+
+    import hipflex
+    from hipflex.model.muscle import active_force_length
+
+    if not model_path.is_file():
+        print(f"validation_report: {model_path} not found; capacity section left out",
+              file=sys.stderr)  # fmt: skip
+        return None
+    params: dict[str, tuple[float, float]] = {}
+    for el in ET.parse(model_path).iter():
+        name = el.get("name")
+        f0, alpha = el.find("max_isometric_force"), el.find("pennation_angle_at_optimal")
+        if name and f0 is not None and alpha is not None and f0.text and alpha.text:
+            params[name] = (float(f0.text), float(alpha.text))
+    opensim: dict[str, float] = defaultdict(float)
+    part_of = {name: p.hipflex for p in PAIRS for name in p.opensim}
+    with (opensim_dir / "rajagopal_sweep.csv").open(newline="") as f:
+        for row in csv.DictReader(f):
+            if (
+                row["knee_flexion_deg"] != "0"
+                or round(float(row["hip_flexion_deg"])) != CAPACITY_DEG
+            ):
+                continue
+            name = row["muscle"]
+            f0, alpha = params[name]
+            norm = float(row["norm_fiber_length_rigid"])
+            fl = float(active_force_length(np.array([norm]))[0]) if norm > 0 else 0.0
+            moment = f0 * np.cos(alpha) * fl * float(row["moment_arm_m"])
+            opensim[part_of.get(name, NOT_IN_HIPFLEX.get(name, name))] += moment
+    pose = hipflex.load_model().at(float(CAPACITY_DEG), 0.0)
+    mm = pose["max_moment_hip_flexion"][0]
+    hf = {m: float(v) for m, v in zip(pose.muscles, mm, strict=True)}
+    return Capacity({k: max(v, 0.0) for k, v in hf.items()},
+                    {k: max(v, 0.0) for k, v in opensim.items()})  # fmt: skip
+
+
+def capacity_section(cap: Capacity | None, iliacus_fibre: tuple[float, float]) -> list[str]:
+    """The capacity table and its reading; ``iliacus_fibre`` = (HipFlex, OpenSim) normalised
+    fibre length of iliacus at CAPACITY_DEG, knee straight."""
+    if cap is None:
+        return []
+    label_of = {p.hipflex: p.label for p in PAIRS}
+    names = sorted({k for k, v in {**cap.hipflex, **cap.opensim}.items() if v > 0.05},
+                   key=lambda k: -max(cap.hipflex.get(k, 0.0), cap.opensim.get(k, 0.0)))  # fmt: skip
+
+    def share(d: dict[str, float]) -> float:
+        return (d.get("iliacus", 0.0) + d.get("psoas", 0.0)) / max(sum(d.values()), 1e-9)
+
+    rows = [
+        f"## Hip-flexion capacity at {CAPACITY_DEG}°, knee straight",
+        "",
+        "Maximum active hip-flexion moment of each flexor (N·m; full activation, rigid tendon, "
+        "the Rajagopal/Millard active force-length curve as HipFlex implements it). OpenSim's "
+        "column uses OpenSim's own fibre lengths and moment arms with Rajagopal's peak forces and "
+        "pennation angles; multi-part muscles are summed. The engine issue asks that iliacus and "
+        "psoas supply at least 60% of the total in HipFlex.",
+        "",
+        "| muscle | HipFlex | OpenSim |",
+        "|---|---|---|",
+    ]
+    for k in names:
+        h = f"{cap.hipflex[k]:.1f}" if k in cap.hipflex else "not modelled"
+        o = f"{cap.opensim[k]:.1f}" if k in cap.opensim or k in label_of else "–"
+        rows.append(f"| {label_of.get(k, k)} | {h} | {o} |")
+    rows += [
+        f"| **total** | **{sum(cap.hipflex.values()):.1f}** | **{sum(cap.opensim.values()):.1f}** |",
+        f"| **iliacus + psoas share** | **{100 * share(cap.hipflex):.0f}%** | "
+        f"**{100 * share(cap.opensim):.0f}%** |",
+        "",
+    ]
+    gm_h, gm_o = cap.hipflex.get("gluteus_medius", 0.0), cap.opensim.get("gluteus_medius", 0.0)
+    missing = sum(v for k, v in cap.opensim.items() if k not in cap.hipflex)
+    with_missing = (cap.hipflex.get("iliacus", 0.0) + cap.hipflex.get("psoas", 0.0)) / (
+        sum(cap.hipflex.values()) + missing)  # fmt: skip
+    rows += [
+        f"After iliacus and psoas, gluteus medius is HipFlex's largest flexor here ({gm_h:.1f} vs "
+        f"{gm_o:.1f} N·m in OpenSim): one line stands for the whole fan, and its insertion comes "
+        "from the end of the segmented muscle surface (the tendon is not segmented), which lies "
+        "on the front of the greater trochanter. How far that overstates it is not settled by "
+        "the data (docs/status.md: splitting it into parts moves the share both ways, depending "
+        "on where the parts are made to insert), so HipFlex keeps the single line. Muscles that "
+        "HipFlex does not model add flexion capacity in OpenSim "
+        f"({missing:.1f} N·m, mostly gluteus minimus); with them HipFlex's share would be "
+        f"{100 * with_missing:.0f}%. "
+        + (
+            f"HipFlex's iliacus is less short than OpenSim's here (normalised fibre length "
+            f"{iliacus_fibre[0]:.2f} vs {iliacus_fibre[1]:.2f}), so its own force is not "
+            "underestimated relative to the reference."
+            if iliacus_fibre[0] >= iliacus_fibre[1]
+            else f"HipFlex's iliacus is shorter than OpenSim's here (normalised fibre length "
+            f"{iliacus_fibre[0]:.2f} vs {iliacus_fibre[1]:.2f})."
+        ),
+        "",
+    ]
+    return rows
+
+
 # -- report ------------------------------------------------------------------------------------
 def table(hf: Curves, os_: Curves, which: str, scale: float, fmt: str) -> list[str]:
     bad = defects(hf)
@@ -364,7 +482,9 @@ def defect_section(hf: Curves) -> list[str]:
     return out
 
 
-def build_report(hf: Curves, os_: Curves, insertion: dict[str, str], opensim_dir: Path) -> str:
+def build_report(
+    hf: Curves, os_: Curves, insertion: dict[str, str], opensim_dir: Path, cap: Capacity | None
+) -> str:
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
     dirty = git("status", "--porcelain", "--", "app", "anatomy_data", "tools")
     today = dt.date.today().isoformat()
@@ -400,8 +520,9 @@ def build_report(hf: Curves, os_: Curves, insertion: dict[str, str], opensim_dir
         "steps with coordinate clamping off, at `knee_angle_r` 0° and 90°; every other coordinate "
         "0. Moment arms are OpenSim's `computeMomentArm` about `hip_flexion_r`.",
         "- **HipFlex**: `hipflex.load_model().sweep(hip_flexion=-20..130, knee_flexion=0 or 90)`, "
-        "hip adduction and rotation 0. Moment arms are central differences of the wrapped path "
-        "length (±0.5°).",
+        "hip adduction and rotation 0. Moment arms come from the wrapped path's geometry "
+        "(virtual work); `tests/test_model.py` checks them against the length derivative to "
+        "0.1 mm.",
         "- **Both**: positive moment arm = hip flexor. Rigid tendon: normalised fibre length = "
         "(muscle-tendon length − tendon slack length) / cos(pennation at optimum) / optimal fibre "
         "length; ≤ 0 means slack (no active force).",
@@ -499,8 +620,9 @@ def build_report(hf: Curves, os_: Curves, insertion: dict[str, str], opensim_dir
     nl_neutral_err = max(abs(nf[(p.hipflex, 0)][i0] - onf[(p.hipflex, 0)][i0])
                          for p in PAIRS if p.opensim)  # fmt: skip
 
+    il_fibre = (nl(nf, "iliacus", CAPACITY_DEG), nl(onf, "iliacus", CAPACITY_DEG))
+    L += ["", *capacity_section(cap, il_fibre)]
     L += [
-        "",
         "## Why they differ",
         "",
         f"Over 0°-90° with the knee straight the moment-arm curves agree to within 5 mm RMS for "
@@ -553,6 +675,18 @@ def build_report(hf: Curves, os_: Curves, insertion: dict[str, str], opensim_dir
         "intend. HipFlex's rising moment arm above 90° is larger than any published model "
         "shows, though, and should be checked against imaging when a source turns up.",
         "",
+        "**Hamstrings at deep flexion, sartorius in extension: femoral head spheres.** A "
+        "straight line from the ischial tuberosity to the back of the distal femur passes "
+        "closer and closer to the hip axis as the hip flexes, until at deep flexion it would cut "
+        "through the femoral head; sartorius's line from the anterior superior iliac spine "
+        "grazes the front of the head in extension. HipFlex wraps them over a sphere of the "
+        "head's radius plus 4 mm (capsule), behind and in front respectively, so biceps "
+        f"femoris keeps {mm(ma, 'biceps_femoris_long_head', 130):.0f} mm at 130° "
+        f"(OpenSim {mm(oma, 'biceps_femoris_long_head', 130):.0f} mm: a line that close to the "
+        "flexion axis passes through the head unless it runs well medial or lateral of it) and "
+        f"sartorius {mm(ma, 'sartorius', -20):.0f} mm at -20° "
+        f"(OpenSim {mm(oma, 'sartorius', -20):.0f} mm).",
+        "",
         "**Fibre lengths away from neutral follow the moment arms.** HipFlex re-derives every "
         "tendon slack length so that the normalised fibre length at all coordinates 0 matches "
         f"Rajagopal's (largest mismatch at neutral here: {nl_neutral_err:.3f}). Away from neutral, "
@@ -602,13 +736,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--opensim-dir", type=Path, default=DEFAULT_OPENSIM_DIR,
                     help="directory with rajagopal_sweep.csv and rajagopal_neutral.csv "
                          "(from tools/opensim_reference.py)")  # fmt: skip
+    ap.add_argument("--model", type=Path, default=DEFAULT_MODEL,
+                    help="Rajagopal2016.osim, for peak forces and pennation angles")  # fmt: skip
     args = ap.parse_args(argv)
     os_curves, _neutral = load_opensim(args.opensim_dir)
     hf_curves, insertion = load_hipflex()
+    cap = load_capacity(args.opensim_dir, args.model)
     plot(hf_curves, os_curves, "moment_arm", MA_PNG)
     plot(hf_curves, os_curves, "norm_fiber", NFL_PNG)
     DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
-    DOC_PATH.write_text(build_report(hf_curves, os_curves, insertion, args.opensim_dir))
+    DOC_PATH.write_text(build_report(hf_curves, os_curves, insertion, args.opensim_dir, cap))
     for p in (DOC_PATH, MA_PNG, NFL_PNG):
         print(f"wrote {p.relative_to(REPO_ROOT)}")
     return 0
