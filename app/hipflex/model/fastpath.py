@@ -188,8 +188,9 @@ class FastPaths:
         """Row tables for ``n`` poses (rows are segment-major: row = segment * n + pose)."""
         st = self._cache.get(n)
         if st is None:
-            st = _Static(n, self)
-            self._cache = {n: st}  # the last size only: sliders and sweeps repeat their size
+            if len(self._cache) >= 4:  # a few sizes: a slider pose and its sweeps alternate
+                del self._cache[next(iter(self._cache))]
+            st = self._cache[n] = _Static(n, self)
         return st
 
     def evaluate(self, transforms: dict[str, Array], hip_flexion_rad: Array) -> tuple[Array, Array]:
