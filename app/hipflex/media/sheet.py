@@ -71,7 +71,8 @@ def contact_sheet(
             snap = at_pose(snapshot, hip_flexion=float(hip))
             vi = view.render(snap, anchors=snap.display.labels)
             labels = list(vi.anchors) if snap.display.labels else None
-            cell = compose(vi, view_size, 0, transparent, None, None, labels, dpi)
+            cell = compose(vi, view_size, 0, transparent, None, None, labels, dpi,
+                           snap.display.colour_by != "identity")  # fmt: skip
             r, c = divmod(k, cols)
             x, y = c * cell_w, top + r * cell_h
             canvas.alpha_composite(Image.fromarray(cell, "RGBA"), (x, y))

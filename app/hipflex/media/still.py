@@ -331,8 +331,10 @@ def compose(
     caption: str | None,
     labels: Iterable[str] | None,
     dpi: float | None,
+    legend_shown: bool = False,
 ) -> RGBA:
-    """Place the rendered view under the title band and add the text."""
+    """Place the rendered view under the title band and add the text; labels keep clear of the
+    title, the caption and (when ``legend_shown``) the scene's colour legend at the bottom."""
     w, h = size
     canvas = Image.new("RGBA", (w, h), (255, 255, 255, 0 if transparent else 255))
     canvas.alpha_composite(Image.fromarray(view.rgba, "RGBA"), (0, top))
@@ -343,7 +345,8 @@ def compose(
     _draw_lines(draw, clines, cfont, h - cband, w)
     if labels is not None:
         chosen = {n: p for n, p in view.anchors.items() if n in set(labels)}
-        band = (float(top), float(top + view.rgba.shape[0]))  # labels stay off title and caption
+        vh = view.rgba.shape[0]
+        band = (float(top), float(top + (0.85 if legend_shown else 1.0) * vh))
         draw_labels(canvas, chosen, text_px(size, 8, dpi), (0.0, float(top)), band)
     return np.asarray(canvas, np.uint8)
 
@@ -383,7 +386,8 @@ def render_still(
         if own:
             view.close()
     labels = list(vi.anchors) if snapshot.display.labels else None
-    return compose(vi, (w, h), top, transparent, title, caption, labels, dpi)
+    legend_shown = snapshot.display.colour_by != "identity"
+    return compose(vi, (w, h), top, transparent, title, caption, labels, dpi, legend_shown)
 
 
 # -- files ------------------------------------------------------------------------------------------
