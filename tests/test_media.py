@@ -109,6 +109,20 @@ def test_render_series_and_contact_sheet(real_pack: object, tmp_path: Path) -> N
         assert _ink(img[40:170, k * 160 : (k + 1) * 160]).mean() > 0.03
 
 
+def test_render_from_a_session(real_pack: object, tmp_path: Path) -> None:
+    from hipflex.state import Camera, Display, Pose, Snapshot, save_session
+
+    snap = Snapshot(pose=Pose(hip_flexion=90, knee_flexion=90), visible=("psoas",),
+                    display=Display(muscle_style="tube"), camera=Camera(view="anterior"))  # fmt: skip
+    save_session(tmp_path / "s.json", snap)
+    out = tmp_path / "s.png"
+    assert main(["render", "--session", str(tmp_path / "s.json"), "--size", "120x90", "--draft",
+                 "-o", str(out)]) == 0  # fmt: skip
+    img = Image.open(out)
+    assert img.size == (120, 90)
+    assert "hip flexion 90 deg, knee flexion 90 deg, anterior view" in img.text["Description"]  # type: ignore[attr-defined]
+
+
 def test_render_never_overwrites_without_force(
     real_pack: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -39,10 +39,14 @@ class Job:
             self._progress(1.0, message)
 
 
-def print_progress(prefix: str) -> Progress:
-    """A progress callback for the terminal: one line per step, flushed."""
+def print_progress(prefix: str, every: float = 0.1) -> Progress:
+    """A progress callback for the terminal: a line whenever another ``every`` of the work is
+    done (a 120-frame video prints about ten lines, not 120), and always the last one."""
+    last = [-1.0]
 
     def report(fraction: float, message: str) -> None:
-        print(f"{prefix}: {100 * fraction:3.0f}% {message}", flush=True)
+        if fraction >= 1.0 or fraction - last[0] >= every:
+            last[0] = fraction
+            print(f"{prefix}: {100 * fraction:3.0f}% {message}", flush=True)
 
     return report
