@@ -181,6 +181,9 @@ class View3D(QWidget):
     def image(self) -> QImage:
         """The current 3D frame as a QImage (rendered offscreen-safe from the render window)."""
         self.render_now()
+        rw = self.plotter.ren_win
+        assert rw is not None
+        rw.Render()  # pyvista's screenshot() may return the previous frame otherwise
         img = self.plotter.screenshot(return_img=True)
         assert img is not None
         arr = np.ascontiguousarray(img[..., :3])

@@ -93,6 +93,25 @@ def _actor_for(source: vtk.vtkAlgorithm | pv.PolyData) -> vtk.vtkActor:
     return actor
 
 
+def _spread(ys: list[float], step: float, lo: float, hi: float) -> list[float]:
+    """Label heights near ``ys`` (display y, up) at least ``step`` apart, inside [lo, hi]."""
+    order = np.argsort(ys)[::-1]  # top first
+    placed = np.empty(len(ys))
+    prev = np.inf
+    for i in order:
+        y = min(ys[i], prev - step, hi)
+        placed[i] = y
+        prev = y
+    overflow = lo - min(placed)
+    if overflow > 0:  # ran off the bottom: push the column up, then re-space from the top
+        placed = placed + overflow
+        prev = np.inf
+        for i in order:
+            placed[i] = min(placed[i], prev - step, hi)
+            prev = placed[i]
+    return [float(v) for v in placed]
+
+
 def _matrix(t: Array) -> vtk.vtkMatrix4x4:
     m = vtk.vtkMatrix4x4()
     for i in range(4):
@@ -127,6 +146,10 @@ class LiveScene:
         self.lines: dict[str, _Line] = {}
         self._overlay: list[vtk.vtkProp] = []
         self._legend: list[vtk.vtkProp] = []
+        self._arm: (
+            tuple[list[tuple[vtk.vtkLineSource, vtk.vtkActor]], vtk.vtkActor, vtk.vtkCaptionActor2D]
+            | None
+        ) = None
         self._build()
 
     # -- construction -------------------------------------------------------------------------
@@ -278,9 +301,12 @@ class LiveScene:
             if not on:
                 continue
             pts = self._line_points[ln.name]
-            poly = pv.lines_from_points(pts)
-            ln.poly = poly
-            ln.tube.SetInputData(poly)
+            if ln.poly.n_points == len(pts):
+                ln.poly.points = pts  # same point count: update in place
+                ln.poly.Modified()
+            else:
+                ln.poly = pv.lines_from_points(pts)
+                ln.tube.SetInputData(ln.poly)
             ln.tube.SetRadius(
                 ln.pcsa_radius
                 if style == "tube"
@@ -362,6 +388,8 @@ class LiveScene:
         sel = snap.selection
         if sel and sel.startswith("muscle:") and snap.display.show_moment_arm:
             self._moment_arm(sel[7:])
+        else:
+            self._hide_arm()
         if snap.display.labels:
             self._labels(snap)
         self._clear(self._legend)
@@ -369,37 +397,79 @@ class LiveScene:
         if spec is not None and self._values is not None:
             self._add_legend(spec)
 
+    def _arm_actors(
+        self,
+    ) -> tuple[list[tuple[vtk.vtkLineSource, vtk.vtkActor]], vtk.vtkActor, vtk.vtkCaptionActor2D]:
+        """Persistent moment-arm props (axis, perpendicular, extension, hip centre, caption):
+        updated in place each pose instead of rebuilt, to keep dragging fast."""
+        if self._arm is None:
+            # drawn in a layer over the scene: the lever arm sits inside the femoral head
+            top = vtk.vtkRenderer()
+            top.SetLayer(1)
+            top.InteractiveOff()
+            top.SetActiveCamera(self.plotter.renderer.GetActiveCamera())
+            rw = self.plotter.ren_win
+            rw.SetNumberOfLayers(max(2, rw.GetNumberOfLayers()))
+            rw.AddRenderer(top)
+            self._top = top
+            segs = []
+            for r in (0.0006, 0.0015, 0.0006):
+                src = vtk.vtkLineSource()
+                tube = vtk.vtkTubeFilter()
+                tube.SetInputConnection(src.GetOutputPort())
+                tube.SetRadius(r * max(self.scale, 1.0))
+                tube.SetNumberOfSides(8)
+                actor = _actor_for(tube)
+                actor.GetProperty().SetColor(*MOMENT_ARM_COLOUR)
+                actor.GetProperty().SetLighting(False)
+                top.AddActor(actor)
+                segs.append((src, actor))
+            sphere = vtk.vtkSphereSource()
+            sphere.SetRadius(0.004)
+            dot = _actor_for(sphere)
+            dot.GetProperty().SetColor(*MOMENT_ARM_COLOUR)
+            top.AddActor(dot)
+            cap = self._caption("", np.zeros(3), (0, -40), MOMENT_ARM_COLOUR)
+            self._arm = (segs, dot, cap)
+        return self._arm
+
+    def _hide_arm(self) -> None:
+        if self._arm is not None:
+            segs, dot, cap = self._arm
+            for _, actor in segs:
+                actor.SetVisibility(False)
+            dot.SetVisibility(False)
+            cap.SetVisibility(False)
+
     def _moment_arm(self, muscle: str) -> None:
         geo = self.moment_arm_geometry(muscle)
         if geo is None:
+            self._hide_arm()
             return
         c, c_depth, foot, a2 = geo
         arm = None
         if self._values is not None and "moment_arm_hip_flexion" in self._values:
             j = self.ctx.muscle_ids.index(muscle)
             arm = float(np.ravel(self._values["moment_arm_hip_flexion"])[j])
-        segs = [(c, c_depth, 0.0006), (c_depth, foot, 0.0015), (a2, foot, 0.0006)]
-        for p0, p1, r in segs:
-            if np.linalg.norm(p1 - p0) < 1e-6:
-                continue
-            tube = pv.Line(p0, p1).tube(radius=r * max(self.scale, 1.0), n_sides=8)
-            actor = _actor_for(tube)
-            actor.GetProperty().SetColor(*MOMENT_ARM_COLOUR)
-            actor.GetProperty().SetLighting(False)
-            self._add(actor)
-            self._overlay.append(actor)
-        dot = _actor_for(pv.Sphere(radius=0.004, center=c))
-        dot.GetProperty().SetColor(*MOMENT_ARM_COLOUR)
-        self._add(dot)
-        self._overlay.append(dot)
+        segs, dot, cap = self._arm_actors()
+        for (src, actor), (p0, p1) in zip(
+            segs, ((c, c_depth), (c_depth, foot), (a2, foot)), strict=True
+        ):
+            src.SetPoint1(*map(float, p0))
+            src.SetPoint2(*map(float, p1))
+            actor.SetVisibility(bool(np.linalg.norm(p1 - p0) > 1e-6))
+        dot.GetMapper().GetInputAlgorithm().SetCenter(*map(float, c))
+        dot.SetVisibility(True)
         name = self.ctx.anatomy.muscles[muscle].display_name
-        text = f"{name}: moment arm {1000 * arm:+.0f} mm" if arm is not None else name
-        text += (
-            " (flexor)"
-            if arm is not None and arm > 0
-            else (" (extensor)" if arm is not None else "")
-        )
-        self._overlay.append(self._caption(text, (c_depth + foot) / 2, (0, -40), MOMENT_ARM_COLOUR))
+        text = name
+        if arm is not None:
+            text = (
+                f"{name}: moment arm {1000 * arm:+.0f} mm ({'flexor' if arm > 0 else 'extensor'})"
+            )
+        cap.SetCaption(text)
+        cap.SetAttachmentPoint(*map(float, (c_depth + foot) / 2))
+        self._size_caption(cap, text)
+        cap.SetVisibility(True)
 
     def _caption(self, text: str, anchor: Array, offset: tuple[float, float],
                  colour: tuple[float, float, float] = (0.1, 0.1, 0.1)) -> vtk.vtkCaptionActor2D:  # fmt: skip
@@ -409,13 +479,11 @@ class LiveScene:
         cap.BorderOff()
         cap.LeaderOn()
         cap.ThreeDimensionalLeaderOff()
-        w, h = self.plotter.window_size
-        chars = max(len(text), 4)
-        font = 13 * self.scale
         cap.SetPosition(offset[0] * self.scale, offset[1] * self.scale)
-        cap.SetWidth(min(0.6, chars * font * 0.62 / max(w, 1)))
-        cap.SetHeight(font * 1.5 / max(h, 1))
+        self._size_caption(cap, text)
+        cap.GetTextActor().SetTextScaleModeToNone()  # one font size for every label
         tp = cap.GetCaptionTextProperty()
+        tp.SetFontSize(round(13 * self.scale))
         tp.SetColor(*colour)
         tp.SetBold(False)
         tp.SetItalic(False)
@@ -427,6 +495,13 @@ class LiveScene:
         self.plotter.renderer.AddActor(cap)
         return cap
 
+    def _size_caption(self, cap: vtk.vtkCaptionActor2D, text: str) -> None:
+        """Box sized to the text so every label gets the same font size."""
+        w, h = self.plotter.window_size
+        font = 13 * self.scale
+        cap.SetWidth(min(0.6, max(len(text), 4) * font * 0.62 / max(w, 1)))
+        cap.SetHeight(font * 1.5 / max(h, 1))
+
     def label_anchors(self, snap: Snapshot) -> dict[str, Array]:
         """Anchor points for labels: the middle of each visible muscle's first line, landmarks."""
         out: dict[str, Array] = {}
@@ -436,8 +511,9 @@ class LiveScene:
                 pts = self._line_points[ln.name]
                 seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
                 s = np.concatenate([[0], np.cumsum(seg)])
-                k = int(np.searchsorted(s, 0.4 * s[-1]))
-                out[self.ctx.anatomy.muscles[ln.muscle].display_name] = pts[min(k, len(pts) - 1)]
+                target = 0.4 * s[-1]  # 40% of the way from origin to insertion
+                anchor = np.array([np.interp(target, s, pts[:, i]) for i in range(3)])
+                out[self.ctx.anatomy.muscles[ln.muscle].display_name] = anchor
                 seen.add(ln.muscle)
         marks = self.ctx.pack.landmarks
         for key, text in LANDMARK_LABELS.items():
@@ -451,8 +527,8 @@ class LiveScene:
         return out
 
     def _labels(self, snap: Snapshot) -> None:
-        """Labels with leader lines, fanned out to the left and right of the scene and spread
-        vertically so that they do not overlap."""
+        """Labels in two columns left and right of the anatomy, spread vertically so they never
+        overlap, each joined to its structure by a leader line (drawn in display pixels)."""
         anchors = self.label_anchors(snap)
         if not anchors:
             return
@@ -462,19 +538,64 @@ class LiveScene:
             ren.SetWorldPoint(*map(float, p), 1.0)
             ren.WorldToDisplay()
             disp[name] = np.array(ren.GetDisplayPoint()[:2])
-        w = self.plotter.window_size[0]
-        centre_x = float(np.median([d[0] for d in disp.values()]))
-        step = 22 * self.scale
+        w, h = self.plotter.window_size
+        font = 13 * self.scale
+        step = 1.45 * font
+        xs = np.array([d[0] for d in disp.values()])
+        centre_x = float(np.median(xs))
+        points: list[tuple[float, float]] = []
         for side in (-1, 1):
             names = [n for n in disp if (disp[n][0] < centre_x) == (side < 0)]
-            names.sort(key=lambda n: -disp[n][1])
-            last_y = np.inf
-            for name in names:
-                x, y = disp[name]
-                y_label = min(y, last_y - step)
-                last_y = y_label
-                label_x = 0.04 * w if side < 0 else 0.80 * w
-                self._overlay.append(self._caption(name, anchors[name], (label_x - x, y_label - y)))
+            if not names:
+                continue
+            ys = _spread([float(disp[n][1]) for n in names], step, font, h - font)
+            if side < 0:
+                edge = max(0.02 * w + 9 * font, min(float(disp[n][0]) for n in names) - 4 * font)
+            else:
+                edge = min(0.98 * w - 9 * font, max(float(disp[n][0]) for n in names) + 4 * font)
+            for name, y in zip(names, ys, strict=True):
+                text = vtk.vtkTextActor()
+                text.SetInput(name)
+                tp = text.GetTextProperty()
+                tp.SetFontSize(round(font))
+                tp.SetColor(0.1, 0.1, 0.1)
+                tp.SetFontFamilyToArial()
+                tp.SetVerticalJustificationToCentered()
+                if side < 0:
+                    tp.SetJustificationToRight()
+                else:
+                    tp.SetJustificationToLeft()
+                gap = 0.3 * font
+                text.SetDisplayPosition(int(edge + side * gap), int(y))
+                self.plotter.renderer.AddViewProp(text)
+                self._overlay.append(text)
+                points += [(edge, y), (float(disp[name][0]), float(disp[name][1]))]
+        self._overlay.append(self._leaders(points))
+
+    def _leaders(self, points: list[tuple[float, float]]) -> vtk.vtkActor2D:
+        """Leader lines as one 2D actor (pairs of display points)."""
+        pts = vtk.vtkPoints()
+        cells = vtk.vtkCellArray()
+        for k in range(0, len(points), 2):
+            a = pts.InsertNextPoint(points[k][0], points[k][1], 0.0)
+            b = pts.InsertNextPoint(points[k + 1][0], points[k + 1][1], 0.0)
+            cells.InsertNextCell(2)
+            cells.InsertCellPoint(a)
+            cells.InsertCellPoint(b)
+        poly = vtk.vtkPolyData()
+        poly.SetPoints(pts)
+        poly.SetLines(cells)
+        coord = vtk.vtkCoordinate()
+        coord.SetCoordinateSystemToDisplay()
+        mapper = vtk.vtkPolyDataMapper2D()
+        mapper.SetInputData(poly)
+        mapper.SetTransformCoordinate(coord)
+        actor = vtk.vtkActor2D()
+        actor.SetMapper(mapper)
+        actor.GetProperty().SetColor(0.25, 0.25, 0.25)
+        actor.GetProperty().SetLineWidth(max(1.0, self.scale))
+        self.plotter.renderer.AddViewProp(actor)
+        return actor
 
     def _add_legend(self, spec: object) -> None:
         from hipflex.scene.colours import LegendSpec
