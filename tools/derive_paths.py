@@ -9,7 +9,9 @@ Rules (so that a reviewer can reproduce them):
   distance grids of the pack). The origin is the centroid of the contact patch on the pelvis in the
   muscle's proximal half; the insertion the centroid of the contact patch on the distal body in the
   distal half. Muscles whose tendon is not part of the surface model (no distal contact) use the
-  centroid of their distal-most 2% of vertices. Either centroid is then snapped to the nearest
+  centroid of their distal-most 2% of vertices; so do muscles that only glide over the femur
+  where they touch it (GLIDES: gluteus maximus over the greater trochanter). Either centroid is
+  then snapped to the nearest
   vertex of the named bone, so every attachment lies on its bone.
 - Tensor fasciae latae acts through the iliotibial tract, which its surface model leaves out: it
   inserts on Gerdy's tubercle (most anterolateral tibia vertex within 4 cm below the knee centre)
@@ -80,6 +82,11 @@ DISTAL = {
     "biceps_femoris_long_head": ("tibia_r", "fibula_r"),
     "tensor_fasciae_latae": ("tibia_r", "tibia_r"),
 }
+# Muscles that touch the femur where they glide rather than insert: gluteus maximus passes over
+# the greater trochanter on the subgluteus maximus bursa (Pfirrmann et al. 2001, Radiology
+# 221:469-477) and inserts lower, on the gluteal tuberosity and the iliotibial tract. Their
+# insertion is the distal-end rule, never the contact patch.
+GLIDES = ("gluteus_maximus",)
 KNEE_VIA = (
     "sartorius",
     "gracilis",
@@ -209,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
 
         def insertion(mask: np.ndarray) -> np.ndarray:
             patch = mask & distal & (np.abs(dd) < 0.003)
-            if patch.sum() >= 20 and mid not in DISTAL:
+            if patch.sum() >= 20 and mid not in DISTAL and mid not in GLIDES:
                 return v[patch].mean(axis=0)
             return v[s <= np.quantile(s[mask] if mask.any() else s, 0.02)].mean(axis=0)
 
