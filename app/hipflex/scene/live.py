@@ -409,6 +409,7 @@ class LiveScene:
             top.InteractiveOff()
             top.SetActiveCamera(self.plotter.renderer.GetActiveCamera())
             rw = self.plotter.ren_win
+            assert rw is not None
             rw.SetNumberOfLayers(max(2, rw.GetNumberOfLayers()))
             rw.AddRenderer(top)
             self._top = top
@@ -609,13 +610,21 @@ class LiveScene:
         lut.Build()
         bar = vtk.vtkScalarBarActor()
         bar.SetLookupTable(lut)
-        bar.SetTitle(spec.title)
+        title = vtk.vtkTextActor()  # above the bar (the bar's own title overlaps it)
+        title.SetInput(spec.title)
+        title.GetTextProperty().SetFontSize(int(14 * self.scale))
+        title.GetTextProperty().SetColor(0.1, 0.1, 0.1)
+        title.GetTextProperty().SetJustificationToCentered()
+        title.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+        title.SetPosition(0.5, 0.1)
+        self.plotter.renderer.AddViewProp(title)
+        self._legend.append(title)
         bar.SetNumberOfLabels(0)
         bar.SetOrientationToHorizontal()
         bar.SetPosition(0.3, 0.02)
         bar.SetWidth(0.4)
-        bar.SetHeight(0.09)
-        bar.SetBarRatio(0.35)
+        bar.SetHeight(0.07)
+        bar.SetBarRatio(0.5)
         for tp in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
             tp.SetColor(0.1, 0.1, 0.1)
             tp.SetShadow(False)
@@ -636,14 +645,19 @@ class LiveScene:
             self.plotter.renderer.AddViewProp(t)
             self._legend.append(t)
         for k, (text, rgb) in enumerate(spec.categories):
-            sw = vtk.vtkTextActor()
-            sw.SetInput(f"■ {text}")
-            sw.GetTextProperty().SetFontSize(int(12 * self.scale))
-            sw.GetTextProperty().SetColor(*rgb)
-            sw.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-            sw.SetPosition(0.72, 0.075 - 0.03 * k)
-            self.plotter.renderer.AddViewProp(sw)
-            self._legend.append(sw)
+            # a coloured swatch, then dark text: readable on white
+            for dx, content, colour in ((0.0, "    ", rgb), (0.03, text, (0.15, 0.15, 0.15))):
+                sw = vtk.vtkTextActor()
+                sw.SetInput(content)
+                sw.GetTextProperty().SetFontSize(int(12 * self.scale))
+                sw.GetTextProperty().SetColor(*colour)
+                if not content.strip():
+                    sw.GetTextProperty().SetBackgroundColor(*colour)
+                    sw.GetTextProperty().SetBackgroundOpacity(1.0)
+                sw.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+                sw.SetPosition(0.72 + dx, 0.07 - 0.035 * k)
+                self.plotter.renderer.AddViewProp(sw)
+                self._legend.append(sw)
 
     # -- camera and picking -------------------------------------------------------------------
     def set_camera(self, camera: Camera) -> None:
