@@ -308,6 +308,38 @@ class _Static:
         self.unsense0[:, 1, 0] = self.sg0
 
 
+def _state_table() -> NDArray[np.intp]:
+    """The state a two-surface segment settles in (0 neither surface engaged, 1 only the first,
+    2 only the second, 3 both, -1 undecided: run the iteration), indexed by six facts as bits:
+    the first / second surface engages on p->s alone (1, 2), the second engages on the rest of
+    the path after the first (4), the first engages on the path up to the second (8), the
+    closed form for "both" exists and both its surfaces engage (16), the closed form applies
+    (32).
+
+    A state is consistent when it is a fixed point of the iteration: "only the first" if the
+    first engages on p->s and the second does not on the rest, and likewise the other way
+    round. The iteration starts from the surfaces taken alone and only ever moves end points,
+    so where neither engages it stops there, and where only one engages alone and that state is
+    consistent it settles there. Otherwise the state must be the only consistent one.
+    """
+    table = np.full(64, -1, dtype=np.intp)
+    for code in range(64):
+        on_a, on_b, eng_rest, eng_upto, both_ok, known = (bool(code >> k & 1) for k in range(6))
+        first_ok, second_ok = on_a and not eng_rest, on_b and not eng_upto
+        if not on_a and not on_b:
+            table[code] = 0
+        elif first_ok and (not on_b or (known and not both_ok and not second_ok)):
+            table[code] = 1
+        elif second_ok and (not on_a or (known and not both_ok and not first_ok)):
+            table[code] = 2
+        elif both_ok and not first_ok and not second_ok:
+            table[code] = 3
+    return table
+
+
+_STATES = _state_table()
+
+
 def _two_surfaces(
     p: Array,
     s: Array,
@@ -351,21 +383,14 @@ def _two_surfaces(
     else:
         chk_b = both_b[idx]
     eng = _engages(x, y, both_c[idx], chk_b, st.chk_r).reshape(4, -1)
-    # each state's consistency (a fixed point of the iteration): only the first engages if
-    # it does on p->s and the second does not on the rest; likewise the other way round
-    first_ok = on_a & ~eng[0]
-    second_ok = on_b & ~eng[1]
-    both_ok = ok & eng[2] & eng[3]  # ok: the closed form applies and the state exists
-    # where the iteration's first round already settles, else the only consistent state
-    neither = ~on_a & ~on_b
-    first = first_ok & (~on_b | (known & ~both_ok & ~second_ok))
-    second = second_ok & (~on_a | (known & ~both_ok & ~first_ok))
-    both = both_ok & ~first_ok & ~second_ok & ~neither
-    decided = neither | first | second | both
-    state = first * 1 + second * 2 + both * 3
-    length = np.where(first, length[one], np.where(second, length[two], np.where(
-        both, l_both, np.sqrt(np.add.reduce((s - p) ** 2, axis=1)))))  # fmt: skip
-    sel3 = both[:, None]
+    # the state, from a table of six facts (see _state_table)
+    code = (on_a + 2 * on_b + 4 * eng[0] + 8 * eng[1] + 16 * (ok & eng[2] & eng[3])
+            + 32 * known)  # fmt: skip
+    state = _STATES[code]
+    decided = state >= 0
+    length = np.where(state == 1, length[one], np.where(state == 2, length[two], np.where(
+        state == 3, l_both, np.sqrt(np.add.reduce((s - p) ** 2, axis=1)))))  # fmt: skip
+    sel3 = (state == 3)[:, None]
     pick = [np.where(sel3, tangents[0], t_in[one]), np.where(sel3, tangents[1], t_out[one]),
             np.where(sel3, tangents[2], t_in[two]), np.where(sel3, tangents[3], t_out[two])]  # fmt: skip
     if not decided.all():  # the reference iteration for the rest
