@@ -8,13 +8,15 @@ knee angle) or the plotted muscles change, and then only those on screen.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 from matplotlib.backend_bases import DrawEvent
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QMouseEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -50,6 +52,13 @@ PANEL_TITLES = {
     "activation": "Activation to hold the leg",
 }
 SHORT_XLABELS = {"fibre_length": "Fibre length / optimal"}
+SHORT_YLABELS = {
+    "moment_arm": "mm (+ flexor)",
+    "fibre_length": "Active force",
+    "max_moment": "N m",
+    "activation": "% of max",
+}
+COMPACT_FONT = 8.0  # text size (pt) of the quarter-size charts
 GRID = "grid"
 REDRAW_MS = 80  # full redraws wait for the knee slider to rest this long
 
@@ -92,12 +101,15 @@ class ChartCanvas(FigureCanvasQTAgg):
         fig = self.figure
         fig.clear()
         ax = fig.add_subplot()
-        self.cursor = draw(ax, self.kind, data, muscles, hip_flexion, title=not compact,
-                           legend=not compact)  # fmt: skip
+        with matplotlib.rc_context({"font.size": COMPACT_FONT}) if compact else nullcontext():
+            self.cursor = draw(ax, self.kind, data, muscles, hip_flexion, title=not compact,
+                               legend=not compact)  # fmt: skip
         if compact:
-            ax.set_title(PANEL_TITLES.get(self.kind, self.kind), fontsize="medium", loc="left")
+            ax.set_title(PANEL_TITLES.get(self.kind, self.kind), fontsize=9, loc="left")
             if self.kind in SHORT_XLABELS:
                 ax.set_xlabel(SHORT_XLABELS[self.kind])
+            if self.kind in SHORT_YLABELS:
+                ax.set_ylabel(SHORT_YLABELS[self.kind])
             names = {data.names[m] for m in muscles}
             entries = [(h, lab) for h, lab in zip(*legend_entries(ax), strict=True)
                        if lab not in names]  # fmt: skip
@@ -169,6 +181,11 @@ class PlotsPanel(QWidget):
         self.layout_box.setToolTip("Show the four charts together, or one of them large")
         self.layout_box.currentIndexChanged.connect(lambda _i: self._arrange())
 
+        self.legend = QLabel(self)
+        self.legend.setObjectName("plotLegend")
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(QLabel("Muscles:", self))
@@ -177,14 +194,10 @@ class PlotsPanel(QWidget):
         top.addWidget(QLabel("Show:", self))
         top.addWidget(self.layout_box)
 
-        self.legend = QLabel(self)
-        self.legend.setObjectName("plotLegend")
-        self.legend.setWordWrap(True)
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-
         self.canvases: dict[str, ChartCanvas] = {k: ChartCanvas(k, self) for k in PLOT_KINDS}
         for k, c in self.canvases.items():
             c.setToolTip(PLOT_TITLES[k])
+        self._cols = 2
         self.grid = QGridLayout()
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(2)
@@ -192,7 +205,7 @@ class PlotsPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         layout.addLayout(top)
-        layout.addWidget(self.legend)
+        layout.addWidget(self.legend)  # one legend for the four charts
         layout.addLayout(self.grid, 1)
         self._arrange()
 
@@ -265,17 +278,33 @@ class PlotsPanel(QWidget):
         which = self.layout_box.currentData()
         for c in self.canvases.values():
             c.dirty = True  # compact and full charts differ in titles and legends
-        for c in self.canvases.values():
             self.grid.removeWidget(c)
         if which == GRID:
-            for n, c in enumerate(self.canvases.values()):
-                self.grid.addWidget(c, n // 2, n % 2)
-                c.show()
+            self._place_grid()
         else:
             for k, c in self.canvases.items():
                 c.setVisible(k == which)
             self.grid.addWidget(self.canvases[which], 0, 0)
         self._redraw_visible()
+
+    def _grid_columns(self) -> int:
+        """Four in a row in a wide, short dock (the bottom), one column in a tall narrow
+        one, else two by two: each chart keeps a readable shape."""
+        ratio = self.width() / max(1, self.height() - 50)
+        return 4 if ratio >= 3.0 else 1 if ratio < 0.55 else 2
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        if self.layout_box.currentData() == GRID and self._grid_columns() != self._cols:
+            self._place_grid()
+
+    def _place_grid(self) -> None:
+        self._cols = cols = self._grid_columns()
+        for c in self.canvases.values():
+            self.grid.removeWidget(c)
+        for n, c in enumerate(self.canvases.values()):
+            self.grid.addWidget(c, n // cols, n % cols)
+            c.show()
 
     # -- following the state ------------------------------------------------------------------
     def _on_state(self, _old: Snapshot, new: Snapshot, fields: Any) -> None:
@@ -330,6 +359,10 @@ class PlotsPanel(QWidget):
                 c.redraw(self.data, plotted, hip, compact)
         self._sync_legend()
 
+    def sizeHint(self) -> QSize:
+        # what a dock starts with: room for four charts in a row, each still readable
+        return QSize(960, 300)
+
     def _sync_legend(self) -> None:
         """One legend for all four charts: the knee angle of the curves and the muscles."""
         knee = self.data.knee_flexion
@@ -337,10 +370,12 @@ class PlotsPanel(QWidget):
         for m in self.plotted():
             name = self.data.names.get(m, m)
             colour = self.data.colours.get(m, "#000000")
-            parts.append(f'<span style="color:{colour}">&#9632;</span>&nbsp;{esc(name)}')
-        self.legend.setText(" &nbsp; ".join(parts))
+            name = esc(name).replace(" ", "&nbsp;")  # wrap between entries, not inside
+            parts.append(f'<span style="color:{colour}">&#9632;</span>&nbsp;{name}')
         # a chart shown alone has its own full legend and title
+        self.legend.setText(" &nbsp; ".join(parts))
         self.legend.setVisible(self.layout_box.currentData() == GRID)
+        self.legend.setToolTip("Curves over hip flexion at this knee angle")
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
