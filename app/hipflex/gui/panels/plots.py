@@ -58,6 +58,9 @@ SHORT_YLABELS = {
     "max_moment": "N m",
     "activation": "% of max",
 }
+# Charts whose only non-muscle entry is named by the axis label already (the F-L curve): a
+# legend there would cover the operating-range strip.
+NO_COMPACT_LEGEND = frozenset({"fibre_length"})
 COMPACT_FONT = 8.0  # text size (pt) of the quarter-size charts
 GRID = "grid"
 REDRAW_MS = 80  # full redraws wait for the knee slider to rest this long
@@ -113,7 +116,7 @@ class ChartCanvas(FigureCanvasQTAgg):
             names = {data.names[m] for m in muscles}
             entries = [(h, lab) for h, lab in zip(*legend_entries(ax), strict=True)
                        if lab not in names]  # fmt: skip
-            if entries:
+            if entries and self.kind not in NO_COMPACT_LEGEND:
                 ax.legend([h for h, _ in entries], [lab for _, lab in entries], loc="best",
                           fontsize="x-small", framealpha=0.85)  # fmt: skip
         for a in self.cursor.artists:
