@@ -338,3 +338,34 @@ def test_muscle_menu_stays_open_for_several_picks(qtbot, env) -> None:  # type: 
         assert menu.isVisible(), m
     assert {"gracilis", "sartorius"} <= set(state.snapshot.plotted)
     menu.close()
+
+
+def _dark_pixels_in_column(canvas, x_data: float) -> int:  # type: ignore[no-untyped-def]
+    """Near-black pixels in the canvas column at hip angle ``x_data`` (the dashed cursor)."""
+    ax = canvas.figure.axes[0]
+    x = round(ax.transData.transform((x_data, 0.0))[0] / canvas.device_pixel_ratio)
+    image = canvas.grab().toImage()
+    y0, y1 = ax.bbox.y0, ax.bbox.y1
+    h = canvas.height()
+    count = 0
+    for y in range(h - int(y1) + 2, h - int(y0) - 2):
+        c = image.pixelColor(x, y)
+        count += max(c.red(), c.green(), c.blue()) < 0x70
+    return count
+
+
+def test_plot_cursor_is_painted_where_the_pose_is(qtbot, env) -> None:  # type: ignore[no-untyped-def]
+    state, qstate, analysis = env
+    panel = PlotsPanel(qstate, analysis)
+    qtbot.addWidget(panel)
+    panel.resize(900, 640)
+    panel.show()
+    qtbot.waitExposed(panel)
+    canvas = panel.canvases["activation"]
+    qtbot.waitUntil(lambda: canvas._background is not None, timeout=3000)
+    before = _dark_pixels_in_column(canvas, 64.0)
+    state.set_pose(hip_flexion=64)
+    qtbot.waitUntil(lambda: panel.cursors["activation"].hip_flexion == 64.0, timeout=2000)  # type: ignore[union-attr]
+    after = _dark_pixels_in_column(canvas, 64.0)
+    assert after > before + 30, (before, after)  # the dashed line, blitted over the background
+    assert _dark_pixels_in_column(canvas, 0.0) < after  # and gone from the old place
