@@ -214,6 +214,9 @@ def test_explanation_updates_after_pose_change(qtbot, env) -> None:  # type: ign
     caveat = next(s for s in panel.statements if s["quantity"] == "caveat")
     body, _, caveats = panel.toPlainText().partition("Caveats")
     assert str(caveat["text"]) in caveats and str(caveat["text"]) not in body
+    assert "adduction and rotation as 0" not in body
+    state.set_pose(hip_adduction=10)  # the engine's statements are sagittal: say so
+    qtbot.waitUntil(lambda: "adduction and rotation as 0" in panel.toPlainText(), timeout=2000)
 
 
 # -- plots ------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ span.tag { color: #7a7a7a; font-size: small; }
 div.head { color: #444444; font-weight: bold; margin-bottom: 6px; }
 div.caveats { color: #808080; font-size: small; margin-top: 10px; }
 p.caveat { margin: 0 0 3px 0; }
+p.note { color: #8a6d00; font-size: small; margin: 0 0 6px 0; }
 """
 
 
@@ -33,10 +34,16 @@ def _knee_words(knee: float) -> str:
     return "knee straight" if abs(knee) < 0.5 else f"knee {knee:g}°"
 
 
-def explanation_html(statements: list[dict[str, object]], hip: float, knee: float) -> str:
+def explanation_html(
+    statements: list[dict[str, object]], hip: float, knee: float, off_plane: bool = False
+) -> str:
     """Statements first, each with its quantity tag; the caveats apart and muted."""
     parts = [f"<style>{STYLE}</style>",
              f'<div class="head">Hip flexion {hip:g}°, {esc(_knee_words(knee))}</div>']  # fmt: skip
+    if off_plane:
+        # the engine explains flexion in the sagittal plane only
+        parts.append('<p class="note">These statements take hip adduction and rotation as 0; '
+                     "the plots and the info card use the full pose.</p>")  # fmt: skip
     caveats = [s for s in statements if s.get("quantity") == "caveat"]
     for s in statements:
         if s.get("quantity") == "caveat":
@@ -74,5 +81,7 @@ class ExplanationPanel(QTextBrowser):
         self.statements = self.analysis.model.explain(pose.hip_flexion, pose.knee_flexion)
         bar = self.verticalScrollBar()
         keep = bar.value()
-        self.setHtml(explanation_html(self.statements, pose.hip_flexion, pose.knee_flexion))
+        off_plane = pose.hip_adduction != 0 or pose.hip_rotation != 0
+        html = explanation_html(self.statements, pose.hip_flexion, pose.knee_flexion, off_plane)
+        self.setHtml(html)
         bar.setValue(keep)

@@ -177,7 +177,10 @@ class InfoCard(QTextBrowser):
                  "<table>", _row("Origin", m.origin), _row("Insertion", m.insertion),
                  _row("Action", m.action), _row("Innervation", m.innervation), "</table>"]  # fmt: skip
         knee = "knee straight" if abs(pose.knee_flexion) < 0.5 else f"knee {pose.knee_flexion:g}°"
-        parts.append(f'<div class="sec">At this pose (hip {pose.hip_flexion:g}°, {knee})</div>')
+        where = f"hip {pose.hip_flexion:g}°, {knee}"
+        if pose.hip_adduction or pose.hip_rotation:
+            where += f", adduction {pose.hip_adduction:g}°, rotation {pose.hip_rotation:g}°"
+        parts.append(f'<div class="sec">At this pose ({where})</div>')
         parts.append("<table>")
         parts.extend(_row(k, s) for k, s in self.numbers.items())
         parts.append("</table>")
