@@ -166,7 +166,7 @@ class HipModel:
         """One pose."""
         for name, v in (("hip_flexion", hip_flexion), ("knee_flexion", knee_flexion),
                         ("hip_adduction", hip_adduction), ("hip_rotation", hip_rotation)):  # fmt: skip
-            if np.ndim(v) != 0:
+            if type(v) not in (float, int) and np.ndim(v) != 0:  # np.ndim is slow on floats
                 raise PoseError(f"{name}: at() takes one angle; use sweep() for arrays")
         return self.evaluate(
             hip_flexion, hip_adduction, hip_rotation, knee_flexion, hip_acceleration
