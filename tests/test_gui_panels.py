@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import QLineEdit, QPushButton
 
 import hipflex
@@ -187,6 +187,10 @@ def test_bone_card(qtbot, env) -> None:  # type: ignore[no-untyped-def]
     tibia = dict(bone_attachments(anatomy, "tibia_r"))
     assert tibia.get("tensor_fasciae_latae") == "insertion"
     assert "gluteus_maximus" not in tibia  # "iliotibial tract" is not the tibia
+    assert 'href="hipflex:muscle:iliacus"' in card.toHtml()
+    card.anchorClicked.emit(QUrl("hipflex:muscle:iliacus"))  # a click on the muscle's name
+    assert state.snapshot.selection == "muscle:iliacus"
+    assert analysis.model.ctx.anatomy.muscles["iliacus"].origin in card.toPlainText()
     state.update(selection="bone:sacrum")
     assert "Pelvis and lumbar spine" in card.toPlainText()
     assert "Gluteus maximus (origin)" in card.toPlainText()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from hipflex.anatomy import AnatomyData, Muscle
@@ -19,6 +21,7 @@ from hipflex.gui.qtstate import Analysis, QtState
 from hipflex.state import Snapshot
 
 INFO_MS = 60
+LINK_SCHEME = "hipflex"  # hipflex:muscle:<id> links select that muscle
 HINT = "Click a muscle or bone in the 3D view or the list."
 NEUTRAL_MM = 0.5  # moment arms smaller than this are "about zero"
 # Words in the origin/insertion text that name each bone mesh (word starts only, so
@@ -100,7 +103,9 @@ class InfoCard(QTextBrowser):
         self.qstate = qstate
         self.analysis = analysis
         self.anatomy = analysis.model.ctx.anatomy
-        self.setOpenExternalLinks(True)
+        # sources open in the browser; muscle names in a bone card select that muscle
+        self.setOpenLinks(False)
+        self.anchorClicked.connect(self._on_link)
         self.numbers: dict[str, str] = {}  # what the card shows, label -> text (also for tests)
         self._timer = coalescer(self, INFO_MS, self.refresh)
         qstate.changed.connect(self._on_state)
@@ -114,6 +119,14 @@ class InfoCard(QTextBrowser):
     def _on_pose(self, _result: object) -> None:
         if self.qstate.snapshot.selection:
             self._timer.start()
+
+    def _on_link(self, url: QUrl) -> None:
+        if url.scheme() == LINK_SCHEME:
+            target = url.path()
+            if target.startswith("muscle:") and target[7:] in self.anatomy.muscles:
+                self.qstate.state.update(selection=target)
+        elif url.scheme() in ("http", "https"):
+            QDesktopServices.openUrl(url)
 
     def refresh(self) -> None:
         """Rebuild the card from the state's selection and the engine's current values."""
@@ -223,7 +236,10 @@ class InfoCard(QTextBrowser):
             for mid, role in attached:
                 m = a.muscles[mid]
                 text = m.origin if role == "origin" else m.insertion
-                parts.append(_row(f"{m.display_name} ({role})", text))
+                link = f'<a href="{LINK_SCHEME}:muscle:{esc(mid)}">{esc(m.display_name)}</a>'
+                parts.append(
+                    f'<tr><td class="k">{link} ({role})</td><td class="v">{esc(text)}</td></tr>'
+                )
             parts.append("</table>")
         elif bone == "hip_l":
             parts.append('<p class="muted">None modelled: HipFlex models the right leg\'s muscles.</p>')  # fmt: skip
