@@ -504,3 +504,25 @@ def test_fast_paths_equal_the_general_path_walk(model, model_context) -> None:  
         fast_len, fast_arm = model._fast.evaluate(tr, np.radians(pose["hip_flexion"]))
         np.testing.assert_allclose(fast_len, ref_len, rtol=0, atol=1e-6)
         np.testing.assert_allclose(fast_arm, ref_arm, rtol=0, atol=1e-6)
+
+
+def test_fast_paths_with_a_sphere_in_a_two_surface_segment(model_context, real_pack) -> None:  # type: ignore[no-untyped-def]
+    """The same comparison with iliopsoas's femoral-head cylinder swapped for a sphere: two-surface
+    segments with a sphere take the fast path's general branch (no closed form)."""
+    from hipflex.model.skeleton import ModelContext
+
+    anatomy = model_context.anatomy.model_copy(deep=True)
+    anatomy.wraps["femoral_head_r"] = anatomy.wraps["femoral_head_r"].model_copy(
+        update={"type": "sphere"}
+    )
+    model = HipModel(ModelContext.load(real_pack, anatomy))
+    rng = np.random.default_rng(5)
+    hip = np.concatenate([HIP_SWEEP, rng.uniform(-20, 130, 60)])
+    pose = {"hip_flexion": hip,
+            "hip_adduction": np.concatenate([np.zeros(HIP_SWEEP.size), rng.uniform(-20, 20, 60)]),
+            "knee_flexion": np.concatenate([np.zeros(HIP_SWEEP.size), rng.uniform(0, 120, 60)])}  # fmt: skip
+    tr = body_transforms(model.ctx.skeleton, **pose)
+    ref_len, _, ref_arm = model.paths.evaluate(tr, hip_flexion_deg=hip)
+    fast_len, fast_arm = model._fast.evaluate(tr, np.radians(hip))
+    np.testing.assert_allclose(fast_len, ref_len, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(fast_arm, ref_arm, rtol=0, atol=1e-6)

@@ -371,11 +371,10 @@ def _two_surfaces(
     x = np.concatenate([t_out[one], p, p, tangents[1]])
     y = np.concatenate([s, t_in[two], tangents[2], s])
     idx = st.chk
-    both_c = np.concatenate([c[one], c[two]])
-    both_b = np.concatenate([basis[one], basis[two]])
+    both = slice(one.start, two.stop)  # the two surfaces' rows are adjacent in the batch
+    both_c, both_b = c[both], basis[both]
     if st.any_sphere:  # a sphere's plane depends on the line: recompute those bases
-        both_e1 = np.concatenate([e1[one], e1[two]])
-        both_e3 = np.concatenate([e3[one], e3[two]])
+        both_e1, both_e3 = e1[both], e3[both]
         both_sense = np.concatenate([st.sg0, st.sg1])
         both_sphere = np.concatenate([st.sphere[one], st.sphere[two]])
         chk_b = surface_basis(x, y, both_c[idx], both_e1[idx], both_e3[idx], both_sense[idx],
