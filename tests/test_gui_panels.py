@@ -106,8 +106,11 @@ def test_row_selection_follows_state_both_ways(qtbot, env) -> None:  # type: ign
     state, qstate, analysis = env
     panel = MusclePanel(qstate, analysis)
     qtbot.addWidget(panel)
+    panel.resize(300, 600)
     panel.show()
+    qtbot.waitExposed(panel)
     tree = panel.tree
+    tree.scrollToItem(panel.items["gracilis"])
     rect = tree.visualItemRect(panel.items["gracilis"])
     qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert state.snapshot.selection == "muscle:gracilis"
@@ -350,10 +353,11 @@ def test_muscle_menu_stays_open_for_several_picks(qtbot, env) -> None:  # type: 
 def _dark_pixels_in_column(canvas, x_data: float) -> int:  # type: ignore[no-untyped-def]
     """Near-black pixels in the canvas column at hip angle ``x_data`` (the dashed cursor)."""
     ax = canvas.figure.axes[0]
-    x = round(ax.transData.transform((x_data, 0.0))[0] / canvas.device_pixel_ratio)
+    # matplotlib and the grabbed image both count physical pixels (high-DPI safe)
+    x = round(ax.transData.transform((x_data, 0.0))[0])
     image = canvas.grab().toImage()
     y0, y1 = ax.bbox.y0, ax.bbox.y1
-    h = canvas.height()
+    h = image.height()
     count = 0
     for y in range(h - int(y1) + 2, h - int(y0) - 2):
         c = image.pixelColor(x, y)
