@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtWidgets import QLineEdit, QPushButton
+from PySide6.QtWidgets import QLineEdit, QPushButton, QStyle, QStyleOptionViewItem
 
 import hipflex
 from hipflex.attribution import ATTRIBUTION
@@ -380,3 +380,27 @@ def test_plot_cursor_is_painted_where_the_pose_is(qtbot, env) -> None:  # type: 
     after = _dark_pixels_in_column(canvas, 64.0)
     assert after > before + 30, (before, after)  # the dashed line, blitted over the background
     assert _dark_pixels_in_column(canvas, 0.0) < after  # and gone from the old place
+
+
+def test_real_click_on_check_box(qtbot, env) -> None:  # type: ignore[no-untyped-def]
+    """A mouse click on a row's box hides that muscle (one undo step) and selects nothing."""
+    state, qstate, analysis = env
+    panel = MusclePanel(qstate, analysis)
+    qtbot.addWidget(panel)
+    panel.resize(300, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    tree = panel.tree
+    item = panel.items["psoas"]
+    opt = QStyleOptionViewItem()
+    tree.initViewItemOption(opt)
+    opt.rect = tree.visualItemRect(item)
+    opt.features |= QStyleOptionViewItem.ViewItemFeature.HasCheckIndicator
+    box = tree.style().subElementRect(QStyle.SubElement.SE_ItemViewItemCheckIndicator, opt, tree)
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=box.center())
+    assert "psoas" not in state.snapshot.visible
+    assert state.snapshot.selection is None
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=box.center())
+    assert "psoas" in state.snapshot.visible
+    state.undo()
+    assert "psoas" not in state.snapshot.visible  # each click was its own undo step
