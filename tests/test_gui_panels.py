@@ -50,6 +50,8 @@ def test_filter_hides_rows(qtbot, env) -> None:  # type: ignore[no-untyped-def]
     assert not panel.groups["adductors"].isHidden()
     box.setText("fasciae_l")  # ids match too
     assert panel.visible_rows() == ["tensor_fasciae_latae"]
+    qtbot.keyClick(box, Qt.Key.Key_Return)  # Enter selects the first match
+    assert qstate.snapshot.selection == "muscle:tensor_fasciae_latae"
     box.clear()
     assert len(panel.visible_rows()) == len(analysis.muscles)
 

@@ -72,6 +72,8 @@ class MusclePanel(QWidget):
         self.filter.setPlaceholderText("Filter muscles…")
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(self._apply_filter)
+        self.filter.returnPressed.connect(self._select_first_match)
+        self.filter.setToolTip("Type part of a name; Enter selects the first match")
 
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("muscleTree")
@@ -249,6 +251,11 @@ class MusclePanel(QWidget):
                 shown += hit
             g.setHidden(shown == 0)
 
+    def _select_first_match(self) -> None:
+        rows = self.visible_rows()
+        if rows and self.filter.text().strip():
+            self.qstate.state.update(selection=f"muscle:{rows[0]}")
+
     def visible_rows(self) -> list[str]:
-        """Muscle ids whose rows pass the filter (for tests and keyboard navigation)."""
-        return [m for m, it in self.items.items() if not it.isHidden()]
+        """Muscle ids whose rows pass the filter, in row order."""
+        return [m for ms in self.members.values() for m in ms if not self.items[m].isHidden()]
