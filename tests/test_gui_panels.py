@@ -332,6 +332,11 @@ def test_about_dialog_has_attribution(qtbot, model: HipModel) -> None:  # type: 
         if len(words) > 12:
             assert " ".join(words.split()[1:6]) in text, words
     assert "Changes made by HipFlex" in text  # the pack's own part
+    # the courtesy note is its own paragraph, not folded into the last numbered source
+    doc = dlg.attribution.document()
+    block = doc.find("The Visible Human Project images").block()
+    assert block.isValid() and block.textList() is None
+    assert doc.find("Rajagopal A").block().textList() is not None
     assert dlg.text().startswith(f"HipFlex {hipflex.__version__}")
 
 

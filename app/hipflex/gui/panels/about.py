@@ -7,6 +7,7 @@ it is shown whole and selectable, not summarised.
 from __future__ import annotations
 
 import importlib.metadata
+import re
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -51,6 +52,27 @@ def attribution_text(pack_attribution: str) -> str:
     return ATTRIBUTION.strip() + ("\n\n" + pack if pack else "") + "\n"
 
 
+def attribution_markdown(text: str) -> str:
+    """The attribution as Markdown that renders as written: a paragraph that follows a
+    numbered list starts after a blank line (else Markdown folds it into the last item), and
+    headings are made small (the dialog has its own)."""
+    out: list[str] = []
+    in_list = False
+    for line in text.splitlines():
+        if line.startswith("#"):
+            line = "#### " + line.lstrip("#").strip()
+        numbered = re.match(r"^\d+\.\s", line) is not None
+        if numbered:
+            in_list = True
+        elif in_list and line.strip() and not line.startswith((" ", "\t")):
+            out.append("")
+            in_list = False
+        elif not line.strip():
+            in_list = False
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
 class AboutDialog(QDialog):
     """Version, a one-paragraph description and the anatomy sources' attribution."""
 
@@ -68,7 +90,7 @@ class AboutDialog(QDialog):
         self.attribution = QTextBrowser(self)
         self.attribution.setObjectName("aboutAttribution")
         self.attribution.setOpenExternalLinks(True)
-        self.attribution.setMarkdown(attribution_text(pack_attribution))
+        self.attribution.setMarkdown(attribution_markdown(attribution_text(pack_attribution)))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         buttons.accepted.connect(self.accept)
