@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         self._toolbar()
         self._shortcuts()
         self.qstate.changed.connect(self._on_change)
+        self.analysis.pose_changed.connect(lambda _r: self._show_status())
         self.status = QLabel()
         self.statusBar().addPermanentWidget(self.status)
         self._restore_settings()
@@ -357,7 +358,6 @@ class MainWindow(QMainWindow):
         if "display" in fields:
             self._show_display(new)
         self._update_actions()
-        self._show_status()
 
     def _show_display(self, snap: Snapshot) -> None:
         d = snap.display
@@ -390,7 +390,9 @@ class MainWindow(QMainWindow):
         self.status.setText(f"hip {p.hip_flexion:.1f}°  knee {p.knee_flexion:.1f}°  ·  hold task needs "
                             f"{need:.0f} N m: muscles {hold} it")  # fmt: skip
         name = self.session_path.name if self.session_path else "untitled"
-        self.setWindowTitle(f"HipFlex {__version__} — {name}")
+        title = f"HipFlex {__version__} — {name}"
+        if self.windowTitle() != title:
+            self.setWindowTitle(title)
 
     # -- actions -------------------------------------------------------------------------------
     def show_error(self, message: str) -> None:

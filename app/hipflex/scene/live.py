@@ -26,7 +26,7 @@ from hipflex.state import Camera, Snapshot
 
 Array = NDArray[np.float64]
 SPECIFIC_TENSION = 61.0e4  # N/m^2 (61 N/cm^2; Arnold et al. 2010, Ann Biomed Eng 38:269)
-DRAG_KEEP = {"bone": 0.35, "muscle": 0.3}  # fraction of triangles kept while dragging
+DRAG_KEEP = {"bone": 0.2, "muscle": 0.12}  # fraction of triangles kept while dragging
 TUBE_SCALE = 0.4  # tube radius = 0.4 x the radius of a circle with the muscle's PCSA (display only)
 LINE_RADIUS = 0.0012  # m, thin lines of action
 SELECT_COLOUR = (1.0, 0.85, 0.1)
@@ -150,6 +150,9 @@ class LiveScene:
             tuple[list[tuple[vtk.vtkLineSource, vtk.vtkActor]], vtk.vtkActor, vtk.vtkCaptionActor2D]
             | None
         ) = None
+        # Plain alpha blending instead of order-independent transparency: on the software
+        # renderer OIT costs about a third of every frame (docs/performance.md).
+        self.plotter.renderer.SetUseOIT(False)
         self._build()
 
     # -- construction -------------------------------------------------------------------------

@@ -63,6 +63,7 @@ SHORT_YLABELS = {
 NO_COMPACT_LEGEND = frozenset({"fibre_length"})
 COMPACT_FONT = 8.0  # text size (pt) of the quarter-size charts
 GRID = "grid"
+CURSOR_MS = 100
 REDRAW_MS = 80  # full redraws wait for the knee slider to rest this long
 
 
@@ -164,7 +165,9 @@ class PlotsPanel(QWidget):
         self.anatomy = analysis.model.ctx.anatomy
         self.muscles = list(analysis.model.muscles)
         self.data = self._plot_data()
-        self._cursor_timer = coalescer(self, 0, self._move_cursors)
+        # throttled, not debounced: during a drag the cursors move ten times a second and the
+        # 3D view gets the rest of the time (each cursor blit repaints a canvas synchronously)
+        self._cursor_timer = coalescer(self, CURSOR_MS, self._move_cursors)
         self._redraw_timer = coalescer(self, REDRAW_MS, self._redraw_visible)
 
         self.muscle_button = QToolButton(self)
@@ -318,7 +321,8 @@ class PlotsPanel(QWidget):
             self._redraw_timer.start(0)
 
     def _on_pose(self, _result: object) -> None:
-        self._cursor_timer.start()
+        if not self._cursor_timer.isActive():
+            self._cursor_timer.start()
 
     def _on_sweep(self, _result: object) -> None:
         self.data = self._plot_data()
