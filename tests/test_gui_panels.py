@@ -411,3 +411,17 @@ def test_real_click_on_check_box(qtbot, env) -> None:  # type: ignore[no-untyped
     assert "psoas" in state.snapshot.visible
     state.undo()
     assert "psoas" not in state.snapshot.visible  # each click was its own undo step
+
+
+def test_explanation_stays_live_during_playback(qtbot, env) -> None:  # type: ignore[no-untyped-def]
+    """Pose changes every 30 ms (playback) never let the debounce fire; the cap still does."""
+    state, qstate, analysis = env
+    panel = ExplanationPanel(qstate, analysis)
+    qtbot.addWidget(panel)
+    seen = set()
+    for n in range(25):  # 0.75 s of playback
+        state.set_pose(hip_flexion=float(n), merge="play")
+        qtbot.wait(30)
+        seen.add(panel.toPlainText().partition(" deg hip flexion")[0])
+    assert len(seen) >= 2, seen  # the text moved on while the pose kept changing
+    qtbot.waitUntil(lambda: "At 24 deg hip flexion" in panel.toPlainText(), timeout=2000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
@@ -19,6 +20,37 @@ def coalescer(parent: QObject, msec: int, slot: Callable[[], None]) -> QTimer:
     timer.setInterval(msec)
     timer.timeout.connect(slot)
     return timer
+
+
+class Debouncer(QObject):
+    """Runs ``slot`` ``msec`` after the last ``poke()``, but at least every ``max_wait`` ms
+    while pokes keep coming: text panels stay live during playback without costing an
+    engine call per frame."""
+
+    def __init__(self, parent: QObject, msec: int, max_wait: int, slot: Callable[[], None]) -> None:
+        super().__init__(parent)
+        self._timer = coalescer(self, msec, self._fire)
+        self._slot = slot
+        self._max_wait = max_wait / 1000.0
+        self._since: float | None = None
+
+    def poke(self) -> None:
+        now = time.monotonic()
+        if self._since is None:
+            self._since = now
+        if now - self._since < self._max_wait or not self._timer.isActive():
+            self._timer.start()
+
+    def cancel(self) -> None:
+        self._timer.stop()
+        self._since = None
+
+    def isActive(self) -> bool:
+        return self._timer.isActive()
+
+    def _fire(self) -> None:
+        self._since = None
+        self._slot()
 
 
 def qcolor(rgb: RGB | str) -> QColor:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from hipflex.gui.panels._common import coalescer, esc
+from hipflex.gui.panels._common import Debouncer, esc
 from hipflex.gui.qtstate import Analysis, QtState
 
 EXPLAIN_MS = 100
+MAX_WAIT_MS = 400  # during playback or a long drag, still refresh this often
 QUANTITY_TAGS = {
     "max_moment_hip_flexion": "capacity",
     "norm_fiber_length": "fibre length",
@@ -68,12 +69,12 @@ class ExplanationPanel(QTextBrowser):
         self.analysis = analysis
         self.setOpenExternalLinks(True)
         self.statements: list[dict[str, object]] = []
-        self._timer = coalescer(self, EXPLAIN_MS, self.refresh)
+        self._timer = Debouncer(self, EXPLAIN_MS, MAX_WAIT_MS, self.refresh)
         analysis.pose_changed.connect(self._schedule)
         self.refresh()
 
     def _schedule(self, _result: object) -> None:
-        self._timer.start()
+        self._timer.poke()
 
     def refresh(self) -> None:
         """Ask the engine again for the current pose and show its answer."""

@@ -15,12 +15,13 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from hipflex.anatomy import AnatomyData, Muscle
-from hipflex.gui.panels._common import coalescer, esc
+from hipflex.gui.panels._common import Debouncer, esc
 from hipflex.gui.panels.muscles import GROUP_TITLES
 from hipflex.gui.qtstate import Analysis, QtState
 from hipflex.state import Snapshot
 
 INFO_MS = 60
+MAX_WAIT_MS = 300  # during playback or a long drag, still refresh this often
 LINK_SCHEME = "hipflex"  # hipflex:muscle:<id> links select that muscle
 HINT = "Click a muscle or bone in the 3D view or the list."
 NEUTRAL_MM = 0.5  # moment arms smaller than this are "about zero"
@@ -107,7 +108,7 @@ class InfoCard(QTextBrowser):
         self.setOpenLinks(False)
         self.anchorClicked.connect(self._on_link)
         self.numbers: dict[str, str] = {}  # what the card shows, label -> text (also for tests)
-        self._timer = coalescer(self, INFO_MS, self.refresh)
+        self._timer = Debouncer(self, INFO_MS, MAX_WAIT_MS, self.refresh)
         qstate.changed.connect(self._on_state)
         analysis.pose_changed.connect(self._on_pose)
         self.refresh()
@@ -118,7 +119,7 @@ class InfoCard(QTextBrowser):
 
     def _on_pose(self, _result: object) -> None:
         if self.qstate.snapshot.selection:
-            self._timer.start()
+            self._timer.poke()
 
     def _on_link(self, url: QUrl) -> None:
         if url.scheme() == LINK_SCHEME:
@@ -130,7 +131,7 @@ class InfoCard(QTextBrowser):
 
     def refresh(self) -> None:
         """Rebuild the card from the state's selection and the engine's current values."""
-        self._timer.stop()
+        self._timer.cancel()
         sel = self.qstate.snapshot.selection
         self.numbers = {}
         if sel and sel.startswith("muscle:") and sel[7:] in self.anatomy.muscles:
