@@ -116,6 +116,8 @@ def run(
             window.close()
             return 2
         app.processEvents()
+        if window.state.snapshot.camera.position is None:
+            window.view._camera_stale = True  # frame the preset for the final window size
         image = window.grab_window()
         from PySide6.QtCore import QBuffer, QIODevice
 

@@ -113,7 +113,7 @@ class View3D(QWidget):
 
     def flush(self) -> None:
         """Apply the newest snapshot and schedule a repaint."""
-        if not self._stale:
+        if not self._stale and not self._camera_stale:
             return
         self._stale = False
         snap = self.qstate.snapshot
