@@ -88,7 +88,7 @@ class ChartCanvas(FigureCanvasQTAgg):
         self.kind = kind
         self.setObjectName(f"plot_{kind}")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(160, 120)
+        self.setMinimumSize(180, 150)  # smaller and the axis labels eat the chart
         self.cursor: PlotCursor | None = None
         self.dirty = True
         self._background: Any = None
