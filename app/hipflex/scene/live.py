@@ -21,6 +21,14 @@ from hipflex.model.wrapping import path_point_bodies, path_set
 from hipflex.scene.builder import BONE_COLOUR, LINE_COLOUR, SceneBuilder, _polydata
 from hipflex.scene.builder import Pose as ScenePose
 from hipflex.scene.colours import legend, muscle_colours
+from hipflex.scene.deform import (
+    PathSkin,
+    bone_distance_fns,
+    line_polylines,
+    muscle_skin,
+    pose_muscle,
+    push_out_of_bone,
+)
 from hipflex.scene.views import VIEWS
 from hipflex.state import Camera, Snapshot
 
@@ -45,9 +53,7 @@ class _SkinLevel:
     """One level of detail of a muscle surface: its polydata and what skinning needs."""
 
     poly: pv.PolyData
-    vertices: Array  # scan pose
-    normals: Array  # scan pose
-    weights: dict[str, Array]
+    skin: PathSkin  # follows the muscle's lines of action (hipflex.scene.deform)
 
 
 def _decimated(
@@ -183,14 +189,16 @@ class LiveScene:
             prop.SetSpecularPower(20)
             self.bone_actors[bone] = actor
             self._add(actor, f"bone:{bone}")
+        scan_lines = line_polylines(self.ctx, self.builder.scan)
         for mid in self.ctx.muscle_ids:
-            skin = self.builder._skin(mid)
-            for detail, (v, f) in (("full", (skin.vertices, skin.faces)),
-                                   ("drag", _decimated(skin.vertices, skin.faces, DRAG_KEEP["muscle"]))):  # fmt: skip
+            mesh = self.ctx.pack.mesh(self.ctx.anatomy.muscles[mid].mesh, self.builder.level)
+            for detail, (v, f) in (("full", (mesh.vertices, mesh.faces)),
+                                   ("drag", _decimated(mesh.vertices, mesh.faces, DRAG_KEEP["muscle"]))):  # fmt: skip
                 poly = _with_normals(v, f)
                 normals = np.asarray(poly.point_data["Normals"], float).copy()
-                weights = skin.weights if detail == "full" else self.builder.skin_weights(mid, v)
-                self._skins[mid, detail] = _SkinLevel(poly, np.asarray(v, float), normals, weights)
+                skin = muscle_skin(self.ctx, mid, np.asarray(v, float), normals, scan_lines,
+                                   self.builder.scan)  # fmt: skip
+                self._skins[mid, detail] = _SkinLevel(poly, skin)
             actor = _actor_for(self._skins[mid, "full"].poly)
             prop = actor.GetProperty()
             prop.SetInterpolationToPhong()
@@ -268,24 +276,16 @@ class LiveScene:
         """Re-skin visible muscle surfaces that are stale (hidden ones wait until shown)."""
         if snap.display.muscle_style != "surface":
             return
-        rel = {
-            body: self._transforms[body] @ np.linalg.inv(self.builder.scan[body])
-            for body in self.builder.scan
-        }
+        # at rest the surfaces are also pushed out of bone; while dragging that waits
+        push = bone_distance_fns(self.ctx, self._transforms) if self.detail == "full" else None
         for mid in snap.visible:
             key = (mid, self.detail)
             if self._skinned_pose.get(key) == snap.pose:
                 continue
             skin = self._skins[key]
-            pts = np.zeros_like(skin.vertices)
-            nrm = np.zeros_like(skin.normals)
-            for body, w in skin.weights.items():
-                if not w.any():
-                    continue
-                r = rel[body]
-                pts += w[:, None] * (skin.vertices @ r[:3, :3].T + r[:3, 3])
-                nrm += w[:, None] * (skin.normals @ r[:3, :3].T)
-            nrm /= np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-12)
+            pts, nrm = pose_muscle(self.ctx, mid, skin.skin, self._line_points, self._transforms)
+            if push is not None:
+                pts = push_out_of_bone(pts, push)
             poly = skin.poly
             poly.points = pts
             poly.point_data["Normals"] = nrm
