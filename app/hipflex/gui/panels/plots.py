@@ -63,6 +63,7 @@ SHORT_YLABELS = {
 NO_COMPACT_LEGEND = frozenset({"fibre_length"})
 COMPACT_FONT = 8.0  # text size (pt) of the quarter-size charts
 GRID = "grid"
+TINY_HEIGHT = 170  # px; compact charts shorter than this drop the hip-flexion axis label
 CURSOR_MS = 100
 REDRAW_MS = 80  # full redraws wait for the knee slider to rest this long
 
@@ -88,11 +89,16 @@ class ChartCanvas(FigureCanvasQTAgg):
         self.kind = kind
         self.setObjectName(f"plot_{kind}")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(180, 150)  # smaller and the axis labels eat the chart
+        self.setMinimumSize(160, 110)
         self.cursor: PlotCursor | None = None
         self.dirty = True
         self._background: Any = None
+        self._args: tuple[PlotData, list[str], float, bool] | None = None
+        self._tiny = False
         self.mpl_connect("draw_event", self._on_draw)
+
+    def _is_tiny(self, compact: bool) -> bool:
+        return compact and self.height() < TINY_HEIGHT
 
     def redraw(
         self, data: PlotData, muscles: list[str], hip_flexion: float, compact: bool = False
@@ -102,6 +108,8 @@ class ChartCanvas(FigureCanvasQTAgg):
         ``compact`` (a quarter of the panel): short titles, and the legend keeps only the
         entries that are not muscles, which the panel's own legend strip names once for all.
         """
+        self._args = (data, muscles, hip_flexion, compact)
+        self._tiny = self._is_tiny(compact)
         fig = self.figure
         fig.clear()
         ax = fig.add_subplot()
@@ -112,6 +120,8 @@ class ChartCanvas(FigureCanvasQTAgg):
             ax.set_title(PANEL_TITLES.get(self.kind, self.kind), fontsize=9, loc="left")
             if self.kind in SHORT_XLABELS:
                 ax.set_xlabel(SHORT_XLABELS[self.kind])
+            elif self._tiny:
+                ax.set_xlabel("")  # hip flexion: the panel's legend row says so
             if self.kind in SHORT_YLABELS:
                 ax.set_ylabel(SHORT_YLABELS[self.kind])
             names = {data.names[m] for m in muscles}
@@ -125,6 +135,12 @@ class ChartCanvas(FigureCanvasQTAgg):
         self._background = None
         self.dirty = False
         self.draw_idle()
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        # crossing into or out of a very short chart changes the labels: draw it again
+        if self._args is not None and self._is_tiny(self._args[3]) != self._tiny:
+            self.redraw(*self._args)
 
     def _on_draw(self, _event: DrawEvent | None) -> None:
         # a full draw has just happened (resize, redraw): cache it, then paint the cursor over it
@@ -192,7 +208,7 @@ class PlotsPanel(QWidget):
         self.legend.setWordWrap(True)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
 
-        top = QHBoxLayout()
+        self._top = top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(QLabel("Muscles:", self))
         top.addWidget(self.muscle_button)
@@ -207,7 +223,7 @@ class PlotsPanel(QWidget):
         self.grid = QGridLayout()
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(2)
-        layout = QVBoxLayout(self)
+        self._rows = layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         layout.addLayout(top)
@@ -311,6 +327,16 @@ class PlotsPanel(QWidget):
         for n, c in enumerate(self.canvases.values()):
             self.grid.addWidget(c, n // cols, n % cols)
             c.show()
+        # four in a row (a wide, short dock): the legend joins the top row to save height
+        in_top = self._top.indexOf(self.legend) >= 0
+        if (cols == 4) != in_top:
+            (self._top if in_top else self._rows).removeWidget(self.legend)
+            if cols == 4:
+                self._top.insertWidget(2, self.legend, 1)
+            else:
+                self._rows.insertWidget(1, self.legend)
+            # the spacer after it gives way to the legend while the legend is in the row
+            self._top.setStretch(3 if cols == 4 else 2, 0 if cols == 4 else 1)
 
     # -- following the state ------------------------------------------------------------------
     def _on_state(self, _old: Snapshot, new: Snapshot, fields: Any) -> None:
@@ -373,7 +399,8 @@ class PlotsPanel(QWidget):
     def _sync_legend(self) -> None:
         """One legend for all four charts: the knee angle of the curves and the muscles."""
         knee = self.data.knee_flexion
-        parts = ["<b>Knee straight</b>" if abs(knee) < 0.5 else f"<b>Knee {knee:g}°</b>"]
+        knee_text = "Knee straight" if abs(knee) < 0.5 else f"Knee {knee:g}°"
+        parts = [f"<b>{knee_text}</b>, curves over hip flexion (°):"]
         for m in self.plotted():
             name = self.data.names.get(m, m)
             colour = self.data.colours.get(m, "#000000")
