@@ -28,6 +28,7 @@ from hipflex.scene.deform import (
     muscle_skin,
     pose_muscle,
     push_out_of_bone,
+    vertex_normals,
 )
 from hipflex.scene.views import VIEWS
 from hipflex.state import Camera, Snapshot
@@ -54,6 +55,7 @@ class _SkinLevel:
 
     poly: pv.PolyData
     skin: PathSkin  # follows the muscle's lines of action (hipflex.scene.deform)
+    faces: NDArray[np.int64]
 
 
 def _decimated(
@@ -156,9 +158,6 @@ class LiveScene:
             tuple[list[tuple[vtk.vtkLineSource, vtk.vtkActor]], vtk.vtkActor, vtk.vtkCaptionActor2D]
             | None
         ) = None
-        # Plain alpha blending instead of order-independent transparency: on the software
-        # renderer OIT costs about a third of every frame (docs/performance.md).
-        self.plotter.renderer.SetUseOIT(False)
         self._build()
 
     # -- construction -------------------------------------------------------------------------
@@ -198,7 +197,7 @@ class LiveScene:
                 normals = np.asarray(poly.point_data["Normals"], float).copy()
                 skin = muscle_skin(self.ctx, mid, np.asarray(v, float), normals, scan_lines,
                                    self.builder.scan)  # fmt: skip
-                self._skins[mid, detail] = _SkinLevel(poly, skin)
+                self._skins[mid, detail] = _SkinLevel(poly, skin, np.asarray(f, np.int64))
             actor = _actor_for(self._skins[mid, "full"].poly)
             prop = actor.GetProperty()
             prop.SetInterpolationToPhong()
@@ -265,6 +264,10 @@ class LiveScene:
         if detail == self.detail:
             return
         self.detail = detail
+        # Order-independent transparency at rest; plain alpha blending while dragging, where OIT
+        # costs about a third of each frame on the software renderer (docs/performance.md) and
+        # its speckle (unsorted translucent triangles) is hidden by the motion.
+        self.plotter.renderer.SetUseOIT(detail == "full")
         for bone, actor in self.bone_actors.items():
             actor.GetMapper().SetInputData(self._bone_polys[bone, detail])
         for mid, actor in self.muscle_actors.items():
@@ -284,8 +287,9 @@ class LiveScene:
                 continue
             skin = self._skins[key]
             pts, nrm = pose_muscle(self.ctx, mid, skin.skin, self._line_points, self._transforms)
-            if push is not None:
+            if push is not None:  # at rest: out of bone, and normals from the final shape
                 pts = push_out_of_bone(pts, push)
+                nrm = vertex_normals(pts, skin.faces)
             poly = skin.poly
             poly.points = pts
             poly.point_data["Normals"] = nrm
