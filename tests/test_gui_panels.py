@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtWidgets import QLineEdit, QPushButton, QStyle, QStyleOptionViewItem
+from PySide6.QtWidgets import QLineEdit, QPushButton, QStyle, QStyleOptionViewItem, QWidget
 
 import hipflex
 from hipflex.attribution import ATTRIBUTION
@@ -425,3 +425,41 @@ def test_explanation_stays_live_during_playback(qtbot, env) -> None:  # type: ig
         seen.add(panel.toPlainText().partition(" deg hip flexion")[0])
     assert len(seen) >= 2, seen  # the text moved on while the pose kept changing
     qtbot.waitUntil(lambda: "At 24 deg hip flexion" in panel.toPlainText(), timeout=2000)
+
+
+def test_info_card_keeps_place_on_pose_change_not_on_new_selection(qtbot, env) -> None:  # type: ignore[no-untyped-def]
+    state, qstate, analysis = env
+    card = InfoCard(qstate, analysis)
+    qtbot.addWidget(card)
+    card.resize(260, 200)
+    card.show()
+    state.update(selection="muscle:rectus_femoris")
+    bar = card.verticalScrollBar()
+    assert bar.maximum() > 100
+    bar.setValue(bar.maximum() // 2)  # scrolled down to the numbers
+    state.set_pose(hip_flexion=50)
+    qtbot.waitUntil(lambda: "hip 50°" in card.toPlainText(), timeout=2000)
+    assert bar.value() == bar.maximum() // 2 or abs(bar.value() - bar.maximum() // 2) < 20
+    state.update(selection="muscle:psoas")
+    assert bar.value() == 0
+
+
+def test_plots_panel_fits_its_dock(qtbot, env) -> None:  # type: ignore[no-untyped-def]
+    _state, qstate, analysis = env
+    dock = QWidget()  # stands in for a dock: sets the panel's geometry directly
+    qtbot.addWidget(dock)
+    dock.resize(1400, 1100)
+    panel = PlotsPanel(qstate, analysis, dock)
+    dock.show()
+    qtbot.waitExposed(dock)
+    panel.setGeometry(0, 0, 1366, 190)  # a bottom dock: four in a row, legend in the top row
+    qtbot.waitUntil(lambda: len({c.geometry().top() for c in panel.canvases.values()}) == 1)
+    assert panel.legend.geometry().top() < panel.muscle_button.geometry().bottom()
+    # too short for the axis label: the legend row says it
+    qtbot.waitUntil(lambda: panel.canvases["moment_arm"].figure.axes[0].get_xlabel() == "")
+    assert "hip flexion" in panel.legend.text()
+    assert panel.canvases["fibre_length"].figure.axes[0].get_xlabel() != ""  # not hip flexion
+    panel.setGeometry(0, 0, 360, 1000)  # a tall, narrow dock: one column
+    qtbot.waitUntil(lambda: len({c.geometry().left() for c in panel.canvases.values()}) == 1)
+    assert panel.legend.geometry().top() > panel.muscle_button.geometry().bottom()
+    qtbot.waitUntil(lambda: panel.canvases["moment_arm"].figure.axes[0].get_xlabel() != "")

@@ -108,6 +108,7 @@ class InfoCard(QTextBrowser):
         self.setOpenLinks(False)
         self.anchorClicked.connect(self._on_link)
         self.numbers: dict[str, str] = {}  # what the card shows, label -> text (also for tests)
+        self._shown: str | None = None  # the selection the card shows
         self._timer = Debouncer(self, INFO_MS, MAX_WAIT_MS, self.refresh)
         qstate.changed.connect(self._on_state)
         analysis.pose_changed.connect(self._on_pose)
@@ -140,8 +141,11 @@ class InfoCard(QTextBrowser):
             body = self._bone_html(sel[5:])
         else:
             body = f'<p class="muted">{esc(HINT)}</p>'
+        # a pose update keeps the reader's place (e.g. scrolled to the numbers); a new
+        # selection starts at the top
         bar = self.verticalScrollBar()
-        keep = bar.value()
+        keep = bar.value() if sel == self._shown else 0
+        self._shown = sel
         self.setHtml(f"<style>{STYLE}</style>{body}")
         bar.setValue(keep)
 
