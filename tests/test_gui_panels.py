@@ -224,6 +224,10 @@ def test_explanation_updates_after_pose_change(qtbot, env) -> None:  # type: ign
     body, _, caveats = panel.toPlainText().partition("Caveats")
     assert str(caveat["text"]) in caveats and str(caveat["text"]) not in body
     assert "adduction and rotation as 0" not in body
+    # each statement links the muscles it is about; a click selects one
+    assert 'href="hipflex:muscle:psoas"' in panel.toHtml()
+    panel.anchorClicked.emit(QUrl("hipflex:muscle:psoas"))
+    assert state.snapshot.selection == "muscle:psoas"
     state.set_pose(hip_adduction=10)  # the engine's statements are sagittal: say so
     qtbot.waitUntil(lambda: "adduction and rotation as 0" in panel.toPlainText(), timeout=2000)
 

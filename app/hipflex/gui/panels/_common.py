@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
 RGB = tuple[float, float, float]
+LINK_SCHEME = "hipflex"  # in-panel links "hipflex:muscle:<id>" select that muscle
 
 
 def coalescer(parent: QObject, msec: int, slot: Callable[[], None]) -> QTimer:

@@ -6,9 +6,10 @@ timer fires shortly after the last pose change.
 
 from __future__ import annotations
 
+from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from hipflex.gui.panels._common import Debouncer, esc
+from hipflex.gui.panels._common import LINK_SCHEME, Debouncer, esc
 from hipflex.gui.qtstate import Analysis, QtState
 
 EXPLAIN_MS = 100
@@ -24,6 +25,7 @@ QUANTITY_TAGS = {
 STYLE = """
 p.stmt { margin: 0 0 6px 0; }
 span.tag { color: #7a7a7a; font-size: small; }
+span.tag a { color: #5b7fa8; text-decoration: none; }
 div.head { color: #444444; font-weight: bold; margin-bottom: 6px; }
 div.caveats { color: #808080; font-size: small; margin-top: 10px; }
 p.caveat { margin: 0 0 3px 0; }
@@ -36,9 +38,14 @@ def _knee_words(knee: float) -> str:
 
 
 def explanation_html(
-    statements: list[dict[str, object]], hip: float, knee: float, off_plane: bool = False
+    statements: list[dict[str, object]],
+    hip: float,
+    knee: float,
+    off_plane: bool = False,
+    names: dict[str, str] | None = None,
 ) -> str:
-    """Statements first, each with its quantity tag; the caveats apart and muted."""
+    """Statements first, each with its quantity tag and links to the muscles it is about (a
+    click selects the muscle in the 3D view and the info card); the caveats apart and muted."""
     parts = [f"<style>{STYLE}</style>",
              f'<div class="head">Hip flexion {hip:g}°, {esc(_knee_words(knee))}</div>']  # fmt: skip
     if off_plane:
@@ -50,8 +57,14 @@ def explanation_html(
         if s.get("quantity") == "caveat":
             continue
         q = str(s.get("quantity", ""))
-        tag = QUANTITY_TAGS.get(q, q.replace("_", " "))
-        parts.append(f'<p class="stmt">{esc(s.get("text", ""))} <span class="tag">[{esc(tag)}]</span></p>')  # fmt: skip
+        tag = esc(QUANTITY_TAGS.get(q, q.replace("_", " ")))
+        muscles = s.get("muscles")
+        if names and isinstance(muscles, list | tuple):
+            links = [f'<a href="{LINK_SCHEME}:muscle:{esc(m)}">{esc(names[m])}</a>'
+                     for m in muscles if m in names]  # fmt: skip
+            if links:
+                tag += " · " + ", ".join(links)
+        parts.append(f'<p class="stmt">{esc(s.get("text", ""))} <span class="tag">[{tag}]</span></p>')  # fmt: skip
     if caveats:
         parts.append('<div class="caveats"><b>Caveats</b>')
         parts.extend(f'<p class="caveat">{esc(c.get("text", ""))}</p>' for c in caveats)
@@ -67,7 +80,10 @@ class ExplanationPanel(QTextBrowser):
         self.setObjectName("explanationPanel")
         self.qstate = qstate
         self.analysis = analysis
-        self.setOpenExternalLinks(True)
+        self.setOpenLinks(False)
+        self.anchorClicked.connect(self._on_link)
+        anatomy = analysis.model.ctx.anatomy
+        self.names = {m: anatomy.muscles[m].display_name for m in analysis.model.muscles}
         self.statements: list[dict[str, object]] = []
         self._timer = Debouncer(self, EXPLAIN_MS, MAX_WAIT_MS, self.refresh)
         analysis.pose_changed.connect(self._schedule)
@@ -76,6 +92,15 @@ class ExplanationPanel(QTextBrowser):
     def _schedule(self, _result: object) -> None:
         self._timer.poke()
 
+    def _on_link(self, url: QUrl) -> None:
+        target = url.path()
+        if (
+            url.scheme() == LINK_SCHEME
+            and target.startswith("muscle:")
+            and target[7:] in self.names
+        ):
+            self.qstate.state.update(selection=target)
+
     def refresh(self) -> None:
         """Ask the engine again for the current pose and show its answer."""
         pose = self.qstate.snapshot.pose
@@ -83,6 +108,7 @@ class ExplanationPanel(QTextBrowser):
         bar = self.verticalScrollBar()
         keep = bar.value()
         off_plane = pose.hip_adduction != 0 or pose.hip_rotation != 0
-        html = explanation_html(self.statements, pose.hip_flexion, pose.knee_flexion, off_plane)
+        html = explanation_html(self.statements, pose.hip_flexion, pose.knee_flexion, off_plane,
+                                self.names)  # fmt: skip
         self.setHtml(html)
         bar.setValue(keep)

@@ -15,14 +15,13 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from hipflex.anatomy import AnatomyData, Muscle
-from hipflex.gui.panels._common import Debouncer, esc
+from hipflex.gui.panels._common import LINK_SCHEME, Debouncer, esc
 from hipflex.gui.panels.muscles import GROUP_TITLES
 from hipflex.gui.qtstate import Analysis, QtState
 from hipflex.state import Snapshot
 
 INFO_MS = 60
 MAX_WAIT_MS = 300  # during playback or a long drag, still refresh this often
-LINK_SCHEME = "hipflex"  # hipflex:muscle:<id> links select that muscle
 HINT = "Click a muscle or bone in the 3D view or the list."
 NEUTRAL_MM = 0.5  # moment arms smaller than this are "about zero"
 # Words in the origin/insertion text that name each bone mesh (word starts only, so
