@@ -467,3 +467,17 @@ def test_plots_panel_fits_its_dock(qtbot, env) -> None:  # type: ignore[no-untyp
     qtbot.waitUntil(lambda: len({c.geometry().left() for c in panel.canvases.values()}) == 1)
     assert panel.legend.geometry().top() > panel.muscle_button.geometry().bottom()
     qtbot.waitUntil(lambda: panel.canvases["moment_arm"].figure.axes[0].get_xlabel() != "")
+
+
+def test_plots_with_no_muscles_chosen(qtbot, env) -> None:  # type: ignore[no-untyped-def]
+    state, qstate, analysis = env
+    panel = PlotsPanel(qstate, analysis)
+    qtbot.addWidget(panel)
+    panel.show()
+    none = next(a for a in panel.muscle_menu.actions() if a.text() == "None")
+    none.trigger()
+    assert state.snapshot.plotted == ()
+    qtbot.waitUntil(lambda: _labels(panel, "moment_arm") == [], timeout=3000)
+    assert panel.muscle_button.text().startswith("none")
+    state.set_pose(hip_flexion=30)  # cursors still move
+    qtbot.waitUntil(lambda: panel.cursors["max_moment"].hip_flexion == 30.0, timeout=2000)  # type: ignore[union-attr]
