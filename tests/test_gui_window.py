@@ -411,3 +411,18 @@ def test_export_video_can_be_cancelled_and_leaves_nothing(qtbot, window, tmp_pat
         exports._progress_dialog = orig  # type: ignore[assignment]
     assert not out.exists()
     assert not list(tmp_path.iterdir()), "a temporary file was left behind"
+
+
+def test_export_plot_from_the_window(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    w = window
+    for suffix in ("svg", "pdf", "png"):
+        out = tmp_path / f"moment_arm.{suffix}"
+        assert w.export_plot("moment_arm", out) == out
+        assert out.stat().st_size > 1000
+    assert (
+        "<text" in (tmp_path / "moment_arm.svg").read_text()
+        or "Hip flexion" in (tmp_path / "moment_arm.svg").read_text()
+    )
+    assert (tmp_path / "moment_arm.pdf").read_bytes().startswith(b"%PDF")
+    assert w.export_plot("moment_arm", tmp_path / "moment_arm.svg") is None  # no silent overwrite
+    assert "exists" in w.errors[-1]

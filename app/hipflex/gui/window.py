@@ -218,6 +218,9 @@ class MainWindow(QMainWindow):
             f, "Export &handout (PDF)…", self.export_handout_dialog, None, "actExportHandout"
         )
         self._action(f, "Export &video…", self.export_video_dialog, None, "actExportVideo")
+        self._action(
+            f, "Export &plot (SVG, PDF, PNG)…", self.export_plot_dialog, None, "actExportPlot"
+        )
         f.addSeparator()
         self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit, "actQuit")
         e = bar.addMenu("&Edit")
@@ -606,6 +609,24 @@ class MainWindow(QMainWindow):
         from hipflex.gui.exports import export_video_dialog
 
         export_video_dialog(self)
+
+    @guarded
+    def export_plot(self, kind: str, path: Path, force: bool = False) -> Path:
+        """One chart at full size, vector (SVG/PDF) or PNG by the file's suffix."""
+        out = self.plots_panel.export(kind, path, force=force)
+        self.statusBar().showMessage(f"Wrote {out}", 8000)
+        return out
+
+    def export_plot_dialog(self) -> None:
+        from hipflex.plots import PLOT_KINDS
+
+        kind, ok = QInputDialog.getItem(self, "Export plot", "Chart:", list(PLOT_KINDS), 0, False)
+        if not ok:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export plot", f"hipflex-{kind}.svg",
+                                              "SVG (*.svg);;PDF (*.pdf);;PNG (*.png)")  # fmt: skip
+        if path:
+            self.export_plot(kind, Path(path), force=True)
 
     def about(self) -> None:
         from hipflex.gui.panels.about import AboutDialog
