@@ -16,9 +16,8 @@ import pyvista as pv
 import vtk
 from numpy.typing import NDArray
 
-from hipflex.model.kinematics import body_transforms
-from hipflex.model.wrapping import path_point_bodies, path_set
-from hipflex.scene.builder import BONE_COLOUR, LINE_COLOUR, SceneBuilder, _polydata
+from hipflex.model.wrapping import path_point_bodies
+from hipflex.scene.builder import BONE_COLOUR, FRAME_BONES, LINE_COLOUR, SceneBuilder, _polydata
 from hipflex.scene.builder import Pose as ScenePose
 from hipflex.scene.colours import legend, muscle_colours
 from hipflex.scene.deform import (
@@ -249,15 +248,7 @@ class LiveScene:
         self._transforms = self.builder.transforms(pose)
         for bone, actor in self.bone_actors.items():
             actor.SetUserMatrix(_matrix(self._transforms[self.ctx.pack.mesh_body(bone)]))
-        tr = body_transforms(
-            self.ctx.skeleton, **{k: np.array([v]) for k, v in snap.pose.as_dict().items()}
-        )
-        ps = path_set(self.ctx)
-        _, groups, _ = ps.evaluate(tr, with_points=True)
-        for name, (g, k) in ps.line_group.items():
-            pts = groups[g]
-            assert pts is not None
-            self._line_points[name] = pts[0, k]
+        self._line_points = line_polylines(self.ctx, self._transforms)
 
     def set_detail(self, detail: str) -> None:
         """ "drag": coarser bones and muscles while the user drags; "full" when they stop."""
@@ -686,8 +677,7 @@ class LiveScene:
             view = "oblique"
         direction, up = VIEWS[view]
         boxes = [np.array(self.bone_actors[b].GetBounds()).reshape(3, 2)
-                 for b in ("hip_r", "hip_l", "sacrum", "l5", "l4", "femur_r", "patella_r")
-                 if b in self.bone_actors]  # fmt: skip
+                 for b in FRAME_BONES if b in self.bone_actors]  # fmt: skip
         lo = np.min([b[:, 0] for b in boxes], axis=0)
         hi = np.max([b[:, 1] for b in boxes], axis=0)
         focus = (lo + hi) / 2
