@@ -71,7 +71,9 @@ def muscle_colours(
     """Colour per muscle for ``mode``; ``values`` maps engine quantities to per-muscle arrays
     (one pose, ordered like ``muscles``) and is required for the quantity modes."""
     if mode not in COLOUR_MODES:
-        raise HipFlexError(f"unknown colour mode {mode!r}; expected one of {', '.join(COLOUR_MODES)}")
+        raise HipFlexError(
+            f"unknown colour mode {mode!r}; expected one of {', '.join(COLOUR_MODES)}"
+        )
     if mode == "identity":
         return {m: to_rgb(identity[m]) for m in muscles}
     if values is None:
