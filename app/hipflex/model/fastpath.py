@@ -25,18 +25,24 @@ A test compares this module with ``PathSet.evaluate`` to 1e-6 m over many poses.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 import numpy as np
 from numpy.typing import NDArray
 
+from hipflex.model.skeleton import ModelContext
 from hipflex.model.wrapping import (
+    ARC_SAMPLES,
     PROXIMAL,
     SEQUENCE_ITERATIONS,
     TWO_PI,
     Cylinder,
     PathSet,
     cross,
+    path_set,
     stack1,
     surface_basis,
     wrap_in_basis,
@@ -83,7 +89,8 @@ class FastPaths:
             cyls.append(cyl)
             return len(cyls) - 1
 
-        for g in ps.groups:
+        double_key: list[tuple[int, int]] = []  # (group, segment): the reference stops per key
+        for gi, g in enumerate(ps.groups):
             for k, line in enumerate(g.index):
                 idx = []
                 for j, body_id in enumerate(g.bodies):
@@ -106,6 +113,7 @@ class FastPaths:
                     elif len(wraps) == 2:
                         (c0, s0), (c1, s1) = wraps
                         row = len(double)
+                        double_key.append((gi, i))
                         double.append((ia, ib, int(line), wrap_index(c0), float(s0[k]),
                                        wrap_index(c1), float(s1[k])))  # fmt: skip
                         b0, b1 = BODY_INDEX[c0.body], BODY_INDEX[c1.body]
@@ -115,6 +123,27 @@ class FastPaths:
                         raise NotImplementedError("more than two wrap surfaces on one segment")
                     cand.append(("p", idx[i + 1], BODY_INDEX[g.bodies[i + 1]]))
 
+        # polylines (what PathSet.evaluate(with_points=True) draws): per line, its posed points
+        # with each wrapped segment's arc points in between, as indices into one point bank:
+        # posed points, one-surface arcs, first-surface arcs, second-surface arcs
+        self.line_names = [""] * self.n_lines
+        for name, (gi, k) in ps.line_group.items():
+            self.line_names[int(ps.groups[gi].index[k])] = name
+        arc = ARC_SAMPLES + 2
+        base = {"s0": len(local), "d0": len(local) + arc * len(single),
+                "d2": len(local) + arc * (len(single) + len(double))}  # fmt: skip
+        gather: list[int] = []
+        self._poly_slices: list[tuple[str, int, int]] = []
+        for line, cand in enumerate(cands):
+            first = len(gather)
+            for kind, pos, _ in cand:
+                if kind == "p":
+                    gather.append(pos)
+                    continue
+                for key in {"s0": ("s0",), "d0": ("d0", "d2")}.get(kind, ()):
+                    gather.extend(range(base[key] + arc * pos, base[key] + arc * (pos + 1)))
+            self._poly_slices.append((self.line_names[line], first, len(gather)))
+        self._poly_gather = np.array(gather, dtype=np.intp)
         self.points = np.array(local)
         self.point_body = np.array(body)
         self._by_body = [np.flatnonzero(self.point_body == b) for b in range(3)]
@@ -149,6 +178,9 @@ class FastPaths:
         self._double_w = db[:, [3, 5]].astype(np.intp)  # (S2, 2)
         self._double_sense = db[:, [4, 6]]
         self.n_single, self.n_double = len(single), len(double)
+        keys = sorted(set(double_key))
+        self._double_key = np.array([keys.index(k) for k in double_key], dtype=np.intp)
+        self.n_double_keys = len(keys)
         # line length = sum of its segments' lengths: one matrix product
         n_seg = len(plain) + len(single) + len(double)
         self._incidence = np.zeros((n_seg, self.n_lines))
@@ -193,10 +225,12 @@ class FastPaths:
             st = self._cache[n] = _Static(n, self)
         return st
 
-    def evaluate(self, transforms: dict[str, Array], hip_flexion_rad: Array) -> tuple[Array, Array]:
-        """Lengths (n, n_lines) and moment arms (n, n_lines, 4) about hip flexion, adduction,
-        rotation and knee flexion, as ``PathSet.evaluate`` gives them. The pelvis is the model
-        frame (its transform is the identity)."""
+    def _solve(
+        self, transforms: Mapping[str, Array], points: bool, solve_two: bool = True
+    ) -> _Solved:
+        """Posed points and every wrap (lengths, engagement, tangent points), shared by
+        ``evaluate`` and ``polylines``; with ``points`` the one-surface rows' arc points too,
+        without ``solve_two`` the two-surface segments only as their surfaces taken alone."""
         femur, tibia = transforms["femur_r"], transforms["tibia_r"]
         n = femur.shape[0]
         st = self._static(n)
@@ -219,20 +253,33 @@ class FastPaths:
         s = pts[:, st.b_idx].transpose(1, 0, 2).reshape(-1, 3)
         c, e1, e3 = wv[:, :, st.w_idx].transpose(0, 2, 1, 3).reshape(3, -1, 3)
         basis = surface_basis(p, s, c, e1, e3, st.sense, st.sphere)
-        _, on, length, t_in, t_out = wrap_in_basis(p, s, c, basis, st.radius, False)
+        world, on, length, t_in, t_out = wrap_in_basis(p, s, c, basis, st.radius, points)
         ns1 = n * self.n_single
         seg_len.append(length[:ns1].reshape(-1, n).T)
         bank = [pts, _pose_major(t_in[:ns1], n), _pose_major(t_out[:ns1], n)]
         single_on = on[:ns1].reshape(-1, n).T
         engaged = [st.point_on, single_on, single_on]
-        if self.n_double:
+        double: tuple[Bools, Bools, list[Array]] | None = None
+        if self.n_double and solve_two:
             on0, on1, d_len, tangents = _two_surfaces(
                 p, s, (c, e1, e3, basis), (on, length, t_in, t_out), st
             )
+            double = (on0, on1, tangents)
             seg_len.append(d_len.reshape(-1, n).T)
             bank += [_pose_major(t, n) for t in tangents]
             on0, on1 = on0.reshape(-1, n).T, on1.reshape(-1, n).T
             engaged += [on0, on0, on1, on1]
+        alone = (on[st.one], t_in[st.one], on[st.two], t_in[st.two])
+        return _Solved(n, st, pts, seg_len, bank, engaged, (p, s, c, e1, e3, basis), world, alone,
+                       double)  # fmt: skip
+
+    def evaluate(self, transforms: dict[str, Array], hip_flexion_rad: Array) -> tuple[Array, Array]:
+        """Lengths (n, n_lines) and moment arms (n, n_lines, 4) about hip flexion, adduction,
+        rotation and knee flexion, as ``PathSet.evaluate`` gives them. The pelvis is the model
+        frame (its transform is the identity)."""
+        femur, tibia = transforms["femur_r"], transforms["tibia_r"]
+        sv = self._solve(transforms, False)
+        st, seg_len, bank, engaged = sv.st, sv.seg_len, sv.bank, sv.engaged
         lengths = np.concatenate(seg_len, axis=1) @ self._incidence
 
         # moment arms: where the force acts on the distal bodies (virtual work), both joints
@@ -260,10 +307,54 @@ class FastPaths:
         out *= self._crosses4
         return lengths, out
 
+    def polylines(
+        self, transforms: Mapping[str, Array], converged: bool = False
+    ) -> dict[str, Array]:
+        """Every line's wrapped polyline (n, k, 3), the points ``PathSet.evaluate(...,
+        with_points=True)`` gives (posed via points, and ARC_SAMPLES + 2 points per wrap surface:
+        tangent, arc, tangent, or the segment's start repeated where it does not wrap), by line
+        name; each pose as ``PathSet.evaluate`` draws it given that pose alone. The pelvis is
+        the model frame (its transform is the identity).
+
+        Where one segment wraps over two surfaces the reference iterates, and stops before it
+        has converged at some poses (up to 0.03 mm off the fixed point at low hip flexion):
+        this repeats its rounds exactly. With ``converged`` the arcs are drawn at the exact
+        fixed point instead (the closed form that ``evaluate`` uses)."""
+        sv = self._solve(transforms, points=True, solve_two=converged)
+        n = sv.n
+        assert sv.world is not None
+        parts = [sv.pts, _arcs_pose_major(sv.world[: n * self.n_single], n)]
+        if self.n_double:
+            parts += _two_surface_arcs(sv, converged)
+        bank = np.concatenate(parts, axis=1)[:, self._poly_gather]
+        return {name: bank[:, a:b] for name, a, b in self._poly_slices}
+
+
+@dataclass
+class _Solved:
+    """One ``FastPaths._solve``: what lengths, moment arms and polylines are made from."""
+
+    n: int  # poses
+    st: _Static
+    pts: Array  # (n, P, 3) posed path points (a reused buffer: copy before keeping)
+    seg_len: list[Array]  # per segment kind, (n, segments)
+    bank: list[Array]  # tangent-point candidates, pose-major
+    engaged: list[Bools]
+    rows: tuple[Array, Array, Array, Array, Array, Array]  # kernel batch: p, s, c, e1, e3, basis
+    world: Array | None  # kernel batch arc points (rows, ARC_SAMPLES + 2, 3) if asked
+    alone: tuple[Bools, Array, Bools, Array]  # two-surface rows: on0, t_in0, on1, t_in1 alone
+    double: tuple[Bools, Bools, list[Array]] | None  # two-surface on0, on1, tangent points
+
 
 def _pose_major(rows: Array, n: int) -> Array:
     """(segments * n, 3) rows, segment-major, as (n, segments, 3)."""
     return rows.reshape(-1, n, 3).transpose(1, 0, 2)
+
+
+def _arcs_pose_major(world: Array, n: int) -> Array:
+    """Arc points (segments * n, arc, 3), segment-major, as (n, segments * arc, 3)."""
+    arc = world.shape[1]
+    return world.reshape(-1, n, arc, 3).transpose(1, 0, 2, 3).reshape(n, -1, 3)
 
 
 class _Static:
@@ -304,6 +395,11 @@ class _Static:
         self.num = np.empty((n * s2, 3))  # closed form: radii, and room for rho
         self.num[:, 0], self.num[:, 1] = self.r0, self.r1
         self.r01_sq = self.num[:, :2] ** 2
+        both = slice(self.one.start, self.two.stop)
+        self.two_sense, self.two_radius, self.two_sphere = (
+            self.sense[both], self.radius[both], self.sphere[both])  # fmt: skip
+        self.key = (fp._double_key[:, None] * n + np.arange(n)[None]).ravel()
+        self.n_keys = fp.n_double_keys * n
         self.unsense0 = np.ones((n * s2, 3, 1))  # undoes the sense in surface 0's basis
         self.unsense0[:, 1, 0] = self.sg0
 
@@ -404,6 +500,175 @@ def _two_surfaces(
     return (state == 1) | (state == 3), (state == 2) | (state == 3), length, pick
 
 
+def _two_surface_arcs(sv: _Solved, converged: bool) -> list[Array]:
+    """Arc points of both surfaces of every two-surface segment, pose-major (n, S2 * arc, 3)
+    each. Surface 0 wraps p -> end0, surface 1 wraps start1 -> s, each as the kernel draws it
+    (the segment's start repeated where it does not wrap). The ends are those of the reference
+    iteration's last round, or with ``converged`` those of its fixed point (t_in1 where surface
+    1 is engaged, else s; t_out0 where surface 0 is engaged, else p)."""
+    st, n = sv.st, sv.n
+    p, s, c0, e10, e30, b0 = (r[st.one] for r in sv.rows)
+    c1, e11, e31, b1 = (r[st.two] for r in sv.rows[2:])
+    if converged:
+        assert sv.double is not None
+        on0, on1, tangents = sv.double
+        end0 = np.where(on1[:, None], tangents[2], s)
+        start1 = np.where(on0[:, None], tangents[1], p)
+    elif st.any_sphere or len(p) > FEW_ROWS:  # the general kernel (a sphere's plane turns)
+        params = [(c0, e10, e30, st.sg0, st.r0, st.sphere[st.one]),
+                  (c1, e11, e31, st.sg1, st.r1, st.sphere[st.two])]  # fmt: skip
+        end0, start1 = _last_round(p, s, params, sv.alone, st.key, st.n_keys)
+    else:
+        end0, start1 = _last_round_few(p, s, (c0, b0, st.r0), (c1, b1, st.r1), sv.alone, st.key)
+    world, _, _, _, _ = wrap_rows(
+        np.concatenate([p, start1]), np.concatenate([end0, s]), np.concatenate([c0, c1]),
+        np.concatenate([e10, e11]), np.concatenate([e30, e31]), st.two_sense, st.two_radius,
+        st.two_sphere, True)  # fmt: skip
+    assert world is not None
+    half = len(p)
+    return [_arcs_pose_major(world[:half], n), _arcs_pose_major(world[half:], n)]
+
+
+_Row = tuple[tuple[float, ...], tuple[float, ...], float, float, float, float, float, float, float]
+FEW_ROWS = 16  # up to this many two-surface rows the iteration runs on Python floats
+
+
+def _fixed_end_rows(fixed: Array, c: Array, basis: Array, r: Array, start: bool) -> list[_Row]:
+    """Per row, what the iteration's rounds do not change for one cylinder whose line has one
+    end fixed (p for the first surface of a two-surface segment, s for the second): centre,
+    kernel basis (rows, flat), radius, the fixed end's local x, y, z, its arc angle (the
+    start of the arc, or th_s - beta_s) and tangent length."""
+    loc = np.einsum("nij,nj->ni", basis, fixed - c)
+    dist = np.hypot(loc[:, 0], loc[:, 1])
+    th, beta = np.arctan2(loc[:, 1], loc[:, 0]), np.arccos(r / np.maximum(dist, r))
+    angle = th + beta if start else th - beta
+    legs = np.sqrt(np.maximum(dist**2 - r * r, 0.0))
+    cols = (c.tolist(), basis.reshape(-1, 9).tolist(), r.tolist(), *loc.T.tolist(), angle.tolist(),
+            legs.tolist(), (dist > r).tolist())  # fmt: skip
+    return [(tuple(ci), tuple(bi), *rest) for ci, bi, *rest in zip(*cols, strict=True)]
+
+
+def _row_wrap(
+    row: _Row, e: list[float], start: bool
+) -> tuple[bool, float, float, float, float, float]:
+    """The wrap kernel (wrap_in_basis) on one row, Python floats: the line between the row's
+    fixed end and ``e`` (its end if the fixed end is the start). Returns engaged, start angle,
+    span, entry tangent length, start height and slope along the axis."""
+    c, b, r, fx, fy, fz, angle, flegs, ok = row
+    ex, ey, ez = e[0] - c[0], e[1] - c[1], e[2] - c[2]
+    x = b[0] * ex + b[1] * ey + b[2] * ez
+    y = b[3] * ex + b[4] * ey + b[5] * ez
+    z = b[6] * ex + b[7] * ey + b[8] * ez
+    dist = math.hypot(x, y)
+    legs = math.sqrt(max(dist * dist - r * r, 0.0))
+    tangent = math.acos(r / max(dist, r))
+    if start:
+        dx, dy = x - fx, y - fy
+        h = (dy * fx - dx * fy) / max(math.hypot(dx, dy), 1e-12)
+        a0 = angle
+        span = (math.atan2(y, x) - tangent - a0) % TWO_PI
+        l_in, l_out, z0, dz = flegs, legs, fz, z - fz
+    else:
+        dx, dy = fx - x, fy - y
+        h = (dy * x - dx * y) / max(math.hypot(dx, dy), 1e-12)
+        a0 = math.atan2(y, x) + tangent
+        span = (angle - a0) % TWO_PI
+        l_in, l_out, z0, dz = legs, flegs, z, fz - z
+    if span > TWO_PI - 1e-9:
+        span = 0.0
+    on = bool(h < r and dist > r and ok)
+    return on, a0, span, l_in, z0, dz / max(l_in + r * span + l_out, 1e-12)
+
+
+def _row_point(row: _Row, angle: float, height: float) -> list[float]:
+    """The row's surface point at ``angle`` and ``height`` (local), in the model frame."""
+    c, b, r = row[0], row[1], row[2]
+    lx, ly = r * math.cos(angle), r * math.sin(angle)
+    return [lx * b[0] + ly * b[3] + height * b[6] + c[0],
+            lx * b[1] + ly * b[4] + height * b[7] + c[1],
+            lx * b[2] + ly * b[5] + height * b[8] + c[2]]  # fmt: skip
+
+
+def _last_round_few(
+    p: Array,
+    s: Array,
+    first: tuple[Array, Array, Array],
+    second: tuple[Array, Array, Array],
+    alone: tuple[Bools, Array, Bools, Array],
+    key: Index,
+) -> tuple[Array, Array]:
+    """``_last_round`` for a few rows over two cylinders, each given as (centre, kernel basis,
+    radius) rows, on Python floats: numpy's per-call cost dominates on a handful of rows, a
+    cylinder's basis does not depend on the line and one end of each surface's line stays put.
+    The iteration is the reference's, one key (segment of a group at a pose) at a time."""
+    rows0 = _fixed_end_rows(p, *first, start=True)
+    rows1 = _fixed_end_rows(s, *second, start=False)
+    # surface 0's entry tangent point moves only along the axis (p is fixed): track its height
+    e3 = first[1][:, 2]
+    z_in0 = np.einsum("ij,ij->i", alone[1] - first[0], e3).tolist()
+    m3 = np.abs(e3).max(axis=1).tolist()
+    on1, t_in1 = alone[2].tolist(), alone[3].tolist()
+    ps, ss = p.tolist(), s.tolist()
+    end0, start1 = list(ss), list(ps)
+    members: dict[int, list[int]] = {}
+    for i, k in enumerate(key.tolist()):
+        members.setdefault(k, []).append(i)
+    for rows in members.values():
+        for _ in range(SEQUENCE_ITERATIONS):
+            moved = 0.0
+            for i in rows:
+                r0, r1 = rows0[i], rows1[i]
+                e = t_in1[i] if on1[i] else ss[i]
+                on, a0, span, l_in, z0, slope = _row_wrap(r0, e, True)
+                z_in = z0 + slope * l_in
+                b = _row_point(r0, a0 + span, z_in + slope * (r0[2] * span)) if on else ps[i]
+                on1[i], a1, _, l_in1, z1, slope1 = _row_wrap(r1, b, False)
+                t1 = _row_point(r1, a1, z1 + slope1 * l_in1)
+                old = t_in1[i]
+                moved = max(moved, abs(z_in - z_in0[i]) * m3[i], abs(t1[0] - old[0]),
+                            abs(t1[1] - old[1]), abs(t1[2] - old[2]))  # fmt: skip
+                z_in0[i], t_in1[i], end0[i], start1[i] = z_in, t1, e, b
+            if moved < 1e-7:
+                break
+    return np.array(end0), np.array(start1)
+
+
+def _last_round(
+    p: Array,
+    s: Array,
+    params: list[tuple[Array, Array, Array, Array, Array, Bools]],
+    alone: tuple[Bools, Array, Bools, Array],
+    key: Index,
+    n_keys: int,
+) -> tuple[Array, Array]:
+    """The end of surface 0's line and the start of surface 1's in the last round of the
+    reference obstacle-set iteration (wrapping.PathSet._sequence), which stops where the entry
+    tangent points of all rows with the same ``key`` (one segment of one group at one pose)
+    moved less than 0.1 um, or after SEQUENCE_ITERATIONS rounds. ``alone`` = each surface's
+    (on, t_in) on p->s, where the iteration starts; ``params`` as for ``_iterate``."""
+    on0, t_in0, on1, t_in1 = alone
+    out_end0, out_start1 = np.empty_like(p), np.empty_like(p)
+    active = np.ones(n_keys, bool)
+    moved = np.empty(n_keys)
+    for it in range(SEQUENCE_ITERATIONS):
+        end0 = np.where(on1[:, None], t_in1, s)
+        _, on0, _, in0, t_out0 = wrap_rows(p, end0, *params[0], False)
+        start1 = np.where(on0[:, None], t_out0, p)
+        _, on1, _, in1, _ = wrap_rows(start1, s, *params[1], False)
+        step = np.maximum(np.abs(in0 - t_in0).max(axis=1), np.abs(in1 - t_in1).max(axis=1))
+        t_in0, t_in1 = in0, in1
+        moved.fill(0.0)
+        np.maximum.at(moved, key, step)
+        stop = active & (moved < 1e-7) if it + 1 < SEQUENCE_ITERATIONS else active
+        if stop.any():
+            rows = stop[key]
+            out_end0[rows], out_start1[rows] = end0[rows], start1[rows]
+            active &= ~stop
+            if not active.any():
+                break
+    return out_end0, out_start1
+
+
 def _engages(x: Array, y: Array, c: Array, basis: Array, r: Array) -> NDArray[np.bool_]:
     """Whether the straight line x->y engages the surface (local axes ``basis``): the wrap
     kernel's rule."""
@@ -499,3 +764,34 @@ def _iterate(
             break
     length = res[0][2] + res[1][2] - np.linalg.norm(end0 - start1, axis=1)
     return res[0][1], res[1][1], length, [res[0][3], res[0][4], res[1][3], res[1][4]]
+
+
+_FAST: WeakKeyDictionary[PathSet, FastPaths] = WeakKeyDictionary()
+
+
+def fast_paths(ctx: ModelContext) -> FastPaths:
+    """The (cached) FastPaths of a model context's PathSet."""
+    ps = path_set(ctx)
+    fp = _FAST.get(ps)
+    if fp is None:
+        fp = _FAST[ps] = FastPaths(ps)
+    return fp
+
+
+def wrapped_polylines(ctx: ModelContext, transforms: Mapping[str, Array]) -> dict[str, Array]:
+    """Every line's wrapped polyline (k, 3) in the model frame at one pose given as 4x4
+    pelvis-from-body ``transforms``: the points of ``PathSet.evaluate(..., with_points=True)``
+    (to rounding), in well under a millisecond. Any pelvis transform is allowed (the lines are
+    posed relative to the pelvis, then carried by it)."""
+    pelvis = np.asarray(transforms.get("pelvis", np.eye(4)), float)
+    tr = {b: np.asarray(transforms[b], float)[None] for b in ("femur_r", "tibia_r")}
+    moved = not np.array_equal(pelvis, np.eye(4))
+    if moved:  # express the other bodies in the pelvis frame
+        inv = np.eye(4)
+        inv[:3, :3] = pelvis[:3, :3].T
+        inv[:3, 3] = -pelvis[:3, :3].T @ pelvis[:3, 3]
+        tr = {b: inv @ t for b, t in tr.items()}
+    out = fast_paths(ctx).polylines(tr)
+    if moved:
+        return {k: v[0] @ pelvis[:3, :3].T + pelvis[:3, 3] for k, v in out.items()}
+    return {k: v[0] for k, v in out.items()}
