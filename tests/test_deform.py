@@ -15,13 +15,21 @@ from numpy.typing import ArrayLike, NDArray
 from hipflex.model.kinematics import body_transforms
 from hipflex.model.skeleton import ModelContext
 from hipflex.scene.deform import (
+    SAMPLES,
     PathSkin,
+    SkinSet,
     bone_distance_fns,
+    decimated,
     line_polylines,
+    lines_frames,
     muscle_skin,
     nearest_on_polyline,
+    path_frames,
     pose_muscle,
     push_out_of_bone,
+    resample,
+    resample_lines,
+    smoothing_matrix,
     vertex_normals,
 )
 
@@ -221,3 +229,116 @@ def test_real_muscles_follow_lines_clear_bone_and_do_not_tear(
     for h, k, m, ref, d_new, pen0, pen1 in rows:
         print(f"{h:4.0f} {k:3.0f}  {m:26s} {1e3 * ref:7.1f} {1e3 * d_new:9.1f}"
               f"  {1e3 * pen0:6.1f} / {1e3 * pen1:4.1f}")  # fmt: skip
+
+
+# -- SkinSet: all muscles posed at once equal pose_muscle one by one ----------------------------
+
+TOL = 1e-9  # m for points, and for unit normals
+SKIN_POSES = [(h, k, 0.0, 0.0) for h in (-20.0, 45.0, 110.0, 130.0) for k in (0.0, 90.0)] + [
+    (-20.0, 30.0, 10.0, -15.0),
+    (110.0, 90.0, -15.0, 20.0),
+]
+
+
+def _assert_skins_equal(
+    out: dict[str, tuple[Array, Array]], ref: dict[str, tuple[Array, Array]]
+) -> None:
+    assert out.keys() == ref.keys()
+    for m, (x, n) in ref.items():
+        np.testing.assert_allclose(out[m][0], x, rtol=0, atol=TOL, err_msg=m)
+        np.testing.assert_allclose(out[m][1], n, rtol=0, atol=TOL, err_msg=m)
+
+
+def test_resample_lines_and_lines_frames_equal_the_one_line_versions() -> None:
+    """Lines of different lengths (a repeated point included, as unwrapped arcs give), and
+    frames with and without smoothing and end blending."""
+    rng = np.random.default_rng(7)
+    polys = [_arc(n=15), _arc(n=4, sweep=0.3) + 0.1, np.repeat(_arc(n=9), 2, axis=0),
+             rng.normal(size=(23, 3))]  # fmt: skip
+    stacked = resample_lines(polys, SAMPLES)
+    for p, got in zip(polys, stacked, strict=True):
+        np.testing.assert_allclose(got, resample(p, SAMPLES), rtol=0, atol=1e-15)
+    starts = np.stack([_rotation(rng.normal(size=3), 0.5 * i) for i in range(len(polys))])
+    ends = np.stack([_rotation(rng.normal(size=3), 1.0 + i) for i in range(len(polys))])
+    for blend, smooth in ((0.0, None), (0.0, smoothing_matrix(SAMPLES, 6.0)),
+                          (0.3, smoothing_matrix(SAMPLES, 6.0)), (0.6, None)):  # fmt: skip
+        frames = lines_frames(stacked, starts, ends, blend, smooth)
+        for i, p in enumerate(stacked):
+            ref, _ = path_frames(p, starts[i], ends[i], blend, smooth)
+            np.testing.assert_allclose(frames[i], ref, rtol=0, atol=1e-12)
+
+
+def test_skin_set_equals_path_skins_synthetic() -> None:
+    """Two muscles (one with two lines, blended by weight; one with one), end blending on,
+    posed together and separately; a subset gives only what it asks for."""
+    line_a, line_b = _arc(), _arc() + np.array([0.0, 0.0, 0.015])
+    v, f = _tube(line_a)
+    eye = np.eye(3)
+    r_o, r_i = [_rotation([1, 2, 3], 0.3)] * 2, [_rotation([0, 0, 1], 0.7)] * 2
+    two = PathSkin(v, vertex_normals(v, f), [line_a, line_b], r_o, r_i, end_blend=0.25)
+    straight = np.stack([np.zeros(20), np.linspace(0.0, -0.3, 20), np.zeros(20)], axis=1)
+    v1, f1 = _tube(straight)
+    one = PathSkin(v1, vertex_normals(v1, f1), [straight], [eye], [eye], end_blend=0.25)
+    skins = SkinSet({"two": two, "one": one},
+                    {"two": [("a", "pelvis", "femur_r"), ("b", "pelvis", "tibia_r")],
+                     "one": [("s", "femur_r", "tibia_r")]})  # fmt: skip
+    rot, shift = _rotation([0.3, -1.0, 0.5], 0.8), np.array([0.1, -0.3, 0.25])
+    bent = _arc(n=40, radius=0.3 / (np.pi / 2), sweep=np.pi / 2)
+    lines = {"a": line_a @ rot.T + shift, "b": (line_b * [1.0, 1.2, 1.0]) @ rot.T, "s": bent}
+    tr = {"pelvis": np.eye(4), "femur_r": np.eye(4), "tibia_r": np.eye(4)}
+    tr["pelvis"][:3, :3] = rot
+    tr["tibia_r"][:3, :3] = _rotation([0, 0, 1], np.pi / 2) @ rot
+    ref = {"two": two.deform([lines["a"], lines["b"]], [rot, rot], [eye, tr["tibia_r"][:3, :3]]),
+           "one": one.deform([bent], [eye], [tr["tibia_r"][:3, :3]])}  # fmt: skip
+    _assert_skins_equal(skins.deform(lines, tr), ref)
+    _assert_skins_equal(skins.deform(lines, tr, ["one"]), {"one": ref["one"]})
+    with pytest.raises(ValueError):
+        SkinSet({"one": one, "other": PathSkin(v1, vertex_normals(v1, f1), [straight], [eye],
+                                                [eye])}, {"one": [("s", "a", "b")],
+                                                          "other": [("s", "a", "b")]})  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def drag_skins(model_context: ModelContext) -> dict[str, PathSkin]:
+    """Every muscle at LiveScene's drag level of detail (12% of the triangles)."""
+    ctx = model_context
+    scan = {b: ctx.pack.body_at_scan(b) for b in ("pelvis", "femur_r", "tibia_r")}
+    scan_lines = line_polylines(ctx, scan)
+    out = {}
+    for m in ctx.muscle_ids:
+        mesh = ctx.pack.mesh(ctx.anatomy.muscles[m].mesh, "interactive")
+        v, f = decimated(mesh.vertices, mesh.faces, 0.12)
+        out[m] = muscle_skin(ctx, m, v, vertex_normals(v, f), scan_lines, scan)
+    return out
+
+
+@pytest.mark.parametrize("pose", SKIN_POSES)
+def test_skin_set_equals_pose_muscle_on_the_real_pack(
+    model_context: ModelContext, drag_skins: dict[str, PathSkin], pose: tuple[float, ...]
+) -> None:
+    """All 15 muscles at the drag level (psoas has three lines, gluteus maximus two), and a
+    subset, at hip flexion -20..130, knee 0 and 90, with and without adduction and rotation."""
+    ctx = model_context
+    h, k, a, r = pose
+    tr = {b: t[0] for b, t in body_transforms(
+        ctx.skeleton, hip_flexion=np.array([h]), knee_flexion=np.array([k]),
+        hip_adduction=np.array([a]), hip_rotation=np.array([r])).items()}  # fmt: skip
+    lines = line_polylines(ctx, tr)
+    ref = {m: pose_muscle(ctx, m, drag_skins[m], lines, tr) for m in ctx.muscle_ids}
+    skins = SkinSet.for_model(ctx, drag_skins)
+    _assert_skins_equal(skins.deform(lines, tr), ref)
+    subset = ["psoas", "rectus_femoris", "gluteus_maximus"]
+    _assert_skins_equal(skins.deform(lines, tr, subset), {m: ref[m] for m in subset})
+
+
+def test_skin_set_at_the_full_level(
+    model_context: ModelContext, real_skins: dict[str, Any]
+) -> None:
+    """The full (interactive) meshes too, at one deep pose."""
+    ctx = model_context
+    tr = {b: t[0] for b, t in body_transforms(ctx.skeleton, hip_flexion=np.array([125.0]),
+                                               knee_flexion=np.array([100.0])).items()}  # fmt: skip
+    lines = line_polylines(ctx, tr)
+    skins = SkinSet.for_model(ctx, real_skins["skins"])
+    ref = {m: pose_muscle(ctx, m, real_skins["skins"][m], lines, tr) for m in ctx.muscle_ids}
+    _assert_skins_equal(skins.deform(lines, tr), ref)
