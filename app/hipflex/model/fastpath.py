@@ -21,6 +21,12 @@ module computes the same numbers for slider-rate use:
   example with hip adduction or rotation) fall back to the reference iteration.
 
 A test compares this module with ``PathSet.evaluate`` to 1e-6 m over many poses.
+
+``FastPaths.polylines`` gives the drawn points for the scene (``wrapped_polylines`` for one pose):
+the same posed points and arc samples as ``PathSet.evaluate(..., with_points=True)``. There the
+closed form is not enough: the reference's two-surface iteration stops before it has converged
+at low hip flexion (its arcs sit up to 0.03 mm off the fixed point), so its rounds are repeated
+as they are, on Python floats for the handful of rows of one pose (tests/test_fastpoints.py).
 """
 
 from __future__ import annotations
@@ -770,7 +776,8 @@ _FAST: WeakKeyDictionary[PathSet, FastPaths] = WeakKeyDictionary()
 
 
 def fast_paths(ctx: ModelContext) -> FastPaths:
-    """The (cached) FastPaths of a model context's PathSet."""
+    """The (cached) FastPaths of a model context's PathSet. It reuses its buffers from call to
+    call: use it from one thread."""
     ps = path_set(ctx)
     fp = _FAST.get(ps)
     if fp is None:

@@ -5,6 +5,10 @@ hip: at deep flexion the blended vertices cut the corner (through bone) or swing
 Here every vertex is bound to the nearest point of each of its muscle's lines of action, in a
 frame that travels along the line (tangent plus a rotation-minimising normal), so the surface
 bends where the path bends and stretches with it. Pure numpy: no VTK, so it is cheap to test.
+
+``PathSkin.deform`` and ``pose_muscle`` pose one muscle and are the reference; ``SkinSet`` poses
+many muscles at once with the same numbers (every line's frames in one set of array operations,
+every vertex in one gather and product), which is what slider-rate posing needs.
 """
 
 from __future__ import annotations
@@ -472,13 +476,13 @@ class SkinSet:
     """Several muscles' PathSkins posed together, for slider-rate updates.
 
     ``deform`` gives exactly what ``pose_muscle`` gives for each muscle (to rounding), but
-    resamples all lines and builds all their frames in one go (arrays of shape (lines, samples,
-    3, 3)) and places every vertex of every muscle with one gather and one product, so the cost
-    no longer grows with the number of muscles and lines in Python calls. All skins must share
-    ``samples``, ``end_blend`` and the smoothing.
+    resamples all lines and builds all their frames in one go (component planes of shape
+    (lines, samples)) and places every vertex of every muscle with one gather and one product,
+    so the cost no longer grows with the number of muscles and lines in Python calls. All skins
+    must share ``samples``, ``end_blend`` and the smoothing.
     """
 
-    CACHE = 8  # muscle subsets remembered (visibility changes rarely)
+    CACHE = 4  # muscle subsets remembered (visibility changes rarely; 16 floats per vertex)
 
     def __init__(
         self, skins: Mapping[str, PathSkin], lines: Mapping[str, Sequence[tuple[str, str, str]]]
@@ -514,14 +518,16 @@ class SkinSet:
         """{muscle: (vertices, unit normals)} for ``muscles`` (default all) at the pose where
         the lines are ``lines`` (line name -> polyline) and the bodies have the 4x4
         ``transforms``."""
-        key = tuple(self.skins) if muscles is None else tuple(muscles)
+        key = tuple(self.skins) if muscles is None else tuple(dict.fromkeys(muscles))
         if not key:
             return {}
         b = self._batch(key)
         polys = [np.asarray(lines[name], float) for name in b.names]
         lens = tuple(len(p) for p in polys)
         gather = b.gathers.get(lens)
-        if gather is None:
+        if gather is None:  # the model's lines always have the same number of points
+            if len(b.gathers) >= 4:
+                b.gathers.clear()
             gather = b.gathers[lens] = _pad_index(lens)
         p = _resample_padded(np.concatenate(polys)[gather[0]], gather[1], self.samples)
         pc = np.ascontiguousarray(p.transpose(2, 0, 1))
