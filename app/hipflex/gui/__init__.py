@@ -1,1 +1,1 @@
-"""The Qt desktop explorer (PySide6 + pyvistaqt): the top layer; everything below is Qt-free."""
+"""The Qt desktop explorer (PySide6 + VTK's Qt widget): the top layer; everything below is Qt-free."""

@@ -1,4 +1,4 @@
-"""The 3D view: a pyvistaqt interactor drawing the LiveScene, following the state.
+"""The 3D view: a native VTK widget (``NativePlotter``) drawing the LiveScene, following the state.
 
 Updates are coalesced: state changes only mark the view stale, and one zero-delay timer applies
 the newest snapshot and asks Qt to repaint (``update()``, never a synchronous render from a
@@ -14,9 +14,9 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QVBoxLayout, QWidget
-from pyvistaqt import QtInteractor
 
 from hipflex.gui.qtstate import Analysis, QtState
+from hipflex.gui.vtkwidget import NativePlotter
 from hipflex.scene.builder import SceneBuilder
 from hipflex.scene.live import LiveScene
 from hipflex.state import Snapshot
@@ -49,17 +49,16 @@ class View3D(QWidget):
         self.setObjectName("view3d")
         self.qstate = qstate
         self.analysis = analysis
-        self.plotter = QtInteractor(self, auto_update=False, multi_samples=0,
-                                    lighting="three lights")  # fmt: skip
+        self.plotter = NativePlotter(self, lighting="three lights")
         self.plotter.set_background("white")  # type: ignore[arg-type,unused-ignore]
         self.plotter.enable_trackball_style()  # type: ignore[call-arg]
         self._filter = _SwallowKeys(self)
-        self.plotter.installEventFilter(self._filter)
+        self.plotter.interactor.installEventFilter(self._filter)
         self.plotter.interactor.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plotter.interactor)
-        self.scene = LiveScene(self.plotter, builder)  # type: ignore[arg-type]  # a QtInteractor is a Plotter
+        self.scene = LiveScene(self.plotter, builder)  # type: ignore[arg-type]  # a BasePlotter
         self._stale = False
         self._camera_stale = True
         self._timer = QTimer(self)

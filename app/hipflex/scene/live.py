@@ -2,7 +2,7 @@
 
 Bones move by their actor matrices (no vertex copies); muscle surfaces are re-skinned in place
 with their normals; lines of action are updated from one batched engine call per pose. The
-window (pyvistaqt's QtInteractor) and offscreen exports (``pv.Plotter(off_screen=True)``) both
+window (``hipflex.gui.vtkwidget.NativePlotter``) and offscreen exports (``pv.Plotter(off_screen=True)``) both
 draw through ``LiveScene.apply``, so a handout shows exactly what the window shows.
 """
 
@@ -22,10 +22,11 @@ from hipflex.scene.builder import Pose as ScenePose
 from hipflex.scene.colours import legend, muscle_colours
 from hipflex.scene.deform import (
     PathSkin,
+    SkinSet,
     bone_distance_fns,
+    decimated,
     line_polylines,
     muscle_skin,
-    pose_muscle,
     push_out_of_bone,
     vertex_normals,
 )
@@ -55,18 +56,6 @@ class _SkinLevel:
     poly: pv.PolyData
     skin: PathSkin  # follows the muscle's lines of action (hipflex.scene.deform)
     faces: NDArray[np.int64]
-
-
-def _decimated(
-    vertices: NDArray[np.floating], faces: NDArray[np.integer], keep: float
-) -> tuple[Array, NDArray[np.int64]]:
-    """A coarser copy for interaction (software rendering is slow; see docs/performance.md)."""
-    import fast_simplification
-
-    v, f = fast_simplification.simplify(
-        np.asarray(vertices, np.float32), np.asarray(faces, np.int32), 1.0 - keep
-    )
-    return np.asarray(v, float), np.asarray(f, np.int64)
 
 
 def _with_normals(vertices: NDArray[np.floating], faces: NDArray[np.integer]) -> pv.PolyData:
@@ -147,6 +136,7 @@ class LiveScene:
         self.bone_actors: dict[str, vtk.vtkActor] = {}
         self.muscle_actors: dict[str, vtk.vtkActor] = {}
         self._skins: dict[tuple[str, str], _SkinLevel] = {}  # (muscle, detail) -> skin
+        self._skin_sets: dict[str, SkinSet] = {}  # detail -> every muscle's skin, posed at once
         self._skinned_pose: dict[tuple[str, str], object] = {}
         self._bone_polys: dict[tuple[str, str], pv.PolyData] = {}
         self.detail = "full"
@@ -177,7 +167,7 @@ class LiveScene:
         for bone, mesh in self.builder.bones.items():
             self._bone_polys[bone, "full"] = _with_normals(mesh.vertices, mesh.faces)
             self._bone_polys[bone, "drag"] = _with_normals(
-                *_decimated(mesh.vertices, mesh.faces, DRAG_KEEP["bone"])
+                *decimated(mesh.vertices, mesh.faces, DRAG_KEEP["bone"])
             )
             actor = _actor_for(self._bone_polys[bone, "full"])
             prop = actor.GetProperty()
@@ -191,7 +181,7 @@ class LiveScene:
         for mid in self.ctx.muscle_ids:
             mesh = self.ctx.pack.mesh(self.ctx.anatomy.muscles[mid].mesh, self.builder.level)
             for detail, (v, f) in (("full", (mesh.vertices, mesh.faces)),
-                                   ("drag", _decimated(mesh.vertices, mesh.faces, DRAG_KEEP["muscle"]))):  # fmt: skip
+                                   ("drag", decimated(mesh.vertices, mesh.faces, DRAG_KEEP["muscle"]))):  # fmt: skip
                 poly = _with_normals(v, f)
                 normals = np.asarray(poly.point_data["Normals"], float).copy()
                 skin = muscle_skin(self.ctx, mid, np.asarray(v, float), normals, scan_lines,
@@ -205,6 +195,10 @@ class LiveScene:
             actor.SetVisibility(False)
             self.muscle_actors[mid] = actor
             self._add(actor, f"muscle:{mid}")
+        for detail in ("full", "drag"):
+            self._skin_sets[detail] = SkinSet.for_model(
+                self.ctx, {m: self._skins[m, detail].skin for m in self.ctx.muscle_ids}
+            )
         for ln in self.ctx.lines:
             poly = pv.PolyData(np.zeros((2, 3)), lines=np.array([2, 0, 1]))
             tube = vtk.vtkTubeFilter()
@@ -272,12 +266,13 @@ class LiveScene:
             return
         # at rest the surfaces are also pushed out of bone; while dragging that waits
         push = bone_distance_fns(self.ctx, self._transforms) if self.detail == "full" else None
-        for mid in snap.visible:
-            key = (mid, self.detail)
-            if self._skinned_pose.get(key) == snap.pose:
-                continue
-            skin = self._skins[key]
-            pts, nrm = pose_muscle(self.ctx, mid, skin.skin, self._line_points, self._transforms)
+        stale = [m for m in snap.visible if self._skinned_pose.get((m, self.detail)) != snap.pose]
+        if not stale:
+            return
+        posed = self._skin_sets[self.detail].deform(self._line_points, self._transforms, stale)
+        for mid in stale:
+            skin = self._skins[mid, self.detail]
+            pts, nrm = posed[mid]
             if push is not None:  # at rest: out of bone, and normals from the final shape
                 pts = push_out_of_bone(pts, push)
                 nrm = vertex_normals(pts, skin.faces)
@@ -286,7 +281,7 @@ class LiveScene:
             poly.point_data["Normals"] = nrm
             poly.point_data.active_normals_name = "Normals"  # type: ignore[attr-defined,unused-ignore]
             poly.Modified()
-            self._skinned_pose[key] = snap.pose
+            self._skinned_pose[mid, self.detail] = snap.pose
 
     def _style_lines(self, snap: Snapshot) -> None:
         visible = set(snap.visible)
