@@ -127,6 +127,13 @@ class View3D(QWidget):
         self.frame_presented.emit(now)
         self.requested_at = None
 
+    def prepare_drag(self) -> None:
+        """Build the coarse meshes used while dragging (once, when idle)."""
+        if not self._closed:
+            self.scene.prepare_drag()
+
+    _closed = False
+
     def render_now(self) -> None:
         """Synchronous full-detail render (screenshots and benchmarks only, never from handlers)."""
         if self.scene.detail != "full":
@@ -190,6 +197,7 @@ class View3D(QWidget):
         return QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
     def close_view(self) -> None:
+        self._closed = True
         self._timer.stop()
         self._settle.stop()
         self.qstate.changed.disconnect(self._on_change)

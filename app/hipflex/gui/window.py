@@ -112,6 +112,12 @@ class MainWindow(QMainWindow):
         self.builder = SceneBuilder(model.ctx)
         self.view = View3D(self.qstate, self.analysis, self.builder, self)
         self.view.picked.connect(self._on_picked)
+        self.view.frame_presented.connect(self._after_first_frame)
+        # a child timer (not QTimer.singleShot with a method, which would hold the window)
+        self._warm_timer = QTimer(self)
+        self._warm_timer.setSingleShot(True)
+        self._warm_timer.setInterval(0)
+        self._warm_timer.timeout.connect(self._warm_up)
         self.setCentralWidget(self.view)
         self.pose_panel = PosePanel(self.qstate, self)
         self._docks: dict[str, QDockWidget] = {}
@@ -133,6 +139,16 @@ class MainWindow(QMainWindow):
         if session is not None:
             self.open_session(Path(session))
         self._show_status()
+
+    def _after_first_frame(self, _t: float) -> None:
+        """Work that start-up need not wait for, once the first 3D frame is on screen: the
+        charts' first draw and the coarse meshes for dragging."""
+        self.view.frame_presented.disconnect(self._after_first_frame)
+        self._warm_timer.start()
+
+    def _warm_up(self) -> None:
+        self.plots_panel.release()
+        self.view.prepare_drag()
 
     # -- building ------------------------------------------------------------------------------
     def _dock(
@@ -167,7 +183,7 @@ class MainWindow(QMainWindow):
         from hipflex.gui.panels.plots import PlotsPanel
 
         self.muscle_panel = MusclePanel(self.qstate, self.analysis, self)
-        self.plots_panel = PlotsPanel(self.qstate, self.analysis, self)
+        self.plots_panel = PlotsPanel(self.qstate, self.analysis, self, held=True)
         self.explanation_panel = ExplanationPanel(self.qstate, self.analysis, self)
         self.info_card = InfoCard(self.qstate, self.analysis, self)
         left = Qt.DockWidgetArea.LeftDockWidgetArea
@@ -636,6 +652,7 @@ class MainWindow(QMainWindow):
     # -- pictures, settings, closing -----------------------------------------------------------
     def grab_window(self) -> QImage:
         """The whole window as an image, with the 3D frame painted in (GL widgets grab black)."""
+        self.plots_panel.release()
         image = self.grab().toImage()
         frame = self.view.image()
         top_left = self.view.mapTo(self, self.view.rect().topLeft())

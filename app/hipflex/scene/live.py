@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pyvista as pv
-import vtk
 from numpy.typing import NDArray
 
 from hipflex.model.wrapping import path_point_bodies
+from hipflex.scene import _vtk as vtk
 from hipflex.scene.builder import BONE_COLOUR, FRAME_BONES, LINE_COLOUR, SceneBuilder, _polydata
 from hipflex.scene.builder import Pose as ScenePose
 from hipflex.scene.colours import legend, muscle_colours
@@ -166,9 +167,6 @@ class LiveScene:
     def _build(self) -> None:
         for bone, mesh in self.builder.bones.items():
             self._bone_polys[bone, "full"] = _with_normals(mesh.vertices, mesh.faces)
-            self._bone_polys[bone, "drag"] = _with_normals(
-                *decimated(mesh.vertices, mesh.faces, DRAG_KEEP["bone"])
-            )
             actor = _actor_for(self._bone_polys[bone, "full"])
             prop = actor.GetProperty()
             prop.SetColor(*pv.Color(BONE_COLOUR).float_rgb)
@@ -177,16 +175,9 @@ class LiveScene:
             prop.SetSpecularPower(20)
             self.bone_actors[bone] = actor
             self._add(actor, f"bone:{bone}")
-        scan_lines = line_polylines(self.ctx, self.builder.scan)
+        self._scan_lines = line_polylines(self.ctx, self.builder.scan)
+        self._build_skins("full")
         for mid in self.ctx.muscle_ids:
-            mesh = self.ctx.pack.mesh(self.ctx.anatomy.muscles[mid].mesh, self.builder.level)
-            for detail, (v, f) in (("full", (mesh.vertices, mesh.faces)),
-                                   ("drag", decimated(mesh.vertices, mesh.faces, DRAG_KEEP["muscle"]))):  # fmt: skip
-                poly = _with_normals(v, f)
-                normals = np.asarray(poly.point_data["Normals"], float).copy()
-                skin = muscle_skin(self.ctx, mid, np.asarray(v, float), normals, scan_lines,
-                                   self.builder.scan)  # fmt: skip
-                self._skins[mid, detail] = _SkinLevel(poly, skin, np.asarray(f, np.int64))
             actor = _actor_for(self._skins[mid, "full"].poly)
             prop = actor.GetProperty()
             prop.SetInterpolationToPhong()
@@ -195,10 +186,6 @@ class LiveScene:
             actor.SetVisibility(False)
             self.muscle_actors[mid] = actor
             self._add(actor, f"muscle:{mid}")
-        for detail in ("full", "drag"):
-            self._skin_sets[detail] = SkinSet.for_model(
-                self.ctx, {m: self._skins[m, detail].skin for m in self.ctx.muscle_ids}
-            )
         for ln in self.ctx.lines:
             poly = pv.PolyData(np.zeros((2, 3)), lines=np.array([2, 0, 1]))
             tube = vtk.vtkTubeFilter()
@@ -215,6 +202,36 @@ class LiveScene:
                                         poly, tube, actor, ends, ends_actor, self._pcsa[ln.name])  # fmt: skip
             self._add(actor, f"muscle:{ln.muscle}")
             self._add(ends_actor, f"muscle:{ln.muscle}")
+
+    def _build_skins(self, detail: str) -> None:
+        """Muscle surfaces (and, for "drag", coarser bones) at one level of detail."""
+        if detail in self._skin_sets:
+            return
+        if detail == "drag":
+            for bone, mesh in self.builder.bones.items():
+                self._bone_polys[bone, "drag"] = _with_normals(
+                    *decimated(mesh.vertices, mesh.faces, DRAG_KEEP["bone"])
+                )
+        for mid in self.ctx.muscle_ids:
+            mesh = self.ctx.pack.mesh(self.ctx.anatomy.muscles[mid].mesh, self.builder.level)
+            v, f = (
+                (mesh.vertices, mesh.faces)
+                if detail == "full"
+                else decimated(mesh.vertices, mesh.faces, DRAG_KEEP["muscle"])
+            )
+            poly = _with_normals(v, f)
+            normals = np.asarray(poly.point_data["Normals"], float).copy()
+            skin = muscle_skin(self.ctx, mid, np.asarray(v, float), normals, self._scan_lines,
+                               self.builder.scan)  # fmt: skip
+            self._skins[mid, detail] = _SkinLevel(poly, skin, np.asarray(f, np.int64))
+        self._skin_sets[detail] = SkinSet.for_model(
+            self.ctx, {m: self._skins[m, detail].skin for m in self.ctx.muscle_ids}
+        )
+
+    def prepare_drag(self) -> None:
+        """Build the coarse level of detail now (the window calls this once idle after its
+        first frame, so start-up does not wait for it and the first drag does not either)."""
+        self._build_skins("drag")
 
     # -- updating -----------------------------------------------------------------------------
     def apply(self, snap: Snapshot, values: Mapping[str, Array] | None = None) -> None:
@@ -248,15 +265,20 @@ class LiveScene:
         """ "drag": coarser bones and muscles while the user drags; "full" when they stop."""
         if detail == self.detail:
             return
+        self._build_skins(detail)
         self.detail = detail
         # Order-independent transparency at rest; plain alpha blending while dragging, where OIT
         # costs about a third of each frame on the software renderer (docs/performance.md) and
         # its speckle (unsorted translucent triangles) is hidden by the motion.
         self.plotter.renderer.SetUseOIT(detail == "full")
         for bone, actor in self.bone_actors.items():
-            actor.GetMapper().SetInputData(self._bone_polys[bone, detail])
+            cast(vtk.vtkPolyDataMapper, actor.GetMapper()).SetInputData(
+                self._bone_polys[bone, detail]
+            )
         for mid, actor in self.muscle_actors.items():
-            actor.GetMapper().SetInputData(self._skins[mid, detail].poly)
+            cast(vtk.vtkPolyDataMapper, actor.GetMapper()).SetInputData(
+                self._skins[mid, detail].poly
+            )
         if self._applied is not None:
             self._skin_visible(self._applied)
 
@@ -452,7 +474,7 @@ class LiveScene:
             src.SetPoint1(*map(float, p0))
             src.SetPoint2(*map(float, p1))
             actor.SetVisibility(bool(np.linalg.norm(p1 - p0) > 1e-6))
-        dot.GetMapper().GetInputAlgorithm().SetCenter(*map(float, c))
+        cast(vtk.vtkSphereSource, dot.GetMapper().GetInputAlgorithm()).SetCenter(*map(float, c))
         dot.SetVisibility(True)
         name = self.ctx.anatomy.muscles[muscle].display_name
         text = name
@@ -682,7 +704,8 @@ class LiveScene:
         cam.focal_point = focus
         cam.position = focus + d
         cam.up = up
-        self.plotter.reset_camera(bounds=(lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]))  # type: ignore[call-arg,unused-ignore]
+        # VTK's own reset: pyvista's also renders, which costs a frame at start-up
+        self.plotter.renderer.ResetCamera(lo[0], hi[0], lo[1], hi[1], lo[2], hi[2])
         cam.zoom(1.05)
         self.plotter.reset_camera_clipping_range()
 

@@ -173,8 +173,10 @@ class PlotsPanel(QWidget):
     hold-task requirement, and hold-task activation; for the plotted muscles, at the current
     knee angle, with a cursor at the current hip flexion."""
 
-    def __init__(self, qstate: QtState, analysis: Analysis, parent: QWidget | None = None) -> None:
+    def __init__(self, qstate: QtState, analysis: Analysis, parent: QWidget | None = None,
+                 held: bool = False) -> None:  # fmt: skip
         super().__init__(parent)
+        self._held = held
         self.setObjectName("plotsPanel")
         self.qstate = qstate
         self.analysis = analysis
@@ -383,7 +385,16 @@ class PlotsPanel(QWidget):
             elif c.cursor is not None:
                 c.cursor.move(hip)  # keep the artists current; drawn when next shown
 
+    def release(self) -> None:
+        """Start drawing (a panel made with ``held=True`` draws nothing before this, so the
+        window's first 3D frame does not wait for four matplotlib charts)."""
+        if self._held:
+            self._held = False
+            self._redraw_visible()
+
     def _redraw_visible(self) -> None:
+        if self._held:
+            return
         hip = self.qstate.snapshot.pose.hip_flexion
         plotted = self.plotted()
         compact = self.layout_box.currentData() == GRID
