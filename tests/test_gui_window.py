@@ -426,3 +426,61 @@ def test_export_plot_from_the_window(qtbot, window, tmp_path: Path) -> None:  # 
     assert (tmp_path / "moment_arm.pdf").read_bytes().startswith(b"%PDF")
     assert w.export_plot("moment_arm", tmp_path / "moment_arm.svg") is None  # no silent overwrite
     assert "exists" in w.errors[-1]
+
+
+_LABEL_PROBE = """
+import json, sys
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+from hipflex.gui.window import MainWindow
+from hipflex.model.hipmodel import load_model
+import vtkmodules.vtkRenderingCore as rc
+w = MainWindow(load_model())
+w.quiet = True
+w.resize(1366, 768)
+w.show()
+app.processEvents()
+w.state.set_pose(None, hip_flexion=110.0, knee_flexion=100.0)
+w.state.set_display(labels=True)
+w.view.render_now()
+ren = w.view.plotter.renderer
+boxes = []
+for prop in w.view.scene._overlay:
+    if isinstance(prop, rc.vtkTextActor):
+        b = [0.0] * 4
+        prop.GetBoundingBox(ren, b)  # relative to the actor's display position
+        x, y = prop.GetPositionCoordinate().GetComputedDisplayValue(ren)
+        boxes.append([b[0] + x, b[1] + x, b[2] + y, b[3] + y])
+print(json.dumps({"scale": w.view.scene.scale, "dpi": w.view.plotter.ren_win.GetDPI(),
+                  "size": list(w.view.plotter.ren_win.GetSize()), "boxes": boxes}))
+w.close()
+"""
+
+
+def _label_boxes(scale_factor: str) -> dict:  # type: ignore[type-arg]
+    env = {**os.environ, "QT_SCALE_FACTOR": scale_factor, "HIPFLEX_QUIET": "1"}
+    out = subprocess.run([sys.executable, "-c", _LABEL_PROBE], env=env, capture_output=True,
+                         text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_3d_labels_follow_the_device_pixel_ratio() -> None:
+    """At twice the pixel ratio the 3D labels are twice as tall in device pixels and still do
+    not overlap (text, offsets and spacing scale together; VTK's own DPI scaling is off)."""
+    one, two = _label_boxes("1"), _label_boxes("2")
+    assert one["scale"] == 1.0 and two["scale"] == 2.0
+    assert one["dpi"] == two["dpi"] == 72
+    assert two["size"][0] >= 1.9 * one["size"][0]
+    assert len(one["boxes"]) == len(two["boxes"]) >= 8
+
+    def heights(d: dict) -> float:  # type: ignore[type-arg]
+        return float(np.median([b[3] - b[2] for b in d["boxes"]]))
+
+    assert 1.8 < heights(two) / heights(one) < 2.2
+    for d in (one, two):
+        for i, a in enumerate(d["boxes"]):
+            for b in d["boxes"][i + 1 :]:
+                overlap_x = min(a[1], b[1]) - max(a[0], b[0])
+                overlap_y = min(a[3], b[3]) - max(a[2], b[2])
+                assert overlap_x <= 0 or overlap_y <= 0, f"labels overlap: {a} {b}"

@@ -59,6 +59,8 @@ class View3D(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plotter.interactor)
         self.scene = LiveScene(self.plotter, builder)  # type: ignore[arg-type]  # a BasePlotter
+        # labels, legends and line widths are drawn in device pixels: scale them to the screen
+        self.scene.scale = self.devicePixelRatioF()
         self._stale = False
         self._camera_stale = True
         self._timer = QTimer(self)
@@ -146,6 +148,10 @@ class View3D(QWidget):
     def resizeEvent(self, event: Any) -> None:
         """A preset camera is re-framed for the new size; a user's camera is kept."""
         super().resizeEvent(event)
+        dpr = self.devicePixelRatioF()
+        if dpr != self.scene.scale:  # moved to a screen with another pixel ratio
+            self.scene.scale = dpr
+            self.request()
         cam = self.qstate.snapshot.camera
         if cam.position is None:
             self._camera_stale = True

@@ -47,6 +47,14 @@ class _VTKWidget(QVTKRenderWindowInteractor):
         if not self._released:
             self._RenderWindow.Finalize()
 
+    def resizeEvent(self, ev: Any) -> None:
+        super().resizeEvent(ev)
+        # VTK's widget sets the window's DPI from the screen's pixel ratio, which scales text
+        # only; LiveScene scales text, offsets and line widths together by its own ``scale``
+        # (as for offscreen stills), so text stays at 72 DPI here.
+        if not self._released:
+            self._RenderWindow.SetDPI(72)
+
     def event(self, ev: QEvent) -> bool:
         if self._released and ev.type() != QEvent.Type.DeferredDelete:
             return False
