@@ -161,6 +161,37 @@ def test_picking_a_muscle_opens_its_card(qtbot, window) -> None:  # type: ignore
     qtbot.waitUntil(lambda: w.state.snapshot.selection is None, timeout=3000)
 
 
+def _mouse(widget, kind: QEvent.Type, pos: QPoint, button: Qt.MouseButton,  # type: ignore[no-untyped-def]
+           buttons: Qt.MouseButton) -> None:  # fmt: skip
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QMouseEvent
+
+    local = QPointF(pos)
+    event = QMouseEvent(kind, local, QPointF(widget.mapToGlobal(pos)), button, buttons,
+                        Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    QApplication.sendEvent(widget, event)
+
+
+def test_mouse_drag_turns_the_camera_and_the_state_keeps_it(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    """A left-button drag in the 3D view rotates the camera (trackball), and the state (hence a
+    saved session) holds the new camera; a click does not move it."""
+    w = window
+    widget = w.view.plotter.interactor
+    before = np.array(w.view.plotter.camera.position)
+    centre = QPoint(widget.width() // 2, widget.height() // 2)
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    _mouse(widget, QEvent.Type.MouseButtonPress, centre, left, left)
+    for k in range(1, 11):
+        _mouse(widget, QEvent.Type.MouseMove, centre + QPoint(12 * k, 4 * k), none, left)
+    _mouse(widget, QEvent.Type.MouseButtonRelease, centre + QPoint(120, 40), left, none)
+    after = np.array(w.view.plotter.camera.position)
+    assert np.linalg.norm(after - before) > 1e-3, "the drag did not turn the camera"
+    cam = w.state.snapshot.camera
+    assert cam.position is not None
+    assert np.allclose(cam.position, after, atol=1e-6)
+    assert w.state.snapshot.selection is None  # a drag is not a click
+
+
 def test_session_round_trip_and_recent_files(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     w = window
     w.state.set_pose(hip_flexion=75, knee_flexion=40)
