@@ -42,6 +42,7 @@ class View3D(QWidget):
 
     frame_presented = Signal(float)
     picked = Signal(str)
+    _closed = False  # set by close_view
 
     def __init__(self, qstate: QtState, analysis: Analysis, builder: SceneBuilder,
                  parent: QWidget | None = None) -> None:  # fmt: skip
@@ -133,8 +134,6 @@ class View3D(QWidget):
         """Build the coarse meshes used while dragging (once, when idle)."""
         if not self._closed:
             self.scene.prepare_drag()
-
-    _closed = False
 
     def render_now(self) -> None:
         """Synchronous full-detail render (screenshots and benchmarks only, never from handlers)."""

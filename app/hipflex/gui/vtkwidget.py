@@ -86,7 +86,7 @@ class NativePlotter(BasePlotter):
 
     def close(self) -> None:
         """Release VTK's window before the Qt widget goes away."""
-        if getattr(self, "_closed", False):
+        if self._closed:
             return
         super().close()
         self.interactor.release()

@@ -2,8 +2,9 @@
 
 Bones move by their actor matrices (no vertex copies); muscle surfaces are re-skinned in place
 with their normals; lines of action are updated from one batched engine call per pose. The
-window (``hipflex.gui.vtkwidget.NativePlotter``) and offscreen exports (``pv.Plotter(off_screen=True)``) both
-draw through ``LiveScene.apply``, so a handout shows exactly what the window shows.
+window (``hipflex.gui.vtkwidget.NativePlotter``) and offscreen exports
+(``pv.Plotter(off_screen=True)``) both draw through ``LiveScene.apply``, so a handout shows
+exactly what the window shows.
 """
 
 from __future__ import annotations
