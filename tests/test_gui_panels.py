@@ -23,6 +23,15 @@ from hipflex.state import AppState
 pytestmark = pytest.mark.usefixtures("qapp")
 
 
+def _shown(qtbot, widget, width: int, height: int):  # type: ignore[no-untyped-def]
+    """``widget`` owned by qtbot, sized, shown and exposed (real clicks need it on screen)."""
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
 @pytest.fixture(scope="module")
 def model(model_context) -> HipModel:  # type: ignore[no-untyped-def]
     return HipModel(model_context)
@@ -106,11 +115,7 @@ def test_buttons_show_hide_only(qtbot, env) -> None:  # type: ignore[no-untyped-
 
 def test_row_selection_follows_state_both_ways(qtbot, env) -> None:  # type: ignore[no-untyped-def]
     state, qstate, analysis = env
-    panel = MusclePanel(qstate, analysis)
-    qtbot.addWidget(panel)
-    panel.resize(300, 600)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = _shown(qtbot, MusclePanel(qstate, analysis), 300, 600)
     tree = panel.tree
     tree.scrollToItem(panel.items["gracilis"])
     rect = tree.visualItemRect(panel.items["gracilis"])
@@ -291,11 +296,7 @@ def test_choosing_plotted_muscles(qtbot, env) -> None:  # type: ignore[no-untype
 
 def test_plots_draw_pixels_in_every_chart(qtbot, env) -> None:  # type: ignore[no-untyped-def]
     _state, qstate, analysis = env
-    panel = PlotsPanel(qstate, analysis)
-    qtbot.addWidget(panel)
-    panel.resize(900, 640)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = _shown(qtbot, PlotsPanel(qstate, analysis), 900, 640)
     image = panel.grab().toImage()
     for kind, canvas in panel.canvases.items():
         r = canvas.geometry()
@@ -378,11 +379,7 @@ def _dark_pixels_in_column(canvas, x_data: float) -> int:  # type: ignore[no-unt
 
 def test_plot_cursor_is_painted_where_the_pose_is(qtbot, env) -> None:  # type: ignore[no-untyped-def]
     state, qstate, analysis = env
-    panel = PlotsPanel(qstate, analysis)
-    qtbot.addWidget(panel)
-    panel.resize(900, 640)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = _shown(qtbot, PlotsPanel(qstate, analysis), 900, 640)
     canvas = panel.canvases["activation"]
     qtbot.waitUntil(lambda: canvas._background is not None, timeout=3000)
     before = _dark_pixels_in_column(canvas, 64.0)
@@ -396,11 +393,7 @@ def test_plot_cursor_is_painted_where_the_pose_is(qtbot, env) -> None:  # type: 
 def test_real_click_on_check_box(qtbot, env) -> None:  # type: ignore[no-untyped-def]
     """A mouse click on a row's box hides that muscle (one undo step) and selects nothing."""
     state, qstate, analysis = env
-    panel = MusclePanel(qstate, analysis)
-    qtbot.addWidget(panel)
-    panel.resize(300, 600)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = _shown(qtbot, MusclePanel(qstate, analysis), 300, 600)
     tree = panel.tree
     item = panel.items["psoas"]
     opt = QStyleOptionViewItem()

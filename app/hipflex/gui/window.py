@@ -259,30 +259,19 @@ class MainWindow(QMainWindow):
         self._action(v, "Save current view…", self.save_view_dialog, None, "actSaveView")
         self.saved_views_menu = v.addMenu("Saved views")
         v.addSeparator()
-        self.act_labels = self._action(
-            v,
-            "Labels",
-            lambda on=False: self.set_display(labels=on),
-            "L",
-            "actLabels",
-            checkable=True,
-        )
-        self.act_arm = self._action(
-            v,
-            "Moment arm of the selection",
-            lambda on=False: self.set_display(show_moment_arm=on),
-            "M",
-            "actMomentArm",
-            checkable=True,
-        )
-        self.act_lines = self._action(
-            v,
-            "Lines of action inside surfaces",
-            lambda on=False: self.set_display(show_lines=on),
-            None,
-            "actLines",
-            checkable=True,
-        )
+        toggles = {}  # display flag -> its checkable action
+        for flag, text, key, name in (
+            ("labels", "Labels", "L", "actLabels"),
+            ("show_moment_arm", "Moment arm of the selection", "M", "actMomentArm"),
+            ("show_lines", "Lines of action inside surfaces", None, "actLines"),
+        ):
+            toggles[flag] = self._action(
+                v, text, lambda on=False, f=flag: self.set_display(**{f: on}), key, name,
+                checkable=True,
+            )  # fmt: skip
+        self.act_labels = toggles["labels"]
+        self.act_arm = toggles["show_moment_arm"]
+        self.act_lines = toggles["show_lines"]
         v.addSeparator()
         for title, dock in self._docks.items():
             v.addAction(dock.toggleViewAction())
