@@ -348,6 +348,23 @@ def _hipflex(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
                           timeout=300, env={**os.environ, **(env or {})})  # fmt: skip
 
 
+def test_size_argument_is_shared_and_names_bad_text(capsys: pytest.CaptureFixture[str]) -> None:
+    from hipflex.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["gui", "--size", "1366X768"]).size == (1366, 768)
+    assert parser.parse_args(["render", "-o", "x.png", "--size", "64x48"]).size == (64, 48)
+    for argv, example in (
+        (["gui", "--size", "1366by768"], "1366x768"),
+        (["render", "-o", "x.png", "--size", "1366by768"], "1600x1200"),
+    ):
+        with pytest.raises(SystemExit) as exc:
+            parser.parse_args(argv)
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert f"expected WxH such as {example}, got '1366by768'" in err
+
+
 def test_gui_screenshot_command(tmp_path: Path) -> None:
     out = tmp_path / "window.png"
     session = tmp_path / "s.json"

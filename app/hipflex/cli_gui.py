@@ -5,13 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected WxH such as 1366x768, got {text!r}") from exc
-    return w, h
+from hipflex.cli_args import pixel_size
 
 
 def _cmd_gui(args: argparse.Namespace) -> int:
@@ -26,5 +20,5 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     g = sub.add_parser("gui", help="open the desktop explorer (3D view, pose, muscles, plots, why)")
     g.add_argument("--session", help="session file (.json) to open")
     g.add_argument("--screenshot", help="open, load, save a PNG of the whole window and exit")
-    g.add_argument("--size", type=_size, help="window size WxH, e.g. 1366x768")
+    g.add_argument("--size", type=pixel_size, help="window size WxH, e.g. 1366x768")
     g.set_defaults(func=_cmd_gui)

@@ -4,9 +4,11 @@ calls in the window, with one line per failure and never an overwrite without --
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 from pathlib import Path
 
+from hipflex.cli_args import pixel_size
 from hipflex.errors import HipFlexError
 
 MUSCLE_STYLES = ("surface", "tube", "line")
@@ -14,12 +16,7 @@ COLOUR_MODES = ("identity", "activation", "fibre_length", "moment_arm")
 
 
 # -- argument types -------------------------------------------------------------------------------
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected WxH such as 1600x1200, got {text!r}") from exc
-    return w, h
+_size = functools.partial(pixel_size, example="1600x1200")  # still.check_size: 16..8000 px
 
 
 def _print_size(text: str) -> tuple[float, float]:

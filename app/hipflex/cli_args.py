@@ -1,0 +1,24 @@
+"""Argument types shared by the CLI modules (``cli_gui``, ``cli_media``); standard library only."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def pixel_size(text: str, example: str = "1366x768") -> tuple[int, int]:
+    """Parse a ``WxH`` pixel size such as ``"1366x768"`` into ``(width, height)``.
+
+    For ``argparse``'s ``type=``; the ``x`` may be upper or lower case. Only the form is checked
+    here: each command checks the range it supports later (``hipflex render`` and ``video`` allow
+    16..8000 px a side). ``example`` is the size the error message suggests; bind it with
+    ``functools.partial`` for a command whose typical size differs.
+
+    Raises:
+        argparse.ArgumentTypeError: ``text`` is not two whole numbers joined by ``x``; the
+            message names ``text`` and gives ``example``.
+    """
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected WxH such as {example}, got {text!r}") from exc
+    return w, h
