@@ -385,6 +385,37 @@ def test_gui_screenshot_command(tmp_path: Path) -> None:
     assert (arr < 200).mean() > 0.05, "the 3D area of the screenshot is blank"
 
 
+def test_gui_screenshot_never_overwrites_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refused in the CLI before Qt starts: no window is opened, so this runs in milliseconds."""
+    from hipflex.cli import main
+    from hipflex.gui import app
+
+    opened: list[dict[str, object]] = []
+
+    def no_window(**kwargs: object) -> int:
+        opened.append(kwargs)
+        return 0
+
+    monkeypatch.setattr(app, "run", no_window)
+    out = tmp_path / "window.png"
+    out.write_bytes(b"keep me")
+    assert main(["gui", "--screenshot", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"hipflex: error: {out}: exists; pass --force to overwrite"]
+    assert out.read_bytes() == b"keep me"
+    assert opened == [], "a window was opened for a refused screenshot"
+    # a missing folder is refused up front as well, not after the window has been built
+    assert main(["gui", "--screenshot", str(tmp_path / "no" / "x.png")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert opened == []
+    # --force gets past the check and on to the window
+    assert main(["gui", "--screenshot", str(out), "--force"]) == 0
+    assert opened == [{"session": None, "screenshot": out, "size": None}]
+    assert out.read_bytes() == b"keep me"  # the stand-in window wrote nothing
+
+
 def test_gui_without_display_says_so(tmp_path: Path) -> None:
     env = {
         k: v
