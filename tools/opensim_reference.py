@@ -8,11 +8,20 @@ so that nobody has to copy values by hand:
 - ``rajagopal_sweep.csv``: for each right-side hip muscle, hip_flexion_r from -20 to 130 deg
   (step 1; clamping disabled, so angles beyond the model's range are still evaluated) at knee
   flexion 0 and 90 deg, with every other coordinate at 0: muscle-tendon length, moment arm about
-  hip_flexion_r (positive = flexor) and rigid-tendon normalised fibre length
-  ``(L_mt - L_ts) / cos(alpha_opt) / L_opt``.
+  hip_flexion_r (positive = flexor), rigid-tendon normalised fibre length with the fixed-width
+  pennation of Rajagopal's Millard muscles (``norm_fiber_length``, and ``cos_pennation``), and
+  the same with the pennation angle held at its optimum (``norm_fiber_length_rigid``,
+  ``(L_mt - L_ts) / cos(alpha_opt) / L_opt``; HipFlex's data files keep the neutral values of
+  this one). Slack (L_mt <= L_ts) reads as the rigid value, <= 0, in both columns. The script
+  checks the fixed-width numbers against OpenSim's own ``getNormalizedFiberLength`` with every
+  tendon made rigid, wherever the fibre is longer than OpenSim's lower clamp, and prints the
+  largest difference.
 - ``rajagopal_neutral.csv``: the same at hip 0 / knee 0 / all coordinates 0, plus the muscle
   architecture (tendon slack length, optimal fibre length, pennation at optimal length).
 - ``timing.json``: median wall time (5 repeats) of the full sweep at knee 0, as a speed baseline.
+
+``--force-length`` prints Rajagopal's active force-length curve (iliacus_r's, the same parameters
+for every muscle) every 0.05 from 0.25 to 1.90, the table in ``hipflex.model.muscle``.
 
 In Rajagopal 2016, knee_angle_r is positive for flexion (range 0 to 2.0944 rad); the script checks
 this (rectus femoris, a knee extensor, must lengthen as knee_angle_r grows) and prints the
@@ -69,12 +78,24 @@ class Architecture:
         fibre_along_tendon = length_m - self.tendon_slack_length_m
         return fibre_along_tendon / math.cos(self.pennation_rad) / self.optimal_fiber_length_m
 
+    def fixed_width(self, length_m: float) -> tuple[float, float]:
+        """Normalised fibre length and cos(pennation): constant fibre height l_opt sin(alpha_opt)
+        (Millard et al. 2013); slack reads as the rigid value and cos 0."""
+        x = (length_m - self.tendon_slack_length_m) / self.optimal_fiber_length_m
+        if x <= 0:
+            return self.norm_fiber_length_rigid(length_m), 0.0
+        fibre = math.hypot(x, math.sin(self.pennation_rad))
+        return fibre, x / fibre
+
 
 @dataclass(frozen=True)
 class Sample:
     length_m: float
     moment_arm_m: float
     norm_fiber_length_rigid: float
+    norm_fiber_length: float
+    cos_pennation: float
+    opensim_norm_fiber_length: float  # OpenSim's own, rigid tendons (clamped below)
 
 
 class RajagopalProbe:
@@ -82,6 +103,9 @@ class RajagopalProbe:
 
     def __init__(self, model_path: Path, muscle_names: list[str]) -> None:
         self.model = osim.Model(str(model_path))
+        all_muscles = self.model.getMuscles()
+        for i in range(all_muscles.getSize()):  # rigid tendons, as HipFlex
+            all_muscles.get(i).set_ignore_tendon_compliance(True)
         coords = self.model.getCoordinateSet()
         for i in range(coords.getSize()):
             c = coords.get(i)
@@ -117,22 +141,28 @@ class RajagopalProbe:
         self.set_knee(knee_deg)
         self.set_hip(hip_deg)
 
-    def sample(self, name: str) -> Sample:
+    def sample(self, name: str, check: bool = False) -> Sample:
         m = self.muscles[name]
         length = m.getLength(self.state)
+        norm, cos_pennation = self.arch[name].fixed_width(length)
         return Sample(
             length_m=length,
             moment_arm_m=m.computeMomentArm(self.state, self.hip),
             norm_fiber_length_rigid=self.arch[name].norm_fiber_length_rigid(length),
+            norm_fiber_length=norm,
+            cos_pennation=cos_pennation,
+            opensim_norm_fiber_length=(
+                m.getNormalizedFiberLength(self.state) if check else math.nan
+            ),
         )
 
-    def sweep(self, knee_deg: float) -> dict[tuple[str, int], Sample]:
+    def sweep(self, knee_deg: float, check: bool = False) -> dict[tuple[str, int], Sample]:
         self.set_knee(knee_deg)
         out: dict[tuple[str, int], Sample] = {}
         for hip_deg in HIP_ANGLES_DEG:
             self.set_hip(hip_deg)
             for name in self.muscles:
-                out[(name, hip_deg)] = self.sample(name)
+                out[(name, hip_deg)] = self.sample(name, check)
         return out
 
 
@@ -151,20 +181,42 @@ def check_knee_sign(probe: RajagopalProbe) -> str:
     )
 
 
-def write_sweep(probe: RajagopalProbe, knee_sign: int, path: Path) -> None:
+OPENSIM_MIN_CHECKED = 0.3  # OpenSim clamps short fibres (Rajagopal: at 0.25 of optimal)
+
+
+def write_sweep(probe: RajagopalProbe, knee_sign: int, path: Path) -> float:
+    """Write the sweep; return the largest |fixed-width - OpenSim| normalised fibre length."""
+    worst = 0.0
     with path.open("w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["muscle", "knee_flexion_deg", "hip_flexion_deg", "length_m",
-                    "moment_arm_m", "norm_fiber_length_rigid"])  # fmt: skip
+        w.writerow(["muscle", "knee_flexion_deg", "hip_flexion_deg", "length_m", "moment_arm_m",
+                    "norm_fiber_length", "cos_pennation", "norm_fiber_length_rigid"])  # fmt: skip
         for knee_flex in KNEE_ANGLES_DEG:
-            results = probe.sweep(knee_sign * knee_flex)
+            results = probe.sweep(knee_sign * knee_flex, check=True)
             for name in probe.muscles:
                 for hip_deg in HIP_ANGLES_DEG:
                     s = results[(name, hip_deg)]
+                    if s.norm_fiber_length > OPENSIM_MIN_CHECKED:
+                        worst = max(worst, abs(s.norm_fiber_length - s.opensim_norm_fiber_length))
                     w.writerow([name, knee_flex, hip_deg, f"{s.length_m:.6f}",
-                                f"{s.moment_arm_m:.6f}",
+                                f"{s.moment_arm_m:.6f}", f"{s.norm_fiber_length:.5f}",
+                                f"{s.cos_pennation:.5f}",
                                 f"{s.norm_fiber_length_rigid:.5f}"])  # fmt: skip
     probe.set_pose(0.0, 0.0)
+    return worst
+
+
+def print_force_length(probe: RajagopalProbe) -> None:
+    """Rajagopal's active force-length curve every 0.05 (the table in hipflex.model.muscle)."""
+    curve = osim.Millard2012EquilibriumMuscle.safeDownCast(
+        probe.muscles["iliacus_r"]
+    ).getActiveForceLengthCurve()
+    print(f"active force-length: min width {curve.getMinActiveFiberLength()}, transition "
+          f"{curve.getTransitionFiberLength()}, max width {curve.getMaxActiveFiberLength()}, "
+          f"shallow slope {curve.getShallowAscendingSlope()}, minimum {curve.getMinValue()}")  # fmt: skip
+    for i in range(34):
+        x = round(0.25 + 0.05 * i, 2)
+        print(f"  {x:.2f} {curve.calcValue(x):.4f}")
 
 
 def write_neutral(probe: RajagopalProbe, path: Path) -> dict[str, Sample]:
@@ -198,15 +250,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--force-length", action="store_true", help="print the curve and stop")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
     probe = RajagopalProbe(args.model, MUSCLES)
+    if args.force_length:
+        print_force_length(probe)
+        return
     knee_msg = check_knee_sign(probe)
     print(knee_msg)
     knee_sign = 1 if " positive " in knee_msg else -1
 
-    write_sweep(probe, knee_sign, args.out / "rajagopal_sweep.csv")
+    worst = write_sweep(probe, knee_sign, args.out / "rajagopal_sweep.csv")
+    print(f"fixed-width fibre length vs OpenSim's own (rigid tendons, fibres above "
+          f"{OPENSIM_MIN_CHECKED}): largest difference {worst:.2e}")  # fmt: skip
     neutral = write_neutral(probe, args.out / "rajagopal_neutral.csv")
     median = time_sweep(probe, args.out / "timing.json")
 

@@ -125,7 +125,7 @@ def load_opensim(opensim_dir: Path) -> tuple[Curves, dict[str, dict[str, float]]
         for row in csv.DictReader(f):
             raw[(row["muscle"], round(float(row["knee_flexion_deg"])))][
                 round(float(row["hip_flexion_deg"]))
-            ] = (float(row["moment_arm_m"]), float(row["norm_fiber_length_rigid"]),
+            ] = (float(row["moment_arm_m"]), float(row["norm_fiber_length"]),
                  float(row["length_m"]))  # fmt: skip
     neutral: dict[str, dict[str, float]] = {}
     with neutral_csv.open(newline="") as f:
@@ -337,8 +337,8 @@ class Capacity:
 
 def load_capacity(opensim_dir: Path, model_path: Path) -> Capacity | None:
     """Both models' flexion capacity at CAPACITY_DEG with the knee straight. OpenSim's comes
-    from its own rigid-tendon fibre length and moment arm (the sweep CSV), its peak force and
-    pennation (the .osim file), and the same active force-length curve HipFlex uses."""
+    from its own rigid-tendon fibre length, pennation and moment arm (the sweep CSV), its peak
+    force (the .osim file), and the same active force-length curve HipFlex uses."""
     import xml.etree.ElementTree as ET
 
     import hipflex
@@ -348,12 +348,11 @@ def load_capacity(opensim_dir: Path, model_path: Path) -> Capacity | None:
         print(f"validation_report: {model_path} not found; capacity section left out",
               file=sys.stderr)  # fmt: skip
         return None
-    params: dict[str, tuple[float, float]] = {}
+    peak_force: dict[str, float] = {}
     for el in ET.parse(model_path).iter():
-        name = el.get("name")
-        f0, alpha = el.find("max_isometric_force"), el.find("pennation_angle_at_optimal")
-        if name and f0 is not None and alpha is not None and f0.text and alpha.text:
-            params[name] = (float(f0.text), float(alpha.text))
+        name, f0 = el.get("name"), el.find("max_isometric_force")
+        if name and f0 is not None and f0.text:
+            peak_force[name] = float(f0.text)
     opensim: dict[str, float] = defaultdict(float)
     part_of = {name: p.hipflex for p in PAIRS for name in p.opensim}
     with (opensim_dir / "rajagopal_sweep.csv").open(newline="") as f:
@@ -364,10 +363,11 @@ def load_capacity(opensim_dir: Path, model_path: Path) -> Capacity | None:
             ):
                 continue
             name = row["muscle"]
-            f0, alpha = params[name]
-            norm = float(row["norm_fiber_length_rigid"])
+            norm = float(row["norm_fiber_length"])
             fl = float(active_force_length(np.array([norm]))[0]) if norm > 0 else 0.0
-            moment = f0 * np.cos(alpha) * fl * float(row["moment_arm_m"])
+            moment = (
+                peak_force[name] * float(row["cos_pennation"]) * fl * float(row["moment_arm_m"])
+            )
             opensim[part_of.get(name, NOT_IN_HIPFLEX.get(name, name))] += moment
     pose = hipflex.load_model().at(float(CAPACITY_DEG), 0.0)
     mm = pose["max_moment_hip_flexion"][0]
@@ -523,9 +523,15 @@ def build_report(
         "hip adduction and rotation 0. Moment arms come from the wrapped path's geometry "
         "(virtual work); `tests/test_model.py` checks them against the length derivative to "
         "0.1 mm.",
-        "- **Both**: positive moment arm = hip flexor. Rigid tendon: normalised fibre length = "
-        "(muscle-tendon length − tendon slack length) / cos(pennation at optimum) / optimal fibre "
-        "length; ≤ 0 means slack (no active force).",
+        "- **Both**: positive moment arm = hip flexor. Rigid tendon and fixed-width pennation "
+        "(Millard et al. 2013, as in Rajagopal's muscles): the fibres' length along the tendon is "
+        "muscle-tendon length − tendon slack length, and their height, optimal fibre length × "
+        "sin(pennation at optimum), stays constant. Normalised fibre length = fibre length / "
+        "optimal fibre length; when the muscle-tendon unit is at or below the tendon slack length "
+        "it is slack (no active force) and the table shows (muscle-tendon length − tendon slack "
+        "length) / cos(pennation at optimum) / optimal fibre length, ≤ 0. "
+        "`tools/opensim_reference.py` checks its OpenSim numbers against OpenSim's own "
+        "`getNormalizedFiberLength` with every tendon made rigid.",
         "- **Multi-part muscles**: Rajagopal's adductor magnus (4 parts), gluteus maximus (3) and "
         "gluteus medius (3) are shown as the plain mean of the parts' moment arms and fibre lengths. "
         "HipFlex's gluteus maximus (2 lines) and psoas (3 lines) are the weighted means of their "

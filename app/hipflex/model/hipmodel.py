@@ -16,7 +16,11 @@ from hipflex.errors import PoseError
 from hipflex.model.activity import share_moment
 from hipflex.model.fastpath import FastPaths
 from hipflex.model.kinematics import COORDINATES, body_transforms, check_angles
-from hipflex.model.muscle import active_force_length, rederive_tendon_slack_length
+from hipflex.model.muscle import (
+    active_force_length,
+    pennated_fiber,
+    rederive_tendon_slack_length,
+)
 from hipflex.model.segments import LegInertia
 from hipflex.model.skeleton import ModelContext
 from hipflex.model.wrapping import path_set
@@ -76,8 +80,7 @@ class HipModel:
         )
         self._line_muscle = np.array([self.muscles.index(ln.muscle) for ln in lines])
         self._line_muscle_ids = [ln.muscle for ln in lines]
-        self._norm_scale = 1.0 / (self._cos * self._lopt)  # muscle-tendon length to fibre
-        self._f0_cos = self._f0 * self._cos  # force along the tendon at full activation
+        self._inv_lopt = 1.0 / self._lopt
         self._inertia: tuple[tuple[float, float], LegInertia] | None = None
         # (lines x muscles): weights for averaged quantities, ones for summed moments
         self._avg = np.zeros((len(lines), len(self.muscles)))
@@ -135,11 +138,12 @@ class HipModel:
         lengths, arms = self._fast.evaluate(
             body_transforms(self.ctx.skeleton, **poses), np.radians(poses["hip_flexion"])
         )
-        norm = (lengths - self._lts) * self._norm_scale
+        # rigid tendon, fixed-width pennation; slack lines read <= 0 and carry no force
+        norm, cos_pennation = pennated_fiber((lengths - self._lts) * self._inv_lopt, self._cos)
         fl = active_force_length(norm)  # zero at and below 0.25, so zero when slack
         get = self.strength.get
         strength = np.fromiter((get(m, 1.0) for m in self._line_muscle_ids), float, len(norm[0]))
-        force = self._f0_cos * strength * fl
+        force = self._f0 * strength * fl * cos_pennation
         avg = np.concatenate([lengths, norm, fl]).reshape(3, *norm.shape) @ self._avg
         arms_t = arms.transpose(2, 0, 1)  # (4 coordinates, n, lines)
         arm_avg = arms_t @ self._avg

@@ -1,7 +1,12 @@
 """Muscle capacity: rigid-tendon fibre length and the active force-length relation.
 
-Rigid tendon: l_fibre = (L_mt - l_ts) / cos(alpha) (biomechanics.md section 4); a fibre length
-at or below zero means the muscle-tendon unit is shorter than its tendon: slack, no active force.
+Rigid tendon, fixed-width pennation (Millard et al. 2013, J Biomech Eng 135:021005; the model
+Rajagopal 2016 uses): the fibre's projection along the tendon is L_mt - l_ts and its height
+l_opt * sin(alpha_opt) stays constant, so a short fibre turns more oblique instead of
+shortening in line with the tendon. biomechanics.md section 4 gives the simpler
+l_fibre = (L_mt - l_ts) / cos(alpha_opt), which holds the angle fixed; the two agree near optimal
+length and differ on the ascending limb (iliacus at 110 deg hip flexion: 0.50 against 0.44).
+A muscle-tendon unit at or below its tendon slack length is slack: no active force.
 """
 
 from __future__ import annotations
@@ -12,12 +17,18 @@ from scipy.interpolate import PchipInterpolator
 
 Array = NDArray[np.float64]
 
-# Active force-length curve of Rajagopal et al. 2016 (Millard et al. 2013 curve with min width
-# 0.25, transition 0.77, max width 1.90, shallow-ascending slope 0.75, minimum 0). Values from
-# biomechanics.md section 4; the curve is zero at and below 0.25 and at and above 1.90 (the
-# curve's widths), interpolated shape-preservingly between the tabulated points.
-_FL_L = np.array([0.25, 0.5, 0.6, 0.7, 0.8, 1.0, 1.2, 1.4, 1.6, 1.9])
-_FL_F = np.array([0.0, 0.41, 0.62, 0.80, 0.89, 1.00, 0.84, 0.59, 0.34, 0.0])
+# Active force-length curve of Rajagopal et al. 2016: the Millard et al. 2013 curve with min
+# width 0.25, transition 0.77, max width 1.90, shallow-ascending slope 0.75, minimum 0. Values
+# every 0.05 [model: OpenSim 4.6 ActiveForceLengthCurve with those parameters, evaluated by
+# tools/opensim_reference.py --force-length]; biomechanics.md section 4 lists a subset and these
+# agree with it to 0.005. Zero at and below 0.25 and at and above 1.90; shape-preserving cubic
+# between the points (within 0.007 of OpenSim's curve everywhere).
+_FL_L = np.round(np.arange(0.25, 1.90 + 1e-9, 0.05), 2)
+_FL_F = np.array([
+    0.0, 0.0138, 0.1018, 0.2041, 0.3078, 0.4117, 0.5156, 0.6190, 0.7194, 0.8007, 0.8483, 0.8873,
+    0.9250, 0.9624, 0.9961, 1.0, 0.9965, 0.9613, 0.9038, 0.8428, 0.7809, 0.7186, 0.6562, 0.5937,
+    0.5312, 0.4688, 0.4063, 0.3438, 0.2813, 0.2189, 0.1566, 0.0946, 0.0340, 0.0,
+])  # fmt: skip
 _FL = PchipInterpolator(_FL_L, _FL_F, extrapolate=False)
 _FL_C = np.asarray(_FL.c)  # (4, pieces): cubic coefficients on each interval
 
@@ -35,10 +46,21 @@ def active_force_length(norm_fiber_length: ArrayLike) -> Array:
     return np.asarray(np.minimum(np.maximum(out, 0.0), 1.0))
 
 
-def fiber_length(mt_length: ArrayLike, tendon_slack_length: float, pennation_deg: float) -> Array:
-    """Rigid-tendon fibre length (m); non-positive values mean the muscle is slack."""
-    return np.asarray((np.asarray(mt_length, float) - tendon_slack_length)
-                      / np.cos(np.radians(pennation_deg)))  # fmt: skip
+def pennated_fiber(along_tendon: ArrayLike, cos_pennation_opt: ArrayLike) -> tuple[Array, Array]:
+    """Normalised fibre length and cos(pennation) from the fibres' length along the tendon.
+
+    ``along_tendon`` is (L_mt - l_ts) / l_opt and ``cos_pennation_opt`` is cos(alpha_opt).
+    Fixed width: fibre = sqrt(x^2 + sin^2(alpha_opt)), cos(alpha) = x / fibre. Where x <= 0 the
+    muscle is slack: the fibre length is reported as x / cos(alpha_opt) (<= 0, the shortfall the
+    rigid-angle rule gives) and cos(alpha) as 0, so slack reads as slack and carries no force.
+    """
+    x = np.asarray(along_tendon, float)
+    c = np.asarray(cos_pennation_opt, float)
+    fibre = np.sqrt(x * x + (1.0 - c * c))
+    taut = x > 0
+    norm = np.where(taut, fibre, x / c)
+    cos_pennation = np.where(taut, x / fibre, 0.0)
+    return np.asarray(norm), np.asarray(cos_pennation)
 
 
 def rederive_tendon_slack_length(
@@ -47,10 +69,13 @@ def rederive_tendon_slack_length(
     pennation_deg: float,
     norm_fiber_length_reference: float,
 ) -> float:
-    """Tendon slack length that reproduces a reference normalised fibre length at one pose.
+    """Tendon slack length that reproduces a reference rigid-tendon fibre length at one pose.
 
     Published tendon slack lengths belong to their own skeleton; on these bones we keep the
-    reference model's normalised fibre length in the neutral pose (biomechanics.md section 3).
+    reference model's fibres at the same length along the tendon in the neutral pose
+    (biomechanics.md section 3). ``norm_fiber_length_reference`` is that length expressed by the
+    rigid-angle rule, (L_mt - l_ts) / cos(alpha_opt) / l_opt, as tools/opensim_reference.py
+    reads it; with the same projection the fixed-width fibre length matches too.
     """
     lf = norm_fiber_length_reference * optimal_fiber_length
     return float(mt_length_reference - lf * np.cos(np.radians(pennation_deg)))
