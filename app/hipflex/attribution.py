@@ -6,10 +6,10 @@ ATTRIBUTION = """\
 1. Human Reference Atlas, HuBMAP CCF 3D Reference Object Library: 3D Reference Organs VH_M_Pelvis and
    VH_M_Knee_L/R, v1.2, CC BY 4.0. Derived from the NLM Visible Human Male.
    https://github.com/hubmapconsortium/ccf-3d-reference-object-library
-2. Andreassen TE, Hume DR, Hamilton LD, Walker KE, Higinbotham SE, Shelburne KB (2022).
-   Three-dimensional lower extremity musculoskeletal geometry of the Visible Human Female and Male.
-   Scientific Data. doi:10.1038/s41597-022-01905-2. Dataset doi:10.56902/COB.vh.2022.0, Center for
-   Orthopaedic Biomechanics, University of Denver, CC BY 4.0.
+2. Andreassen TE, Hume DR, Hamilton LD, Walker KE, Higinbotham SE, Shelburne KB (2023).
+   Three dimensional lower extremity musculoskeletal geometry of the Visible Human Female and Male.
+   Scientific Data 10:34. doi:10.1038/s41597-022-01905-2. Dataset doi:10.56902/COB.vh.2022.0,
+   Center for Orthopaedic Biomechanics, University of Denver, CC BY 4.0.
 3. Remus R, Lipphaus A, Neumann M, Bender B (2021). Calibration and validation of a novel hybrid model
    of the lumbosacral spine in ArtiSynth - the passive structures. PLoS ONE 16(4):e0250456.
    Copyright (c) 2021 Robin Remus, BSD-3-Clause (keep its LICENSE with the meshes).
