@@ -291,6 +291,35 @@ def test_explain_straight_knee_at_110(model) -> None:  # type: ignore[no-untyped
     assert statements[-len(caveats) :] == caveats  # caveats come last
 
 
+@pytest.mark.parametrize("hip", [30.0, 90.0, 110.0])
+def test_explain_names_the_other_flexors_and_their_side_actions(model, hip) -> None:  # type: ignore[no-untyped-def]
+    """The share statement names every other flexor with at least 5% of the capacity; a flexor
+    with at least 10% whose rotation or adduction lever is at least twice its flexion lever gets
+    a statement saying its share is an upper bound (thresholds from the statement's rule, the
+    quantities recomputed here from model.at)."""
+    pose = model.at(hip, 0)
+    pos = np.clip(pose["max_moment_hip_flexion"][0], 0, None)
+    part = pos / pos.sum()
+    names = {m: model.ctx.anatomy.muscles[m].display_name for m in model.muscles}
+    statements = model.explain(hip, 0)
+    head = next(s for s in statements if sorted(s["muscles"]) == ["iliacus", "psoas"])  # type: ignore[arg-type]
+    expected_side = set()
+    for j, m in enumerate(model.muscles):
+        if m in ("iliacus", "psoas") or part[j] < 0.05:
+            continue
+        assert f"{names[m]} {100 * part[j]:.0f}%" in str(head["text"])
+        flex = pose["moment_arm_hip_flexion"][0, j]
+        side = max(abs(pose["moment_arm_hip_rotation"][0, j]),
+                   abs(pose["moment_arm_hip_adduction"][0, j]))  # fmt: skip
+        if part[j] >= 0.10 and flex > 0 and side >= 2 * flex:
+            expected_side.add(m)
+    got = {s["muscles"][0] for s in statements  # type: ignore[index]
+           if str(s["quantity"]) in ("moment_arm_hip_rotation", "moment_arm_hip_adduction")}  # fmt: skip
+    assert got == expected_side
+    if hip == 110.0:  # this body: gluteus medius turns the thigh inward far more than it flexes
+        assert "gluteus_medius" in got
+
+
 def test_explain_bent_knee_at_110_has_no_rf_slack(model) -> None:  # type: ignore[no-untyped-def]
     statements = model.explain(110, 90)
     rf = [s for s in statements if "rectus_femoris" in s["muscles"]]  # type: ignore[operator]
@@ -565,3 +594,17 @@ def test_fast_paths_with_a_sphere_in_a_two_surface_segment(model_context, real_p
     fast_len, fast_arm = model._fast.evaluate(tr, np.radians(hip))
     np.testing.assert_allclose(fast_len, ref_len, rtol=0, atol=1e-6)
     np.testing.assert_allclose(fast_arm, ref_arm, rtol=0, atol=1e-6)
+
+
+def test_explain_cli_leaves_quietly_when_the_reader_closes_the_pipe() -> None:
+    """`hipflex explain ... | head -1`: the reader leaving is no error and prints no traceback."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "hipflex", "explain", "--hip", "110"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, err
+    assert "Traceback" not in err

@@ -12,6 +12,14 @@ if TYPE_CHECKING:
 SLACK = 0.0  # normalised fibre length at or below which the fibres would have to be <= 0 long
 WEAK_FORCE_LENGTH = 0.3  # active force-length factor below which a muscle "can give little force"
 KNEE_CONTRAST_DEG = 90.0  # knee angle the two-joint muscles are compared at
+NAMED_SHARE = 0.05  # other flexors named in the share statement from this share of the capacity
+SIDE_SHARE = 0.10  # a flexor whose capacity share is at least this ...
+SIDE_RATIO = 2.0  # ... and whose rotation or adduction lever is this many times its flexion lever
+SIDE_WORDS = {  # (quantity, sign): what a positive or negative moment arm does to the thigh
+    ("hip_rotation", 1): "turns the thigh inward", ("hip_rotation", -1): "turns the thigh outward",
+    ("hip_adduction", 1): "pulls the thigh toward the midline",
+    ("hip_adduction", -1): "pulls the thigh out to the side",
+}  # fmt: skip
 
 CAVEATS = [
     "Model estimate from one body (Visible Human Male) with straight-line and wrapped muscle paths.",
@@ -39,14 +47,34 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
     where = f"At {hip_flexion:g} deg hip flexion with the knee {'straight' if knee_flexion < 5 else f'at {knee_flexion:g} deg'}"
     out: list[dict[str, object]] = []
 
-    available = float(np.clip(mm[0], 0, None).sum())
+    capacity = np.clip(mm[0], 0, None)
+    available = float(capacity.sum())
+    parts = capacity / available if available > 0 else np.zeros_like(capacity)
     ilio = [model.muscles.index(m) for m in ("iliacus", "psoas") if m in model.muscles]
-    share = float(np.clip(mm[0, ilio], 0, None).sum() / available) if available > 0 else 0.0
+    share = float(parts[ilio].sum())
+    others = [j for j in np.argsort(-parts) if j not in ilio and parts[j] >= NAMED_SHARE]
+    rest = ", ".join(f"{names[model.muscles[j]]} {_pct(parts[j])}" for j in others)
     out.append({
         "text": f"{where}, iliopsoas supplies {_pct(share)} of the available hip-flexion moment "
-                f"({available:.0f} N m from all flexors at full effort).",
+                f"({available:.0f} N m from all flexors at full effort)"
+                + (f"; the rest comes mainly from {rest}." if rest else "."),
         "quantity": "max_moment_hip_flexion", "muscles": ["iliacus", "psoas"], "value": share,
     })  # fmt: skip
+    for j in others:
+        flex = ma[0, j]
+        side = max(("hip_rotation", "hip_adduction"),
+                   key=lambda c: abs(res[f"moment_arm_{c}"][0, j]))  # fmt: skip
+        side_arm = float(res[f"moment_arm_{side}"][0, j])
+        if parts[j] >= SIDE_SHARE and abs(side_arm) >= SIDE_RATIO * flex > 0:
+            m = model.muscles[j]
+            out.append({
+                "text": f"{names[m]} gives {_pct(parts[j])} of that capacity, but its line mainly "
+                        f"{SIDE_WORDS[(side, 1 if side_arm > 0 else -1)]}: moment arm "
+                        f"{1000 * abs(side_arm):.0f} mm for that against {1000 * flex:.0f} mm for "
+                        "flexion. In a free knee lift other muscles must cancel that, so its "
+                        "share is an upper bound.",
+                "quantity": f"moment_arm_{side}", "muscles": [m], "value": side_arm,
+            })  # fmt: skip
     for j, m in enumerate(model.muscles):
         flexor_lever = ma[0, j] > 0.005
         if flexor_lever and norm[0, j] <= SLACK:

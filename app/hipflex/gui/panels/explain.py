@@ -19,6 +19,8 @@ QUANTITY_TAGS = {
     "norm_fiber_length": "fibre length",
     "force_length_factor": "force-length",
     "moment_arm_hip_flexion": "moment arm",
+    "moment_arm_hip_rotation": "rotation lever",
+    "moment_arm_hip_adduction": "adduction lever",
     "activation": "hold task",
     "share": "hold task",
 }
