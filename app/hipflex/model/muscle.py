@@ -31,18 +31,19 @@ _FL_F = np.array([
 ])  # fmt: skip
 _FL = PchipInterpolator(_FL_L, _FL_F, extrapolate=False)
 _FL_C = np.asarray(_FL.c)  # (4, pieces): cubic coefficients on each interval
+_FL_PER_STEP = 20.0  # 1 / 0.05, the grid's spacing
 
 
 def active_force_length(norm_fiber_length: ArrayLike) -> Array:
     """Active force-length factor (0..1) at normalised fibre length (NaN for slack reads 0)."""
-    lf = np.asarray(norm_fiber_length, float)
-    x = np.minimum(np.maximum(lf, _FL_L[0]), _FL_L[-1])  # np.clip is slow on tiny arrays
-    # the interpolant's cubic pieces, evaluated directly (PchipInterpolator's call is slower)
-    i = np.minimum(np.searchsorted(_FL_L, x, side="right") - 1, len(_FL_L) - 2)
+    # fmax/fmin drop NaN, so NaN and +-inf land on the curve's zero ends; np.clip is slower
+    x = np.fmin(np.fmax(np.asarray(norm_fiber_length, float), _FL_L[0]), _FL_L[-1])
+    # the interpolant's cubic pieces on the even grid, evaluated directly (faster than
+    # PchipInterpolator's call or a search)
+    i = np.minimum(((x - _FL_L[0]) * _FL_PER_STEP).astype(np.intp), len(_FL_L) - 2)
     dx = x - _FL_L[i]
     c = _FL_C[:, i]
     out = ((c[0] * dx + c[1]) * dx + c[2]) * dx + c[3]
-    out = np.where(np.isfinite(lf), out, 0.0)
     return np.asarray(np.minimum(np.maximum(out, 0.0), 1.0))
 
 
@@ -59,8 +60,7 @@ def pennated_fiber(along_tendon: ArrayLike, cos_pennation_opt: ArrayLike) -> tup
     fibre = np.sqrt(x * x + (1.0 - c * c))
     taut = x > 0
     norm = np.where(taut, fibre, x / c)
-    cos_pennation = np.where(taut, x / fibre, 0.0)
-    return np.asarray(norm), np.asarray(cos_pennation)
+    return norm, np.where(taut, x, 0.0) / fibre
 
 
 def rederive_tendon_slack_length(
