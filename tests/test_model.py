@@ -171,6 +171,8 @@ def test_fixed_width_keeps_fibre_height_and_reads_slack() -> None:
     np.testing.assert_allclose(height, np.sin(np.radians(20.0)), rtol=1e-12)
     np.testing.assert_allclose(norm[taut] * cos_pennation[taut], along[taut], rtol=1e-12)
     assert np.all(norm[~taut] <= 0) and np.all(cos_pennation[~taut] == 0)
+    # an unpennated muscle exactly at its tendon slack length: slack, no NaN
+    assert pennated_fiber(0.0, 1.0) == (0.0, 0.0)
     # no pennation: the fibre lies along the tendon
     norm0, cos0 = pennated_fiber(along[taut], 1.0)
     np.testing.assert_allclose(norm0, along[taut])

@@ -60,7 +60,7 @@ def pennated_fiber(along_tendon: ArrayLike, cos_pennation_opt: ArrayLike) -> tup
     fibre = np.sqrt(x * x + (1.0 - c * c))
     taut = x > 0
     norm = np.where(taut, fibre, x / c)
-    return norm, np.where(taut, x, 0.0) / fibre
+    return norm, np.where(taut, x, 0.0) / np.maximum(fibre, 1e-300)  # 0, not 0/0, unpennated
 
 
 def rederive_tendon_slack_length(
