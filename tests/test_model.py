@@ -325,8 +325,31 @@ def test_explain_names_the_other_flexors_and_their_side_actions(model, hip) -> N
 def test_explain_bent_knee_at_110_has_no_rf_slack(model) -> None:  # type: ignore[no-untyped-def]
     statements = model.explain(110, 90)
     rf = [s for s in statements if "rectus_femoris" in s["muscles"]]  # type: ignore[operator]
-    assert not [s for s in rf if s["quantity"] == "norm_fiber_length" or "slack" in str(s["text"])]
+    assert not [
+        s for s in rf if s["quantity"] == "norm_fiber_length" or "is slack" in str(s["text"])
+    ]
+    # the contrast with a straight knee says what the bent knee buys
+    contrast = [s for s in rf if s["quantity"] == "force_length_factor"]
+    assert len(contrast) == 1 and "knee straight instead" in str(contrast[0]["text"])
+    assert "would be slack" in str(contrast[0]["text"])
     assert any(s["quantity"] == "caveat" for s in statements)
+
+
+@pytest.mark.parametrize("hip", [40.0, 110.0])
+def test_explain_groups_the_flexors_that_now_extend(model, hip) -> None:  # type: ignore[no-untyped-def]
+    """Muscles that flex the hip standing (moment arm > 5 mm) and extend it here (< -5 mm) are
+    named together in one statement, with both moment arms; the set is recomputed here."""
+    here, standing = model.sweep([hip, 0.0])["moment_arm_hip_flexion"]
+    expected = [m for j, m in enumerate(model.muscles) if standing[j] > 0.005 and here[j] < -0.005]
+    assert expected  # this body: gracilis by 40 deg, the adductors and pectineus by 110
+    got = [s for s in model.explain(hip, 0) if s["quantity"] == "moment_arm_hip_flexion"]
+    assert len(got) == 1 and got[0]["muscles"] == expected
+    text = str(got[0]["text"])
+    for m in expected:
+        j = model.muscles.index(m)
+        assert model.ctx.anatomy.muscles[m].display_name in text
+        assert f"{1000 * here[j]:.0f}" in text and f"{1000 * standing[j]:+.0f}" in text
+    assert got[0]["value"] == pytest.approx(min(here[model.muscles.index(m)] for m in expected))
 
 
 # --- 8. strength scaling and the hold task --------------------------------------------------------

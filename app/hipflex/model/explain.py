@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 if TYPE_CHECKING:
     from hipflex.model.hipmodel import HipModel
 
+Array = NDArray[np.float64]
 SLACK = 0.0  # normalised fibre length at or below which the fibres would have to be <= 0 long
 WEAK_FORCE_LENGTH = 0.3  # active force-length factor below which a muscle "can give little force"
 KNEE_CONTRAST_DEG = 90.0  # knee angle the two-joint muscles are compared at
@@ -30,6 +32,27 @@ CAVEATS = [
 
 def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _knee_contrast(name: str, muscle: str, knee: float, other_knee: float, norm: Array,
+                   fl: Array) -> dict[str, object]:  # fmt: skip
+    """A two-joint flexor at this pose against the same hip angle at the contrast knee angle:
+    ``norm`` and ``fl`` hold (this pose, contrast pose)."""
+    knee_words = "straight" if other_knee < 5 else f"at {other_knee:g} deg"
+    there = (f"would be slack (normalised fibre length {norm[1]:.2f})" if norm[1] <= SLACK
+             else f"would have its fibres at {norm[1]:.2f} of optimal")  # fmt: skip
+    bending_helps = (fl[1] > fl[0]) == (other_knee > knee)
+    subject = "bending the knee" if other_knee > knee else "the bent knee"
+    why = f"{subject} {'keeps it useful' if bending_helps else 'costs it force'}"
+    return {
+        "text": f"With the knee {knee_words} instead, {name} {there} and would give "
+                f"{_pct(fl[1])} of its peak force (now {_pct(fl[0])}): {why}.",
+        "quantity": "force_length_factor", "muscles": [muscle], "value": float(fl[1]),
+    }  # fmt: skip
 
 
 def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
@@ -91,23 +114,24 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
                         f"(moment arm {1000 * ma[0, j]:.0f} mm).",
                 "quantity": "force_length_factor", "muscles": [m], "value": float(fl[0, j]),
             })  # fmt: skip
-        if ma[2, j] > 0.005 and ma[0, j] < -0.005:
-            out.append({
-                "text": f"{names[m]} now extends the hip (moment arm {1000 * ma[0, j]:.0f} mm); "
-                        f"standing it flexes it ({1000 * ma[2, j]:.0f} mm): its line has passed "
-                        "behind the hip centre.",
-                "quantity": "moment_arm_hip_flexion", "muscles": [m], "value": float(ma[0, j]),
-            })  # fmt: skip
         crosses_knee = abs(res["moment_arm_knee_flexion"][0, j]) > 0.005
         if crosses_knee and ma[0, j] > 0.005 and abs(fl[1, j] - fl[0, j]) > 0.2:
-            better = fl[1, j] > fl[0, j]
-            out.append({
-                "text": f"With the knee at {other_knee:g} deg instead, {names[m]}'s fibres would be at "
-                        f"{norm[1, j]:.2f} of optimal and give {_pct(fl[1, j])} of peak force "
-                        f"(now {_pct(fl[0, j])}): bending the knee "
-                        f"{'keeps it useful' if better == (other_knee > knee_flexion) else 'costs it force'}.",
-                "quantity": "force_length_factor", "muscles": [m], "value": float(fl[1, j]),
-            })  # fmt: skip
+            out.append(_knee_contrast(names[m], m, knee_flexion, other_knee, norm[:, j], fl[:, j]))
+    # flexors standing that extend here: one statement, so a coach reads the group at once
+    flipped = [j for j in range(len(model.muscles)) if ma[2, j] > 0.005 and ma[0, j] < -0.005]
+    if flipped:
+        one = len(flipped) == 1
+        here = ", ".join(f"{1000 * ma[0, j]:.0f}" for j in flipped)
+        standing = ", ".join(f"{1000 * ma[2, j]:+.0f}" for j in flipped)
+        out.append({
+            "text": f"{_and([names[model.muscles[j]] for j in flipped])} "
+                    f"{'now extends' if one else 'now extend'} the hip (moment "
+                    f"{'arm' if one else 'arms'} {here} mm; standing {standing} mm): "
+                    f"{'its line has' if one else 'their lines have'} passed behind the hip "
+                    "centre.",
+            "quantity": "moment_arm_hip_flexion", "muscles": [model.muscles[j] for j in flipped],
+            "value": float(min(ma[0, j] for j in flipped)),
+        })  # fmt: skip
     req = float(res.required_moment[0])
     if res.feasible[0]:
         act = res["activation"][0]
