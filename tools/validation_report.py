@@ -53,8 +53,7 @@ DEFAULT_MODEL = (
     / "../shared/anatomy-sources/opensim-org/opensim-models/Models/Rajagopal/Rajagopal2016.osim"
 ).resolve()
 CAPACITY_DEG = 110  # the engine issue's "iliopsoas at 110 deg, knee straight" pose
-NOT_IN_HIPFLEX = {"glmin1_r": "Gluteus minimus", "glmin2_r": "Gluteus minimus",
-                  "glmin3_r": "Gluteus minimus", "piri_r": "Piriformis"}  # fmt: skip
+NOT_IN_HIPFLEX = {"piri_r": "Piriformis"}
 
 HIP_DEG: Array = np.arange(-20.0, 131.0, 1.0)
 KNEES: tuple[int, int] = (0, 90)
@@ -90,6 +89,7 @@ PAIRS: tuple[Pair, ...] = (
     Pair("gracilis", "Gracilis", ("grac_r",)),
     Pair("gluteus_maximus", "Gluteus maximus", ("glmax1_r", "glmax2_r", "glmax3_r")),
     Pair("gluteus_medius", "Gluteus medius", ("glmed1_r", "glmed2_r", "glmed3_r")),
+    Pair("gluteus_minimus", "Gluteus minimus", ("glmin1_r", "glmin2_r", "glmin3_r")),
     Pair("biceps_femoris_long_head", "Biceps femoris LH", ("bflh_r",)),
     Pair("semitendinosus", "Semitendinosus", ("semiten_r",)),
     Pair("semimembranosus", "Semimembranosus", ("semimem_r",)),
@@ -272,7 +272,9 @@ def plot(hf: Curves, os_: Curves, which: str, path: Path) -> None:
     scale = 1000.0 if is_ma else 1.0
     ylabel = "flexion moment arm (mm)" if is_ma else "norm. fibre length"
     bad = defects(hf)
-    fig, axes = plt.subplots(4, 4, figsize=(15, 13), sharex=True)
+    ncols = 4
+    nrows = -(-(len(PAIRS) + 1) // ncols)  # every muscle plus the legend panel
+    fig, axes = plt.subplots(nrows, ncols, figsize=(15, 3.25 * nrows), sharex=True)
     flat = axes.ravel()
     for ax, pair in zip(flat, PAIRS, strict=False):
         for knee, style in ((0, "-"), (90, "--")):
@@ -333,6 +335,8 @@ class Capacity:
 
     hipflex: dict[str, float]
     opensim: dict[str, float]  # by HipFlex id, parts summed; muscles HipFlex lacks by label
+    # HipFlex's internal-rotation moment arm over its flexion moment arm, per muscle
+    rotation_per_flexion: dict[str, float]
 
 
 def load_capacity(opensim_dir: Path, model_path: Path) -> Capacity | None:
@@ -372,8 +376,10 @@ def load_capacity(opensim_dir: Path, model_path: Path) -> Capacity | None:
     pose = hipflex.load_model().at(float(CAPACITY_DEG), 0.0)
     mm = pose["max_moment_hip_flexion"][0]
     hf = {m: float(v) for m, v in zip(pose.muscles, mm, strict=True)}
+    flex, rot = pose["moment_arm_hip_flexion"][0], pose["moment_arm_hip_rotation"][0]
+    ratio = {m: float(r / f) for m, f, r in zip(pose.muscles, flex, rot, strict=True) if f > 0}
     return Capacity({k: max(v, 0.0) for k, v in hf.items()},
-                    {k: max(v, 0.0) for k, v in opensim.items()})  # fmt: skip
+                    {k: max(v, 0.0) for k, v in opensim.items()}, ratio)  # fmt: skip
 
 
 def capacity_section(cap: Capacity | None, iliacus_fibre: tuple[float, float]) -> list[str]:
@@ -411,19 +417,40 @@ def capacity_section(cap: Capacity | None, iliacus_fibre: tuple[float, float]) -
         "",
     ]
     gm_h, gm_o = cap.hipflex.get("gluteus_medius", 0.0), cap.opensim.get("gluteus_medius", 0.0)
+    gn_h, gn_o = cap.hipflex.get("gluteus_minimus", 0.0), cap.opensim.get("gluteus_minimus", 0.0)
     missing = sum(v for k, v in cap.opensim.items() if k not in cap.hipflex)
     with_missing = (cap.hipflex.get("iliacus", 0.0) + cap.hipflex.get("psoas", 0.0)) / (
         sum(cap.hipflex.values()) + missing)  # fmt: skip
     rows += [
-        f"After iliacus and psoas, gluteus medius is HipFlex's largest flexor here ({gm_h:.1f} vs "
-        f"{gm_o:.1f} N·m in OpenSim): one line stands for the whole fan, and its insertion comes "
-        "from the end of the segmented muscle surface (the tendon is not segmented), which lies "
-        "on the front of the greater trochanter. How far that overstates it is not settled by "
-        "the data (docs/status.md: splitting it into parts moves the share both ways, depending "
-        "on where the parts are made to insert), so HipFlex keeps the single line. Muscles that "
-        "HipFlex does not model add flexion capacity in OpenSim "
-        f"({missing:.1f} N·m, mostly gluteus minimus); with them HipFlex's share would be "
-        f"{100 * with_missing:.0f}%. "
+        f"After iliacus and psoas, the gluteal fan is HipFlex's largest flexor here: gluteus "
+        f"medius {gm_h:.1f} and gluteus minimus {gn_h:.1f} N·m (OpenSim {gm_o:.1f} and "
+        f"{gn_o:.1f}). At this depth both lines pass in front of the hip centre, but their "
+        "internal-rotation moment arms are "
+        f"{cap.rotation_per_flexion.get('gluteus_medius', float('nan')):.1f} and "
+        f"{cap.rotation_per_flexion.get('gluteus_minimus', float('nan')):.1f} times their "
+        "flexion moment arms: they turn the thigh inward "
+        + (
+            "far more than they lift it"
+            if min(
+                cap.rotation_per_flexion.get("gluteus_medius", 0.0),
+                cap.rotation_per_flexion.get("gluteus_minimus", 0.0),
+            )
+            >= 2
+            else "as they lift it"
+        )
+        + ". HipFlex "
+        "gives each one line for the whole "
+        "fan, inserting where the segmented muscle surface ends on the front of the greater "
+        "trochanter (the tendons are not segmented). How far that overstates gluteus medius is "
+        "not settled by the data (docs/status.md: splitting it into parts moves the share both "
+        "ways, depending on where the parts are made to insert), so HipFlex keeps the single "
+        "line. "
+        + (
+            f"Muscles that HipFlex does not model add {missing:.1f} N·m of flexion capacity in "
+            f"OpenSim; with them HipFlex's share would be {100 * with_missing:.0f}%. "
+            if missing >= 0.05
+            else ""
+        )
         + (
             f"HipFlex's iliacus is less short than OpenSim's here (normalised fibre length "
             f"{iliacus_fibre[0]:.2f} vs {iliacus_fibre[1]:.2f}), so its own force is not "

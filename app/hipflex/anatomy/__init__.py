@@ -92,7 +92,7 @@ class Line(_Strict):
 class Muscle(_Strict):
     id: str
     display_name: str
-    group: Literal["iliopsoas", "other_flexors", "adductors", "extensors"]
+    group: Literal["iliopsoas", "other_flexors", "adductors", "abductors", "extensors"]
     mesh: str
     colour: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
     origin: str

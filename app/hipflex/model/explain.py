@@ -16,11 +16,13 @@ WEAK_FORCE_LENGTH = 0.3  # active force-length factor below which a muscle "can 
 KNEE_CONTRAST_DEG = 90.0  # knee angle the two-joint muscles are compared at
 NAMED_SHARE = 0.05  # other flexors named in the share statement from this share of the capacity
 SIDE_SHARE = 0.10  # a flexor whose capacity share is at least this ...
+HOLD_NEGLIGIBLE = 0.5  # N m: a required hip-flexion moment below this needs no flexor
 SIDE_RATIO = 2.0  # ... and whose rotation or adduction lever is this many times its flexion lever
 SIDE_WORDS = {  # (quantity, sign): what a positive or negative moment arm does to the thigh
-    ("hip_rotation", 1): "turns the thigh inward", ("hip_rotation", -1): "turns the thigh outward",
-    ("hip_adduction", 1): "pulls the thigh toward the midline",
-    ("hip_adduction", -1): "pulls the thigh out to the side",
+    ("hip_rotation", 1): ("turn", "the thigh inward"),
+    ("hip_rotation", -1): ("turn", "the thigh outward"),
+    ("hip_adduction", 1): ("pull", "the thigh toward the midline"),
+    ("hip_adduction", -1): ("pull", "the thigh out to the side"),
 }  # fmt: skip
 
 CAVEATS = [
@@ -36,6 +38,11 @@ def _pct(x: float) -> str:
 
 def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _mm(lengths: list[float]) -> str:
+    """Lever lengths in words: "53 mm", "53 and 51 mm"."""
+    return _and([f"{1000 * abs(x):.0f}" for x in lengths]) + " mm"
 
 
 def _knee_contrast(name: str, muscle: str, knee: float, other_knee: float, norm: Array,
@@ -83,21 +90,30 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
                 + (f"; the rest comes mainly from {rest}." if rest else "."),
         "quantity": "max_moment_hip_flexion", "muscles": ["iliacus", "psoas"], "value": share,
     })  # fmt: skip
+    # flexors whose line mostly turns or swings the thigh: one statement per side action
+    sided: dict[tuple[str, int], list[tuple[int, float]]] = {}
     for j in others:
-        flex = ma[0, j]
         side = max(("hip_rotation", "hip_adduction"),
                    key=lambda c: abs(res[f"moment_arm_{c}"][0, j]))  # fmt: skip
         side_arm = float(res[f"moment_arm_{side}"][0, j])
-        if parts[j] >= SIDE_SHARE and abs(side_arm) >= SIDE_RATIO * flex > 0:
-            m = model.muscles[j]
-            out.append({
-                "text": f"{names[m]} gives {_pct(parts[j])} of that capacity, but its line mainly "
-                        f"{SIDE_WORDS[(side, 1 if side_arm > 0 else -1)]}: moment arm "
-                        f"{1000 * abs(side_arm):.0f} mm for that against {1000 * flex:.0f} mm for "
-                        "flexion. In a free knee lift other muscles must cancel that, so its "
-                        "share is an upper bound.",
-                "quantity": f"moment_arm_{side}", "muscles": [m], "value": side_arm,
-            })  # fmt: skip
+        if parts[j] >= SIDE_SHARE and abs(side_arm) >= SIDE_RATIO * ma[0, j] > 0:
+            sided.setdefault((side, 1 if side_arm > 0 else -1), []).append((int(j), side_arm))
+    for (side, sign), group in sided.items():
+        one = len(group) == 1
+        js = [j for j, _ in group]
+        verb, what = SIDE_WORDS[(side, sign)]
+        out.append({
+            "text": f"{_and([names[model.muscles[j]] for j in js])} "
+                    f"{'gives' if one else 'give'} {_and([_pct(parts[j]) for j in js])} of that "
+                    f"capacity, but {'its line mainly' if one else 'their lines mainly'} "
+                    f"{verb + 's' if one else verb} {what}: moment {'arm' if one else 'arms'} "
+                    f"{_mm([a for _, a in group])} for that against "
+                    f"{_mm([float(ma[0, j]) for j in js])} for flexion. In a free knee lift "
+                    "other muscles must cancel that, so "
+                    f"{'its share is an upper bound' if one else 'their shares are upper bounds'}.",
+            "quantity": f"moment_arm_{side}", "muscles": [model.muscles[j] for j in js],
+            "value": max((a for _, a in group), key=abs),
+        })  # fmt: skip
     for j, m in enumerate(model.muscles):
         flexor_lever = ma[0, j] > 0.005
         if flexor_lever and norm[0, j] <= SLACK:
@@ -133,7 +149,16 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
             "value": float(min(ma[0, j] for j in flipped)),
         })  # fmt: skip
     req = float(res.required_moment[0])
-    if res.feasible[0]:
+    if req <= HOLD_NEGLIGIBLE:
+        out.append({
+            "text": f"Holding the leg here needs no hip-flexion effort (required moment "
+                    f"{req:.1f} N m): "
+                    + ("its weight acts behind the hip, so the extensors hold it and the flexors "
+                       "can rest." if req < -HOLD_NEGLIGIBLE else
+                       "its weight hangs under the hip, so the flexors can rest."),
+            "quantity": "activation", "muscles": [], "value": req,
+        })  # fmt: skip
+    elif res.feasible[0]:
         act = res["activation"][0]
         top = int(np.argmax(res["share"][0]))
         out.append({

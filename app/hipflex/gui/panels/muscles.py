@@ -32,6 +32,7 @@ GROUP_TITLES = {
     "iliopsoas": "Iliopsoas",
     "other_flexors": "Other flexors",
     "adductors": "Adductors",
+    "abductors": "Abductors",
     "extensors": "Extensors",
 }
 ID_ROLE = Qt.ItemDataRole.UserRole  # muscle id on muscle rows, "group:<id>" on group rows
