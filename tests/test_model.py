@@ -222,6 +222,15 @@ def test_adductors_turn_from_flexor_to_extensor(sweeps, muscle) -> None:  # type
     assert np.count_nonzero(np.diff(np.sign(w)) != 0) == 1, f"{muscle} changes sign more than once"
 
 
+@pytest.mark.parametrize("knee", [0.0, 90.0])
+def test_piriformis_turns_from_external_to_internal_rotator(sweeps, knee) -> None:  # type: ignore[no-untyped-def]
+    """The classic change of role with hip flexion, computed from the path: an external rotator
+    standing, an internal rotator in deep flexion, one crossing in between."""
+    rot = sweeps[knee].muscle("piriformis")["moment_arm_hip_rotation"]
+    assert rot[HIP_SWEEP == 0][0] < -0.01 and rot[HIP_SWEEP == 110][0] > 0.005
+    assert np.count_nonzero(np.diff(np.sign(rot)) != 0) == 1
+
+
 def test_tfl_keeps_a_flexor_lever_at_100(model) -> None:  # type: ignore[no-untyped-def]
     assert model.at(100, 0).muscle("tensor_fasciae_latae")["moment_arm_hip_flexion"][0] > 0
 

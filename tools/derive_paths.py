@@ -17,7 +17,9 @@ Rules (so that a reviewer can reproduce them):
   inserts on Gerdy's tubercle (most anterolateral tibia vertex within 4 cm below the knee centre)
   with a femur via point 5 mm lateral of the lateral epicondyle.
 - Iliacus and psoas insert on the lesser trochanter: the most posteromedial femur vertex 3-9 cm
-  below the hip centre (their common tendon is not part of the surface models).
+  below the hip centre (their common tendon is not part of the surface models). Piriformis,
+  whose surface stops above the hip joint, inserts on the upper border of the greater
+  trochanter: the highest femur vertex more than 3 cm lateral of the hip centre.
 - Psoas gets one line from each of L1, L3 and L5 (contact with that vertebra); gluteus maximus an
   upper and a lower line (its pelvic contact split at the median height).
 - Muscles crossing the knee on its medial or posterior side get one via point on the femur: the
@@ -104,6 +106,7 @@ WRAPS = {
     "semimembranosus": ["femoral_head_posterior_r", "distal_femur_posterior_r"],
     "biceps_femoris_long_head": ["femoral_head_posterior_r", "distal_femur_posterior_r"],
     "sartorius": ["femoral_head_anterior_r"],
+    "piriformis": ["femoral_head_posterior_r"],
 }
 
 
@@ -183,6 +186,12 @@ def main(argv: list[str] | None = None) -> None:
     band = fem[(fem[:, 1] < -0.03) & (fem[:, 1] > -0.09)]
     lt = band[np.argmax(-band[:, 0] - band[:, 2])]  # posteromedial prominence
     lesser_trochanter = scan["femur_r"][:3, :3] @ lt + scan["femur_r"][:3, 3]
+    # Piriformis's tendon is not part of its surface model, which stops above the hip joint: it
+    # inserts on the upper border of the greater trochanter, its highest point (femur vertices
+    # more than 3 cm lateral of the hip centre).
+    lateral = fem[fem[:, 2] > 0.03]
+    gt_top = lateral[np.argmax(lateral[:, 1])]
+    greater_trochanter_top = scan["femur_r"][:3, :3] @ gt_top + scan["femur_r"][:3, 3]
     # Gerdy's tubercle: the most anterolateral tibia vertex within 4 cm below the knee centre;
     # the iliotibial tract passes 5 mm outside the lateral epicondyle on its way there.
     tib = bone_pts["tibia_r"][1]
@@ -251,6 +260,8 @@ def main(argv: list[str] | None = None) -> None:
             ins = insertion(mask) if mid not in ("psoas", "iliacus") else lesser_trochanter
             if mid == "tensor_fasciae_latae":
                 ins = gerdy  # via the iliotibial tract, which the surface model leaves out
+            if mid == "piriformis":
+                ins = greater_trochanter_top  # its tendon is not segmented either
             ib, ip = snap([bone_d], ins)
             op, ip = lift(ob, op), lift(ib, ip)
             pts = [("origin", ob, op)]

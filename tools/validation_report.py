@@ -53,7 +53,7 @@ DEFAULT_MODEL = (
     / "../shared/anatomy-sources/opensim-org/opensim-models/Models/Rajagopal/Rajagopal2016.osim"
 ).resolve()
 CAPACITY_DEG = 110  # the engine issue's "iliopsoas at 110 deg, knee straight" pose
-NOT_IN_HIPFLEX = {"piri_r": "Piriformis"}
+NOT_IN_HIPFLEX: dict[str, str] = {}  # Rajagopal parts HipFlex has no muscle for, by label
 
 HIP_DEG: Array = np.arange(-20.0, 131.0, 1.0)
 KNEES: tuple[int, int] = (0, 90)
@@ -90,6 +90,7 @@ PAIRS: tuple[Pair, ...] = (
     Pair("gluteus_maximus", "Gluteus maximus", ("glmax1_r", "glmax2_r", "glmax3_r")),
     Pair("gluteus_medius", "Gluteus medius", ("glmed1_r", "glmed2_r", "glmed3_r")),
     Pair("gluteus_minimus", "Gluteus minimus", ("glmin1_r", "glmin2_r", "glmin3_r")),
+    Pair("piriformis", "Piriformis", ("piri_r",)),
     Pair("biceps_femoris_long_head", "Biceps femoris LH", ("bflh_r",)),
     Pair("semitendinosus", "Semitendinosus", ("semiten_r",)),
     Pair("semimembranosus", "Semimembranosus", ("semimem_r",)),
