@@ -41,8 +41,8 @@ Rules (so that a reviewer can reproduce them):
   to the anterior trochlea), posterior (radius to the back of the condyles, measured straight
   back) and medial (gracilis: farthest distance of the medial condyle's posterior half from the
   knee axis + 3 mm); femoral head spheres (head radius + 4 mm capsule, centred on the hip
-  centre), passed behind by the hamstrings' proximal tendons and in front by sartorius, so that
-  neither line cuts through the head at the ends of the flexion range.
+  centre), passed behind by the hamstrings' proximal tendons and piriformis and in front by
+  sartorius, so that no line cuts through the head at the ends of the flexion range.
 
 Usage: with no options everything is regenerated. ``--only MUSCLE,...`` regenerates those
 muscles' lines, ``--wraps ID,...`` those wrap entries (keeping the others), and ``--wrap-lists``
@@ -485,8 +485,8 @@ def _wraps(
         side=[-1.0, 0, 0],
     )
     head_sphere = {
-        "posterior": ([-1.0, 0, 0], "behind: the hamstrings' proximal tendons cannot cut through "
-                      "the head at deep flexion."),
+        "posterior": ([-1.0, 0, 0], "behind: the hamstrings' proximal tendons and piriformis "
+                      "cannot cut through the head at deep flexion."),
         "anterior": ([1.0, 0, 0], "in front: sartorius crosses the front of the hip and cannot "
                      "cut through the head in extension."),
     }  # fmt: skip

@@ -16,8 +16,8 @@ WEAK_FORCE_LENGTH = 0.3  # active force-length factor below which a muscle "can 
 KNEE_CONTRAST_DEG = 90.0  # knee angle the two-joint muscles are compared at
 NAMED_SHARE = 0.05  # other flexors named in the share statement from this share of the capacity
 SIDE_SHARE = 0.10  # a flexor whose capacity share is at least this ...
-HOLD_NEGLIGIBLE = 0.5  # N m: a required hip-flexion moment below this needs no flexor
 SIDE_RATIO = 2.0  # ... and whose rotation or adduction lever is this many times its flexion lever
+HOLD_NEGLIGIBLE = 0.5  # N m: a required hip-flexion moment below this needs no flexor
 SIDE_WORDS = {  # (quantity, sign): what a positive or negative moment arm does to the thigh
     ("hip_rotation", 1): ("turn", "the thigh inward"),
     ("hip_rotation", -1): ("turn", "the thigh outward"),
