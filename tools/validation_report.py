@@ -419,6 +419,8 @@ def capacity_section(cap: Capacity | None, iliacus_fibre: tuple[float, float]) -
     ]
     gm_h, gm_o = cap.hipflex.get("gluteus_medius", 0.0), cap.opensim.get("gluteus_medius", 0.0)
     gn_h, gn_o = cap.hipflex.get("gluteus_minimus", 0.0), cap.opensim.get("gluteus_minimus", 0.0)
+    rot_gm, rot_gn = (cap.rotation_per_flexion.get(m, float("nan"))
+                      for m in ("gluteus_medius", "gluteus_minimus"))  # fmt: skip
     missing = sum(v for k, v in cap.opensim.items() if k not in cap.hipflex)
     with_missing = (cap.hipflex.get("iliacus", 0.0) + cap.hipflex.get("psoas", 0.0)) / (
         sum(cap.hipflex.values()) + missing)  # fmt: skip
@@ -427,18 +429,9 @@ def capacity_section(cap: Capacity | None, iliacus_fibre: tuple[float, float]) -
         f"medius {gm_h:.1f} and gluteus minimus {gn_h:.1f} N·m (OpenSim {gm_o:.1f} and "
         f"{gn_o:.1f}). At this depth both lines pass in front of the hip centre, but their "
         "internal-rotation moment arms are "
-        f"{cap.rotation_per_flexion.get('gluteus_medius', float('nan')):.1f} and "
-        f"{cap.rotation_per_flexion.get('gluteus_minimus', float('nan')):.1f} times their "
-        "flexion moment arms: they turn the thigh inward "
-        + (
-            "far more than they lift it"
-            if min(
-                cap.rotation_per_flexion.get("gluteus_medius", 0.0),
-                cap.rotation_per_flexion.get("gluteus_minimus", 0.0),
-            )
-            >= 2
-            else "as they lift it"
-        )
+        f"{rot_gm:.1f} and {rot_gn:.1f} times their flexion moment arms: they turn the thigh "
+        "inward "
+        + ("far more than they lift it" if min(rot_gm, rot_gn) >= 2 else "as they lift it")
         + ". HipFlex "
         "gives each one line for the whole "
         "fan, inserting where the segmented muscle surface ends on the front of the greater "
