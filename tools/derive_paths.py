@@ -21,7 +21,11 @@ Rules (so that a reviewer can reproduce them):
   whose surface stops above the hip joint, inserts on the upper border of the greater
   trochanter: the highest femur vertex more than 3 cm lateral of the hip centre.
 - Psoas gets one line from each of L1, L3 and L5 (contact with that vertebra); gluteus maximus an
-  upper and a lower line (its pelvic contact split at the median height).
+  upper and a lower line (its pelvic contact split at the median height); gluteus medius an
+  anterior, a middle and a posterior line (its pelvic contact in thirds front to back, weighted
+  as Rajagopal's parts): the anterior and middle lines insert on the lateral facet of the greater
+  trochanter (the centroid of trochanter vertices whose normal points laterally), the posterior
+  line on the superoposterior facet at the trochanter's apex (its highest point, as piriformis).
 - Muscles crossing the knee on its medial or posterior side get one via point on the femur: the
   muscle's centreline (centroids of 12 slices along its principal axis) 3 cm above the knee centre.
   Everything else about the path is left to the wrap surfaces.
@@ -61,6 +65,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import trimesh
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
@@ -89,6 +94,12 @@ DISTAL = {
 # 221:469-477) and inserts lower, on the gluteal tuberosity and the iliotibial tract. Their
 # insertion is the distal-end rule, never the contact patch.
 GLIDES = ("gluteus_maximus",)
+# Gluteus medius as Rajagopal 2016's three parts (glmed1-3, max isometric force in N), front to
+# back. The anterior and middle fibres insert on the lateral facet of the greater trochanter, the
+# posterior fibres on the superoposterior facet at its apex (Gottschalk et al. 1989, J Anat
+# 166:179-189; Robertson et al. 2008, Arthroscopy 24:130-136; Tsutsumi et al. 2019, J Bone Joint
+# Surg Am 101:177-184). The tendons are not segmented, so the facets are found on the femur.
+GLMED_PARTS = (("anterior", 1093.47), ("middle", 765.09), ("posterior", 871.20))
 KNEE_VIA = (
     "sartorius",
     "gracilis",
@@ -192,6 +203,11 @@ def main(argv: list[str] | None = None) -> None:
     lateral = fem[fem[:, 2] > 0.03]
     gt_top = lateral[np.argmax(lateral[:, 1])]
     greater_trochanter_top = scan["femur_r"][:3, :3] @ gt_top + scan["femur_r"][:3, 3]
+    # The lateral facet of the greater trochanter: trochanter vertices (more than 3 cm lateral of,
+    # and at most 4.5 cm below, the hip centre) whose outward normal points laterally.
+    fem_normals = trimesh.Trimesh(fem, pack.mesh("femur_r", "full").faces, process=False).vertex_normals
+    facet = (fem[:, 2] > 0.03) & (fem[:, 1] > -0.045) & (fem_normals[:, 2] > 0.8)
+    lateral_facet = scan["femur_r"][:3, :3] @ fem[facet].mean(axis=0) + scan["femur_r"][:3, 3]
     # Gerdy's tubercle: the most anterolateral tibia vertex within 4 cm below the knee centre;
     # the iliotibial tract passes 5 mm outside the lateral epicondyle on its way there.
     tib = bone_pts["tibia_r"][1]
@@ -246,6 +262,16 @@ def main(argv: list[str] | None = None) -> None:
             for name, part in (("upper", upper), ("lower", ~upper)):
                 lines.append((f"gluteus_maximus_{name}", 0.5, v[patch & part].mean(axis=0),
                               pelvis_bones, part))  # fmt: skip
+        elif mid == "gluteus_medius":
+            # thirds of the pelvic contact patch, front to back, weighted as Rajagopal's parts
+            patch = proximal & (np.abs(dp) < 0.003)
+            ant = to_body("pelvis", v)[:, 0]
+            cut = np.quantile(ant[patch], [1 / 3, 2 / 3])
+            thirds = (ant >= cut[1], (ant >= cut[0]) & (ant < cut[1]), ant < cut[0])
+            total = sum(f for _, f in GLMED_PARTS)
+            for (part, force), sel in zip(GLMED_PARTS, thirds, strict=True):
+                lines.append((f"gluteus_medius_{part}", force / total, v[patch & sel].mean(axis=0),
+                              pelvis_bones, sel))  # fmt: skip
         else:
             patch = proximal & (np.abs(dp) < 0.003)
             if patch.sum() < 20:
@@ -260,8 +286,10 @@ def main(argv: list[str] | None = None) -> None:
             ins = insertion(mask) if mid not in ("psoas", "iliacus") else lesser_trochanter
             if mid == "tensor_fasciae_latae":
                 ins = gerdy  # via the iliotibial tract, which the surface model leaves out
-            if mid == "piriformis":
-                ins = greater_trochanter_top  # its tendon is not segmented either
+            if mid == "piriformis" or name == "gluteus_medius_posterior":
+                ins = greater_trochanter_top  # their tendons are not segmented either
+            elif mid == "gluteus_medius":
+                ins = lateral_facet
             ib, ip = snap([bone_d], ins)
             op, ip = lift(ob, op), lift(ib, ip)
             pts = [("origin", ob, op)]
