@@ -205,7 +205,9 @@ def main(argv: list[str] | None = None) -> None:
     greater_trochanter_top = scan["femur_r"][:3, :3] @ gt_top + scan["femur_r"][:3, 3]
     # The lateral facet of the greater trochanter: trochanter vertices (more than 3 cm lateral of,
     # and at most 4.5 cm below, the hip centre) whose outward normal points laterally.
-    fem_normals = trimesh.Trimesh(fem, pack.mesh("femur_r", "full").faces, process=False).vertex_normals
+    fem_normals = trimesh.Trimesh(
+        fem, pack.mesh("femur_r", "full").faces, process=False
+    ).vertex_normals
     facet = (fem[:, 2] > 0.03) & (fem[:, 1] > -0.045) & (fem_normals[:, 2] > 0.8)
     lateral_facet = scan["femur_r"][:3, :3] @ fem[facet].mean(axis=0) + scan["femur_r"][:3, 3]
     # Gerdy's tubercle: the most anterolateral tibia vertex within 4 cm below the knee centre;
