@@ -54,6 +54,12 @@ DEFAULT_MODEL = (
 ).resolve()
 CAPACITY_DEG = 110  # the engine issue's "iliopsoas at 110 deg, knee straight" pose
 NOT_IN_HIPFLEX: dict[str, str] = {}  # Rajagopal parts HipFlex has no muscle for, by label
+# HipFlex lines that stand for one Rajagopal part each: compared line by line, not as means.
+PART_LINES: tuple[tuple[str, str], ...] = (
+    ("gluteus_medius_anterior", "glmed1_r"),
+    ("gluteus_medius_middle", "glmed2_r"),
+    ("gluteus_medius_posterior", "glmed3_r"),
+)
 
 HIP_DEG: Array = np.arange(-20.0, 131.0, 1.0)
 KNEES: tuple[int, int] = (0, 90)
@@ -176,6 +182,64 @@ def load_hipflex() -> tuple[Curves, dict[str, str]]:
         except (AttributeError, KeyError, IndexError):
             insertion[pair.hipflex] = "?"
     return curves, insertion
+
+
+def load_parts(opensim_dir: Path) -> dict[str, tuple[Array, Array, Array, Array]]:
+    """Per PART_LINES line, knee straight: HipFlex moment arm and normalised fibre length, then
+    OpenSim's, over HIP_DEG."""
+    import hipflex
+    from hipflex.model.kinematics import body_transforms
+    from hipflex.model.muscle import pennated_fiber
+
+    model = hipflex.load_model()
+    tr = body_transforms(model.ctx.skeleton, hip_flexion=HIP_DEG, knee_flexion=0.0)
+    lengths, _, arms = model.paths.evaluate(tr, hip_flexion_deg=HIP_DEG)
+    assert arms is not None
+    names = [ln.name for ln in model.ctx.lines]
+    ref: dict[str, dict[int, tuple[float, float]]] = defaultdict(dict)
+    with (opensim_dir / "rajagopal_sweep.csv").open(newline="") as f:
+        for row in csv.DictReader(f):
+            if row["knee_flexion_deg"] == "0":
+                ref[row["muscle"]][round(float(row["hip_flexion_deg"]))] = (
+                    float(row["moment_arm_m"]), float(row["norm_fiber_length"]))  # fmt: skip
+    out = {}
+    for line, part in PART_LINES:
+        i = names.index(line)
+        hill = model.ctx.anatomy.muscles[model.ctx.lines[i].muscle].hill
+        norm, _ = pennated_fiber(
+            (lengths[:, i] - model.tendon_slack[line]) / hill.optimal_fiber_length,
+            np.cos(np.radians(hill.pennation_angle)),
+        )
+        o = np.array([ref[part][round(a)] for a in HIP_DEG])
+        out[line] = (arms[:, i, 0], np.asarray(norm, float), o[:, 0], o[:, 1])
+    return out
+
+
+def parts_section(parts: dict[str, tuple[Array, Array, Array, Array]]) -> list[str]:
+    """Table of the lines that stand for one Rajagopal part each, with RMS over 0-90 deg."""
+    if not parts:
+        return []
+    rows = [
+        "## Gluteus medius part by part (knee straight)",
+        "",
+        "HipFlex gives gluteus medius three lines like Rajagopal's three parts: its pelvic "
+        "contact in thirds from front to back; the anterior and middle lines insert on the "
+        "lateral facet of the greater trochanter, the posterior line on the superoposterior "
+        "facet at its apex (`tools/derive_paths.py`). Each line is compared with its part: "
+        "hip-flexion moment arm (mm) and normalised fibre length, HipFlex / OpenSim.",
+        "",
+        "| line (part) | " + " | ".join(f"{a}°" for a in TABLE_ANGLES) + " | RMS 0°-90° |",
+        "|---|" + "---|" * (len(TABLE_ANGLES) + 1),
+    ]
+    sel = (HIP_DEG >= 0) & (HIP_DEG <= 90)
+    for (line, part), (ha, hn, oa, on) in zip(PART_LINES, parts.values(), strict=True):
+        arm = " | ".join(f"{at(ha, a) * 1000:.0f} / {at(oa, a) * 1000:.0f}" for a in TABLE_ANGLES)
+        rms = float(np.sqrt(np.mean((ha[sel] - oa[sel]) ** 2))) * 1000
+        fib = " | ".join(f"{at(hn, a):.2f} / {at(on, a):.2f}" for a in TABLE_ANGLES)
+        rows.append(f"| `{line}` ({part}), moment arm | {arm} | {rms:.0f} mm |")
+        rows.append(f"| `{line}` ({part}), fibre length | {fib} | |")
+    rows.append("")
+    return rows
 
 
 # -- analysis helpers --------------------------------------------------------------------------
@@ -427,18 +491,15 @@ def capacity_section(cap: Capacity | None, iliacus_fibre: tuple[float, float]) -
     rows += [
         f"After iliacus and psoas, the gluteal fan is HipFlex's largest flexor here: gluteus "
         f"medius {gm_h:.1f} and gluteus minimus {gn_h:.1f} N·m (OpenSim {gm_o:.1f} and "
-        f"{gn_o:.1f}). At this depth both lines pass in front of the hip centre, but their "
+        f"{gn_o:.1f}). At this depth both muscles act in front of the hip centre, but their "
         "internal-rotation moment arms are "
         f"{rot_gm:.1f} and {rot_gn:.1f} times their flexion moment arms: they turn the thigh "
         "inward "
         + ("far more than they lift it" if min(rot_gm, rot_gn) >= 2 else "as they lift it")
-        + ". HipFlex "
-        "gives each one line for the whole "
-        "fan, inserting where the segmented muscle surface ends on the front of the greater "
-        "trochanter (the tendons are not segmented). How far that overstates gluteus medius is "
-        "not settled by the data (docs/status.md: splitting it into parts moves the share both "
-        "ways, depending on where the parts are made to insert), so HipFlex keeps the single "
-        "line. "
+        + ". Gluteus medius has three lines like Rajagopal's parts (below); its moment here is "
+        "their sum. Gluteus minimus has one line for the whole fan, inserting where the "
+        "segmented muscle surface ends on the front of the greater trochanter (the tendon is not "
+        "segmented), so its fibres shorten more than the parts' do (docs/status.md). "
         + (
             f"Muscles that HipFlex does not model add {missing:.1f} N·m of flexion capacity in "
             f"OpenSim; with them HipFlex's share would be {100 * with_missing:.0f}%. "
@@ -504,7 +565,12 @@ def defect_section(hf: Curves) -> list[str]:
 
 
 def build_report(
-    hf: Curves, os_: Curves, insertion: dict[str, str], opensim_dir: Path, cap: Capacity | None
+    hf: Curves,
+    os_: Curves,
+    insertion: dict[str, str],
+    opensim_dir: Path,
+    cap: Capacity | None,
+    parts: dict[str, tuple[Array, Array, Array, Array]],
 ) -> str:
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
     dirty = git("status", "--porcelain", "--", "app", "anatomy_data", "tools")
@@ -555,8 +621,9 @@ def build_report(
         "`getNormalizedFiberLength` with every tendon made rigid.",
         "- **Multi-part muscles**: Rajagopal's adductor magnus (4 parts), gluteus maximus (3) and "
         "gluteus medius (3) are shown as the plain mean of the parts' moment arms and fibre lengths. "
-        "HipFlex's gluteus maximus (2 lines) and psoas (3 lines) are the weighted means of their "
-        "lines. Pectineus is not in Rajagopal 2016, so it has HipFlex numbers only.",
+        "HipFlex's gluteus maximus (2 lines), gluteus medius (3 lines, one per Rajagopal part, "
+        "compared part by part in their own table) and psoas (3 lines) are the force-weighted "
+        "means of their lines. Pectineus is not in Rajagopal 2016, so it has HipFlex numbers only.",
         "",
         "## Hip-flexion moment arm, knee 0 (mm, HipFlex / OpenSim)",
         "",
@@ -648,7 +715,7 @@ def build_report(
                          for p in PAIRS if p.opensim)  # fmt: skip
 
     il_fibre = (nl(nf, "iliacus", CAPACITY_DEG), nl(onf, "iliacus", CAPACITY_DEG))
-    L += ["", *capacity_section(cap, il_fibre)]
+    L += ["", *capacity_section(cap, il_fibre), *parts_section(parts)]
     L += [
         "## Why they differ",
         "",
@@ -672,10 +739,10 @@ def build_report(
         "origin and insertion from the segmented muscle surfaces on its own bones "
         "(`tools/derive_paths.py`), and uses one or a few lines per muscle where Rajagopal uses "
         "several parts; comparing a single line with the mean of parts is only approximate. "
-        f"Gluteus medius is the clearest case: HipFlex {mm(ma, 'gluteus_medius', 0):.0f} mm vs "
-        f"OpenSim's three-part mean {mm(oma, 'gluteus_medius', 0):.0f} mm at 0°, because "
-        "the plain mean gives Rajagopal's posterior part (an extensor near neutral) the same "
-        "weight as the anterior part, while HipFlex has one line for the whole fan. Adductor magnus "
+        f"Gluteus minimus is a clear case: HipFlex {mm(ma, 'gluteus_minimus', 0):.0f} mm vs "
+        f"OpenSim's three-part mean {mm(oma, 'gluteus_minimus', 0):.0f} mm at 0°, because "
+        "Rajagopal's posterior part extends the hip near neutral while HipFlex has one line for "
+        "the whole fan. Adductor magnus "
         f"({mm(ma, 'adductor_magnus', 60):.0f} vs {mm(oma, 'adductor_magnus', 60):.0f} mm at 60°) "
         f"and gluteus maximus ({mm(ma, 'gluteus_maximus', 0):.0f} vs "
         f"{mm(oma, 'gluteus_maximus', 0):.0f} mm at 0°) differ for the same reason. "
@@ -772,7 +839,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     plot(hf_curves, os_curves, "moment_arm", MA_PNG)
     plot(hf_curves, os_curves, "norm_fiber", NFL_PNG)
     DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
-    DOC_PATH.write_text(build_report(hf_curves, os_curves, insertion, args.opensim_dir, cap))
+    parts = load_parts(args.opensim_dir)
+    report = build_report(hf_curves, os_curves, insertion, args.opensim_dir, cap, parts)
+    DOC_PATH.write_text(report)
     for p in (DOC_PATH, MA_PNG, NFL_PNG):
         print(f"wrote {p.relative_to(REPO_ROOT)}")
     return 0
