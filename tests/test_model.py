@@ -629,6 +629,25 @@ def test_fast_paths_equal_the_general_path_walk(model, model_context) -> None:  
         np.testing.assert_allclose(fast_arm, ref_arm, rtol=0, atol=1e-6)
 
 
+def test_one_pose_on_python_floats_equals_the_batch(model, model_context) -> None:  # type: ignore[no-untyped-def]
+    """One pose resolves its two-surface segments on Python floats (``_two_surfaces_few``), a
+    batch with numpy: the same lengths and moment arms, including poses with adduction and
+    rotation where the closed form does not apply and the iteration decides."""
+    rng = np.random.default_rng(7)
+    n = 60
+    pose = {"hip_flexion": np.concatenate([np.arange(-20.0, 131.0, 5.0), rng.uniform(-20, 130, n)]),
+            "knee_flexion": np.concatenate([np.zeros(31), rng.uniform(0, 120, n)]),
+            "hip_adduction": np.concatenate([np.zeros(31), rng.uniform(-20, 20, n)]),
+            "hip_rotation": np.concatenate([np.zeros(31), rng.uniform(-25, 25, n)])}  # fmt: skip
+    tr = body_transforms(model_context.skeleton, **pose)
+    batch_len, batch_arm = model._fast.evaluate(tr, np.radians(pose["hip_flexion"]))
+    for i in range(len(pose["hip_flexion"])):
+        one = {k: v[i : i + 1].copy() for k, v in tr.items()}
+        length, arm = model._fast.evaluate(one, np.radians(pose["hip_flexion"][i : i + 1]))
+        np.testing.assert_allclose(length[0], batch_len[i], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(arm[0], batch_arm[i], rtol=0, atol=1e-12)
+
+
 def test_fast_paths_with_a_sphere_in_a_two_surface_segment(model_context, real_pack) -> None:  # type: ignore[no-untyped-def]
     """The same comparison with iliopsoas's femoral-head cylinder swapped for a sphere: two-surface
     segments with a sphere take the fast path's general branch (no closed form)."""

@@ -27,15 +27,16 @@ def share_moment(max_moment: Array, required: Array) -> tuple[Array, Array]:
     """
     m = np.maximum(np.asarray(max_moment, float), 0.0)
     req = np.asarray(required, float)
-    n = m.shape[0]
+    n, cols = m.shape
     ms = -m
     ms.sort(axis=1)
     ms = -ms  # strongest first
     # with the k strongest saturated (k = 0 .. columns - 1): their moment, and the sum of
     # squares of the others (k = columns, everybody saturated, is covered by "feasible")
-    saturated = np.add.accumulate(ms, axis=1)
-    total = saturated[:, -1]
-    saturated = np.concatenate([np.zeros((n, 1)), saturated[:, :-1]], axis=1)
+    saturated = np.empty((n, cols))
+    saturated[:, 0] = 0.0
+    np.add.accumulate(ms[:, :-1], axis=1, out=saturated[:, 1:])
+    total = saturated[:, -1] + ms[:, -1]
     rest_sq = np.add.accumulate((ms * ms)[:, ::-1], axis=1)[:, ::-1]
     some = rest_sq > 0  # nobody left to share: no solution with this k
     lam = (req[:, None] - saturated) / np.where(some, rest_sq, 1.0)
@@ -44,6 +45,6 @@ def share_moment(max_moment: Array, required: Array) -> tuple[Array, Array]:
     feasible = np.logical_or.reduce(ok, axis=1) & (total >= req - 1e-9)
     lam_k = lam[np.arange(n), k]
     act = np.minimum(np.maximum(lam_k[:, None] * m, 0.0), 1.0)
-    act = np.where(feasible[:, None], act, (m > 0).astype(float))
-    act = np.where((req <= 0)[:, None], 0.0, act)
+    act = np.where(feasible[:, None], act, m > 0)  # infeasible: every helpful muscle at 1
+    act[req <= 0] = 0.0
     return act, feasible

@@ -408,6 +408,8 @@ class _Static:
         self.n_keys = fp.n_double_keys * n
         self.unsense0 = np.ones((n * s2, 3, 1))  # undoes the sense in surface 0's basis
         self.unsense0[:, 1, 0] = self.sg0
+        per_row = (self.r0.tolist(), self.r1.tolist(), self.sg0.tolist(), self.sg1.tolist())
+        self.few = list(zip(*per_row, strict=True))  # radii and senses, per two-surface row
 
 
 def _state_table() -> NDArray[np.intp]:
@@ -440,6 +442,8 @@ def _state_table() -> NDArray[np.intp]:
 
 
 _STATES = _state_table()
+_STATE_LIST: list[int] = _STATES.tolist()
+_TWO_PI = float(TWO_PI)
 
 
 def _two_surfaces(
@@ -463,6 +467,8 @@ def _two_surfaces(
     "only the first" and "only the second"; where that is not unique, or the closed form does
     not apply, the iteration itself decides.
     """
+    if not st.any_sphere and len(st.r0) <= FEW_ROWS:
+        return _two_surfaces_few(p, s, frames, alone, st)
     one, two = st.one, st.two
     c, e1, e3, basis = frames
     on, length, t_in, t_out = alone
@@ -488,15 +494,29 @@ def _two_surfaces(
     code = (on_a + 2 * on_b + 4 * eng[0] + 8 * eng[1] + 16 * (ok & eng[2] & eng[3])
             + 32 * known)  # fmt: skip
     state = _STATES[code]
-    decided = state >= 0
     length = np.where(state == 1, length[one], np.where(state == 2, length[two], np.where(
         state == 3, l_both, np.sqrt(np.add.reduce((s - p) ** 2, axis=1)))))  # fmt: skip
     sel3 = (state == 3)[:, None]
     pick = [np.where(sel3, tangents[0], t_in[one]), np.where(sel3, tangents[1], t_out[one]),
             np.where(sel3, tangents[2], t_in[two]), np.where(sel3, tangents[3], t_out[two])]  # fmt: skip
-    if not decided.all():  # the reference iteration for the rest
-        bad = np.flatnonzero(~decided)
-        rows = [np.arange(len(on))[one][bad], np.arange(len(on))[two][bad]]
+    return _settle(p, s, frames, st, state, length, pick)
+
+
+def _settle(
+    p: Array,
+    s: Array,
+    frames: tuple[Array, Array, Array, Array],
+    st: _Static,
+    state: Index,
+    length: Array,
+    pick: list[Array],
+) -> tuple[Bools, Bools, Array, list[Array]]:
+    """Run the reference iteration on the two-surface rows whose state is undecided (-1) and
+    return on0, on1, the length and the tangent points (``length`` and ``pick`` updated)."""
+    bad = np.flatnonzero(state < 0)
+    if bad.size:
+        c, e1, e3, _ = frames
+        rows = [np.arange(sl.start, sl.stop)[bad] for sl in (st.one, st.two)]
         it = _iterate(p[bad], s[bad], [(c[r], e1[r], e3[r], st.sense[r], st.radius[r],
                                         st.sphere[r]) for r in rows])  # fmt: skip
         length[bad] = it[2]
@@ -504,6 +524,131 @@ def _two_surfaces(
         for t, val in zip(pick, it[3], strict=True):
             t[bad] = val
     return (state == 1) | (state == 3), (state == 2) | (state == 3), length, pick
+
+
+def _two_surfaces_few(
+    p: Array,
+    s: Array,
+    frames: tuple[Array, Array, Array, Array],
+    alone: tuple[Bools, Array, Array, Array],
+    st: _Static,
+) -> tuple[Bools, Bools, Array, list[Array]]:
+    """``_two_surfaces`` for a few rows over cylinders, on Python floats (one pose has five):
+    numpy's per-call cost dominates there. Each row takes the same facts to the same state
+    table, but only those its state depends on: the closed form only where both surfaces
+    engage alone or the surface that does is not consistent on its own."""
+    one, two = st.one, st.two
+    c, _, _, basis = frames
+    on, length, t_in, t_out = alone
+    m = len(st.r0)
+    table = np.concatenate(
+        (p[one], s[one], c[one], c[two], basis[one].reshape(m, 9), basis[two].reshape(m, 9),
+         t_in[one], t_out[one], t_in[two], t_out[two], length[one, None], length[two, None],
+         on[one, None], on[two, None]), axis=1).tolist()  # fmt: skip
+    states: list[int] = []
+    out: list[list[float]] = []
+    for row, (r0, r1, sg0, sg1) in zip(table, st.few, strict=True):
+        pr, sr, c0, c1, b0, b1 = row[0:3], row[3:6], row[6:9], row[9:12], row[12:21], row[21:30]
+        ti0, to0, ti1, to1 = row[30:33], row[33:36], row[36:39], row[39:42]
+        on_a, on_b = row[44] > 0, row[45] > 0
+        eng_rest = on_a and _row_engages(to0, sr, c1, b1, r1)
+        eng_upto = on_b and _row_engages(pr, ti1, c0, b0, r0)
+        first_ok, second_ok = on_a and not eng_rest, on_b and not eng_upto
+        known = both_ok = False
+        l_both, ends = 0.0, list[float]()
+        if (on_a or on_b) and not (first_ok and not on_b) and not (second_ok and not on_a):
+            known, ok, l_both, ends = _row_both(pr, sr, c0, c1, b0, b1[6:9], r0, r1, sg0, sg1)
+            both_ok = ok and _row_engages(pr, ends[6:9], c0, b0, r0) and _row_engages(
+                ends[3:6], sr, c1, b1, r1)  # fmt: skip
+        code = on_a + 2 * on_b + 4 * eng_rest + 8 * eng_upto + 16 * both_ok + 32 * known
+        state = _STATE_LIST[code]
+        states.append(state)
+        if state == 3:
+            out.append([l_both, *ends])
+            continue
+        if state == 1 or state == 2:
+            lg = row[42] if state == 1 else row[43]
+        else:
+            dx, dy, dz = sr[0] - pr[0], sr[1] - pr[1], sr[2] - pr[2]
+            lg = math.sqrt(dx * dx + dy * dy + dz * dz)
+        out.append([lg, *ti0, *to0, *ti1, *to1])
+    res = np.array(out)
+    pick = [res[:, 1:4], res[:, 4:7], res[:, 7:10], res[:, 10:13]]
+    return _settle(p[one], s[one], frames, st, np.array(states), res[:, 0], pick)
+
+
+def _row_engages(x: list[float], y: list[float], c: list[float], b: list[float], r: float) -> bool:
+    """``_engages`` on one row, Python floats: the line x->y and a surface with centre ``c``
+    and kernel basis ``b`` (rows, flat)."""
+    ax, ay, az = x[0] - c[0], x[1] - c[1], x[2] - c[2]
+    bx, by, bz = y[0] - c[0], y[1] - c[1], y[2] - c[2]
+    x0, y0 = ax * b[0] + ay * b[1] + az * b[2], ax * b[3] + ay * b[4] + az * b[5]
+    x1, y1 = bx * b[0] + by * b[1] + bz * b[2], bx * b[3] + by * b[4] + bz * b[5]
+    dx, dy = x1 - x0, y1 - y0
+    h = (dy * x0 - dx * y0) / max(math.hypot(dx, dy), 1e-12)
+    return h < r and math.hypot(x0, y0) > r and math.hypot(x1, y1) > r
+
+
+def _row_both(
+    p: list[float],
+    s: list[float],
+    c0: list[float],
+    c1: list[float],
+    b0: list[float],
+    e31: list[float],
+    r0: float,
+    r1: float,
+    sg0: float,
+    sg1: float,
+) -> tuple[bool, bool, float, list[float]]:
+    """``_both_engaged`` on one row, Python floats, step for step: whether the closed form
+    applies, whether the state exists, its length and the four tangent points (flat, 12)."""
+    f = (b0[0:3], [b0[3] * sg0, b0[4] * sg0, b0[5] * sg0], b0[6:9])  # right-handed frame
+    e30 = f[2]
+    loc = []
+    for q in (p, s, c1):
+        dx, dy, dz = q[0] - c0[0], q[1] - c0[1], q[2] - c0[2]
+        loc.append([dx * a[0] + dy * a[1] + dz * a[2] for a in f])
+    (px, py, zp), (sx, sy, zs), (ccx, ccy, _) = loc
+    sx, sy = sx - ccx, sy - ccy
+    dist = (math.hypot(px, py), math.hypot(sx, sy), math.hypot(ccx, ccy))
+    dot = e31[0] * e30[0] + e31[1] * e30[1] + e31[2] * e30[2]
+    sg1 = sg1 * ((dot > 0) - (dot < 0))
+    tx = e30[1] * e31[2] - e30[2] * e31[1]
+    ty = e30[2] * e31[0] - e30[0] * e31[2]
+    tz = e30[0] * e31[1] - e30[1] * e31[0]
+    parallel = tx * tx + ty * ty + tz * tz < 1e-18
+    sg0_r0 = sg0 * r0
+    rho = sg1 * r1 - sg0_r0
+    ok = parallel and dist[0] > r0 and dist[1] > r1 and abs(rho) < dist[2]
+    beta = [math.acos(min(max(v / max(d, 1e-300), -1.0), 1.0))
+            for v, d in zip((r0, r1, rho), dist, strict=True)]  # fmt: skip
+    turn0 = math.atan2(py, px) + sg0 * beta[0]
+    turn2 = math.atan2(sy, sx) - sg1 * beta[1]
+    phi = math.atan2(ccy, ccx) + beta[2]
+    span0 = (sg0 * (phi + (math.pi if sg0 > 0 else 0.0) - turn0)) % _TWO_PI
+    span1 = (sg1 * (turn2 - phi - (sg1 > 0) * math.pi)) % _TWO_PI
+    span0 = 0.0 if span0 > _TWO_PI - 1e-9 else span0
+    span1 = 0.0 if span1 > _TWO_PI - 1e-9 else span1
+    nx, ny = math.cos(phi), math.sin(phi)
+    t0x, t0y = -sg0_r0 * nx, -sg0_r0 * ny
+    t1x, t1y = ccx - sg1 * r1 * nx, ccy - sg1 * r1 * ny
+    legs0 = math.sqrt(max(dist[0] * dist[0] - r0 * r0, 0.0))
+    legs1 = math.sqrt(max(dist[1] * dist[1] - r1 * r1, 0.0))
+    gx, gy = t1x - t0x, t1y - t0y
+    q0 = legs0
+    q1 = q0 + r0 * span0
+    q2 = q1 + math.sqrt(gx * gx + gy * gy)
+    q3 = q2 + r1 * span1
+    planar = q3 + legs1
+    dz = zs - zp
+    slope = dz / max(planar, 1e-12)
+    local = ((r0 * math.cos(turn0), r0 * math.sin(turn0), zp + slope * q0),
+             (t0x, t0y, zp + slope * q1), (t1x, t1y, zp + slope * q2),
+             (ccx + r1 * math.cos(turn2), ccy + r1 * math.sin(turn2), zp + slope * q3))  # fmt: skip
+    ends = [lx * f[0][j] + ly * f[1][j] + lz * f[2][j] + c0[j]
+            for lx, ly, lz in local for j in range(3)]  # fmt: skip
+    return parallel, ok, math.sqrt(planar * planar + dz * dz), ends
 
 
 def _two_surface_arcs(sv: _Solved, converged: bool) -> list[Array]:

@@ -82,6 +82,7 @@ class HipModel:
         self._line_muscle_ids = [ln.muscle for ln in lines]
         self._inv_lopt = 1.0 / self._lopt
         self._inertia: tuple[tuple[float, float], LegInertia] | None = None
+        self._strong: tuple[dict[str, float], Array] | None = None  # strength seen, f0 scaled
         # (lines x muscles): weights for averaged quantities, ones for summed moments
         self._avg = np.zeros((len(lines), len(self.muscles)))
         self._avg[np.arange(len(lines)), self._line_muscle] = [ln.weight for ln in lines]
@@ -111,6 +112,15 @@ class HipModel:
         return out
 
     # -- evaluation -------------------------------------------------------------------------
+    def _peak_forces(self) -> Array:
+        """Peak isometric force per line with the strength fractions applied, rebuilt only when
+        ``strength`` changed (it is a plain dict that callers may edit)."""
+        if self._strong is None or self._strong[0] != self.strength:
+            get = self.strength.get
+            fraction = np.array([get(m, 1.0) for m in self._line_muscle_ids])
+            self._strong = (dict(self.strength), self._f0 * fraction)
+        return self._strong[1]
+
     def _poses(self, **angles: ArrayLike) -> dict[str, Array]:
         given = {k: v for k, v in angles.items() if v is not None}
         ranges = self.ctx.skeleton.ranges
@@ -141,9 +151,7 @@ class HipModel:
         # rigid tendon, fixed-width pennation; slack lines read <= 0 and carry no force
         norm, cos_pennation = pennated_fiber((lengths - self._lts) * self._inv_lopt, self._cos)
         fl = active_force_length(norm)  # zero at and below 0.25, so zero when slack
-        get = self.strength.get
-        strength = np.fromiter((get(m, 1.0) for m in self._line_muscle_ids), float, len(norm[0]))
-        force = self._f0 * strength * fl * cos_pennation
+        force = self._peak_forces() * fl * cos_pennation
         avg = np.concatenate([lengths, norm, fl]).reshape(3, *norm.shape) @ self._avg
         arms_t = arms.transpose(2, 0, 1)  # (4 coordinates, n, lines)
         arm_avg = arms_t @ self._avg
@@ -162,7 +170,7 @@ class HipModel:
         vals["activation"] = act
         supplied = act * np.maximum(moments[0], 0.0)
         total = np.add.reduce(supplied, axis=1, keepdims=True)
-        vals["share"] = np.divide(supplied, total, out=np.zeros_like(supplied), where=total > 0)
+        vals["share"] = np.divide(supplied, total, out=np.zeros(supplied.shape), where=total > 0)
         return PoseResult(self.muscles, poses, vals, required, feasible)
 
     def at(self, hip_flexion: float = 0.0, knee_flexion: float = 0.0, hip_adduction: float = 0.0,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -87,22 +87,27 @@ def body_transforms(
     knee_flexion: ArrayLike = 0.0,
 ) -> dict[str, Array]:
     """Pelvis-from-body 4x4 transforms, shape (n, 4, 4), for every pose in the broadcast inputs."""
+    one = [_single(v) for v in (hip_flexion, hip_adduction, hip_rotation, knee_flexion)]
+    if None not in one:
+        # one pose (a slider step): the matrices from plain floats, no per-element stores
+        cf, ca, cr, ck, sf, sa, sr, sk = _cos_sin(cast(list[float], one))
+        hx, hy, hz = skeleton.hip_centre
+        femur = np.array([[[cf * cr - sf * sa * sr, -sf * ca, cf * sr + sf * sa * cr, hx],
+                           [sf * cr + cf * sa * sr, cf * ca, sf * sr - cf * sa * cr, hy],
+                           [-ca * sr, sa, ca * cr, hz], [0.0, 0.0, 0.0, 1.0]]])  # fmt: skip
+        kx, ky, kz = skeleton.knee_centre_in_femur
+        knee = np.array([[[ck, sk, 0.0, kx], [-sk, ck, 0.0, ky], [0.0, 0.0, 1.0, kz],
+                          [0.0, 0.0, 0.0, 1.0]]])  # fmt: skip
+        return {"pelvis": _EYE4[None].copy(), "femur_r": femur, "tibia_r": femur @ knee}
     a = [np.atleast_1d(np.asarray(v, float)) for v in
          (hip_flexion, hip_adduction, hip_rotation, knee_flexion)]  # fmt: skip
     if any(x.shape != a[0].shape for x in a):
         a = list(np.broadcast_arrays(*a))
-    c: Any
-    s: Any
-    if a[0].size == 1:  # one pose (a slider step): plain floats are cheaper than arrays
-        ang = [math.radians(float(x.flat[0])) for x in a]
-        c, s = [math.cos(x) for x in ang], [math.sin(x) for x in ang]
-        n = 1
-    else:
-        rad = np.radians(np.stack([x.ravel() for x in a]))  # (4, n): flexion, add., rot., knee
-        c, s = np.cos(rad), np.sin(rad)
-        n = rad.shape[1]
-    eye = np.broadcast_to(np.eye(4), (n, 4, 4))
-    femur = eye.copy()
+    rad = np.radians(np.stack([x.ravel() for x in a]))  # (4, n): flexion, add., rot., knee
+    c, s = np.cos(rad), np.sin(rad)
+    n = rad.shape[1]
+    femur = np.empty((n, 4, 4))
+    femur[:] = _EYE4
     # R = Rz(flexion) Rx(adduction) Ry(rotation), written out (fewer calls than three products)
     (cf, ca, cr, ck), (sf, sa, sr, sk) = c, s
     femur[:, 0, 0] = cf * cr - sf * sa * sr
@@ -115,12 +120,33 @@ def body_transforms(
     femur[:, 2, 1] = sa
     femur[:, 2, 2] = ca * cr
     femur[:, :3, 3] = skeleton.hip_centre
-    knee = eye.copy()
+    knee = np.empty((n, 4, 4))
+    knee[:] = _EYE4
     knee[:, 0, 0] = knee[:, 1, 1] = ck  # Rz(-knee flexion)
     knee[:, 0, 1] = sk
     knee[:, 1, 0] = -sk
     knee[:, :3, 3] = skeleton.knee_centre_in_femur
-    return {"pelvis": eye.copy(), "femur_r": femur, "tibia_r": femur @ knee}
+    pelvis = np.empty((n, 4, 4))
+    pelvis[:] = _EYE4
+    return {"pelvis": pelvis, "femur_r": femur, "tibia_r": femur @ knee}
+
+
+_EYE4 = np.eye(4)
+
+
+def _single(value: ArrayLike) -> float | None:
+    """``value`` as a float if it is one angle (a number or a one-element array), else None."""
+    if type(value) in (float, int):
+        return float(value)  # type: ignore[arg-type]
+    if isinstance(value, np.ndarray) and value.size == 1:
+        return float(value.item())
+    return None
+
+
+def _cos_sin(degrees: list[float]) -> list[float]:
+    """Cosines, then sines, of angles in degrees."""
+    rad = [math.radians(x) for x in degrees]
+    return [math.cos(x) for x in rad] + [math.sin(x) for x in rad]
 
 
 def transform_points(matrices: Array, points: Array) -> Array:
