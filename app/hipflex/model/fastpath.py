@@ -574,7 +574,10 @@ def _two_surfaces_few(
         out.append([lg, *ti0, *to0, *ti1, *to1])
     res = np.array(out)
     pick = [res[:, 1:4], res[:, 4:7], res[:, 7:10], res[:, 10:13]]
-    return _settle(p[one], s[one], frames, st, np.array(states), res[:, 0], pick)
+    if -1 in states:
+        return _settle(p[one], s[one], frames, st, np.array(states), res[:, 0], pick)
+    on0 = np.array([k == 1 or k == 3 for k in states])
+    return on0, np.array([k >= 2 for k in states]), res[:, 0], pick
 
 
 def _row_engages(x: list[float], y: list[float], c: list[float], b: list[float], r: float) -> bool:
@@ -603,29 +606,36 @@ def _row_both(
 ) -> tuple[bool, bool, float, list[float]]:
     """``_both_engaged`` on one row, Python floats, step for step: whether the closed form
     applies, whether the state exists, its length and the four tangent points (flat, 12)."""
-    f = (b0[0:3], [b0[3] * sg0, b0[4] * sg0, b0[5] * sg0], b0[6:9])  # right-handed frame
-    e30 = f[2]
-    loc = []
-    for q in (p, s, c1):
-        dx, dy, dz = q[0] - c0[0], q[1] - c0[1], q[2] - c0[2]
-        loc.append([dx * a[0] + dy * a[1] + dz * a[2] for a in f])
-    (px, py, zp), (sx, sy, zs), (ccx, ccy, _) = loc
+    f00, f01, f02, f10, f11, f12, f20, f21, f22 = b0
+    f10, f11, f12 = f10 * sg0, f11 * sg0, f12 * sg0  # frame rows: side u, v, axis (right-handed)
+    x0, y0, z0 = c0
+    dx, dy, dz = p[0] - x0, p[1] - y0, p[2] - z0
+    px, py, zp = (
+        dx * f00 + dy * f01 + dz * f02,
+        dx * f10 + dy * f11 + dz * f12,
+        dx * f20 + dy * f21 + dz * f22,
+    )
+    dx, dy, dz = c1[0] - x0, c1[1] - y0, c1[2] - z0
+    ccx, ccy = dx * f00 + dy * f01 + dz * f02, dx * f10 + dy * f11 + dz * f12
+    dx, dy, dz = s[0] - x0, s[1] - y0, s[2] - z0
+    sx, sy, zs = (
+        dx * f00 + dy * f01 + dz * f02,
+        dx * f10 + dy * f11 + dz * f12,
+        dx * f20 + dy * f21 + dz * f22,
+    )
     sx, sy = sx - ccx, sy - ccy
-    dist = (math.hypot(px, py), math.hypot(sx, sy), math.hypot(ccx, ccy))
-    dot = e31[0] * e30[0] + e31[1] * e30[1] + e31[2] * e30[2]
+    dist_p, dist_s, dist_c = math.hypot(px, py), math.hypot(sx, sy), math.hypot(ccx, ccy)
+    a0, a1, a2 = e31
+    dot = a0 * f20 + a1 * f21 + a2 * f22
     sg1 = sg1 * ((dot > 0) - (dot < 0))
-    tx = e30[1] * e31[2] - e30[2] * e31[1]
-    ty = e30[2] * e31[0] - e30[0] * e31[2]
-    tz = e30[0] * e31[1] - e30[1] * e31[0]
+    tx, ty, tz = f21 * a2 - f22 * a1, f22 * a0 - f20 * a2, f20 * a1 - f21 * a0
     parallel = tx * tx + ty * ty + tz * tz < 1e-18
     sg0_r0 = sg0 * r0
     rho = sg1 * r1 - sg0_r0
-    ok = parallel and dist[0] > r0 and dist[1] > r1 and abs(rho) < dist[2]
-    beta = [math.acos(min(max(v / max(d, 1e-300), -1.0), 1.0))
-            for v, d in zip((r0, r1, rho), dist, strict=True)]  # fmt: skip
-    turn0 = math.atan2(py, px) + sg0 * beta[0]
-    turn2 = math.atan2(sy, sx) - sg1 * beta[1]
-    phi = math.atan2(ccy, ccx) + beta[2]
+    ok = parallel and dist_p > r0 and dist_s > r1 and abs(rho) < dist_c
+    turn0 = math.atan2(py, px) + sg0 * math.acos(min(max(r0 / max(dist_p, 1e-300), -1.0), 1.0))
+    turn2 = math.atan2(sy, sx) - sg1 * math.acos(min(max(r1 / max(dist_s, 1e-300), -1.0), 1.0))
+    phi = math.atan2(ccy, ccx) + math.acos(min(max(rho / max(dist_c, 1e-300), -1.0), 1.0))
     span0 = (sg0 * (phi + (math.pi if sg0 > 0 else 0.0) - turn0)) % _TWO_PI
     span1 = (sg1 * (turn2 - phi - (sg1 > 0) * math.pi)) % _TWO_PI
     span0 = 0.0 if span0 > _TWO_PI - 1e-9 else span0
@@ -633,21 +643,20 @@ def _row_both(
     nx, ny = math.cos(phi), math.sin(phi)
     t0x, t0y = -sg0_r0 * nx, -sg0_r0 * ny
     t1x, t1y = ccx - sg1 * r1 * nx, ccy - sg1 * r1 * ny
-    legs0 = math.sqrt(max(dist[0] * dist[0] - r0 * r0, 0.0))
-    legs1 = math.sqrt(max(dist[1] * dist[1] - r1 * r1, 0.0))
     gx, gy = t1x - t0x, t1y - t0y
-    q0 = legs0
+    q0 = math.sqrt(max(dist_p * dist_p - r0 * r0, 0.0))
     q1 = q0 + r0 * span0
     q2 = q1 + math.sqrt(gx * gx + gy * gy)
     q3 = q2 + r1 * span1
-    planar = q3 + legs1
+    planar = q3 + math.sqrt(max(dist_s * dist_s - r1 * r1, 0.0))
     dz = zs - zp
     slope = dz / max(planar, 1e-12)
-    local = ((r0 * math.cos(turn0), r0 * math.sin(turn0), zp + slope * q0),
-             (t0x, t0y, zp + slope * q1), (t1x, t1y, zp + slope * q2),
-             (ccx + r1 * math.cos(turn2), ccy + r1 * math.sin(turn2), zp + slope * q3))  # fmt: skip
-    ends = [lx * f[0][j] + ly * f[1][j] + lz * f[2][j] + c0[j]
-            for lx, ly, lz in local for j in range(3)]  # fmt: skip
+    ends: list[float] = []
+    for lx, ly, lz in ((r0 * math.cos(turn0), r0 * math.sin(turn0), zp + slope * q0),
+                       (t0x, t0y, zp + slope * q1), (t1x, t1y, zp + slope * q2),
+                       (ccx + r1 * math.cos(turn2), ccy + r1 * math.sin(turn2), zp + slope * q3)):  # fmt: skip
+        ends += (lx * f00 + ly * f10 + lz * f20 + x0, lx * f01 + ly * f11 + lz * f21 + y0,
+                 lx * f02 + ly * f12 + lz * f22 + z0)  # fmt: skip
     return parallel, ok, math.sqrt(planar * planar + dz * dz), ends
 
 
