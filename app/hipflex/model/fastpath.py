@@ -165,9 +165,12 @@ class FastPaths:
         w = self.wraps
         fixed = self._wrap_by_body[0]
         self._wrap_fixed = np.stack([w.centre[fixed], w.side[fixed], w.axis[fixed]])  # (3, k, 3)
-        self._moving = {  # per moving body: its path points, then wrap centres, sides, axes
-            b: np.concatenate([self.points[self._by_body[b]], w.centre[self._wrap_by_body[b]],
-                               w.side[self._wrap_by_body[b]], w.axis[self._wrap_by_body[b]]])
+        self._moving = {  # per moving body, homogeneous: its path points, then wrap centres
+            # (w = 1), sides and axes (w = 0); one product poses them all
+            b: np.concatenate([_homogeneous(self.points[self._by_body[b]], 1.0),
+                               _homogeneous(w.centre[self._wrap_by_body[b]], 1.0),
+                               _homogeneous(w.side[self._wrap_by_body[b]], 0.0),
+                               _homogeneous(w.axis[self._wrap_by_body[b]], 0.0)])
             for b in (1, 2)
         }  # fmt: skip
         self._cache: dict[int, _Static] = {}
@@ -244,12 +247,10 @@ class FastPaths:
         pts, wv = st.pts, st.wv  # pose-independent parts already filled in
         for b, tr in ((1, femur), (2, tibia)):
             sel, wsel, m = self._by_body[b], self._wrap_by_body[b], len(self._by_body[b])
-            moved = self._moving[b] @ tr[:, :3, :3].transpose(0, 2, 1)
-            t = tr[:, None, :3, 3]
-            pts[:, sel] = moved[:, :m] + t
+            moved = self._moving[b] @ tr[:, :3].transpose(0, 2, 1)
+            pts[:, sel] = moved[:, :m]
             if wsel.size:
                 wv[:, :, wsel] = moved[:, m:].reshape(n, 3, wsel.size, 3).transpose(1, 0, 2, 3)
-                wv[0][:, wsel] += t
         # straight segments
         v = pts[:, self._plain_b] - pts[:, self._plain_a]
         seg_len = [np.sqrt(np.add.reduce(v * v, axis=-1))]
@@ -350,6 +351,11 @@ class _Solved:
     world: Array | None  # kernel batch arc points (rows, ARC_SAMPLES + 2, 3) if asked
     alone: tuple[Bools, Array, Bools, Array]  # two-surface rows: on0, t_in0, on1, t_in1 alone
     double: tuple[Bools, Bools, list[Array]] | None  # two-surface on0, on1, tangent points
+
+
+def _homogeneous(v: Array, w: float) -> Array:
+    """(k, 3) vectors with a fourth coordinate ``w`` (1 for points, 0 for directions)."""
+    return np.concatenate([v.reshape(-1, 3), np.full((len(v), 1), w)], axis=1)
 
 
 def _pose_major(rows: Array, n: int) -> Array:
