@@ -164,13 +164,13 @@ class FastPaths:
         self._wrap_by_body = [np.flatnonzero(self.wraps.body == b) for b in range(3)]
         w = self.wraps
         fixed = self._wrap_by_body[0]
-        self._wrap_fixed = np.stack([w.centre[fixed], w.side[fixed], w.axis[fixed]])  # (3, k, 3)
-        self._moving = {  # per moving body, homogeneous: its path points, then wrap centres
-            # (w = 1), sides and axes (w = 0); one product poses them all
-            b: np.concatenate([_homogeneous(self.points[self._by_body[b]], 1.0),
-                               _homogeneous(w.centre[self._wrap_by_body[b]], 1.0),
-                               _homogeneous(w.side[self._wrap_by_body[b]], 0.0),
-                               _homogeneous(w.axis[self._wrap_by_body[b]], 0.0)])
+        frame = np.stack([w.centre, w.side, w.axis], axis=1)  # (W, 3, 3) per surface
+        self._wrap_fixed = frame[fixed]
+        self._moving = {  # per moving body, homogeneous: its path points, then its surfaces'
+            # centres (w = 1), sides and axes (w = 0); one product poses them all
+            b: np.concatenate([_homogeneous(self.points[self._by_body[b]], 1.0)]
+                              + [_homogeneous(frame[self._wrap_by_body[b], k], float(k == 0))
+                                 for k in range(3)])
             for b in (1, 2)
         }  # fmt: skip
         self._cache: dict[int, _Static] = {}
@@ -244,13 +244,13 @@ class FastPaths:
         n = femur.shape[0]
         st = self._static(n)
         # posed path points and surfaces (centre, side, axis): one product per moving body
-        pts, wv = st.pts, st.wv  # pose-independent parts already filled in
+        pts, wb = st.pts, st.wb  # pose-independent parts already filled in
         for b, tr in ((1, femur), (2, tibia)):
             sel, wsel, m = self._by_body[b], self._wrap_by_body[b], len(self._by_body[b])
             moved = self._moving[b] @ tr[:, :3].transpose(0, 2, 1)
             pts[:, sel] = moved[:, :m]
             if wsel.size:
-                wv[:, :, wsel] = moved[:, m:].reshape(n, 3, wsel.size, 3).transpose(1, 0, 2, 3)
+                wb[:, wsel] = moved[:, m:].reshape(n, 3, wsel.size, 3).transpose(0, 2, 1, 3)
         # straight segments
         v = pts[:, self._plain_b] - pts[:, self._plain_a]
         seg_len = [np.sqrt(np.add.reduce(v * v, axis=-1))]
@@ -258,8 +258,11 @@ class FastPaths:
         # segments taken alone
         p = pts[:, st.a_idx].transpose(1, 0, 2).reshape(-1, 3)
         s = pts[:, st.b_idx].transpose(1, 0, 2).reshape(-1, 3)
-        c, e1, e3 = wv[:, :, st.w_idx].transpose(0, 2, 1, 3).reshape(3, -1, 3)
-        basis = surface_basis(p, s, c, e1, e3, st.sense, st.sphere)
+        rows = wb[:, st.w_idx].transpose(1, 0, 2, 3).reshape(-1, 3, 3)
+        c, e1, e3 = rows[:, 0], rows[:, 1], rows[:, 2]
+        basis = surface_basis(p, s, c, e1, e3, st.sense, st.no_sphere)  # as if all cylinders
+        if st.sph.size:  # a sphere's plane goes through the line's ends
+            basis[st.sph] = _sphere_bases(p, s, c, e1, e3, st)
         world, on, length, t_in, t_out = wrap_in_basis(p, s, c, basis, st.radius, points)
         ns1 = n * self.n_single
         seg_len.append(length[:ns1].reshape(-1, n).T)
@@ -353,6 +356,35 @@ class _Solved:
     double: tuple[Bools, Bools, list[Array]] | None  # two-surface on0, on1, tangent points
 
 
+def _sphere_bases(p: Array, s: Array, c: Array, e1: Array, e3: Array, st: _Static) -> Array:
+    """``surface_basis`` of the kernel batch's sphere rows (k, 3, 3); on Python floats for a
+    few rows (one pose has five), where numpy's per-call cost dominates."""
+    r = st.sph
+    if len(r) > FEW_ROWS:
+        return surface_basis(p[r], s[r], c[r], e1[r], e3[r], st.sense[r], st.sphere[r])
+    out = []
+    table = np.concatenate((p, s, c, e1, e3), axis=1)[r].tolist()
+    for (px, py, pz, sx, sy, sz, cx, cy, cz, ax, ay, az, zx, zy, zz), sg in zip(
+        table, st.sph_sense, strict=True
+    ):
+        # the normal of the plane through p, s and the centre, oriented along the axis
+        ux, uy, uz, vx, vy, vz = px - cx, py - cy, pz - cz, sx - cx, sy - cy, sz - cz
+        nx, ny, nz = uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx
+        size = math.sqrt(nx * nx + ny * ny + nz * nz)
+        if size > 1e-15:
+            f = math.copysign(1.0, nx * zx + ny * zy + nz * zz) / max(size, 1e-300)
+            nx, ny, nz = nx * f, ny * f, nz * f
+        else:  # p, s and the centre in line: the axis itself
+            nx, ny, nz = zx, zy, zz
+        d = ax * nx + ay * ny + az * nz  # the side, projected into that plane
+        ax, ay, az = ax - d * nx, ay - d * ny, az - d * nz
+        size = max(math.sqrt(ax * ax + ay * ay + az * az), 1e-300)
+        ax, ay, az = ax / size, ay / size, az / size
+        out.append(((ax, ay, az), (sg * (ny * az - nz * ay), sg * (nz * ax - nx * az),
+                                   sg * (nx * ay - ny * ax)), (nx, ny, nz)))  # fmt: skip
+    return np.array(out).reshape(-1, 3, 3)
+
+
 def _homogeneous(v: Array, w: float) -> Array:
     """(k, 3) vectors with a fourth coordinate ``w`` (1 for points, 0 for directions)."""
     return np.concatenate([v.reshape(-1, 3), np.full((len(v), 1), w)], axis=1)
@@ -389,8 +421,11 @@ class _Static:
         self.centres = np.zeros((2, n, 1, 3))
         self.pts = np.empty((n, len(fp.points), 3))
         self.pts[:, fp._by_body[0]] = fp.points[fp._by_body[0]]
-        self.wv = np.empty((3, n, len(w.body), 3))
-        self.wv[:, :, fp._wrap_by_body[0]] = fp._wrap_fixed[:, None]
+        self.wb = np.empty((n, len(w.body), 3, 3))
+        self.wb[:, fp._wrap_by_body[0]] = fp._wrap_fixed
+        self.no_sphere = np.zeros(len(self.sphere), bool)
+        self.sph = np.flatnonzero(self.sphere)
+        self.sph_sense: list[float] = self.sense[self.sph].tolist()
         # two-surface rows: surface 0 rows, then surface 1 rows, in the kernel batch
         self.one = slice(n * s1, n * (s1 + s2))
         self.two = slice(n * (s1 + s2), n * (s1 + 2 * s2))
