@@ -19,6 +19,10 @@ module computes the same numbers for slider-rate use:
   kernel's own engagement rule; where exactly one state is consistent it is the fixed point the
   iteration converges to. Rows with no or several consistent states (non-parallel axes, for
   example with hip adduction or rotation) fall back to the reference iteration.
+- one pose is a handful of rows, where numpy's per-call cost, not the arithmetic, is the time:
+  there the sphere bases (five rows) and the two-surface states and closed form (five rows)
+  run on Python floats, step for step as their numpy versions (``_sphere_bases``,
+  ``_two_surfaces_few``); a test pins single poses to the batch.
 
 A test compares this module with ``PathSet.evaluate`` to 1e-6 m over many poses.
 
@@ -362,7 +366,7 @@ def _sphere_bases(p: Array, s: Array, c: Array, e1: Array, e3: Array, st: _Stati
     r = st.sph
     if len(r) > FEW_ROWS:
         return surface_basis(p[r], s[r], c[r], e1[r], e3[r], st.sense[r], st.sphere[r])
-    out = []
+    out: list[float] = []
     table = np.concatenate((p, s, c, e1, e3), axis=1)[r].tolist()
     for (px, py, pz, sx, sy, sz, cx, cy, cz, ax, ay, az, zx, zy, zz), sg in zip(
         table, st.sph_sense, strict=True
@@ -380,8 +384,8 @@ def _sphere_bases(p: Array, s: Array, c: Array, e1: Array, e3: Array, st: _Stati
         ax, ay, az = ax - d * nx, ay - d * ny, az - d * nz
         size = max(math.sqrt(ax * ax + ay * ay + az * az), 1e-300)
         ax, ay, az = ax / size, ay / size, az / size
-        out.append(((ax, ay, az), (sg * (ny * az - nz * ay), sg * (nz * ax - nx * az),
-                                   sg * (nx * ay - ny * ax)), (nx, ny, nz)))  # fmt: skip
+        out += (ax, ay, az, sg * (ny * az - nz * ay), sg * (nz * ax - nx * az),
+                sg * (nx * ay - ny * ax), nx, ny, nz)  # fmt: skip
     return np.array(out).reshape(-1, 3, 3)
 
 
