@@ -90,7 +90,7 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
                 + (f"; the rest comes mainly from {rest}." if rest else "."),
         "quantity": "max_moment_hip_flexion", "muscles": ["iliacus", "psoas"], "value": share,
     })  # fmt: skip
-    # flexors whose line mostly turns or swings the thigh: one statement per side action
+    # flexors that mostly turn or swing the thigh (mean of their lines): one statement per action
     sided: dict[tuple[str, int], list[tuple[int, float]]] = {}
     for j in others:
         side = max(("hip_rotation", "hip_adduction"),
@@ -105,7 +105,7 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
         out.append({
             "text": f"{_and([names[model.muscles[j]] for j in js])} "
                     f"{'gives' if one else 'give'} {_and([_pct(parts[j]) for j in js])} of that "
-                    f"capacity, but {'its line mainly' if one else 'their lines mainly'} "
+                    f"capacity, but {'it mainly' if one else 'they mainly'} "
                     f"{verb + 's' if one else verb} {what}: moment {'arm' if one else 'arms'} "
                     f"{_mm([a for _, a in group])} for that against "
                     f"{_mm([float(ma[0, j]) for j in js])} for flexion. In a free knee lift "
