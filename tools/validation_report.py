@@ -30,12 +30,14 @@ import argparse
 import contextlib
 import csv
 import datetime as dt
+import functools
 import subprocess
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -112,6 +114,14 @@ class Curves:
     length: dict[tuple[str, int], Array]
 
 
+@functools.cache
+def _model() -> Any:
+    """HipFlex's model, loaded once for every section of the report."""
+    import hipflex
+
+    return hipflex.load_model()
+
+
 # -- loading -----------------------------------------------------------------------------------
 def load_opensim(opensim_dir: Path) -> tuple[Curves, dict[str, dict[str, float]]]:
     """Read rajagopal_sweep.csv / rajagopal_neutral.csv; multi-part muscles are plain means."""
@@ -161,9 +171,8 @@ def load_opensim(opensim_dir: Path) -> tuple[Curves, dict[str, dict[str, float]]
 
 def load_hipflex() -> tuple[Curves, dict[str, str]]:
     """Sweep HipFlex's engine; also return each muscle's insertion body(ies) for the text."""
-    import hipflex
 
-    model = hipflex.load_model()
+    model = _model()
     curves = Curves({}, {}, {})
     for knee in KNEES:
         res = model.sweep(hip_flexion=HIP_DEG, knee_flexion=float(knee))
@@ -187,11 +196,10 @@ def load_hipflex() -> tuple[Curves, dict[str, str]]:
 def load_parts(opensim_dir: Path) -> dict[str, tuple[Array, Array, Array, Array]]:
     """Per PART_LINES line, knee straight: HipFlex moment arm and normalised fibre length, then
     OpenSim's, over HIP_DEG."""
-    import hipflex
     from hipflex.model.kinematics import body_transforms
     from hipflex.model.muscle import pennated_fiber
 
-    model = hipflex.load_model()
+    model = _model()
     tr = body_transforms(model.ctx.skeleton, hip_flexion=HIP_DEG, knee_flexion=0.0)
     lengths, _, arms = model.paths.evaluate(tr, hip_flexion_deg=HIP_DEG)
     assert arms is not None
@@ -410,7 +418,6 @@ def load_capacity(opensim_dir: Path, model_path: Path) -> Capacity | None:
     force (the .osim file), and the same active force-length curve HipFlex uses."""
     import xml.etree.ElementTree as ET
 
-    import hipflex
     from hipflex.model.muscle import active_force_length
 
     if not model_path.is_file():
@@ -438,7 +445,7 @@ def load_capacity(opensim_dir: Path, model_path: Path) -> Capacity | None:
                 peak_force[name] * float(row["cos_pennation"]) * fl * float(row["moment_arm_m"])
             )
             opensim[part_of.get(name, NOT_IN_HIPFLEX.get(name, name))] += moment
-    pose = hipflex.load_model().at(float(CAPACITY_DEG), 0.0)
+    pose = _model().at(float(CAPACITY_DEG), 0.0)
     mm = pose["max_moment_hip_flexion"][0]
     hf = {m: float(v) for m, v in zip(pose.muscles, mm, strict=True)}
     flex, rot = pose["moment_arm_hip_flexion"][0], pose["moment_arm_hip_rotation"][0]
