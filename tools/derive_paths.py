@@ -248,6 +248,7 @@ def main(argv: list[str] | None = None) -> None:
             return v[s <= np.quantile(s[mask] if mask.any() else s, 0.02)].mean(axis=0)
 
         lines = []
+        patch = proximal & (np.abs(dp) < 0.003)  # contact with the pelvis, proximal half
         if mid == "psoas":
             for lvl in ("l1", "l3", "l5"):
                 d_v, _ = trees[lvl].query(to_body("pelvis", v))
@@ -258,7 +259,6 @@ def main(argv: list[str] | None = None) -> None:
                     (f"psoas_{lvl}", 1 / 3, v[near].mean(axis=0), [lvl], np.ones(len(v), bool))
                 )
         elif mid == "gluteus_maximus":
-            patch = proximal & (np.abs(dp) < 0.003)
             ymed = np.median(v[patch][:, 1])
             upper = v[:, 1] > ymed
             for name, part in (("upper", upper), ("lower", ~upper)):
@@ -266,7 +266,6 @@ def main(argv: list[str] | None = None) -> None:
                               pelvis_bones, part))  # fmt: skip
         elif mid == "gluteus_medius":
             # thirds of the pelvic contact patch, front to back, weighted as Rajagopal's parts
-            patch = proximal & (np.abs(dp) < 0.003)
             ant = to_body("pelvis", v)[:, 0]
             cut = np.quantile(ant[patch], [1 / 3, 2 / 3])
             thirds = (ant >= cut[1], (ant >= cut[0]) & (ant < cut[1]), ant < cut[0])
@@ -275,7 +274,6 @@ def main(argv: list[str] | None = None) -> None:
                 lines.append((f"gluteus_medius_{part}", force / total, v[patch & sel].mean(axis=0),
                               pelvis_bones, sel))  # fmt: skip
         else:
-            patch = proximal & (np.abs(dp) < 0.003)
             if patch.sum() < 20:
                 patch = s >= np.quantile(s, 0.98)
             lines.append((mid, 1.0, v[patch].mean(axis=0), pelvis_bones, np.ones(len(v), bool)))

@@ -122,6 +122,13 @@ def _model() -> Any:
     return hipflex.load_model()
 
 
+@functools.cache
+def _sweep_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of OpenSim's sweep CSV, read once for every section of the report."""
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
 # -- loading -----------------------------------------------------------------------------------
 def load_opensim(opensim_dir: Path) -> tuple[Curves, dict[str, dict[str, float]]]:
     """Read rajagopal_sweep.csv / rajagopal_neutral.csv; multi-part muscles are plain means."""
@@ -138,12 +145,11 @@ def load_opensim(opensim_dir: Path) -> tuple[Curves, dict[str, dict[str, float]]
         )
         raise SystemExit(1)
     raw: dict[tuple[str, int], dict[int, tuple[float, float, float]]] = defaultdict(dict)
-    with sweep_csv.open(newline="") as f:
-        for row in csv.DictReader(f):
-            raw[(row["muscle"], round(float(row["knee_flexion_deg"])))][
-                round(float(row["hip_flexion_deg"]))
-            ] = (float(row["moment_arm_m"]), float(row["norm_fiber_length"]),
-                 float(row["length_m"]))  # fmt: skip
+    for row in _sweep_rows(sweep_csv):
+        raw[(row["muscle"], round(float(row["knee_flexion_deg"])))][
+            round(float(row["hip_flexion_deg"]))
+        ] = (float(row["moment_arm_m"]), float(row["norm_fiber_length"]),
+             float(row["length_m"]))  # fmt: skip
     neutral: dict[str, dict[str, float]] = {}
     with neutral_csv.open(newline="") as f:
         for row in csv.DictReader(f):
@@ -205,11 +211,10 @@ def load_parts(opensim_dir: Path) -> dict[str, tuple[Array, Array, Array, Array]
     assert arms is not None
     names = [ln.name for ln in model.ctx.lines]
     ref: dict[str, dict[int, tuple[float, float]]] = defaultdict(dict)
-    with (opensim_dir / "rajagopal_sweep.csv").open(newline="") as f:
-        for row in csv.DictReader(f):
-            if row["knee_flexion_deg"] == "0":
-                ref[row["muscle"]][round(float(row["hip_flexion_deg"]))] = (
-                    float(row["moment_arm_m"]), float(row["norm_fiber_length"]))  # fmt: skip
+    for row in _sweep_rows(opensim_dir / "rajagopal_sweep.csv"):
+        if row["knee_flexion_deg"] == "0":
+            ref[row["muscle"]][round(float(row["hip_flexion_deg"]))] = (
+                float(row["moment_arm_m"]), float(row["norm_fiber_length"]))  # fmt: skip
     out = {}
     for line, part in PART_LINES:
         i = names.index(line)
@@ -431,20 +436,14 @@ def load_capacity(opensim_dir: Path, model_path: Path) -> Capacity | None:
             peak_force[name] = float(f0.text)
     opensim: dict[str, float] = defaultdict(float)
     part_of = {name: p.hipflex for p in PAIRS for name in p.opensim}
-    with (opensim_dir / "rajagopal_sweep.csv").open(newline="") as f:
-        for row in csv.DictReader(f):
-            if (
-                row["knee_flexion_deg"] != "0"
-                or round(float(row["hip_flexion_deg"])) != CAPACITY_DEG
-            ):
-                continue
-            name = row["muscle"]
-            norm = float(row["norm_fiber_length"])
-            fl = float(active_force_length(np.array([norm]))[0]) if norm > 0 else 0.0
-            moment = (
-                peak_force[name] * float(row["cos_pennation"]) * fl * float(row["moment_arm_m"])
-            )
-            opensim[part_of.get(name, NOT_IN_HIPFLEX.get(name, name))] += moment
+    for row in _sweep_rows(opensim_dir / "rajagopal_sweep.csv"):
+        if row["knee_flexion_deg"] != "0" or round(float(row["hip_flexion_deg"])) != CAPACITY_DEG:
+            continue
+        name = row["muscle"]
+        norm = float(row["norm_fiber_length"])
+        fl = float(active_force_length(np.array([norm]))[0]) if norm > 0 else 0.0
+        moment = peak_force[name] * float(row["cos_pennation"]) * fl * float(row["moment_arm_m"])
+        opensim[part_of.get(name, NOT_IN_HIPFLEX.get(name, name))] += moment
     pose = _model().at(float(CAPACITY_DEG), 0.0)
     mm = pose["max_moment_hip_flexion"][0]
     hf = {m: float(v) for m, v in zip(pose.muscles, mm, strict=True)}
