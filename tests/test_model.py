@@ -337,7 +337,8 @@ def test_explain_names_the_other_flexors_and_their_side_actions(model, hip) -> N
         assert "gluteus_medius" in got
 
 
-@pytest.mark.parametrize(("hip", "knee"), [(-20.0, 0.0), (0.0, 0.0), (0.0, 90.0), (60.0, 0.0)])
+@pytest.mark.parametrize(("hip", "knee"),
+                         [(-20.0, 0.0), (0.0, 0.0), (0.0, 90.0), (60.0, 0.0), (110.0, 0.0)])
 def test_explain_hold_statement_follows_the_required_moment(model, hip, knee) -> None:  # type: ignore[no-untyped-def]
     """Where holding the leg needs no flexion moment, no flexor is named as carrying it; where
     the moment is negative, the extensors are said to hold it."""
@@ -350,6 +351,9 @@ def test_explain_hold_statement_follows_the_required_moment(model, hip, knee) ->
         assert ("extensors hold it" in text) == (req < -0.5)
     else:
         assert f"needs {req:.0f} N m" in text and len(hold["muscles"]) == 1  # type: ignore[arg-type]
+        res = model.at(hip, knee)
+        held = float(res.muscle("iliacus")["share"][0] + res.muscle("psoas")["share"][0])
+        assert f"Iliopsoas carries {100 * held:.0f}% of the held moment" in text
 
 
 def test_explain_bent_knee_at_110_has_no_rf_slack(model) -> None:  # type: ignore[no-untyped-def]

@@ -160,11 +160,15 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
         })  # fmt: skip
     elif res.feasible[0]:
         act = res["activation"][0]
-        top = int(np.argmax(res["share"][0]))
+        held = res["share"][0]
+        top = int(np.argmax(held))
+        # the solver loads each muscle by its own capacity, so the held share can differ from
+        # the capacity share above: that difference is the answer to "which muscles work here"
         out.append({
             "text": f"Holding the leg here needs {req:.0f} N m of hip flexion; the flexors can give "
-                    f"{available:.0f} N m. {names[model.muscles[top]]} carries the largest share "
-                    f"({_pct(res['share'][0, top])}, activation {act[top]:.2f}).",
+                    f"{available:.0f} N m. Iliopsoas carries {_pct(float(held[ilio].sum()))} of "
+                    f"the held moment; {names[model.muscles[top]]} the largest share "
+                    f"({_pct(held[top])}, activation {act[top]:.2f}).",
             "quantity": "activation", "muscles": [model.muscles[top]], "value": req,
         })  # fmt: skip
     else:
