@@ -6,6 +6,7 @@ Degrees in, SI units out. Every quantity is an array of shape (n_poses, n_muscle
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -26,12 +27,64 @@ from hipflex.model.skeleton import ModelContext
 from hipflex.model.wrapping import path_set
 
 Array = NDArray[np.float64]
+MAX_HIP_ACCELERATION = 500.0  # rad/s^2: |hip_acceleration| accepted for the hold task
 QUANTITIES = (
     "length", "moment_arm_hip_flexion", "moment_arm_hip_adduction", "moment_arm_hip_rotation",
     "moment_arm_knee_flexion", "norm_fiber_length", "slack", "force_length_factor",
     "max_moment_hip_flexion", "max_moment_hip_adduction", "max_moment_hip_rotation",
     "max_moment_knee_flexion", "activation", "share",
 )  # fmt: skip
+
+
+def _is_number(value: object) -> bool:
+    """A real number that is not a bool (True is not an angle)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _angle_array(name: str, value: object) -> Array:
+    """``value`` as a 1-D float array of angles, or a PoseError saying what is wrong with it.
+
+    Accepts a number or a 1-D sequence of numbers; rejects None, strings, bools, empty and
+    multi-dimensional arrays (which would otherwise be read as 0 deg, parsed or flattened).
+    """
+    if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
+        raise PoseError(f"{name}: expected an angle in degrees (a number), got {value!r}")
+    arr = np.asarray(value)
+    if arr.dtype.kind == "O" and all(_is_number(v) for v in arr.ravel()):
+        arr = arr.astype(float)  # e.g. Fraction, Decimal
+    if arr.dtype.kind not in "iuf":
+        raise PoseError(f"{name}: expected angles in degrees (numbers), got {value!r}")
+    if arr.ndim > 1:
+        raise PoseError(
+            f"{name}: expected one angle or a 1-D array of angles, got shape {arr.shape}"
+        )
+    if arr.size == 0:
+        raise PoseError(f"{name}: no angles given (empty array)")
+    return np.atleast_1d(arr.astype(float))
+
+
+def _one_angle(name: str, value: object) -> float:
+    """A single angle (degrees) for ``explain()`` as a float; arrays and non-numbers raise."""
+    if type(value) in (float, int):
+        return float(cast(float, value))
+    if np.ndim(cast(ArrayLike, value)) != 0:
+        raise PoseError(f"{name}: explain() takes one angle; use sweep() for arrays")
+    return float(_angle_array(name, value)[0])
+
+
+def _acceleration(value: object) -> float:
+    """``hip_acceleration`` (rad/s^2) as a float, checked: a finite number within the bound."""
+    if _is_number(value) or (isinstance(value, np.ndarray) and value.shape == ()
+                             and value.dtype.kind in "iuf"):  # fmt: skip
+        number = float(cast(float, value))
+    else:
+        raise PoseError(f"hip_acceleration must be one number in rad/s^2, got {value!r}")
+    if not math.isfinite(number):
+        raise PoseError("hip_acceleration is not a finite number")
+    if abs(number) > MAX_HIP_ACCELERATION:
+        raise PoseError(f"hip_acceleration = {number:g} rad/s^2 is outside "
+                        f"-{MAX_HIP_ACCELERATION:g}..{MAX_HIP_ACCELERATION:g} rad/s^2")  # fmt: skip
+    return number
 
 
 @dataclass
@@ -66,6 +119,8 @@ class HipModel:
     tendon_slack: dict[str, float] = field(init=False)
 
     def __post_init__(self) -> None:
+        # checked now, so a bad subject fails at load_model() rather than at the first pose
+        inertia = ((self.body_mass, self.height), LegInertia(self.body_mass, self.height))
         self.muscles = list(self.ctx.anatomy.muscles)
         for m, s in list(self.strength.items()):
             self.set_strength(m, s)
@@ -81,7 +136,7 @@ class HipModel:
         self._line_muscle = np.array([self.muscles.index(ln.muscle) for ln in lines])
         self._line_muscle_ids = [ln.muscle for ln in lines]
         self._inv_lopt = 1.0 / self._lopt
-        self._inertia: tuple[tuple[float, float], LegInertia] | None = None
+        self._inertia: tuple[tuple[float, float], LegInertia] | None = inertia
         self._strong: tuple[dict[str, float], Array] | None = None  # strength seen, f0 scaled
         # (lines x muscles): weights for averaged quantities, ones for summed moments
         self._avg = np.zeros((len(lines), len(self.muscles)))
@@ -91,11 +146,17 @@ class HipModel:
 
     def set_strength(self, muscle: str, fraction: float) -> None:
         """Scale a muscle's peak force (0..2: 0.5 = weakened by half, 1.5 = trained)."""
+        self.strength[muscle] = self._checked_strength(muscle, fraction)
+
+    def _checked_strength(self, muscle: str, fraction: object) -> float:
         if muscle not in self.ctx.anatomy.muscles:
             raise PoseError(f"unknown muscle id {muscle!r}")
-        if not np.isfinite(fraction) or not 0.0 <= fraction <= 2.0:
+        if not _is_number(fraction):
+            raise PoseError(f"strength of {muscle} must be 0..2 (0..200%), got {fraction!r}")
+        value = float(cast(float, fraction))
+        if not (math.isfinite(value) and 0.0 <= value <= 2.0):
             raise PoseError(f"strength of {muscle} must be 0..2 (0..200%), got {fraction}")
-        self.strength[muscle] = float(fraction)
+        return value
 
     def _rederive_tendon_slack(self) -> dict[str, float]:
         """Tendon slack length per line, re-derived so that the neutral pose reproduces the
@@ -116,22 +177,29 @@ class HipModel:
         """Peak isometric force per line with the strength fractions applied, rebuilt only when
         ``strength`` changed (it is a plain dict that callers may edit)."""
         if self._strong is None or self._strong[0] != self.strength:
-            get = self.strength.get
-            fraction = np.array([get(m, 1.0) for m in self._line_muscle_ids])
+            # checked here too: the dict may have been edited without set_strength
+            checked = {m: self._checked_strength(m, s) for m, s in self.strength.items()}
+            fraction = np.array([checked.get(m, 1.0) for m in self._line_muscle_ids])
             self._strong = (dict(self.strength), self._f0 * fraction)
         return self._strong[1]
 
     def _poses(self, **angles: ArrayLike) -> dict[str, Array]:
-        given = {k: v for k, v in angles.items() if v is not None}
         ranges = self.ctx.skeleton.ranges
-        if all(type(v) in (float, int) for v in given.values()):
+        if all(type(v) in (float, int) for v in angles.values()):
             # one pose of plain numbers, the common slider case: checked cheaply if valid
-            plain = {k: float(cast(float, v)) for k, v in given.items()}
+            plain = {k: float(cast(float, v)) for k, v in angles.items()}
             if all(k in ranges and math.isfinite(v) and ranges[k][0] - 1e-9 <= v
                    <= ranges[k][1] + 1e-9 for k, v in plain.items()):  # fmt: skip
                 return {c: np.array([plain.get(c, 0.0)]) for c in COORDINATES}
+        given = {k: _angle_array(k, v) for k, v in angles.items()}
         checked = check_angles(self.ctx.skeleton, given)
-        arrays = np.broadcast_arrays(*(checked.get(c, np.zeros(1)) for c in COORDINATES))
+        try:
+            arrays = np.broadcast_arrays(*(checked.get(c, np.zeros(1)) for c in COORDINATES))
+        except ValueError:
+            sizes = ", ".join(f"{k} {v.size}" for k, v in given.items() if v.size > 1)
+            raise PoseError(
+                f"angle arrays of different lengths cannot be paired: {sizes}"
+            ) from None
         return {c: np.asarray(a, float).ravel() for c, a in zip(COORDINATES, arrays, strict=True)}
 
     def evaluate(
@@ -142,7 +210,15 @@ class HipModel:
         knee_flexion: ArrayLike = 0.0,
         hip_acceleration: float = 0.0,
     ) -> PoseResult:
-        """All quantities for every pose in the broadcast inputs (degrees)."""
+        """All quantities for every pose in the broadcast inputs (degrees).
+
+        ``hip_acceleration`` (rad/s^2, at most ``MAX_HIP_ACCELERATION`` either way) adds the
+        moment of a fast knee drive to the hold task.
+        """
+        if type(hip_acceleration) not in (float, int) or not (
+            -MAX_HIP_ACCELERATION <= hip_acceleration <= MAX_HIP_ACCELERATION
+        ):
+            hip_acceleration = _acceleration(hip_acceleration)
         poses = self._poses(hip_flexion=hip_flexion, hip_adduction=hip_adduction,
                             hip_rotation=hip_rotation, knee_flexion=knee_flexion)  # fmt: skip
         lengths, arms = self._fast.evaluate(
@@ -204,10 +280,11 @@ class HipModel:
     def explain(
         self, hip_flexion: float, knee_flexion: float = 0.0, **kw: float
     ) -> list[dict[str, object]]:
-        """Plain-language statements with figures, computed at this pose."""
+        """Plain-language statements with figures, computed at this pose (one angle each)."""
         from hipflex.model.explain import explain
 
-        return explain(self, hip_flexion, knee_flexion, **kw)
+        hip = _one_angle("hip_flexion", hip_flexion)
+        return explain(self, hip, _one_angle("knee_flexion", knee_flexion), **kw)
 
 
 def load_model(pack: object | None = None, **kw: object) -> HipModel:

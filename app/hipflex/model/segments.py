@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
+from hipflex.errors import PoseError
+
 Array = NDArray[np.float64]
 GRAVITY = 9.81  # m/s^2
+BODY_MASS_RANGE = (20.0, 250.0)  # kg: the subjects the hold task accepts
+HEIGHT_RANGE = (1.0, 2.4)  # m
 
 # de Leva P (1996) J Biomech 29(9):1223-1230, Table 4, adult males (adjusted Zatsiorsky-Seluyanov):
 # mass fraction of body mass, centre of mass as a fraction of segment length from the proximal
@@ -27,10 +33,12 @@ class LegInertia:
     height: float
 
     def __post_init__(self) -> None:
-        if not (20 <= self.body_mass <= 250) or not (1.0 <= self.height <= 2.4):
-            raise ValueError(
-                f"body mass {self.body_mass} kg / height {self.height} m outside 20-250 kg, 1.0-2.4 m"
-            )
+        for what, value, unit, (lo, hi) in (("body mass", self.body_mass, "kg", BODY_MASS_RANGE),
+                                            ("height", self.height, "m", HEIGHT_RANGE)):  # fmt: skip
+            if not isinstance(value, numbers.Real) or isinstance(value, bool):
+                raise PoseError(f"{what} must be a number in {unit}, got {value!r}")
+            if not (math.isfinite(value) and lo <= value <= hi):
+                raise PoseError(f"{what} {value:g} {unit} is outside {lo:g}..{hi:g} {unit}")
 
     def hip_flexion_moment_required(
         self, hip_flexion_deg: Array, knee_flexion_deg: Array, hip_acceleration: float = 0.0
