@@ -145,3 +145,176 @@ def test_strength_is_checked_however_it_is_set(model_context) -> None:  # type: 
     model.strength["psoas"] = 0.5  # a valid direct edit still works
     j = model.muscles.index("psoas")
     assert model.at(110)["max_moment_hip_flexion"][0, j] == pytest.approx(0.5 * ref[0, j])
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+    from hipflex.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _one_line_error(code: int, err: str, *needles: str) -> None:
+    assert code == 2, err
+    assert err.startswith("hipflex: error: ") and err.count("\n") == 1 and "Traceback" not in err
+    for n in needles:
+        assert n in err, err
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["--from", "nan"], ["--from must be a finite number"]),
+        (["--to", "nan"], ["--to must be a finite number"]),
+        (["--to", "inf"], ["--to must be a finite number"]),
+        (["--step", "nan"], ["--step must be a finite number"]),
+        (["--step", "inf"], ["--step must be a finite number"]),
+        (["--step", "0"], ["--step must be positive"]),
+        (["--from", "10", "--to", "0"], ["--to (0) is below --from (10)"]),
+        (["--step", "1e-6"], ["more than 100001 angles", "larger --step"]),
+        (["--from=-1e308", "--to", "1e308"], ["more than 100001 angles"]),
+        (["--mass", "10"], ["body mass 10 kg is outside 20..250 kg"]),
+        (["--mass", "nan"], ["body mass nan kg"]),
+        (["--height", "0"], ["height 0 m is outside"]),
+        (["--knee", "nan"], ["knee_flexion: angle is not a finite number"]),
+    ],
+)  # fmt: skip
+def test_sweep_bad_numbers_print_one_line_and_exit_2(capsys, tmp_path, args, needles) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "t.csv"
+    code, _, err = _run(capsys, "sweep", *args, "-o", str(out))
+    _one_line_error(code, err, *needles)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "needles"),
+    [
+        (["explain", "--hip", "60", "--mass", "10"], ["body mass 10 kg"]),
+        (["explain", "--hip", "60", "--height", "nan"], ["height nan m"]),
+        (["bench", "--repeats", "0"], ["--repeats must be at least 1, got 0"]),
+        (["bench", "--repeats", "-3"], ["--repeats must be at least 1, got -3"]),
+        (["sweep", "-o", ""], ["needs a file name (or - for standard output)"]),
+    ],
+)  # fmt: skip
+def test_other_bad_input_prints_one_line_and_exits_2(capsys, argv, needles) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = _run(capsys, *argv)
+    _one_line_error(code, err, *needles)
+
+
+def test_run_bench_refuses_zero_repeats() -> None:
+    from hipflex.bench import run_bench
+    from hipflex.errors import HipFlexError
+
+    with pytest.raises(HipFlexError, match="repeats must be at least 1"):
+        run_bench(repeats=0)
+
+
+def test_bench_prints_the_repeats_it_used(capsys) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = _run(capsys, "bench", "--repeats", "1")
+    assert code == 0 and "repeats: 1 (one pose), 5 (sweep)" in out
+
+
+def test_sweep_into_a_folder_is_refused(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = _run(capsys, "sweep", "-o", str(tmp_path))
+    _one_line_error(code, err, "is a folder")
+
+
+@pytest.mark.parametrize(
+    ("start", "stop", "step", "expected"),
+    [
+        (-20, 130, 8, [-20 + 8 * i for i in range(19)]),  # 124 last: 132 is beyond --to
+        (0, 139, 12, [12 * i for i in range(12)]),  # 132 last, never 144
+        (0, 0.3, 0.1, [0, 0.1, 0.2, 0.3]),  # --to on the grid within float error: included
+        (100, 100.0005, 0.0001, [100, 100.0001, 100.0002, 100.0003, 100.0004, 100.0005]),
+        (5, 5, 1, [5]),
+        (-20, 130, 1, list(range(-20, 131))),
+    ],
+)  # fmt: skip
+def test_sweep_angles_stay_within_from_and_to(start, stop, step, expected) -> None:  # type: ignore[no-untyped-def]
+    from hipflex.cli_model import sweep_angles
+
+    got = sweep_angles(float(start), float(stop), float(step))
+    assert got.min() >= start and got.max() <= stop
+    assert got.tolist() == [float(x) for x in expected]
+
+
+def _csv(path) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    return [line.split(",") for line in path.read_text().splitlines()]
+
+
+def test_sweep_csv_keeps_close_angles_distinct_and_normal_ones_short(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    fine = tmp_path / "fine.csv"
+    code, out, _ = _run(capsys, "sweep", "--from", "100", "--to", "100.0005", "--step", "0.0001",
+                        "--knee", "90.00001", "-o", str(fine))  # fmt: skip
+    assert code == 0 and "17 muscles x 6 angles" in out
+    rows = _csv(fine)
+    hips = [r[1] for r in rows[1:] if r[0] == "psoas"]
+    assert hips == ["100", "100.0001", "100.0002", "100.0003", "100.0004", "100.0005"]
+    assert {r[2] for r in rows[1:]} == {"90.00001"}
+    plain = tmp_path / "plain.csv"
+    assert _run(capsys, "sweep", "--step", "10", "--knee", "90", "-o", str(plain))[0] == 0
+    rows = _csv(plain)
+    assert [r[1] for r in rows[1:] if r[0] == "psoas"] == [str(a) for a in range(-20, 131, 10)]
+    assert {r[2] for r in rows[1:]} == {"90"}
+
+
+def test_sweep_to_standard_output_with_a_dash(capsys, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from hipflex.cli_model import SWEEP_COLUMNS
+
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(capsys, "sweep", "--from", "0", "--to", "0", "-o", "-")
+    assert code == 0 and not (tmp_path / "-").exists()
+    lines = out.splitlines()
+    assert lines[0] == SWEEP_COLUMNS and len(lines) == 1 + 17  # only the table on stdout
+    assert (
+        "wrote standard output: 17 rows (17 muscles x 1 angle)" in err
+    )  # "1 angle", not "1 angles"
+
+
+def test_sweep_warns_where_the_leg_cannot_be_held(capsys, tmp_path, model_context) -> None:  # type: ignore[no-untyped-def]
+    """A heavy subject: the rows where the flexors fall short are named on stderr with the
+    highest angle that can be held; the columns stay exactly the spec's."""
+    from hipflex.cli_model import SWEEP_COLUMNS
+
+    heavy = HipModel(model_context, body_mass=150.0, height=1.9)
+    angles = np.arange(-20.0, 131.0)
+    res = heavy.sweep(angles)
+    short = angles[~res.feasible.astype(bool) & (res.required_moment > 0)]
+    assert short.size  # this subject cannot hold the leg at the top of the range
+    out = tmp_path / "heavy.csv"
+    code, _, err = _run(capsys, "sweep", "--mass", "150", "--height", "1.9", "-o", str(out))
+    assert code == 0 and out.read_text().splitlines()[0] == SWEEP_COLUMNS
+    assert err.startswith("hipflex: warning:") and f"{short.size} hip angles of 151" in err
+    assert f"{short[0]:g}" in err and f"{short[-1]:g} deg" in err
+    assert f"highest hip angle that can be held is {heavy.highest_hold_angle(0.0):g} deg" in err
+    # the default subject holds every angle that needs a flexor: no warning
+    code, _, err = _run(capsys, "sweep", "-o", str(tmp_path / "ok.csv"))
+    assert code == 0 and "warning" not in err
+
+
+@pytest.mark.parametrize("name", ["x.gltf", "x.obj", "x"])
+def test_export_needs_the_glb_suffix(capsys, tmp_path, name) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = _run(capsys, "export", "--hip", "10", "-o", str(tmp_path / name))
+    _one_line_error(code, err, "binary glTF", "ending in .glb")
+    assert not (tmp_path / name).exists()
+
+
+def test_help_gives_units_and_defaults(capsys) -> None:  # type: ignore[no-untyped-def]
+    from hipflex.cli import build_parser
+
+    texts = {}
+    for verb in ("sweep", "explain", "bench"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args([verb, "--help"])
+        texts[verb] = " ".join(capsys.readouterr().out.split())
+    for needle in ("--from DEG first hip-flexion angle, degrees (default -20",
+                   "--to DEG last hip-flexion angle, degrees (default 130)",
+                   "--step DEG step between angles, degrees (default 1",
+                   "--knee DEG knee flexion, degrees (default 0", "- for standard output"):  # fmt: skip
+        assert needle in texts["sweep"]
+    assert "--hip DEG hip flexion, degrees" in texts["explain"]
+    assert "--repeats N runs per timing (default 30" in texts["bench"]

@@ -3,38 +3,143 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
+from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hipflex.errors import HipFlexError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from hipflex.model.hipmodel import HipModel
 
 SWEEP_COLUMNS = (
     "muscle,hip_flexion_deg,knee_flexion_deg,length_m,moment_arm_m,norm_fiber_length,"
     "force_length_factor,max_moment_Nm,activation,share"
 )
+MAX_SWEEP_ANGLES = 100_001  # e.g. -20..130 deg in steps of 0.0015 deg; more is refused
+GRID_TOLERANCE = 1e-9  # in steps: --to within this of a grid angle counts as on the grid
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _decimals(x: float) -> int:
+    """Decimal places of ``x`` as typed (shortest repr): 0.25 -> 2, 1e-06 -> 6, 130.0 -> 1."""
+    return max(0, -int(Decimal(repr(x)).as_tuple().exponent))
+
+
+def sweep_angles(start: float, stop: float, step: float) -> NDArray[np.float64]:
+    """Hip angles ``start, start + step, ...`` up to ``stop`` (degrees), never beyond it.
+
+    ``stop`` itself is included only when it falls on the grid (within ``GRID_TOLERANCE`` of a
+    step). Angles are rounded to the decimals of ``start`` and ``step`` (when those are at most
+    12), so 0.1 steps give -19.9, not -19.900000000000002.
+
+    Raises:
+        HipFlexError: a value is not finite, ``step`` is not positive, ``stop`` is below
+            ``start``, or the grid would hold more than ``MAX_SWEEP_ANGLES`` angles.
+    """
+    import numpy as np
+
+    for flag, v in (("--from", start), ("--to", stop), ("--step", step)):
+        if not math.isfinite(v):
+            raise HipFlexError(f"{flag} must be a finite number of degrees, got {v}")
+    if step <= 0:
+        raise HipFlexError(f"--step must be positive, got {step:g}")
+    if stop < start:
+        raise HipFlexError(f"--to ({stop:g}) is below --from ({start:g})")
+    steps = (stop - start) / step
+    if not steps < MAX_SWEEP_ANGLES - 1 + GRID_TOLERANCE:  # also catches an overflow to inf
+        raise HipFlexError(
+            f"--from {start:g} --to {stop:g} --step {step:g} gives more than "
+            f"{MAX_SWEEP_ANGLES} angles, the most a sweep writes; use a larger --step"
+        )
+    n = math.floor(steps + GRID_TOLERANCE) + 1
+    angles = start + step * np.arange(n)
+    decimals = max(_decimals(start), _decimals(step))
+    if decimals <= 12:
+        angles = np.round(angles, decimals)
+    return np.minimum(angles, stop)
+
+
+def format_angle(a: float) -> str:
+    """An angle for the CSV: the shortest text that reads back as the same float ("110",
+    "-19.9", "100.0001"), so close angles stay distinct."""
+    text = repr(float(a) + 0.0)  # + 0.0: no "-0"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _runs(values: list[float], grid: list[float]) -> str:
+    """Angles as runs of neighbours on ``grid``: "121..130, 140"."""
+    index = {v: i for i, v in enumerate(grid)}
+    runs: list[list[float]] = []
+    for v in values:
+        if runs and index[v] == index[runs[-1][-1]] + 1:
+            runs[-1].append(v)
+        else:
+            runs.append([v])
+    text = [format_angle(r[0]) if len(r) == 1 else f"{format_angle(r[0])}..{format_angle(r[-1])}"
+            for r in runs[:6]]  # fmt: skip
+    return ", ".join(text) + (", ..." if len(runs) > 6 else "")
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from hipflex.fileio import atomic_write_bytes
     from hipflex.model.hipmodel import load_model
-    from hipflex.scene.render import atomic_write_bytes
 
-    if args.step <= 0 or args.to < args.start:
-        raise HipFlexError("--step must be positive and --to not below --from")
-    angles = np.arange(args.start, args.to + args.step / 2, args.step)
+    out = args.output
+    if not out:
+        raise HipFlexError("-o/--output needs a file name (or - for standard output)")
+    if out != "-" and Path(out).is_dir():
+        raise HipFlexError(f"{out} is a folder; give a file name for the CSV table")
+    angles = sweep_angles(args.start, args.to, args.step)
     model = load_model(body_mass=args.mass, height=args.height)
     res = model.sweep(angles, knee_flexion=args.knee)
+    knee = format_angle(args.knee)
+    deg = [format_angle(a) for a in angles]
     rows = [SWEEP_COLUMNS]
     for j, m in enumerate(res.muscles):
-        for i, a in enumerate(angles):
+        for i in range(len(angles)):
             v = [res[q][i, j] for q in ("length", "moment_arm_hip_flexion", "norm_fiber_length",
                  "force_length_factor", "max_moment_hip_flexion", "activation", "share")]  # fmt: skip
-            rows.append(f"{m},{a:g},{args.knee:g}," + ",".join(f"{x:.6g}" for x in v))
-    atomic_write_bytes(Path(args.output), ("\n".join(rows) + "\n").encode())
-    print(
-        f"wrote {args.output}: {len(rows) - 1} rows ({len(res.muscles)} muscles x {len(angles)} angles)"
-    )
+            rows.append(f"{m},{deg[i]},{knee}," + ",".join(f"{x:.6g}" for x in v))
+    text = "\n".join(rows) + "\n"
+    if out == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        atomic_write_bytes(Path(out), text.encode())
+    where = "standard output" if out == "-" else out
+    print(f"wrote {where}: {_plural(len(rows) - 1, 'row')} ({_plural(len(res.muscles), 'muscle')}"
+          f" x {_plural(len(angles), 'angle')})", file=sys.stderr if out == "-" else sys.stdout)  # fmt: skip
+    # poses needing no flexion moment (the weight behind or under the hip) are not flagged
+    # feasible by the solver but need no flexor either: only a shortfall is reported
+    short = np.logical_and(np.logical_not(res.feasible), res.required_moment > 0)
+    if short.any():
+        _warn_infeasible(model, args.knee, [float(a) for a in angles], short.tolist())
     return 0
+
+
+def _warn_infeasible(model: HipModel, knee: float, angles: list[float], short: list[bool]) -> None:
+    """The CSV columns are fixed, so the angles where the leg cannot be held go to stderr."""
+    bad = [a for a, s in zip(angles, short, strict=True) if s]
+    limit = model.highest_hold_angle(knee)
+    print(
+        f"hipflex: warning: with the knee at {format_angle(knee)} deg the muscles cannot hold the "
+        f"leg at {_plural(len(bad), 'hip angle')} of {len(angles)} ({_runs(bad, angles)} deg); "
+        "in those rows every flexor is fully active and still falls short. "
+        + ("No hip angle from 0 deg up can be held." if limit is None
+           else f"The highest hip angle that can be held is {limit:g} deg."),
+        file=sys.stderr,
+    )  # fmt: skip
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
@@ -56,12 +161,18 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from hipflex.scene.export import export_glb
 
+    if Path(args.output).suffix.lower() != ".glb":
+        raise HipFlexError(
+            f"{args.output or '-o'}: export writes binary glTF; give a file name ending in .glb"
+        )
     export_glb(Path(args.output), args.hip, args.knee)
     print(f"wrote {args.output}")
     return 0
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.repeats < 1:
+        raise HipFlexError(f"--repeats must be at least 1, got {args.repeats}")
     if args.gui:
         from hipflex.gui.bench import run_gui_bench
 
@@ -78,32 +189,105 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _subject(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--mass", type=float, default=75.0, help="body mass, kg (hold task)")
-    p.add_argument("--height", type=float, default=1.75, help="body height, m (hold task)")
+    p.add_argument(
+        "--mass",
+        type=float,
+        default=75.0,
+        metavar="KG",
+        help="body mass, kg (hold task; default 75, 20..250)",
+    )
+    p.add_argument(
+        "--height",
+        type=float,
+        default=1.75,
+        metavar="M",
+        help="body height, m (hold task; default 1.75, 1.0..2.4)",
+    )
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     """Register the engine and rendering verbs on the main parser."""
     sw = sub.add_parser("sweep", help="per-muscle quantities over a hip-flexion sweep, to CSV")
-    sw.add_argument("--from", dest="start", type=float, default=-20.0)
-    sw.add_argument("--to", type=float, default=130.0)
-    sw.add_argument("--step", type=float, default=1.0)
-    sw.add_argument("--knee", type=float, default=0.0, help="knee flexion, degrees")
+    sw.add_argument(
+        "--from",
+        dest="start",
+        type=float,
+        default=-20.0,
+        metavar="DEG",
+        help="first hip-flexion angle, degrees (default -20; negative = extension)",
+    )
+    sw.add_argument(
+        "--to",
+        type=float,
+        default=130.0,
+        metavar="DEG",
+        help="last hip-flexion angle, degrees (default 130); included only when it "
+        "falls on the --step grid, never exceeded",
+    )
+    sw.add_argument(
+        "--step",
+        type=float,
+        default=1.0,
+        metavar="DEG",
+        help=f"step between angles, degrees (default 1; at most {MAX_SWEEP_ANGLES} angles)",
+    )
+    sw.add_argument(
+        "--knee",
+        type=float,
+        default=0.0,
+        metavar="DEG",
+        help="knee flexion, degrees (default 0, knee straight)",
+    )
     _subject(sw)
-    sw.add_argument("-o", "--output", required=True, help="CSV file to write")
+    sw.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE.csv",
+        help="CSV file to write (replaced if it exists); - for standard output",
+    )
     sw.set_defaults(func=_cmd_sweep)
     ex = sub.add_parser("explain", help="why each muscle does what it does at a pose")
-    ex.add_argument("--hip", type=float, required=True)
-    ex.add_argument("--knee", type=float, default=0.0)
+    ex.add_argument(
+        "--hip",
+        type=float,
+        required=True,
+        metavar="DEG",
+        help="hip flexion, degrees (negative = extension)",
+    )
+    ex.add_argument(
+        "--knee",
+        type=float,
+        default=0.0,
+        metavar="DEG",
+        help="knee flexion, degrees (default 0, knee straight)",
+    )
     _subject(ex)
     ex.set_defaults(func=_cmd_explain)
     gl = sub.add_parser("export", help="posed scene as glTF binary (bones and lines of action)")
-    gl.add_argument("--hip", type=float, default=0.0)
-    gl.add_argument("--knee", type=float, default=0.0)
-    gl.add_argument("-o", "--output", required=True, help=".glb file to write")
+    gl.add_argument(
+        "--hip", type=float, default=0.0, metavar="DEG", help="hip flexion, degrees (default 0)"
+    )
+    gl.add_argument(
+        "--knee", type=float, default=0.0, metavar="DEG", help="knee flexion, degrees (default 0)"
+    )
+    gl.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE.glb",
+        help=".glb file to write (binary glTF; replaced if it exists)",
+    )
     gl.set_defaults(func=_cmd_export)
     be = sub.add_parser("bench", help="engine timings (medians over repeats)")
-    be.add_argument("--repeats", type=int, default=30)
+    be.add_argument(
+        "--repeats",
+        type=int,
+        default=30,
+        metavar="N",
+        help="runs per timing (default 30, at least 1; the sweep timing uses "
+        "max(5, N/5), --media max(3, N/10))",
+    )
     which = be.add_mutually_exclusive_group()
     which.add_argument(
         "--gui", action="store_true", help="window timings under Xvfb (slider to frame, start-up)"
