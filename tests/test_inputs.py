@@ -318,3 +318,67 @@ def test_help_gives_units_and_defaults(capsys) -> None:  # type: ignore[no-untyp
         assert needle in texts["sweep"]
     assert "--hip DEG hip flexion, degrees" in texts["explain"]
     assert "--repeats N runs per timing (default 30" in texts["bench"]
+
+
+# --- the "why": wording -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("hip", "knee"), [(0.0, 90.0), (-20.0, 90.0), (130.0, 140.0), (120.0, 0.0)]
+)
+def test_weak_flexor_says_which_side_of_optimal_its_fibres_are(model, hip, knee) -> None:  # type: ignore[no-untyped-def]
+    """The low-force statement follows the computed fibre length: above optimal (1.0) the
+    muscle is "stretched too far", below it "too short" (rectus femoris at hip 0, knee 90 is
+    at about twice its optimal length: it is not too short)."""
+    pose = model.at(hip, knee)
+    names = {m: model.ctx.anatomy.muscles[m].display_name for m in model.muscles}
+    weak = [s for s in model.explain(hip, knee) if "to pull hard" in str(s["text"])]
+    expected = {
+        m for j, m in enumerate(model.muscles)
+        if pose["moment_arm_hip_flexion"][0, j] > 0.005 and pose["norm_fiber_length"][0, j] > 0
+        and pose["force_length_factor"][0, j] < 0.3
+    }  # fmt: skip
+    assert {s["muscles"][0] for s in weak} == expected  # type: ignore[index]
+    for s in weak:
+        m = s["muscles"][0]  # type: ignore[index]
+        norm = pose["norm_fiber_length"][0, model.muscles.index(m)]
+        side = "is stretched too far" if norm > 1 else "is too short"
+        assert str(s["text"]).startswith(f"{names[m]} {side} to pull hard: fibres at {norm:.2f}")
+
+
+def test_rectus_femoris_bent_knee_at_neutral_is_stretched_not_short(model) -> None:  # type: ignore[no-untyped-def]
+    texts = [str(s["text"]) for s in model.explain(0, 90) if s["muscles"] == ["rectus_femoris"]]
+    assert any(t.startswith("Rectus femoris is stretched too far to pull hard") for t in texts)
+    assert not any("too short" in t for t in texts)
+
+
+@pytest.mark.parametrize(
+    ("hip", "start"),
+    [(-20, "At 20 deg hip extension with the knee straight,"),
+     (-0.0, "At 0 deg hip flexion with the knee straight,"),
+     (45, "At 45 deg hip flexion with the knee straight,")],
+)  # fmt: skip
+def test_negative_hip_angle_reads_as_extension(model, hip, start) -> None:  # type: ignore[no-untyped-def]
+    assert str(model.explain(hip, 0)[0]["text"]).startswith(start)
+
+
+@pytest.mark.parametrize(
+    ("hip", "knee"), [(110.0, 0.0), (110.0, 90.0), (130.0, 140.0), (30.0, 0.0)]
+)
+def test_names_inside_a_sentence_are_lower_case(model, hip, knee) -> None:  # type: ignore[no-untyped-def]
+    """Sentence-initial names keep their capital; the knee contrast ("instead, rectus femoris
+    would"), the hold statement ("; psoas major the largest share") and the second and later
+    names of a side-action statement are written in lower case."""
+    names = {m: model.ctx.anatomy.muscles[m].display_name for m in model.muscles}
+    statements = model.explain(hip, knee)
+    for s in statements:
+        text, muscles = str(s["text"]), list(s["muscles"])  # type: ignore[call-overload]
+        if "instead, " in text:
+            assert f"instead, {names[muscles[0]].lower()} would" in text
+        if "the largest share" in text:
+            assert f"; {names[muscles[0]].lower()} the largest share" in text
+        if str(s["quantity"]) in ("moment_arm_hip_rotation", "moment_arm_hip_adduction"):
+            assert text.startswith(names[muscles[0]])
+            for m in muscles[1:]:
+                assert f"{names[m].lower()}" in text and names[m] not in text
+    assert any("the largest share" in str(s["text"]) for s in statements)

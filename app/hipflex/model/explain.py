@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 Array = NDArray[np.float64]
 SLACK = 0.0  # normalised fibre length at or below which the fibres would have to be <= 0 long
+OPTIMAL = 1.0  # normalised fibre length of peak active force: weak below it "too short", above it
+# "stretched too far"
 WEAK_FORCE_LENGTH = 0.3  # active force-length factor below which a muscle "can give little force"
 KNEE_CONTRAST_DEG = 90.0  # knee angle the two-joint muscles are compared at
 NAMED_SHARE = 0.05  # other flexors named in the share statement from this share of the capacity
@@ -36,8 +38,19 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
+def _mid(name: str) -> str:
+    """A display name inside a sentence: "Gluteus medius" -> "gluteus medius" (an acronym such
+    as "TFL" stays as it is)."""
+    return name if name[1:2].isupper() else name[:1].lower() + name[1:]
+
+
 def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _sentence(names: list[str]) -> list[str]:
+    """Names listed at the start of a sentence: the first keeps its capital."""
+    return names[:1] + [_mid(n) for n in names[1:]]
 
 
 def _mm(lengths: list[float]) -> str:
@@ -56,7 +69,7 @@ def _knee_contrast(name: str, muscle: str, knee: float, other_knee: float, norm:
     subject = "bending the knee" if other_knee > knee else "the bent knee"
     why = f"{subject} {'keeps it useful' if bending_helps else 'costs it force'}"
     return {
-        "text": f"With the knee {knee_words} instead, {name} {there} and would give "
+        "text": f"With the knee {knee_words} instead, {_mid(name)} {there} and would give "
                 f"{_pct(fl[1])} of its peak force (now {_pct(fl[0])}): {why}.",
         "quantity": "force_length_factor", "muscles": [muscle], "value": float(fl[1]),
     }  # fmt: skip
@@ -74,7 +87,9 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
     mm = res["max_moment_hip_flexion"]
     norm = res["norm_fiber_length"]
     fl = res["force_length_factor"]
-    where = f"At {hip_flexion:g} deg hip flexion with the knee {'straight' if knee_flexion < 5 else f'at {knee_flexion:g} deg'}"
+    hip_words = (f"{hip_flexion + 0.0:g} deg hip flexion" if hip_flexion >= 0  # + 0.0: no "-0"
+                 else f"{-hip_flexion:g} deg hip extension")  # fmt: skip
+    where = f"At {hip_words} with the knee {'straight' if knee_flexion < 5 else f'at {knee_flexion:g} deg'}"
     out: list[dict[str, object]] = []
 
     capacity = np.clip(mm[0], 0, None)
@@ -103,7 +118,7 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
         js = [j for j, _ in group]
         verb, what = SIDE_WORDS[(side, sign)]
         out.append({
-            "text": f"{_and([names[model.muscles[j]] for j in js])} "
+            "text": f"{_and(_sentence([names[model.muscles[j]] for j in js]))} "
                     f"{'gives' if one else 'give'} {_and([_pct(parts[j]) for j in js])} of that "
                     f"capacity, but {'it mainly' if one else 'they mainly'} "
                     f"{verb + 's' if one else verb} {what}: moment {'arm' if one else 'arms'} "
@@ -124,8 +139,9 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
                 "quantity": "norm_fiber_length", "muscles": [m], "value": float(norm[0, j]),
             })  # fmt: skip
         elif flexor_lever and fl[0, j] < WEAK_FORCE_LENGTH:
+            side = "is stretched too far" if norm[0, j] > OPTIMAL else "is too short"
             out.append({
-                "text": f"{names[m]} is too short to pull hard: fibres at {norm[0, j]:.2f} of their "
+                "text": f"{names[m]} {side} to pull hard: fibres at {norm[0, j]:.2f} of their "
                         f"optimal length give {_pct(fl[0, j])} of its peak force "
                         f"(moment arm {1000 * ma[0, j]:.0f} mm).",
                 "quantity": "force_length_factor", "muscles": [m], "value": float(fl[0, j]),
@@ -167,7 +183,7 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
         out.append({
             "text": f"Holding the leg here needs {req:.0f} N m of hip flexion; the flexors can give "
                     f"{available:.0f} N m. Iliopsoas carries {_pct(float(held[ilio].sum()))} of "
-                    f"the held moment; {names[model.muscles[top]]} the largest share "
+                    f"the held moment; {_mid(names[model.muscles[top]])} the largest share "
                     f"({_pct(held[top])}, activation {act[top]:.2f}).",
             "quantity": "activation", "muscles": [model.muscles[top]], "value": req,
         })  # fmt: skip
