@@ -382,3 +382,21 @@ def test_names_inside_a_sentence_are_lower_case(model, hip, knee) -> None:  # ty
             for m in muscles[1:]:
                 assert f"{names[m].lower()}" in text and names[m] not in text
     assert any("the largest share" in str(s["text"]) for s in statements)
+
+
+def test_readme_command_table_lists_every_engine_option() -> None:
+    """The README's row for sweep, explain, export and bench names each of their options."""
+    import argparse
+    import re
+    from pathlib import Path
+
+    from hipflex.cli import build_parser
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for verb in ("sweep", "explain", "export", "bench"):
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `hipflex {verb} "))
+        for action in sub.choices[verb]._actions:
+            if action.option_strings and action.dest != "help":
+                option = action.option_strings[0]  # -o for -o/--output
+                assert re.search(re.escape(option) + r"(?![\w-])", row), f"{verb} lacks {option}"
