@@ -48,6 +48,7 @@ from hipflex.model.wrapping import (
     ARC_SAMPLES,
     PROXIMAL,
     SEQUENCE_ITERATIONS,
+    SPAN_LIMIT,
     TWO_PI,
     Cylinder,
     PathSet,
@@ -368,24 +369,27 @@ def _sphere_bases(p: Array, s: Array, c: Array, e1: Array, e3: Array, st: _Stati
         return surface_basis(p[r], s[r], c[r], e1[r], e3[r], st.sense[r], st.sphere[r])
     out: list[float] = []
     table = np.concatenate((p, s, c, e1, e3), axis=1)[r].tolist()
-    for (px, py, pz, sx, sy, sz, cx, cy, cz, ax, ay, az, zx, zy, zz), sg in zip(
-        table, st.sph_sense, strict=True
-    ):
-        # the normal of the plane through p, s and the centre, oriented along the axis
+    for px, py, pz, sx, sy, sz, cx, cy, cz, ax, ay, az, zx, zy, zz in table:
+        # the normal of the plane through p, s and the centre, as it comes (the shorter way)
         ux, uy, uz, vx, vy, vz = px - cx, py - cy, pz - cz, sx - cx, sy - cy, sz - cz
         nx, ny, nz = uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx
         size = math.sqrt(nx * nx + ny * ny + nz * nz)
         if size > 1e-15:
-            f = math.copysign(1.0, nx * zx + ny * zy + nz * zz) / max(size, 1e-300)
-            nx, ny, nz = nx * f, ny * f, nz * f
-        else:  # p, s and the centre in line: the axis itself
-            nx, ny, nz = zx, zy, zz
+            nx, ny, nz = nx / size, ny / size, nz / size
+        else:  # p, s and the centre in line: the plane of the line and the side
+            dx, dy, dz = sx - px, sy - py, sz - pz
+            rx, ry, rz = ay * dz - az * dy, az * dx - ax * dz, ax * dy - ay * dx
+            size = math.sqrt(rx * rx + ry * ry + rz * rz)
+            if size > 1e-15:
+                nx, ny, nz = rx / size, ry / size, rz / size
+            else:
+                nx, ny, nz = zx, zy, zz
         d = ax * nx + ay * ny + az * nz  # the side, projected into that plane
         ax, ay, az = ax - d * nx, ay - d * ny, az - d * nz
         size = max(math.sqrt(ax * ax + ay * ay + az * az), 1e-300)
         ax, ay, az = ax / size, ay / size, az / size
-        out += (ax, ay, az, sg * (ny * az - nz * ay), sg * (nz * ax - nx * az),
-                sg * (nx * ay - ny * ax), nx, ny, nz)  # fmt: skip
+        out += (ax, ay, az, ny * az - nz * ay, nz * ax - nx * az, nx * ay - ny * ax,
+                nx, ny, nz)  # fmt: skip
     return np.array(out).reshape(-1, 3, 3)
 
 
@@ -429,7 +433,6 @@ class _Static:
         self.wb[:, fp._wrap_by_body[0]] = fp._wrap_fixed
         self.no_sphere = np.zeros(len(self.sphere), bool)
         self.sph = np.flatnonzero(self.sphere)
-        self.sph_sense: list[float] = self.sense[self.sph].tolist()
         # two-surface rows: surface 0 rows, then surface 1 rows, in the kernel batch
         self.one = slice(n * s1, n * (s1 + s2))
         self.two = slice(n * (s1 + s2), n * (s1 + 2 * s2))
@@ -489,6 +492,7 @@ def _state_table() -> NDArray[np.intp]:
 _STATES = _state_table()
 _STATE_LIST: list[int] = _STATES.tolist()
 _TWO_PI = float(TWO_PI)
+_SPAN_LIMIT = float(SPAN_LIMIT)
 
 
 def _two_surfaces(
@@ -634,7 +638,11 @@ def _row_engages(x: list[float], y: list[float], c: list[float], b: list[float],
     x1, y1 = bx * b[0] + by * b[1] + bz * b[2], bx * b[3] + by * b[4] + bz * b[5]
     dx, dy = x1 - x0, y1 - y0
     h = (dy * x0 - dx * y0) / max(math.hypot(dx, dy), 1e-12)
-    return h < r and math.hypot(x0, y0) > r and math.hypot(x1, y1) > r
+    d0, d1 = math.hypot(x0, y0), math.hypot(x1, y1)
+    if not (h < r and d0 > r and d1 > r):
+        return False
+    span = (math.atan2(y1, x1) - math.acos(r / d1) - math.atan2(y0, x0) - math.acos(r / d0)) % _TWO_PI
+    return span > _TWO_PI - 1e-9 or span < _SPAN_LIMIT
 
 
 def _row_both(
@@ -685,6 +693,7 @@ def _row_both(
     span1 = (sg1 * (turn2 - phi - (sg1 > 0) * math.pi)) % _TWO_PI
     span0 = 0.0 if span0 > _TWO_PI - 1e-9 else span0
     span1 = 0.0 if span1 > _TWO_PI - 1e-9 else span1
+    ok = ok and span0 < _SPAN_LIMIT and span1 < _SPAN_LIMIT
     nx, ny = math.cos(phi), math.sin(phi)
     t0x, t0y = -sg0_r0 * nx, -sg0_r0 * ny
     t1x, t1y = ccx - sg1 * r1 * nx, ccy - sg1 * r1 * ny
@@ -781,7 +790,7 @@ def _row_wrap(
         l_in, l_out, z0, dz = legs, flegs, z, fz - z
     if span > TWO_PI - 1e-9:
         span = 0.0
-    on = bool(h < r and dist > r and ok)
+    on = bool(h < r and dist > r and ok and span < _SPAN_LIMIT)
     return on, a0, span, l_in, z0, dz / max(l_in + r * span + l_out, 1e-12)
 
 
@@ -881,7 +890,11 @@ def _engages(x: Array, y: Array, c: Array, basis: Array, r: Array) -> NDArray[np
     xl, d = loc[:, 0], loc[:, 1] - loc[:, 0]
     h = (d[:, 1] * xl[:, 0] - d[:, 0] * xl[:, 1]) / np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-12)
     dist = np.hypot(loc[:, :, 0], loc[:, :, 1])
-    return np.asarray((h < r) & (dist[:, 0] > r) & (dist[:, 1] > r))
+    th = np.arctan2(loc[:, :, 1], loc[:, :, 0])
+    beta = np.arccos(r[:, None] / np.maximum(dist, r[:, None]))
+    span = np.mod(th[:, 1] - beta[:, 1] - th[:, 0] - beta[:, 0], TWO_PI)
+    span[span > TWO_PI - 1e-9] = 0.0
+    return np.asarray((h < r) & (dist[:, 0] > r) & (dist[:, 1] > r) & (span < SPAN_LIMIT))
 
 
 def _both_engaged(
@@ -926,6 +939,7 @@ def _both_engaged(
     span[:, 1] = sg1 * (turn[:, 2] - phi - (sg1 > 0) * np.pi)
     span = np.mod(span, TWO_PI)
     span[span > TWO_PI - 1e-9] = 0.0
+    ok &= (span[:, 0] < SPAN_LIMIT) & (span[:, 1] < SPAN_LIMIT)
     trig = np.empty((len(p), 3, 2))
     trig[:, :, 0], trig[:, :, 1] = np.cos(turn), np.sin(turn)
     cos, sin, normal = trig[:, :, 0], trig[:, :, 1], trig[:, 1]

@@ -3,8 +3,9 @@
 A wrap cylinder is fixed in a body and has a *side*: the half-space the muscle must stay in.
 The segment that crosses the wrap's joint is replaced by tangent line, helical arc, tangent line
 whenever the straight segment would cut the cylinder **or pass behind it** (through the bone the
-cylinder stands for). Engaging only by touching the cylinder on its free side keeps length and
-moment arm continuous. The "behind" rule is what stops iliopsoas from sliding off the pelvic brim
+cylinder stands for), unless the arc would exceed half a turn (SPAN_LIMIT: the segment then
+stops short of the cylinder). Engaging only by touching the cylinder on its free side keeps
+length and moment arm continuous. The "behind" rule is what stops iliopsoas from sliding off the pelvic brim
 at deep flexion, the failure of published OpenSim models (biomechanics.md section 2), where the
 path only wraps while it intersects the surface and a conditional via point switches off.
 """
@@ -23,6 +24,14 @@ from hipflex.model.skeleton import LineGeometry, ModelContext
 Array = NDArray[np.float64]
 ARC_SAMPLES = 8
 TWO_PI = 2 * np.pi
+# A wrap engages only while its arc, measured in the wrapping sense from the tangent point seen
+# from p to the one seen from s, is shorter than this. A straight segment that stops short of
+# the surface, although its line would pass within the radius, has an "arc" of more than half a
+# turn (the two tangent points in the wrong order; 246-310 deg for the hamstrings and gracilis
+# past 100-127 deg of knee flexion): that segment is clear of the surface, and wrapping it would
+# add most of a circumference in one step. Real wraps grow from a zero arc; over the joint ranges the arcs of the engaged
+# wraps stay under this in the sagittal plane (hip -30..140 deg, knee 0..140 deg).
+SPAN_LIMIT = 1.0 * np.pi
 LEVI_CIVITA = np.zeros((3, 3, 3))
 LEVI_CIVITA[0, 1, 2] = LEVI_CIVITA[1, 2, 0] = LEVI_CIVITA[2, 0, 1] = 1.0
 LEVI_CIVITA[0, 2, 1] = LEVI_CIVITA[2, 1, 0] = LEVI_CIVITA[1, 0, 2] = -1.0
@@ -49,11 +58,13 @@ class Cylinder:
 
     ``kind`` "cylinder": an infinite cylinder about ``axis``; the path wraps on a helix.
     ``kind`` "sphere": the path wraps on the great circle in the plane through its two end points
-    and the centre (the shortest path over a sphere). That plane's normal is oriented along
-    ``axis``, so the wrapping sense stays fixed as for a cylinder; a sphere behaves exactly like a
-    cylinder of the same radius for paths in the plane through its centre perpendicular to
-    ``axis``, and suits paths that stay near such a plane (the femoral head under the hamstrings
-    or sartorius). The orientation flips only if the path plane turns to contain ``axis``.
+    and the centre, the shorter way round (the shortest path over a sphere), whatever ``axis``
+    and the sense say; ``side`` only names where the path is expected to pass (a test checks the
+    hamstrings pass behind the femoral head). In the plane through its centre across ``axis`` it
+    wraps like a cylinder of the same radius wherever the cylinder takes the shorter way. An
+    earlier rule oriented the plane along ``axis`` with a fixed sense: it flipped the way round,
+    by up to a quarter metre, whenever hip adduction or rotation turned the plane through the
+    axis.
     """
 
     body: str
@@ -104,18 +115,23 @@ def surface_basis(
     """Per-row local axes (N, 3, 3), rows e1, e2, e3, in which the path p->s wraps counter-
     clockwise about e3 (``sense`` -1 mirrors e2)."""
     if sphere.any():
-        # Sphere: the great circle lies in the plane through p, s and the centre; its normal is
-        # oriented along the axis (where p, s and the centre are in line, the axis itself),
-        # and the side is projected into that plane.
+        # Sphere: the great circle through p and s in the plane through p, s and the centre,
+        # the shorter way round (a geodesic): the normal is (p - c) x (s - c) as it comes, so
+        # going counter-clockwise from p to s turns through less than half a turn, whatever
+        # the sense. Where p, s and the centre are in line, both ways are equally long; the
+        # plane of the line and the side is taken.
         n = cross(p - c, s - c)
-        dot = np.add.reduce(n * e3, axis=1)
         size = np.sqrt(np.add.reduce(n * n, axis=1))
-        n = np.where((size > 1e-15)[:, None], n * (np.copysign(1.0, dot) / np.maximum(
-            size, 1e-300))[:, None], e3)  # fmt: skip
+        ref = cross(e1, s - p)
+        ref_size = np.sqrt(np.add.reduce(ref * ref, axis=1))
+        fallback = np.where((ref_size > 1e-15)[:, None],
+                            ref / np.maximum(ref_size, 1e-300)[:, None], e3)  # fmt: skip
+        n = np.where((size > 1e-15)[:, None], n / np.maximum(size, 1e-300)[:, None], fallback)
         side = e1 - np.add.reduce(e1 * n, axis=1)[:, None] * n
         side /= np.maximum(np.sqrt(np.add.reduce(side * side, axis=1)), 1e-300)[:, None]
         e3 = np.where(sphere[:, None], n, e3)
         e1 = np.where(sphere[:, None], side, e1)
+        sense = np.where(sphere, 1.0, sense)
     e2 = sense[:, None] * cross(e3, e1)  # sense -1 mirrors the plane: always CCW below
     return stack1(e1, e2, e3)  # rows: local axes
 
@@ -155,12 +171,12 @@ def wrap_in_basis(p: Array, s: Array, c: Array, basis: Array, r: Array, points: 
     # Signed distance of the axis from the line p->s, positive on the line's left. Wrapping
     # counter-clockwise, the cylinder must stay on the left: wrap whenever it is not clear of it.
     h = (dy * x[0] - dx * y[0]) / np.maximum(np.hypot(dx, dy), 1e-12)
-    wrapped = (h < r) & (np.minimum(dist[0], dist[1]) > r)
     th = np.arctan2(y, x)
     beta = np.arccos(r2 / np.maximum(dist, r2))  # tangent angles seen from p and s
     start = th[0] + beta[0]
     span = np.mod(th[1] - beta[1] - start, TWO_PI)
     span[span > TWO_PI - 1e-9] = 0.0
+    wrapped = (h < r) & (np.minimum(dist[0], dist[1]) > r) & (span < SPAN_LIMIT)
     legs = np.sqrt(np.maximum(dist**2 - r2**2, 0.0))  # tangent line lengths in the plane
     l_in, arc = legs[0], r * span
     planar = l_in + arc + legs[1]
