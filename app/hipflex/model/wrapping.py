@@ -164,9 +164,12 @@ def wrap_in_basis(p: Array, s: Array, c: Array, basis: Array, r: Array, points: 
     d[:, :, 0] = p - c
     d[:, :, 1] = s - c
     x, y, z = (basis @ d).transpose(1, 2, 0).copy()  # local coordinates, rows p and s
+    dist = np.hypot(x, y)  # p and s from the axis
+    # an end inside the surface (an attachment on the bone the surface stands for) shrinks it
+    # to that end's distance, so the path runs over the bone to it instead of dropping the wrap
+    r = np.minimum(r, np.minimum(dist[0], dist[1]) * (1.0 - 1e-9))
     r2 = np.empty((2, n))
     r2[0] = r2[1] = r
-    dist = np.hypot(x, y)  # p and s from the axis
     dx, dy = x[1] - x[0], y[1] - y[0]
     # Signed distance of the axis from the line p->s, positive on the line's left. Wrapping
     # counter-clockwise, the cylinder must stay on the left: wrap whenever it is not clear of it.
