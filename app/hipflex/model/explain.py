@@ -98,7 +98,7 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
     ilio = [model.muscles.index(m) for m in ("iliacus", "psoas") if m in model.muscles]
     share = float(parts[ilio].sum())
     others = [j for j in np.argsort(-parts) if j not in ilio and parts[j] >= NAMED_SHARE]
-    rest = ", ".join(f"{names[model.muscles[j]]} {_pct(parts[j])}" for j in others)
+    rest = ", ".join(f"{_mid(names[model.muscles[j]])} {_pct(parts[j])}" for j in others)
     out.append({
         "text": f"{where}, iliopsoas supplies {_pct(share)} of the available hip-flexion moment "
                 f"({available:.0f} N m from all flexors at full effort)"
@@ -156,7 +156,7 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
         here = ", ".join(f"{1000 * ma[0, j]:.0f}" for j in flipped)
         standing = ", ".join(f"{1000 * ma[2, j]:+.0f}" for j in flipped)
         out.append({
-            "text": f"{_and([names[model.muscles[j]] for j in flipped])} "
+            "text": f"{_and(_sentence([names[model.muscles[j]] for j in flipped]))} "
                     f"{'now extends' if one else 'now extend'} the hip (moment "
                     f"{'arm' if one else 'arms'} {here} mm; standing {standing} mm): "
                     f"{'its line has' if one else 'their lines have'} passed behind the hip "
