@@ -77,6 +77,13 @@ def test_share_moment_matches_slsqp_on_feasible_cases() -> None:
     assert np.any(act >= 1 - 1e-9), "the near-capacity poses should saturate some flexor"
 
 
+def test_share_moment_needs_no_flexor_for_a_non_positive_requirement() -> None:
+    """The leg's weight behind or under the hip: no flexor works and the task is met (the GUI's
+    status line once said the muscles 'cannot hold it' at -20 deg)."""
+    act, feasible = share_moment(np.array([[30.0, 10.0], [30.0, 10.0]]), np.array([-23.0, 0.0]))
+    assert feasible.all() and not act.any()
+
+
 def test_share_moment_infeasible_sets_every_flexor_to_one() -> None:
     rng = np.random.default_rng(7)
     m = rng.uniform(-30.0, 50.0, size=(4, 7))

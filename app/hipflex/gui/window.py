@@ -393,10 +393,12 @@ class MainWindow(QMainWindow):
         p = self.state.pose
         res = self.analysis.current
         need = float(res.required_moment[0])
-        ok = bool(res.feasible[0])
-        hold = "can hold" if ok else "cannot hold"
-        self.status.setText(f"hip {p.hip_flexion:.1f}°  knee {p.knee_flexion:.1f}°  ·  hold task needs "
-                            f"{need:.0f} N m: muscles {hold} it")  # fmt: skip
+        if need <= 0.5:  # the leg's weight acts under or behind the hip (explain's threshold)
+            hold = f"hold task needs {need:.0f} N m: no flexor effort"
+        else:
+            can = "can" if bool(res.feasible[0]) else "cannot"
+            hold = f"hold task needs {need:.0f} N m: flexors {can} hold it"
+        self.status.setText(f"hip {p.hip_flexion:.1f}°  knee {p.knee_flexion:.1f}°  ·  {hold}")
         name = self.session_path.name if self.session_path else "untitled"
         title = f"HipFlex {__version__} — {name}"
         if self.windowTitle() != title:

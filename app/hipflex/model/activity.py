@@ -19,7 +19,8 @@ def share_moment(max_moment: Array, required: Array) -> tuple[Array, Array]:
 
     ``max_moment`` (n_poses, n_muscles) in N m, positive for flexors; ``required`` (n_poses,).
     Where the muscles cannot supply ``required`` every helpful muscle is fully active and the
-    flag is False. A non-positive requirement needs no flexor: all activations are zero.
+    flag is False. A non-positive requirement needs no flexor: all activations are zero and the
+    flag is True (the leg is held without them; its weight acts behind or under the hip).
 
     Closed form ("water filling"): with the k strongest muscles saturated at 1, the rest get
     lambda * M_i with lambda = (required - sum of the k largest) / (sum of squares of the rest);
@@ -47,4 +48,4 @@ def share_moment(max_moment: Array, required: Array) -> tuple[Array, Array]:
     act = np.minimum(np.maximum(lam_k[:, None] * m, 0.0), 1.0)
     act = np.where(feasible[:, None], act, m > 0)  # infeasible: every helpful muscle at 1
     act[req <= 0] = 0.0
-    return act, feasible
+    return act, feasible | (req <= 0)
