@@ -749,11 +749,15 @@ def test_fast_paths_equal_the_general_path_walk(model, model_context) -> None:  
     """``FastPaths`` (what ``at``/``sweep`` use) against ``PathSet.evaluate`` (the obstacle-set
     iteration): lengths and moment arms within 1e-6 m, single poses and a batch."""
     rng = np.random.default_rng(2024)
-    n = 120
-    batch = {"hip_flexion": np.concatenate([HIP_SWEEP, rng.uniform(-20, 130, n)]),
-             "knee_flexion": np.concatenate([np.zeros(HIP_SWEEP.size), rng.uniform(0, 120, n)]),
-             "hip_adduction": np.concatenate([np.zeros(HIP_SWEEP.size), rng.uniform(-20, 20, n)]),
-             "hip_rotation": np.concatenate([np.zeros(HIP_SWEEP.size), rng.uniform(-25, 25, n)])}  # fmt: skip
+    n, w = 120, 2000  # everyday poses, then the whole joint range (ends inside surfaces, etc.)
+    zeros = np.zeros(HIP_SWEEP.size)
+    batch = {"hip_flexion": np.concatenate([HIP_SWEEP, rng.uniform(-20, 130, n),
+                                            rng.uniform(-30, 140, w)]),
+             "knee_flexion": np.concatenate([zeros, rng.uniform(0, 120, n), rng.uniform(0, 140, w)]),
+             "hip_adduction": np.concatenate([zeros, rng.uniform(-20, 20, n),
+                                              rng.uniform(-45, 30, w)]),
+             "hip_rotation": np.concatenate([zeros, rng.uniform(-25, 25, n),
+                                             rng.uniform(-45, 45, w)])}  # fmt: skip
     singles = [(60.0, 0.0, 0.0, 0.0), (-20.0, 0.0, 0.0, 0.0), (110.0, 90.0, 0.0, 0.0),
                (45.0, 30.0, 10.0, -15.0), (125.0, 5.0, -10.0, 20.0)]  # fmt: skip
     cases = [batch] + [dict(zip(("hip_flexion", "knee_flexion", "hip_adduction", "hip_rotation"),
