@@ -120,9 +120,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     where = "standard output" if out == "-" else out
     print(f"wrote {where}: {_plural(len(rows) - 1, 'row')} ({_plural(len(res.muscles), 'muscle')}"
           f" x {_plural(len(angles), 'angle')})", file=sys.stderr if out == "-" else sys.stdout)  # fmt: skip
-    # poses needing no flexion moment (the weight behind or under the hip) are not flagged
-    # feasible by the solver but need no flexor either: only a shortfall is reported
-    short = np.logical_and(np.logical_not(res.feasible), res.required_moment > 0)
+    short = np.logical_not(res.feasible)  # a shortfall (no flexor needed counts as held)
     if short.any():
         _warn_infeasible(model, args.knee, [float(a) for a in angles], short.tolist())
     return 0

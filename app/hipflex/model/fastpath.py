@@ -54,6 +54,7 @@ from hipflex.model.wrapping import (
     PathSet,
     cross,
     path_set,
+    shrunk_radius,
     stack1,
     surface_basis,
     wrap_in_basis,
@@ -639,6 +640,7 @@ def _row_engages(x: list[float], y: list[float], c: list[float], b: list[float],
     dx, dy = x1 - x0, y1 - y0
     h = (dy * x0 - dx * y0) / max(math.hypot(dx, dy), 1e-12)
     d0, d1 = math.hypot(x0, y0), math.hypot(x1, y1)
+    r = min(r, min(d0, d1) * (1.0 - 1e-9))  # shrunk_radius, on floats
     if not (h < r and d0 > r and d1 > r):
         return False
     span = (math.atan2(y1, x1) - math.acos(r / d1) - math.atan2(y0, x0) - math.acos(r / d0)) % _TWO_PI
@@ -890,6 +892,7 @@ def _engages(x: Array, y: Array, c: Array, basis: Array, r: Array) -> NDArray[np
     xl, d = loc[:, 0], loc[:, 1] - loc[:, 0]
     h = (d[:, 1] * xl[:, 0] - d[:, 0] * xl[:, 1]) / np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-12)
     dist = np.hypot(loc[:, :, 0], loc[:, :, 1])
+    r = shrunk_radius(r, dist[:, 0], dist[:, 1])
     th = np.arctan2(loc[:, :, 1], loc[:, :, 0])
     beta = np.arccos(r[:, None] / np.maximum(dist, r[:, None]))
     span = np.mod(th[:, 1] - beta[:, 1] - th[:, 0] - beta[:, 0], TWO_PI)

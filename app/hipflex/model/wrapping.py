@@ -5,9 +5,10 @@ The segment that crosses the wrap's joint is replaced by tangent line, helical a
 whenever the straight segment would cut the cylinder **or pass behind it** (through the bone the
 cylinder stands for), unless the arc would exceed half a turn (SPAN_LIMIT: the segment then
 stops short of the cylinder). Engaging only by touching the cylinder on its free side keeps
-length and moment arm continuous. The "behind" rule is what stops iliopsoas from sliding off the pelvic brim
-at deep flexion, the failure of published OpenSim models (biomechanics.md section 2), where the
-path only wraps while it intersects the surface and a conditional via point switches off.
+length and moment arm continuous. The "behind" rule is what stops iliopsoas from sliding off
+the pelvic brim at deep flexion, the failure of published OpenSim models (biomechanics.md
+section 2), where the path only wraps while it intersects the surface and a conditional via
+point switches off.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ TWO_PI = 2 * np.pi
 # the surface, although its line would pass within the radius, has an "arc" of more than half a
 # turn (the two tangent points in the wrong order; 246-310 deg for the hamstrings and gracilis
 # past 100-127 deg of knee flexion): that segment is clear of the surface, and wrapping it would
-# add most of a circumference in one step. Real wraps grow from a zero arc; over the joint ranges the arcs of the engaged
-# wraps stay under this in the sagittal plane (hip -30..140 deg, knee 0..140 deg).
+# add most of a circumference in one step. Real wraps grow from a zero arc; over the joint
+# ranges the arcs of the engaged wraps stay under this in the sagittal plane (hip -30..140 deg,
+# knee 0..140 deg).
 SPAN_LIMIT = 1.0 * np.pi
 LEVI_CIVITA = np.zeros((3, 3, 3))
 LEVI_CIVITA[0, 1, 2] = LEVI_CIVITA[1, 2, 0] = LEVI_CIVITA[2, 0, 1] = 1.0
@@ -136,6 +138,13 @@ def surface_basis(
     return stack1(e1, e2, e3)  # rows: local axes
 
 
+def shrunk_radius(r: Array, dist_p: Array, dist_s: Array) -> Array:
+    """The radius a wrap uses: an end inside the surface (an attachment on the bone the surface
+    stands for) shrinks it to just under that end's distance from the axis, so the path runs
+    over the bone to it instead of dropping the wrap. Every engagement test uses this."""
+    return np.minimum(r, np.minimum(dist_p, dist_s) * (1.0 - 1e-9))
+
+
 def wrap_rows(
     p: Array,
     s: Array,
@@ -165,9 +174,7 @@ def wrap_in_basis(p: Array, s: Array, c: Array, basis: Array, r: Array, points: 
     d[:, :, 1] = s - c
     x, y, z = (basis @ d).transpose(1, 2, 0).copy()  # local coordinates, rows p and s
     dist = np.hypot(x, y)  # p and s from the axis
-    # an end inside the surface (an attachment on the bone the surface stands for) shrinks it
-    # to that end's distance, so the path runs over the bone to it instead of dropping the wrap
-    r = np.minimum(r, np.minimum(dist[0], dist[1]) * (1.0 - 1e-9))
+    r = shrunk_radius(r, dist[0], dist[1])
     r2 = np.empty((2, n))
     r2[0] = r2[1] = r
     dx, dy = x[1] - x[0], y[1] - y[0]
