@@ -232,6 +232,7 @@ def test_broken_session_changes_nothing(qtbot, window, tmp_path: Path) -> None: 
         assert w.state.snapshot == before
         assert "bad.json" in w.errors[-1]
     assert "hip_flexion" in w.errors[-1]
+    assert "999 deg is outside the explorer's range -20..130 deg; beyond it" in w.errors[-1]
 
 
 def test_undo_redo_pose_and_display(qtbot, window) -> None:  # type: ignore[no-untyped-def]

@@ -27,12 +27,23 @@ ColourMode = Literal["identity", "activation", "fibre_length", "moment_arm"]
 ViewName = Literal["anterior", "lateral", "medial", "posterior", "superior", "oblique"]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
-# Slider ranges of the explorer (degrees); inside the joint ranges of anatomy_data/joints.toml.
+# Slider ranges of the explorer (degrees), and the poses a session file may hold: inside the joint
+# ranges of anatomy_data/joints.toml, narrower where the muscle paths are not sound toward the
+# joint limits (sampled at 0.5 deg: hip flexion below -20 or above 130 deg puts tensor fasciae
+# latae up to 12 mm, sartorius 8.5 mm and rectus femoris 4.5 mm inside bone; abduction past 30 deg
+# makes iliacus's path jump by up to 47 mm a degree). The engine takes the whole joint range.
 POSE_RANGES: dict[str, tuple[float, float]] = {
     "hip_flexion": (-20.0, 130.0),
     "knee_flexion": (0.0, 140.0),
     "hip_adduction": (-30.0, 30.0),
     "hip_rotation": (-40.0, 40.0),
+}
+# Why a range above is narrower than the joint's; said when a session or a pose is refused.
+NARROWER_BECAUSE: dict[str, str] = {
+    "hip_flexion": "some muscle paths cut into bone (tensor fasciae latae in extension, "
+    "rectus femoris and sartorius in deep flexion)",
+    "hip_adduction": "some muscle paths jump from one pose to the next (iliacus in strong abduction)",
+    "hip_rotation": "some muscle paths jump or cut into bone",
 }
 
 # One-click poses for coaches (degrees).
@@ -59,9 +70,16 @@ class Pose(_Frozen):
     @field_validator("hip_flexion", "knee_flexion", "hip_adduction", "hip_rotation")
     @classmethod
     def _in_range(cls, v: float, info: Any) -> float:
-        lo, hi = POSE_RANGES[info.field_name]
+        name = info.field_name
+        lo, hi = POSE_RANGES[name]
         if not lo <= v <= hi:
-            raise ValueError(f"{v:g} deg is outside {lo:g}..{hi:g}")
+            why = NARROWER_BECAUSE.get(name)
+            if why is None:
+                raise ValueError(f"{v:g} deg is outside the joint range {lo:g}..{hi:g} deg")
+            raise ValueError(
+                f"{v:g} deg is outside the explorer's range {lo:g}..{hi:g} deg; beyond it, "
+                f"toward the joint limits, {why}"
+            )
         return float(v)
 
     def as_dict(self) -> dict[str, float]:
@@ -268,7 +286,9 @@ def _dump(fields: Mapping[str, Any]) -> dict[str, Any]:
 def _first_error(exc: ValidationError, where: str) -> str:
     err = exc.errors()[0]
     key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    return f"{where}: key {key!r}: {err['msg']}"
+    # a validator's own message, without pydantic's "Value error, " in front
+    msg = str(err["ctx"]["error"]) if err["type"] == "value_error" else err["msg"]
+    return f"{where}: key {key!r}: {msg}"
 
 
 def snapshot_to_json(snap: Snapshot) -> str:

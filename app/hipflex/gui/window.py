@@ -46,7 +46,7 @@ from hipflex.media.motion import motion_frames
 from hipflex.model.hipmodel import HipModel
 from hipflex.scene.builder import SceneBuilder
 from hipflex.scene.views import VIEWS
-from hipflex.state import AppState, Snapshot, load_session, save_session
+from hipflex.state import POSE_RANGES, AppState, Snapshot, load_session, save_session
 
 log = logging.getLogger("hipflex.gui")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -434,7 +434,7 @@ class MainWindow(QMainWindow):
     @guarded
     def step(self, degrees: float) -> None:
         p = self.state.pose
-        lo, hi = -20.0, 130.0
+        lo, hi = POSE_RANGES["hip_flexion"]
         self.state.set_pose(
             merge="step", hip_flexion=min(hi, max(lo, round(p.hip_flexion + degrees)))
         )
@@ -442,8 +442,9 @@ class MainWindow(QMainWindow):
     @guarded
     def step_knee(self, degrees: float) -> None:
         p = self.state.pose
+        lo, hi = POSE_RANGES["knee_flexion"]
         self.state.set_pose(
-            merge="step-knee", knee_flexion=min(140.0, max(0.0, p.knee_flexion + degrees))
+            merge="step-knee", knee_flexion=min(hi, max(lo, p.knee_flexion + degrees))
         )
 
     # playback
