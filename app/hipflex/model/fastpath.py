@@ -1,36 +1,30 @@
 """Lengths and moment arms of every line of action in a constant, small number of numpy calls.
 
-``PathSet.evaluate`` (wrapping.py) is the reference: it walks the lines group by group and, where
-one segment wraps over two surfaces in a row (iliopsoas: pelvic brim then femoral head; rectus
-femoris: quadriceps bed then distal femur), iterates the obstacle set until the tangent points
-settle, up to 12 rounds of about 40 numpy calls each. That costs milliseconds for one pose. This
-module computes the same numbers for slider-rate use:
+``PathSet.evaluate`` (wrapping.py) is the reference: it walks the lines group by group, and
+resolves a segment that wraps over two surfaces in a row (iliopsoas: pelvic brim then femoral
+head) by its states (``twowrap.resolve``). This module computes the same numbers for
+slider-rate use:
 
 - every line is flattened once into posed points, straight segments, one-surface segments and
   two-surface segments, so one pose costs the same few numpy calls whatever the number of lines;
   pelvis-fixed points and surfaces are taken as they are (the pelvis is the model frame);
 - all one-surface wraps, and both surfaces of every two-surface segment taken alone, go through
   the wrap kernel in a single batched call;
-- a two-surface segment is solved, not iterated: its fixed point is one of four states (neither
-  surface engaged, only the first, only the second, both). The first three follow from the
-  single-surface wraps; "both" on two parallel cylinders has a closed form (in the plane
-  across the axes: tangent, arc, common tangent of the two circles, arc, tangent; along the axes
-  the path climbs evenly, as on any developable surface). Each state is checked with the
-  kernel's own engagement rule; where exactly one state is consistent it is the fixed point the
-  iteration converges to. Rows with no or several consistent states (non-parallel axes, for
-  example with hip adduction or rotation) fall back to the reference iteration.
+- two-surface segments go through ``twowrap.resolve`` with the kernel batch's one-surface
+  results and, where the two cylinders are parallel (the sagittal plane), the closed form of
+  the both-surfaces state (in the plane across the axes: tangent, arc, common tangent of the
+  two circles, arc, tangent; along the axes the path climbs evenly, as on any developable
+  surface) in place of Newton's method;
 - one pose is a handful of rows, where numpy's per-call cost, not the arithmetic, is the time:
-  there the sphere bases (five rows) and the two-surface states and closed form (five rows)
+  there the sphere bases (five rows) and the two-surface checks and closed form (five rows)
   run on Python floats, step for step as their numpy versions (``_sphere_bases``,
   ``_two_surfaces_few``); a test pins single poses to the batch.
 
 A test compares this module with ``PathSet.evaluate`` to 1e-6 m over many poses.
 
 ``FastPaths.polylines`` gives the drawn points for the scene (``wrapped_polylines`` for one pose):
-the same posed points and arc samples as ``PathSet.evaluate(..., with_points=True)``. There the
-closed form is not enough: the reference's two-surface iteration stops before it has converged
-at low hip flexion (its arcs sit up to 0.03 mm off the fixed point), so its rounds are repeated
-as they are, on Python floats for the handful of rows of one pose (tests/test_fastpoints.py).
+the same posed points and arc samples as ``PathSet.evaluate(..., with_points=True)``
+(tests/test_fastpoints.py).
 """
 
 from __future__ import annotations
@@ -44,17 +38,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hipflex.model.skeleton import ModelContext
+from hipflex.model.twowrap import Alone, Closed, Surface, TwoSurfaces, resolve, rows_of
 from hipflex.model.wrapping import (
     ARC_SAMPLES,
     PROXIMAL,
-    SEQUENCE_ITERATIONS,
     SPAN_LIMIT,
     TWO_PI,
     Cylinder,
     PathSet,
     cross,
     path_set,
-    shrunk_radius,
     stack1,
     surface_basis,
     wrap_in_basis,
@@ -101,8 +94,7 @@ class FastPaths:
             cyls.append(cyl)
             return len(cyls) - 1
 
-        double_key: list[tuple[int, int]] = []  # (group, segment): the reference stops per key
-        for gi, g in enumerate(ps.groups):
+        for g in ps.groups:
             for k, line in enumerate(g.index):
                 idx = []
                 for j, body_id in enumerate(g.bodies):
@@ -125,7 +117,6 @@ class FastPaths:
                     elif len(wraps) == 2:
                         (c0, s0), (c1, s1) = wraps
                         row = len(double)
-                        double_key.append((gi, i))
                         double.append((ia, ib, int(line), wrap_index(c0), float(s0[k]),
                                        wrap_index(c1), float(s1[k])))  # fmt: skip
                         b0, b1 = BODY_INDEX[c0.body], BODY_INDEX[c1.body]
@@ -193,9 +184,6 @@ class FastPaths:
         self._double_w = db[:, [3, 5]].astype(np.intp)  # (S2, 2)
         self._double_sense = db[:, [4, 6]]
         self.n_single, self.n_double = len(single), len(double)
-        keys = sorted(set(double_key))
-        self._double_key = np.array([keys.index(k) for k in double_key], dtype=np.intp)
-        self.n_double_keys = len(keys)
         # line length = sum of its segments' lengths: one matrix product
         n_seg = len(plain) + len(single) + len(double)
         self._incidence = np.zeros((n_seg, self.n_lines))
@@ -240,12 +228,9 @@ class FastPaths:
             st = self._cache[n] = _Static(n, self)
         return st
 
-    def _solve(
-        self, transforms: Mapping[str, Array], points: bool, solve_two: bool = True
-    ) -> _Solved:
+    def _solve(self, transforms: Mapping[str, Array], points: bool) -> _Solved:
         """Posed points and every wrap (lengths, engagement, tangent points), shared by
-        ``evaluate`` and ``polylines``; with ``points`` the one-surface rows' arc points too,
-        without ``solve_two`` the two-surface segments only as their surfaces taken alone."""
+        ``evaluate`` and ``polylines``; with ``points`` the one-surface rows' arc points too."""
         femur, tibia = transforms["femur_r"], transforms["tibia_r"]
         n = femur.shape[0]
         st = self._static(n)
@@ -275,18 +260,14 @@ class FastPaths:
         bank = [pts, _pose_major(t_in[:ns1], n), _pose_major(t_out[:ns1], n)]
         single_on = on[:ns1].reshape(-1, n).T
         engaged = [st.point_on, single_on, single_on]
-        double: tuple[Bools, Bools, list[Array]] | None = None
-        if self.n_double and solve_two:
-            on0, on1, d_len, tangents = _two_surfaces(
-                p, s, (c, e1, e3, basis), (on, length, t_in, t_out), st
-            )
-            double = (on0, on1, tangents)
-            seg_len.append(d_len.reshape(-1, n).T)
-            bank += [_pose_major(t, n) for t in tangents]
-            on0, on1 = on0.reshape(-1, n).T, on1.reshape(-1, n).T
+        double: TwoSurfaces | None = None
+        if self.n_double:
+            double = _two_surfaces(p, s, (c, e1, e3, basis), (on, length, t_in, t_out), st)
+            seg_len.append(double.length.reshape(-1, n).T)
+            bank += [_pose_major(t, n) for t in double.tangents]
+            on0, on1 = double.on0.reshape(-1, n).T, double.on1.reshape(-1, n).T
             engaged += [on0, on0, on1, on1]
-        alone = (on[st.one], t_in[st.one], on[st.two], t_in[st.two])
-        return _Solved(n, st, pts, seg_len, bank, engaged, (p, s, c, e1, e3, basis), world, alone,
+        return _Solved(n, st, pts, seg_len, bank, engaged, (p, s, c, e1, e3, basis), world,
                        double)  # fmt: skip
 
     def evaluate(self, transforms: dict[str, Array], hip_flexion_rad: Array) -> tuple[Array, Array]:
@@ -323,25 +304,17 @@ class FastPaths:
         out *= self._crosses4
         return lengths, out
 
-    def polylines(
-        self, transforms: Mapping[str, Array], converged: bool = False
-    ) -> dict[str, Array]:
+    def polylines(self, transforms: Mapping[str, Array]) -> dict[str, Array]:
         """Every line's wrapped polyline (n, k, 3), the points ``PathSet.evaluate(...,
         with_points=True)`` gives (posed via points, and ARC_SAMPLES + 2 points per wrap surface:
         tangent, arc, tangent, or the segment's start repeated where it does not wrap), by line
-        name; each pose as ``PathSet.evaluate`` draws it given that pose alone. The pelvis is
-        the model frame (its transform is the identity).
-
-        Where one segment wraps over two surfaces the reference iterates, and stops before it
-        has converged at some poses (up to 0.03 mm off the fixed point at low hip flexion):
-        this repeats its rounds exactly. With ``converged`` the arcs are drawn at the exact
-        fixed point instead (the closed form that ``evaluate`` uses)."""
-        sv = self._solve(transforms, points=True, solve_two=converged)
+        name. The pelvis is the model frame (its transform is the identity)."""
+        sv = self._solve(transforms, points=True)
         n = sv.n
         assert sv.world is not None
         parts = [sv.pts, _arcs_pose_major(sv.world[: n * self.n_single], n)]
         if self.n_double:
-            parts += _two_surface_arcs(sv, converged)
+            parts += _two_surface_arcs(sv)
         bank = np.concatenate(parts, axis=1)[:, self._poly_gather]
         return {name: bank[:, a:b] for name, a, b in self._poly_slices}
 
@@ -358,8 +331,7 @@ class _Solved:
     engaged: list[Bools]
     rows: tuple[Array, Array, Array, Array, Array, Array]  # kernel batch: p, s, c, e1, e3, basis
     world: Array | None  # kernel batch arc points (rows, ARC_SAMPLES + 2, 3) if asked
-    alone: tuple[Bools, Array, Bools, Array]  # two-surface rows: on0, t_in0, on1, t_in1 alone
-    double: tuple[Bools, Bools, list[Array]] | None  # two-surface on0, on1, tangent points
+    double: TwoSurfaces | None  # the two-surface segments, resolved
 
 
 def _sphere_bases(p: Array, s: Array, c: Array, e1: Array, e3: Array, st: _Static) -> Array:
@@ -443,57 +415,28 @@ class _Static:
         self.cylinders = ~(self.sphere[self.one] | self.sphere[self.two])
         self.any_sphere = not self.cylinders.all()
         self.pi_if_ccw0 = np.where(self.sg0 > 0, np.pi, 0.0)
-        # the four engagement checks: surface 1 on t_out0 -> s, surface 0 on p -> t_in1, then
-        # surface 0 on p -> T1 and surface 1 on T0 -> s for the closed form
-        self.chk = np.concatenate([np.arange(n * s2) + k * n * s2 for k in (1, 0, 0, 1)])
-        self.chk_r = np.concatenate([self.r1, self.r0, self.r0, self.r1])
         self.num = np.empty((n * s2, 3))  # closed form: radii, and room for rho
         self.num[:, 0], self.num[:, 1] = self.r0, self.r1
         self.r01_sq = self.num[:, :2] ** 2
         both = slice(self.one.start, self.two.stop)
         self.two_sense, self.two_radius, self.two_sphere = (
             self.sense[both], self.radius[both], self.sphere[both])  # fmt: skip
-        self.key = (fp._double_key[:, None] * n + np.arange(n)[None]).ravel()
-        self.n_keys = fp.n_double_keys * n
         self.unsense0 = np.ones((n * s2, 3, 1))  # undoes the sense in surface 0's basis
         self.unsense0[:, 1, 0] = self.sg0
         per_row = (self.r0.tolist(), self.r1.tolist(), self.sg0.tolist(), self.sg1.tolist())
         self.few = list(zip(*per_row, strict=True))  # radii and senses, per two-surface row
 
 
-def _state_table() -> NDArray[np.intp]:
-    """The state a two-surface segment settles in (0 neither surface engaged, 1 only the first,
-    2 only the second, 3 both, -1 undecided: run the iteration), indexed by six facts as bits:
-    the first / second surface engages on p->s alone (1, 2), the second engages on the rest of
-    the path after the first (4), the first engages on the path up to the second (8), the
-    closed form for "both" exists and both its surfaces engage (16), the closed form applies
-    (32).
-
-    A state is consistent when it is a fixed point of the iteration: "only the first" if the
-    first engages on p->s and the second does not on the rest, and likewise the other way
-    round. The iteration starts from the surfaces taken alone and only ever moves end points,
-    so where neither engages it stops there, and where only one engages alone and that state is
-    consistent it settles there. Otherwise the state must be the only consistent one.
-    """
-    table = np.full(64, -1, dtype=np.intp)
-    for code in range(64):
-        on_a, on_b, eng_rest, eng_upto, both_ok, known = (bool(code >> k & 1) for k in range(6))
-        first_ok, second_ok = on_a and not eng_rest, on_b and not eng_upto
-        if not on_a and not on_b:
-            table[code] = 0
-        elif first_ok and (not on_b or (known and not both_ok and not second_ok)):
-            table[code] = 1
-        elif second_ok and (not on_a or (known and not both_ok and not first_ok)):
-            table[code] = 2
-        elif both_ok and not first_ok and not second_ok:
-            table[code] = 3
-    return table
-
-
-_STATES = _state_table()
-_STATE_LIST: list[int] = _STATES.tolist()
 _TWO_PI = float(TWO_PI)
 _SPAN_LIMIT = float(SPAN_LIMIT)
+
+
+def _surfaces(frames: tuple[Array, Array, Array, Array], st: _Static) -> tuple[Surface, Surface]:
+    """The two surfaces of the two-surface rows, as ``twowrap`` takes them."""
+    c, e1, e3, _ = frames
+    one, two = st.one, st.two
+    return ((c[one], e1[one], e3[one], st.sg0, st.r0, st.sphere[one]),
+            (c[two], e1[two], e3[two], st.sg1, st.r1, st.sphere[two]))  # fmt: skip
 
 
 def _two_surfaces(
@@ -502,78 +445,25 @@ def _two_surfaces(
     frames: tuple[Array, Array, Array, Array],
     alone: tuple[Bools, Array, Array, Array],
     st: _Static,
-) -> tuple[Bools, Bools, Array, list[Array]]:
-    """Resolve the segments that wrap over surface 0 then surface 1.
+) -> TwoSurfaces:
+    """Resolve the segments that wrap over surface 0 then surface 1 (``twowrap.resolve``),
+    with the closed form for "both" where the cylinders are parallel.
 
     ``p``, ``s``, ``frames`` (centre, side, axis, kernel basis) and ``alone`` (on, length,
     t_in, t_out of each surface taken alone on p->s) are the kernel batch's rows; ``st.one``
-    and ``st.two`` select the two surfaces' rows. Returns on0, on1, the length, and the
-    tangent points [t_in0, t_out0, t_in1, t_out1].
-
-    The reference iteration starts from the surfaces taken alone. Where neither engages it
-    stops at once; where only one engages and the other does not engage on the rest of the
-    path it stops there too (both follow from the iteration's rule, which only ever changes
-    end points). Elsewhere the state is the only consistent one of "both" (closed form),
-    "only the first" and "only the second"; where that is not unique, or the closed form does
-    not apply, the iteration itself decides.
+    and ``st.two`` select the two surfaces' rows.
     """
     if not st.any_sphere and len(st.r0) <= FEW_ROWS:
         return _two_surfaces_few(p, s, frames, alone, st)
     one, two = st.one, st.two
-    c, e1, e3, basis = frames
+    c, _, e3, basis = frames
     on, length, t_in, t_out = alone
     p, s = p[one], s[one]
-    on_a, on_b = on[one], on[two]
-    known, ok, l_both, tangents = _both_engaged(p, s, c[one], c[two], basis[one], e3[two], st)
-    # the four engagement checks in one go (the kernel's rule on the given lines)
-    x = np.concatenate([t_out[one], p, p, tangents[1]])
-    y = np.concatenate([s, t_in[two], tangents[2], s])
-    idx = st.chk
-    both = slice(one.start, two.stop)  # the two surfaces' rows are adjacent in the batch
-    both_c, both_b = c[both], basis[both]
-    if st.any_sphere:  # a sphere's plane depends on the line: recompute those bases
-        both_e1, both_e3 = e1[both], e3[both]
-        both_sense = np.concatenate([st.sg0, st.sg1])
-        both_sphere = np.concatenate([st.sphere[one], st.sphere[two]])
-        chk_b = surface_basis(x, y, both_c[idx], both_e1[idx], both_e3[idx], both_sense[idx],
-                              both_sphere[idx])  # fmt: skip
-    else:
-        chk_b = both_b[idx]
-    eng = _engages(x, y, both_c[idx], chk_b, st.chk_r).reshape(4, -1)
-    # the state, from a table of six facts (see _state_table)
-    code = (on_a + 2 * on_b + 4 * eng[0] + 8 * eng[1] + 16 * (ok & eng[2] & eng[3])
-            + 32 * known)  # fmt: skip
-    state = _STATES[code]
-    length = np.where(state == 1, length[one], np.where(state == 2, length[two], np.where(
-        state == 3, l_both, np.sqrt(np.add.reduce((s - p) ** 2, axis=1)))))  # fmt: skip
-    sel3 = (state == 3)[:, None]
-    pick = [np.where(sel3, tangents[0], t_in[one]), np.where(sel3, tangents[1], t_out[one]),
-            np.where(sel3, tangents[2], t_in[two]), np.where(sel3, tangents[3], t_out[two])]  # fmt: skip
-    return _settle(p, s, frames, st, state, length, pick)
-
-
-def _settle(
-    p: Array,
-    s: Array,
-    frames: tuple[Array, Array, Array, Array],
-    st: _Static,
-    state: Index,
-    length: Array,
-    pick: list[Array],
-) -> tuple[Bools, Bools, Array, list[Array]]:
-    """Run the reference iteration on the two-surface rows whose state is undecided (-1) and
-    return on0, on1, the length and the tangent points (``length`` and ``pick`` updated)."""
-    bad = np.flatnonzero(state < 0)
-    if bad.size:
-        c, e1, e3, _ = frames
-        rows = [np.arange(sl.start, sl.stop)[bad] for sl in (st.one, st.two)]
-        it = _iterate(p[bad], s[bad], [(c[r], e1[r], e3[r], st.sense[r], st.radius[r],
-                                        st.sphere[r]) for r in rows])  # fmt: skip
-        length[bad] = it[2]
-        state[bad] = it[0] * 1 + it[1] * 2
-        for t, val in zip(pick, it[3], strict=True):
-            t[bad] = val
-    return (state == 1) | (state == 3), (state == 2) | (state == 3), length, pick
+    closed = _both_engaged(p, s, c[one], c[two], basis[one], e3[two], st)
+    first, second = _surfaces(frames, st)
+    return resolve(p, s, first, second, alone=(
+        on[one], length[one], t_in[one], t_out[one], on[two], length[two], t_in[two],
+        t_out[two]), closed=closed)  # fmt: skip
 
 
 def _two_surfaces_few(
@@ -582,11 +472,11 @@ def _two_surfaces_few(
     frames: tuple[Array, Array, Array, Array],
     alone: tuple[Bools, Array, Array, Array],
     st: _Static,
-) -> tuple[Bools, Bools, Array, list[Array]]:
+) -> TwoSurfaces:
     """``_two_surfaces`` for a few rows over cylinders, on Python floats (one pose has five):
-    numpy's per-call cost dominates there. Each row takes the same facts to the same state
-    table, but only those its state depends on: the closed form only where both surfaces
-    engage alone or the surface that does is not consistent on its own."""
+    numpy's per-call cost dominates there. Each row takes the same checks in the same order as
+    ``twowrap.resolve``; rows no check decides (non-parallel axes with both surfaces needed, or
+    none consistent) go to ``resolve`` itself."""
     one, two = st.one, st.two
     c, _, _, basis = frames
     on, length, t_in, t_out = alone
@@ -597,51 +487,82 @@ def _two_surfaces_few(
          on[one, None], on[two, None]), axis=1).tolist()  # fmt: skip
     states: list[int] = []
     out: list[list[float]] = []
+    known_rows: list[bool] = []
     for row, (r0, r1, sg0, sg1) in zip(table, st.few, strict=True):
         pr, sr, c0, c1, b0, b1 = row[0:3], row[3:6], row[6:9], row[9:12], row[12:21], row[21:30]
         ti0, to0, ti1, to1 = row[30:33], row[33:36], row[36:39], row[39:42]
+        len0, len1 = row[42], row[43]
         on_a, on_b = row[44] > 0, row[45] > 0
-        eng_rest = on_a and _row_engages(to0, sr, c1, b1, r1)
-        eng_upto = on_b and _row_engages(pr, ti1, c0, b0, r0)
-        first_ok, second_ok = on_a and not eng_rest, on_b and not eng_upto
-        known = both_ok = False
-        l_both, ends = 0.0, list[float]()
-        if (on_a or on_b) and not (first_ok and not on_b) and not (second_ok and not on_a):
+        state = -1
+        if not on_a and not on_b:
+            if not _row_touches(pr, sr, c0, b0, r0) and not _row_touches(pr, sr, c1, b1, r1):
+                state = 0
+        else:
+            first_ok = on_a and not _row_touches(to0, sr, c1, b1, r1)
+            second_ok = on_b and not _row_touches(pr, ti1, c0, b0, r0)
+            if first_ok and (not second_ok or len0 <= len1):
+                state = 1
+            elif second_ok:
+                state = 2
+        known = False
+        if state == -1:
             known, ok, l_both, ends = _row_both(pr, sr, c0, c1, b0, b1[6:9], r0, r1, sg0, sg1)
-            both_ok = ok and _row_engages(pr, ends[6:9], c0, b0, r0) and _row_engages(
-                ends[3:6], sr, c1, b1, r1)  # fmt: skip
-        code = on_a + 2 * on_b + 4 * eng_rest + 8 * eng_upto + 16 * both_ok + 32 * known
-        state = _STATE_LIST[code]
+            if known and ok:
+                state = 3
+                out.append([l_both, *ends])
+        known_rows.append(known)
         states.append(state)
         if state == 3:
-            out.append([l_both, *ends])
             continue
         if state == 1 or state == 2:
-            lg = row[42] if state == 1 else row[43]
+            lg = len0 if state == 1 else len1
         else:
             dx, dy, dz = sr[0] - pr[0], sr[1] - pr[1], sr[2] - pr[2]
             lg = math.sqrt(dx * dx + dy * dy + dz * dz)
         out.append([lg, *ti0, *to0, *ti1, *to1])
     res = np.array(out)
-    pick = [res[:, 1:4], res[:, 4:7], res[:, 7:10], res[:, 10:13]]
-    if -1 in states:
-        return _settle(p[one], s[one], frames, st, np.array(states), res[:, 0], pick)
-    on0 = np.array([k == 1 or k == 3 for k in states])
-    return on0, np.array([k >= 2 for k in states]), res[:, 0], pick
+    state_a = np.array(states, dtype=np.intp)
+    on0, on1 = (state_a == 1) | (state_a == 3), (state_a == 2) | (state_a == 3)
+    tangents = [res[:, 1:4], res[:, 4:7], res[:, 7:10], res[:, 10:13]]
+    p1, s1 = p[one], s[one]
+    two_rows = TwoSurfaces(on0, on1, res[:, 0], tangents, state_a,
+                           np.where(on1[:, None], tangents[2], s1),
+                           np.where(on0[:, None], tangents[1], p1))  # fmt: skip
+    rest = np.flatnonzero(state_a < 0)
+    if rest.size:  # resolve decides these, the closed form standing where it applies
+        first, second = _surfaces(frames, st)
+        sub: Alone = (on[one][rest], length[one][rest], t_in[one][rest], t_out[one][rest],
+                      on[two][rest], length[two][rest], t_in[two][rest], t_out[two][rest])  # fmt: skip
+        applies = np.array(known_rows)[rest]
+        closed: Closed = (applies, np.zeros(rest.size, bool), np.zeros(rest.size),
+                          [np.zeros((rest.size, 3)) for _ in range(4)])  # fmt: skip
+        r = resolve(p1[rest], s1[rest], rows_of(first, rest), rows_of(second, rest), alone=sub,
+                    closed=closed)  # fmt: skip
+        for name in ("on0", "on1", "length", "state", "end0", "start1"):
+            getattr(two_rows, name)[rest] = getattr(r, name)
+        for t, tr in zip(two_rows.tangents, r.tangents, strict=True):
+            t[rest] = tr
+    return two_rows
 
 
-def _row_engages(x: list[float], y: list[float], c: list[float], b: list[float], r: float) -> bool:
-    """``_engages`` on one row, Python floats: the line x->y and a surface with centre ``c``
-    and kernel basis ``b`` (rows, flat)."""
+def _row_touches(x: list[float], y: list[float], c: list[float], b: list[float], r: float) -> bool:
+    """``twowrap.touches_in_basis`` on one row, Python floats: the segment x->y and a surface
+    with centre ``c`` and kernel basis ``b`` (rows, flat)."""
     ax, ay, az = x[0] - c[0], x[1] - c[1], x[2] - c[2]
     bx, by, bz = y[0] - c[0], y[1] - c[1], y[2] - c[2]
     x0, y0 = ax * b[0] + ay * b[1] + az * b[2], ax * b[3] + ay * b[4] + az * b[5]
     x1, y1 = bx * b[0] + by * b[1] + bz * b[2], bx * b[3] + by * b[4] + bz * b[5]
     dx, dy = x1 - x0, y1 - y0
-    h = (dy * x0 - dx * y0) / max(math.hypot(dx, dy), 1e-12)
+    size2 = max(dx * dx + dy * dy, 1e-24)
+    h = (dy * x0 - dx * y0) / math.sqrt(size2)
     d0, d1 = math.hypot(x0, y0), math.hypot(x1, y1)
     r = min(r, min(d0, d1) * (1.0 - 1e-9))  # shrunk_radius, on floats
-    if not (h < r and d0 > r and d1 > r):
+    if not (d0 > r and d1 > r):
+        return False
+    foot = -(x0 * dx + y0 * dy) / size2
+    if abs(h) < r and 0.0 < foot < 1.0:
+        return True
+    if not h < r:
         return False
     span = (math.atan2(y1, x1) - math.acos(r / d1) - math.atan2(y0, x0) - math.acos(r / d0)) % _TWO_PI
     return span > _TWO_PI - 1e-9 or span < _SPAN_LIMIT
@@ -716,188 +637,24 @@ def _row_both(
     return parallel, ok, math.sqrt(planar * planar + dz * dz), ends
 
 
-def _two_surface_arcs(sv: _Solved, converged: bool) -> list[Array]:
+def _two_surface_arcs(sv: _Solved) -> list[Array]:
     """Arc points of both surfaces of every two-surface segment, pose-major (n, S2 * arc, 3)
     each. Surface 0 wraps p -> end0, surface 1 wraps start1 -> s, each as the kernel draws it
-    (the segment's start repeated where it does not wrap). The ends are those of the reference
-    iteration's last round, or with ``converged`` those of its fixed point (t_in1 where surface
-    1 is engaged, else s; t_out0 where surface 0 is engaged, else p)."""
+    (the segment's start repeated where it does not wrap)."""
     st, n = sv.st, sv.n
-    p, s, c0, e10, e30, b0 = (r[st.one] for r in sv.rows)
-    c1, e11, e31, b1 = (r[st.two] for r in sv.rows[2:])
-    if converged:
-        assert sv.double is not None
-        on0, on1, tangents = sv.double
-        end0 = np.where(on1[:, None], tangents[2], s)
-        start1 = np.where(on0[:, None], tangents[1], p)
-    elif st.any_sphere or len(p) > FEW_ROWS:  # the general kernel (a sphere's plane turns)
-        params = [(c0, e10, e30, st.sg0, st.r0, st.sphere[st.one]),
-                  (c1, e11, e31, st.sg1, st.r1, st.sphere[st.two])]  # fmt: skip
-        end0, start1 = _last_round(p, s, params, sv.alone, st.key, st.n_keys)
-    else:
-        end0, start1 = _last_round_few(p, s, (c0, b0, st.r0), (c1, b1, st.r1), sv.alone, st.key)
+    assert sv.double is not None
+    p, s, c0, e10, e30, _ = (r[st.one] for r in sv.rows)
+    c1, e11, e31 = (r[st.two] for r in sv.rows[2:5])
     world, _, _, _, _ = wrap_rows(
-        np.concatenate([p, start1]), np.concatenate([end0, s]), np.concatenate([c0, c1]),
-        np.concatenate([e10, e11]), np.concatenate([e30, e31]), st.two_sense, st.two_radius,
-        st.two_sphere, True)  # fmt: skip
+        np.concatenate([p, sv.double.start1]), np.concatenate([sv.double.end0, s]),
+        np.concatenate([c0, c1]), np.concatenate([e10, e11]), np.concatenate([e30, e31]),
+        st.two_sense, st.two_radius, st.two_sphere, True)  # fmt: skip
     assert world is not None
     half = len(p)
     return [_arcs_pose_major(world[:half], n), _arcs_pose_major(world[half:], n)]
 
 
-_Row = tuple[tuple[float, ...], tuple[float, ...], float, float, float, float, float, float, float]
-FEW_ROWS = 16  # up to this many two-surface rows the iteration runs on Python floats
-
-
-def _fixed_end_rows(fixed: Array, c: Array, basis: Array, r: Array, start: bool) -> list[_Row]:
-    """Per row, what the iteration's rounds do not change for one cylinder whose line has one
-    end fixed (p for the first surface of a two-surface segment, s for the second): centre,
-    kernel basis (rows, flat), radius, the fixed end's local x, y, z, its arc angle (the
-    start of the arc, or th_s - beta_s) and tangent length."""
-    loc = np.einsum("nij,nj->ni", basis, fixed - c)
-    dist = np.hypot(loc[:, 0], loc[:, 1])
-    th, beta = np.arctan2(loc[:, 1], loc[:, 0]), np.arccos(r / np.maximum(dist, r))
-    angle = th + beta if start else th - beta
-    legs = np.sqrt(np.maximum(dist**2 - r * r, 0.0))
-    cols = (c.tolist(), basis.reshape(-1, 9).tolist(), r.tolist(), *loc.T.tolist(), angle.tolist(),
-            legs.tolist(), (dist > r).tolist())  # fmt: skip
-    return [(tuple(ci), tuple(bi), *rest) for ci, bi, *rest in zip(*cols, strict=True)]
-
-
-def _row_wrap(
-    row: _Row, e: list[float], start: bool
-) -> tuple[bool, float, float, float, float, float]:
-    """The wrap kernel (wrap_in_basis) on one row, Python floats: the line between the row's
-    fixed end and ``e`` (its end if the fixed end is the start). Returns engaged, start angle,
-    span, entry tangent length, start height and slope along the axis."""
-    c, b, r, fx, fy, fz, angle, flegs, ok = row
-    ex, ey, ez = e[0] - c[0], e[1] - c[1], e[2] - c[2]
-    x = b[0] * ex + b[1] * ey + b[2] * ez
-    y = b[3] * ex + b[4] * ey + b[5] * ez
-    z = b[6] * ex + b[7] * ey + b[8] * ez
-    dist = math.hypot(x, y)
-    legs = math.sqrt(max(dist * dist - r * r, 0.0))
-    tangent = math.acos(r / max(dist, r))
-    if start:
-        dx, dy = x - fx, y - fy
-        h = (dy * fx - dx * fy) / max(math.hypot(dx, dy), 1e-12)
-        a0 = angle
-        span = (math.atan2(y, x) - tangent - a0) % TWO_PI
-        l_in, l_out, z0, dz = flegs, legs, fz, z - fz
-    else:
-        dx, dy = fx - x, fy - y
-        h = (dy * x - dx * y) / max(math.hypot(dx, dy), 1e-12)
-        a0 = math.atan2(y, x) + tangent
-        span = (angle - a0) % TWO_PI
-        l_in, l_out, z0, dz = legs, flegs, z, fz - z
-    if span > TWO_PI - 1e-9:
-        span = 0.0
-    on = bool(h < r and dist > r and ok and span < _SPAN_LIMIT)
-    return on, a0, span, l_in, z0, dz / max(l_in + r * span + l_out, 1e-12)
-
-
-def _row_point(row: _Row, angle: float, height: float) -> list[float]:
-    """The row's surface point at ``angle`` and ``height`` (local), in the model frame."""
-    c, b, r = row[0], row[1], row[2]
-    lx, ly = r * math.cos(angle), r * math.sin(angle)
-    return [lx * b[0] + ly * b[3] + height * b[6] + c[0],
-            lx * b[1] + ly * b[4] + height * b[7] + c[1],
-            lx * b[2] + ly * b[5] + height * b[8] + c[2]]  # fmt: skip
-
-
-def _last_round_few(
-    p: Array,
-    s: Array,
-    first: tuple[Array, Array, Array],
-    second: tuple[Array, Array, Array],
-    alone: tuple[Bools, Array, Bools, Array],
-    key: Index,
-) -> tuple[Array, Array]:
-    """``_last_round`` for a few rows over two cylinders, each given as (centre, kernel basis,
-    radius) rows, on Python floats: numpy's per-call cost dominates on a handful of rows, a
-    cylinder's basis does not depend on the line and one end of each surface's line stays put.
-    The iteration is the reference's, one key (segment of a group at a pose) at a time."""
-    rows0 = _fixed_end_rows(p, *first, start=True)
-    rows1 = _fixed_end_rows(s, *second, start=False)
-    # surface 0's entry tangent point moves only along the axis (p is fixed): track its height
-    e3 = first[1][:, 2]
-    z_in0 = np.einsum("ij,ij->i", alone[1] - first[0], e3).tolist()
-    m3 = np.abs(e3).max(axis=1).tolist()
-    on1, t_in1 = alone[2].tolist(), alone[3].tolist()
-    ps, ss = p.tolist(), s.tolist()
-    end0, start1 = list(ss), list(ps)
-    members: dict[int, list[int]] = {}
-    for i, k in enumerate(key.tolist()):
-        members.setdefault(k, []).append(i)
-    for rows in members.values():
-        for _ in range(SEQUENCE_ITERATIONS):
-            moved = 0.0
-            for i in rows:
-                r0, r1 = rows0[i], rows1[i]
-                e = t_in1[i] if on1[i] else ss[i]
-                on, a0, span, l_in, z0, slope = _row_wrap(r0, e, True)
-                z_in = z0 + slope * l_in
-                b = _row_point(r0, a0 + span, z_in + slope * (r0[2] * span)) if on else ps[i]
-                on1[i], a1, _, l_in1, z1, slope1 = _row_wrap(r1, b, False)
-                t1 = _row_point(r1, a1, z1 + slope1 * l_in1)
-                old = t_in1[i]
-                moved = max(moved, abs(z_in - z_in0[i]) * m3[i], abs(t1[0] - old[0]),
-                            abs(t1[1] - old[1]), abs(t1[2] - old[2]))  # fmt: skip
-                z_in0[i], t_in1[i], end0[i], start1[i] = z_in, t1, e, b
-            if moved < 1e-7:
-                break
-    return np.array(end0), np.array(start1)
-
-
-def _last_round(
-    p: Array,
-    s: Array,
-    params: list[tuple[Array, Array, Array, Array, Array, Bools]],
-    alone: tuple[Bools, Array, Bools, Array],
-    key: Index,
-    n_keys: int,
-) -> tuple[Array, Array]:
-    """The end of surface 0's line and the start of surface 1's in the last round of the
-    reference obstacle-set iteration (wrapping.PathSet._sequence), which stops where the entry
-    tangent points of all rows with the same ``key`` (one segment of one group at one pose)
-    moved less than 0.1 um, or after SEQUENCE_ITERATIONS rounds. ``alone`` = each surface's
-    (on, t_in) on p->s, where the iteration starts; ``params`` as for ``_iterate``."""
-    on0, t_in0, on1, t_in1 = alone
-    out_end0, out_start1 = np.empty_like(p), np.empty_like(p)
-    active = np.ones(n_keys, bool)
-    moved = np.empty(n_keys)
-    for it in range(SEQUENCE_ITERATIONS):
-        end0 = np.where(on1[:, None], t_in1, s)
-        _, on0, _, in0, t_out0 = wrap_rows(p, end0, *params[0], False)
-        start1 = np.where(on0[:, None], t_out0, p)
-        _, on1, _, in1, _ = wrap_rows(start1, s, *params[1], False)
-        step = np.maximum(np.abs(in0 - t_in0).max(axis=1), np.abs(in1 - t_in1).max(axis=1))
-        t_in0, t_in1 = in0, in1
-        moved.fill(0.0)
-        np.maximum.at(moved, key, step)
-        stop = active & (moved < 1e-7) if it + 1 < SEQUENCE_ITERATIONS else active
-        if stop.any():
-            rows = stop[key]
-            out_end0[rows], out_start1[rows] = end0[rows], start1[rows]
-            active &= ~stop
-            if not active.any():
-                break
-    return out_end0, out_start1
-
-
-def _engages(x: Array, y: Array, c: Array, basis: Array, r: Array) -> NDArray[np.bool_]:
-    """Whether the straight line x->y engages the surface (local axes ``basis``): the wrap
-    kernel's rule."""
-    loc = (stack1(x, y) - c[:, None]) @ basis[:, :2].transpose(0, 2, 1)
-    xl, d = loc[:, 0], loc[:, 1] - loc[:, 0]
-    h = (d[:, 1] * xl[:, 0] - d[:, 0] * xl[:, 1]) / np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-12)
-    dist = np.hypot(loc[:, :, 0], loc[:, :, 1])
-    r = shrunk_radius(r, dist[:, 0], dist[:, 1])
-    th = np.arctan2(loc[:, :, 1], loc[:, :, 0])
-    beta = np.arccos(r[:, None] / np.maximum(dist, r[:, None]))
-    span = np.mod(th[:, 1] - beta[:, 1] - th[:, 0] - beta[:, 0], TWO_PI)
-    span[span > TWO_PI - 1e-9] = 0.0
-    return np.asarray((h < r) & (dist[:, 0] > r) & (dist[:, 1] > r) & (span < SPAN_LIMIT))
+FEW_ROWS = 16  # up to this many two-surface rows the states are checked on Python floats
 
 
 def _both_engaged(
@@ -966,26 +723,6 @@ def _both_engaged(
     local[:, :, 2] = zp[:, None] + (dz / np.maximum(planar, 1e-12))[:, None] * q
     world = local @ frame + c0[:, None]
     return parallel, ok, length, [world[:, 0], world[:, 1], world[:, 2], world[:, 3]]
-
-
-def _iterate(
-    p: Array, s: Array, params: list[tuple[Array, Array, Array, Array, Array, Bools]]
-) -> tuple[Bools, Bools, Array, list[Array]]:
-    """The reference obstacle-set iteration (wrapping.PathSet._sequence) for two surfaces;
-    ``params`` = each surface's (centre, side, axis, sense, radius, sphere) rows."""
-    res = [wrap_rows(p, s, *params[k], False) for k in (0, 1)]
-    start1, end0 = p, s
-    for _ in range(SEQUENCE_ITERATIONS):
-        before = [r[3] for r in res]
-        end0 = np.where(res[1][1][:, None], res[1][3], s)
-        res[0] = wrap_rows(p, end0, *params[0], False)
-        start1 = np.where(res[0][1][:, None], res[0][4], p)
-        res[1] = wrap_rows(start1, s, *params[1], False)
-        moved = max(float(np.abs(r[3] - b).max()) for r, b in zip(res, before, strict=True))
-        if moved < 1e-7:
-            break
-    length = res[0][2] + res[1][2] - np.linalg.norm(end0 - start1, axis=1)
-    return res[0][1], res[1][1], length, [res[0][3], res[0][4], res[1][3], res[1][4]]
 
 
 _FAST: WeakKeyDictionary[PathSet, FastPaths] = WeakKeyDictionary()

@@ -226,9 +226,6 @@ def _segment_for(line: LineGeometry, wrap: Wrap) -> int:
     return next(i for i, b in enumerate(bodies) if b != "pelvis") - 1
 
 
-SEQUENCE_ITERATIONS = 12  # at most; converges the obstacle set to 0.1 mm in moment arm (test)
-
-
 @dataclass
 class _Group:
     """Lines that share bodies and wraps, evaluated together as one (poses x lines) batch."""
@@ -272,6 +269,10 @@ class PathSet:
                     p = line_points(ln, neutral)[0]
                     senses.append(1.0 if (p[seg + 1] - p[seg]) @ e2 >= 0 else -1.0)
                 segments.setdefault(seg, []).append((cyl, np.array(senses)))
+                if len(segments[seg]) > 2:
+                    raise NotImplementedError(
+                        f"{lines[0].muscle}: more than two wrap surfaces on one segment"
+                    )
             for k, i in enumerate(members):
                 self.line_group[ctx.lines[i].name] = (len(self.groups), k)
             self.groups.append(_Group(np.array(members), bodies, pts, segments))
@@ -364,7 +365,7 @@ class PathSet:
         n_lines: int,
         with_points: bool,
     ) -> tuple[Array | None, Array, list[_Candidate]]:
-        """Wrap p->s over one or more cylinders in order (obstacle-set iteration).
+        """Wrap p->s over one surface, or two in order (their states, ``twowrap.resolve``).
 
         Returns the points (or None), the length, and the tangent points as candidates for the
         points where the muscle's force acts on each body.
@@ -378,33 +379,28 @@ class PathSet:
                 p, s, cyl_t[0], cyl, senses[0], with_points
             )
             return single, length, [(t_in, cyl.body, on), (t_out, cyl.body, on)]
-        results = [_wrap_segment(p, s, cyl_t[k], c, senses[k]) for k, (c, _) in enumerate(wraps)]
-        starts, ends = [p] * len(wraps), [s] * len(wraps)
-        for _ in range(SEQUENCE_ITERATIONS):
-            before = [r[3] for r in results]
-            for k, (cyl, _) in enumerate(wraps):
-                prev = results[k - 1] if k else None
-                nxt = results[k + 1] if k + 1 < len(wraps) else None
-                starts[k] = p if prev is None else np.where(prev[1][:, None], prev[4], p)
-                ends[k] = s if nxt is None else np.where(nxt[1][:, None], nxt[3], s)
-                results[k] = _wrap_segment(starts[k], ends[k], cyl_t[k], cyl, senses[k])
-            moved = max(float(np.abs(r[3] - b).max()) for r, b in zip(results, before, strict=True))
-            if moved < 1e-7:  # tangent points settled (metres)
-                break
-        # The straight piece start[k+1] -> end[k] is counted by both neighbours: subtract it.
-        length = results[0][2].copy()
-        for k in range(1, len(wraps)):
-            length += results[k][2] - np.linalg.norm(ends[k - 1] - starts[k], axis=1)
-        candidates: list[_Candidate] = []
-        for (cyl, _), res in zip(wraps, results, strict=True):
-            candidates += [(res[3], cyl.body, res[1]), (res[4], cyl.body, res[1])]
+        from hipflex.model.twowrap import resolve  # it builds on this module's kernel
+
+        surfaces = []
+        for k, (cyl, _) in enumerate(wraps):
+            rot = cyl_t[k][:, :3, :3]
+            surfaces.append((rot @ cyl.centre + cyl_t[k][:, :3, 3], rot @ cyl.side,
+                             rot @ cyl.axis, senses[k], np.full(n_rows, cyl.radius),
+                             np.full(n_rows, cyl.kind == "sphere")))  # fmt: skip
+        two = resolve(p, s, surfaces[0], surfaces[1])
+        (c0, _), (c1, _) = wraps
+        candidates: list[_Candidate] = [
+            (two.tangents[0], c0.body, two.on0), (two.tangents[1], c0.body, two.on0),
+            (two.tangents[2], c1.body, two.on1), (two.tangents[3], c1.body, two.on1),
+        ]  # fmt: skip
         if not with_points:
-            return None, length, candidates
+            return None, two.length, candidates
         shown = []
-        for res, st in zip(results, starts, strict=True):
-            assert res[0] is not None
-            shown.append(np.where(res[1][:, None, None], res[0], st[:, None]))
-        return np.concatenate(shown, axis=1), length, candidates
+        for surface, start, end in ((surfaces[0], p, two.end0), (surfaces[1], two.start1, s)):
+            world, on, _, _, _ = wrap_rows(start, end, *surface, True)
+            assert world is not None
+            shown.append(np.where(on[:, None, None], world, start[:, None]))
+        return np.concatenate(shown, axis=1), two.length, candidates
 
 
 _Candidate = tuple[Array, str, NDArray[np.bool_]]  # point (N, 3), body, engaged (N,)

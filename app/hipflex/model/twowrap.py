@@ -1,0 +1,333 @@
+"""A segment that wraps over two surfaces in a row (iliopsoas: the pelvic brim, then the
+femoral head), solved by its states rather than by iterating.
+
+The path is in one of four states: straight (neither surface wrapped), over the first surface
+only, over the second only, or over both. A state is *consistent* when each surface it wraps
+engages by the kernel's rule and the path does not touch a surface it leaves out: neither
+engages it nor passes within its radius of the axis. (A line that cuts a surface with the axis
+on the wrong side of its sense engages nothing, because that wrap would go more than half a
+turn round, yet it runs through the bone the surface stands for.) The path taken is the first
+consistent state of: straight, the shorter one-surface path, both surfaces.
+
+Both surfaces: each surface's path ends at the other's tangent point, so the bridge between
+them is tangent to both (the fixed point of the obstacle-set iteration). It is solved by
+Newton's method on the entry point onto the second surface, in that cylinder's coordinates
+(angle, height), a few steps from the one-surface tangent point; parallel cylinders also have a
+closed form (fastpath). Rows where no state is consistent (the path runs over the crease where
+the two surfaces meet, so no bridge is tangent to both; a sphere, which has no cylinder
+coordinates) take the obstacle-set iteration as it stood before: start from each surface
+alone, move the end points, stop when they settle or after ``SEQUENCE_ITERATIONS`` rounds.
+
+Until session 9 the iteration decided every row that no unique state fitted, and at strong hip
+adduction or rotation it alternated between states, so iliopsoas's length stepped by up to
+10 mm a degree in the everyday range (docs/status.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hipflex.model.wrapping import (
+    SPAN_LIMIT,
+    TWO_PI,
+    cross,
+    shrunk_radius,
+    stack1,
+    surface_basis,
+    wrap_rows,
+)
+
+Array = NDArray[np.float64]
+Bools = NDArray[np.bool_]
+# rows of one surface: centre, side, axis (N, 3), sense, radius (N,), sphere (N,) bool
+Surface = tuple[Array, Array, Array, Array, Array, Bools]
+
+SEQUENCE_ITERATIONS = 12  # the fallback iteration's rounds at most
+NEWTON_STEPS = 12  # per start; a regular row converges in 3-9 (25 would rescue 13 in 5000 extreme rows)
+NEWTON_TOLERANCE = 1e-9  # metres, on the entry point's fixed-point residual
+# starting angles about the second surface's axis, from its tangent point for p->s alone, then
+# a quarter turn back: the fixed point is not unique where the bridge can meet the second
+# surface on either side, and the shorter path is taken (a taut path is the shortest). Over
+# 5000 extreme rows these two starts found the shortest of four starts' (every quarter turn)
+# in all but 5, at half the cost.
+STARTS = (0.0, -0.5 * np.pi)
+
+
+@dataclass
+class TwoSurfaces:
+    """The resolved segments: each surface engaged, the length, the tangent points (entry
+    and exit of the first surface, entry and exit of the second) and the state (0 straight,
+    1 first only, 2 second only, 3 both, -1 decided by the fallback iteration)."""
+
+    on0: Bools
+    on1: Bools
+    length: Array
+    tangents: list[Array]
+    state: NDArray[np.intp]
+    end0: Array  # where the first surface's line ends (the second's entry point, or s)
+    start1: Array  # where the second surface's line starts (the first's exit point, or p)
+
+
+def rows_of(surface: Surface, index: NDArray[np.intp] | NDArray[np.bool_]) -> Surface:
+    """A surface's rows at ``index``."""
+    c, e1, e3, sense, r, sphere = surface
+    return c[index], e1[index], e3[index], sense[index], r[index], sphere[index]
+
+
+def touches_in_basis(x: Array, y: Array, c: Array, basis: Array, r: Array) -> Bools:
+    """Whether the segment x->y touches the surface (local axes ``basis``): it engages by the
+    kernel's rule, or it passes within the radius of the axis (both ends outside)."""
+    loc = (stack1(x, y) - c[:, None]) @ basis[:, :2].transpose(0, 2, 1)  # (N, 2 ends, x y)
+    x0, d = loc[:, 0], loc[:, 1] - loc[:, 0]
+    size2 = np.maximum(np.add.reduce(d * d, axis=1), 1e-24)
+    h = (d[:, 1] * x0[:, 0] - d[:, 0] * x0[:, 1]) / np.sqrt(size2)
+    dist = np.hypot(loc[:, :, 0], loc[:, :, 1])
+    r = shrunk_radius(r, dist[:, 0], dist[:, 1])
+    th = np.arctan2(loc[:, :, 1], loc[:, :, 0])
+    beta = np.arccos(r[:, None] / np.maximum(dist, r[:, None]))
+    span = np.mod(th[:, 1] - beta[:, 1] - th[:, 0] - beta[:, 0], TWO_PI)
+    span[span > TWO_PI - 1e-9] = 0.0
+    outside = (dist[:, 0] > r) & (dist[:, 1] > r)
+    foot = -np.add.reduce(x0 * d, axis=1) / size2  # where the axis is nearest, along x->y
+    engaged = (h < r) & (span < SPAN_LIMIT)
+    crossed = (np.abs(h) < r) & (foot > 0.0) & (foot < 1.0)
+    return np.asarray(outside & (engaged | crossed))
+
+
+def touches(x: Array, y: Array, surface: Surface) -> Bools:
+    """``touches_in_basis`` for surface rows."""
+    c, e1, e3, sense, r, sphere = surface
+    return touches_in_basis(x, y, c, surface_basis(x, y, c, e1, e3, sense, sphere), r)
+
+
+def _forced(p: Array, s: Array, c: Array, basis: Array, r: Array) -> tuple[Array, ...]:
+    """Tangent, arc, tangent from p to s counter-clockwise in ``basis`` whether or not the
+    kernel would engage: signed span (negative = the path would have to unwind), length,
+    entry and exit tangent points."""
+    loc = (stack1(p, s) - c[:, None]) @ basis.transpose(0, 2, 1)  # (N, 2, 3)
+    x, y, z = loc[:, :, 0], loc[:, :, 1], loc[:, :, 2]
+    dist = np.hypot(x, y)
+    r = shrunk_radius(r, dist[:, 0], dist[:, 1])
+    th = np.arctan2(y, x)
+    beta = np.arccos(np.minimum(r[:, None] / np.maximum(dist, 1e-300), 1.0))
+    start = th[:, 0] + beta[:, 0]
+    span = np.mod(th[:, 1] - beta[:, 1] - start + np.pi, TWO_PI) - np.pi
+    legs = np.sqrt(np.maximum(dist**2 - r[:, None] ** 2, 0.0))
+    planar = legs[:, 0] + r * span + legs[:, 1]
+    dz = z[:, 1] - z[:, 0]
+    slope = dz / np.where(np.abs(planar) > 1e-12, planar, 1e-12)
+    ang = np.stack([start, start + span], axis=1)
+    height = z[:, :1] + slope[:, None] * np.stack([legs[:, 0], legs[:, 0] + r * span], axis=1)
+    local = np.stack([r[:, None] * np.cos(ang), r[:, None] * np.sin(ang), height], axis=-1)
+    t = local @ basis + c[:, None]
+    return span, np.sqrt(planar**2 + dz**2), t[:, 0], t[:, 1]
+
+
+def both_surfaces(
+    p: Array, s: Array, first: Surface, second: Surface
+) -> tuple[Bools, Array, list[Array]]:
+    """The path over both surfaces (cylinders), by Newton's method: where it exists (converged,
+    each span from 0 to under half a turn), its length and tangent points."""
+    n = len(p)
+    ok = np.zeros(n, bool)
+    length = np.zeros(n)
+    tangents = [np.zeros((n, 3)) for _ in range(4)]
+    rows = np.flatnonzero(~(first[5] | second[5]))
+    if not rows.size:
+        return ok, length, tangents
+    p, s = p[rows], s[rows]
+    (c0, e10, e30, sg0, r0, _), (c1, e1, e3, sg1, r1, _) = rows_of(first, rows), rows_of(second, rows)
+    flat = np.zeros(len(rows), bool)
+    b0 = surface_basis(p, s, c0, e10, e30, sg0, flat)  # a cylinder's does not depend on the line
+    b1 = surface_basis(p, s, c1, e1, e3, sg1, flat)
+    e2 = cross(e3, e1)
+
+    def point(q: Array, i: NDArray[np.intp]) -> Array:
+        """The second cylinder's surface point at angle q[:, 0] and height q[:, 1]."""
+        radial = np.cos(q[:, :1]) * e1[i] + np.sin(q[:, :1]) * e2[i]
+        return c1[i] + r1[i, None] * radial + q[:, 1:2] * e3[i]
+
+    def coordinates(y: Array, i: NDArray[np.intp]) -> Array:
+        d = y - c1[i]
+        return np.stack([np.arctan2(np.add.reduce(d * e2[i], axis=1),
+                                    np.add.reduce(d * e1[i], axis=1)),
+                         np.add.reduce(d * e3[i], axis=1)], axis=1)  # fmt: skip
+
+    def residual(q: Array, i: NDArray[np.intp]) -> tuple[Array, tuple[Array, ...], tuple[Array, ...]]:
+        """How far the second surface's entry point moves in one round of the iteration."""
+        a = _forced(p[i], point(q, i), c0[i], b0[i], r0[i])
+        b = _forced(a[3], s[i], c1[i], b1[i], r1[i])
+        d = coordinates(b[2], i) - q
+        d[:, 0] = np.mod(d[:, 0] + np.pi, TWO_PI) - np.pi
+        return d, a, b
+
+    every = np.arange(len(rows))
+    q_start = coordinates(_forced(p, s, c1, b1, r1)[2], every)  # the second surface alone
+    # every start of every row in one batch: trial k of row i is i + k * len(rows)
+    trial = np.tile(every, len(STARTS))
+    q = np.repeat(np.array(STARTS), len(rows))[:, None] * [1.0, 0.0] + q_start[trial]
+    err = np.full(len(trial), np.inf)
+    conv = np.zeros(len(trial), bool)
+    active = np.ones(len(trial), bool)
+    slow = np.zeros(len(trial), np.intp)  # steps in a row that did not halve the error
+    for _ in range(NEWTON_STEPS):
+        k = np.flatnonzero(active)
+        if not k.size:
+            break
+        rk = trial[k]
+        f, _, _ = residual(q[k], rk)
+        e = np.abs(f[:, 0]) * r1[rk] + np.abs(f[:, 1])
+        slow[k] = np.where(e > 0.5 * err[k], slow[k] + 1, 0)
+        err[k] = e
+        conv[k] = e < NEWTON_TOLERANCE
+        active[k] = ~conv[k] & (slow[k] < 3)  # converged, or stalled: stop
+        go = active[k]
+        k, rk, f, qk = k[go], rk[go], f[go], q[k[go]]
+        if not k.size:
+            break
+        jac = np.empty((len(k), 2, 2))
+        for c in (0, 1):
+            dq = np.zeros_like(qk)
+            dq[:, c] = 1e-7
+            jac[:, :, c] = (residual(qk + dq, rk)[0] - f) / 1e-7
+        det = jac[:, 0, 0] * jac[:, 1, 1] - jac[:, 0, 1] * jac[:, 1, 0]
+        det = np.where(np.abs(det) > 1e-300, det, 1e-300)
+        step = np.stack([jac[:, 1, 1] * f[:, 0] - jac[:, 0, 1] * f[:, 1],
+                         jac[:, 0, 0] * f[:, 1] - jac[:, 1, 0] * f[:, 0]], axis=1)  # fmt: skip
+        step /= -det[:, None]
+        step *= np.minimum(1.0, 0.5 / np.maximum(np.abs(step[:, 0]), 1e-300))[:, None]
+        # backtracking: halve the step until the residual falls (at most 4 times), so a trial
+        # goes downhill and does not wander between basins
+        scale = np.ones(len(k))
+        todo = np.arange(len(k))
+        for _ in range(4):
+            trial_f = residual(qk[todo] + scale[todo, None] * step[todo], rk[todo])[0]
+            e_new = np.abs(trial_f[:, 0]) * r1[rk[todo]] + np.abs(trial_f[:, 1])
+            todo = todo[e_new >= err[k[todo]]]
+            if not todo.size:
+                break
+            scale[todo] *= 0.5
+        q[k] = qk + scale[:, None] * step
+    _, a, b = residual(q, trial)
+    total = a[1] + b[1] - np.sqrt(np.add.reduce((point(q, trial) - a[3]) ** 2, axis=1))
+    good = conv & (a[0] >= 0.0) & (b[0] >= 0.0) & (a[0] < SPAN_LIMIT) & (b[0] < SPAN_LIMIT)
+    # per row, the shortest good trial (a taut path is the shortest)
+    score = np.where(good, total, np.inf).reshape(len(STARTS), len(rows))
+    pick = np.argmin(score, axis=0)
+    best = score[pick, every]
+    q_out = q[pick * len(rows) + every]
+    done = np.isfinite(best)
+    _, a, b = residual(q_out, every)
+    bridge = np.sqrt(np.add.reduce((point(q_out, every) - a[3]) ** 2, axis=1))
+    ok[rows] = done
+    length[rows] = a[1] + b[1] - bridge
+    for out, t in zip(tangents, (a[2], a[3], b[2], b[3]), strict=True):
+        out[rows] = t
+    return ok, length, tangents
+
+
+def obstacle_iteration(p: Array, s: Array, first: Surface, second: Surface) -> TwoSurfaces:
+    """The obstacle-set iteration: start from each surface alone on p->s, move each surface's
+    end to the other's tangent point, until the row's entry points settle (0.1 um) or for
+    ``SEQUENCE_ITERATIONS`` rounds. Each row stops on its own, so a row's result does not
+    depend on the rows it is solved with."""
+    w0, w1 = wrap_rows(p, s, *first, False), wrap_rows(p, s, *second, False)
+    on0, len0, in0, out0 = w0[1].copy(), w0[2].copy(), w0[3].copy(), w0[4].copy()
+    on1, len1, in1, out1 = w1[1].copy(), w1[2].copy(), w1[3].copy(), w1[4].copy()
+    end0, start1 = s.copy(), p.copy()
+    active = np.ones(len(p), bool)
+    for _ in range(SEQUENCE_ITERATIONS):
+        i = np.flatnonzero(active)
+        if not i.size:
+            break
+        e0 = np.where(on1[i, None], in1[i], s[i])
+        a = wrap_rows(p[i], e0, *rows_of(first, i), False)
+        s1 = np.where(a[1][:, None], a[4], p[i])
+        b = wrap_rows(s1, s[i], *rows_of(second, i), False)
+        moved = np.maximum(np.abs(a[3] - in0[i]).max(axis=1), np.abs(b[3] - in1[i]).max(axis=1))
+        end0[i], start1[i] = e0, s1
+        on0[i], len0[i], in0[i], out0[i] = a[1], a[2], a[3], a[4]
+        on1[i], len1[i], in1[i], out1[i] = b[1], b[2], b[3], b[4]
+        active[i[moved < 1e-7]] = False
+    length = len0 + len1 - np.linalg.norm(end0 - start1, axis=1)
+    return TwoSurfaces(on0, on1, length, [in0, out0, in1, out1],
+                       np.full(len(p), -1, dtype=np.intp), end0, start1)  # fmt: skip
+
+
+Alone = tuple[Bools, Array, Array, Array, Bools, Array, Array, Array]
+Closed = tuple[Bools, Bools, Array, list[Array]]
+
+
+def resolve(
+    p: Array,
+    s: Array,
+    first: Surface,
+    second: Surface,
+    alone: Alone | None = None,
+    closed: Closed | None = None,
+) -> TwoSurfaces:
+    """Resolve segments p->s (N, 3) over ``first`` then ``second``.
+
+    ``alone`` = each surface's wrap of p->s by itself (on, length, t_in, t_out, twice), if
+    already known; ``closed`` = a closed form of the both-surfaces state (applies, exists,
+    length, tangent points) for all rows, used where it applies instead of Newton's method.
+    """
+    if alone is None:
+        w0, w1 = wrap_rows(p, s, *first, False), wrap_rows(p, s, *second, False)
+        alone = (w0[1], w0[2], w0[3], w0[4], w1[1], w1[2], w1[3], w1[4])
+    on0, len0, t_in0, t_out0, on1, len1, t_in1, t_out1 = alone
+    n = len(p)
+    straight = np.zeros(n, bool)
+    free = ~on0 & ~on1
+    if free.any():
+        i = np.flatnonzero(free)
+        straight[i] = ~touches(p[i], s[i], rows_of(first, i)) & ~touches(
+            p[i], s[i], rows_of(second, i))  # fmt: skip
+    first_ok = on0.copy()
+    if on0.any():
+        i = np.flatnonzero(on0)
+        first_ok[i] = ~touches(t_out0[i], s[i], rows_of(second, i))
+    second_ok = on1.copy()
+    if on1.any():
+        i = np.flatnonzero(on1)
+        second_ok[i] = ~touches(p[i], t_in1[i], rows_of(first, i))
+    state = np.full(n, -1, dtype=np.intp)
+    state[second_ok] = 2
+    state[first_ok & (~second_ok | (len0 <= len1))] = 1
+    state[straight] = 0
+    length = np.where(state == 1, len0, np.where(state == 2, len1, np.linalg.norm(s - p, axis=1)))
+    tangents = [t_in0.copy(), t_out0.copy(), t_in1.copy(), t_out1.copy()]
+    need = np.flatnonzero(state < 0)
+    if need.size and closed is not None:
+        applies, exists, l_closed, t_closed = closed
+        use = need[applies[need]]
+        found = use[exists[use]]
+        state[found] = 3
+        length[found] = l_closed[found]
+        for t, tc in zip(tangents, t_closed, strict=True):
+            t[found] = tc[found]
+        need = need[~applies[need]]
+    if need.size:
+        ok, l_both, t_both = both_surfaces(p[need], s[need], rows_of(first, need),
+                                           rows_of(second, need))  # fmt: skip
+        found = need[ok]
+        state[found] = 3
+        length[found] = l_both[ok]
+        for t, tb in zip(tangents, t_both, strict=True):
+            t[found] = tb[ok]
+    on_first = (state == 1) | (state == 3)
+    on_second = (state == 2) | (state == 3)
+    end0 = np.where(on_second[:, None], tangents[2], s)
+    start1 = np.where(on_first[:, None], tangents[1], p)
+    rest = np.flatnonzero(state < 0)
+    if rest.size:
+        it = obstacle_iteration(p[rest], s[rest], rows_of(first, rest), rows_of(second, rest))
+        length[rest] = it.length
+        on_first[rest], on_second[rest] = it.on0, it.on1
+        end0[rest], start1[rest] = it.end0, it.start1
+        for t, tb in zip(tangents, it.tangents, strict=True):
+            t[rest] = tb
+    return TwoSurfaces(on_first, on_second, length, tangents, state, end0, start1)
