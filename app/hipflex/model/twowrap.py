@@ -164,6 +164,10 @@ def both_surfaces(
         d[:, 0] = np.mod(d[:, 0] + np.pi, TWO_PI) - np.pi
         return d, a, b
 
+    def size(f: Array, i: NDArray[np.intp]) -> Array:
+        """A residual in metres (the angle along the second surface's radius)."""
+        return np.abs(f[:, 0]) * r1[i] + np.abs(f[:, 1])
+
     every = np.arange(len(rows))
     q_start = coordinates(_forced(p, s, c1, b1, r1)[2], every)  # the second surface alone
     # every start of every row in one batch: trial k of row i is i + k * len(rows)
@@ -179,7 +183,7 @@ def both_surfaces(
             break
         rk = trial[k]
         f, _, _ = residual(q[k], rk)
-        e = np.abs(f[:, 0]) * r1[rk] + np.abs(f[:, 1])
+        e = size(f, rk)
         slow[k] = np.where(e > 0.5 * err[k], slow[k] + 1, 0)
         err[k] = e
         conv[k] = e < NEWTON_TOLERANCE
@@ -205,7 +209,7 @@ def both_surfaces(
         todo = np.arange(len(k))
         for _ in range(4):
             trial_f = residual(qk[todo] + scale[todo, None] * step[todo], rk[todo])[0]
-            e_new = np.abs(trial_f[:, 0]) * r1[rk[todo]] + np.abs(trial_f[:, 1])
+            e_new = size(trial_f, rk[todo])
             todo = todo[e_new >= err[k[todo]]]
             if not todo.size:
                 break
@@ -217,26 +221,28 @@ def both_surfaces(
     # per row, the shortest good trial (a taut path is the shortest)
     score = np.where(good, total, np.inf).reshape(len(STARTS), len(rows))
     pick = np.argmin(score, axis=0)
-    best = score[pick, every]
-    q_out = q[pick * len(rows) + every]
-    done = np.isfinite(best)
-    _, a, b = residual(q_out, every)
-    bridge = np.sqrt(np.add.reduce((point(q_out, every) - a[3]) ** 2, axis=1))
-    ok[rows] = done
-    length[rows] = a[1] + b[1] - bridge
+    chosen = pick * len(rows) + every
+    ok[rows] = np.isfinite(score[pick, every])
+    length[rows] = total[chosen]
     for out, t in zip(tangents, (a[2], a[3], b[2], b[3]), strict=True):
-        out[rows] = t
+        out[rows] = t[chosen]
     return ok, length, tangents
 
 
-def obstacle_iteration(p: Array, s: Array, first: Surface, second: Surface) -> TwoSurfaces:
-    """The obstacle-set iteration: start from each surface alone on p->s, move each surface's
-    end to the other's tangent point, until the row's entry points settle (0.1 um) or for
-    ``SEQUENCE_ITERATIONS`` rounds. Each row stops on its own, so a row's result does not
-    depend on the rows it is solved with."""
-    w0, w1 = wrap_rows(p, s, *first, False), wrap_rows(p, s, *second, False)
-    on0, len0, in0, out0 = w0[1].copy(), w0[2].copy(), w0[3].copy(), w0[4].copy()
-    on1, len1, in1, out1 = w1[1].copy(), w1[2].copy(), w1[3].copy(), w1[4].copy()
+Alone = tuple[Bools, Array, Array, Array, Bools, Array, Array, Array]
+Closed = tuple[Bools, Bools, Array, list[Array]]
+
+
+def obstacle_iteration(
+    p: Array, s: Array, first: Surface, second: Surface, alone: Alone
+) -> TwoSurfaces:
+    """The obstacle-set iteration: start from each surface alone on p->s (``alone``, as
+    ``resolve`` takes it), move each surface's end to the other's tangent point, until the
+    row's entry points settle (0.1 um) or for ``SEQUENCE_ITERATIONS`` rounds. Each row stops on
+    its own, so a row's result does not depend on the rows it is solved with."""
+    on0, on1 = alone[0].copy(), alone[4].copy()
+    len0, in0, out0 = alone[1].copy(), alone[2].copy(), alone[3].copy()
+    len1, in1, out1 = alone[5].copy(), alone[6].copy(), alone[7].copy()
     end0, start1 = s.copy(), p.copy()
     active = np.ones(len(p), bool)
     for _ in range(SEQUENCE_ITERATIONS):
@@ -255,10 +261,6 @@ def obstacle_iteration(p: Array, s: Array, first: Surface, second: Surface) -> T
     length = len0 + len1 - np.linalg.norm(end0 - start1, axis=1)
     return TwoSurfaces(on0, on1, length, [in0, out0, in1, out1],
                        np.full(len(p), -1, dtype=np.intp), end0, start1)  # fmt: skip
-
-
-Alone = tuple[Bools, Array, Array, Array, Bools, Array, Array, Array]
-Closed = tuple[Bools, Bools, Array, list[Array]]
 
 
 def resolve(
@@ -324,7 +326,9 @@ def resolve(
     start1 = np.where(on_first[:, None], tangents[1], p)
     rest = np.flatnonzero(state < 0)
     if rest.size:
-        it = obstacle_iteration(p[rest], s[rest], rows_of(first, rest), rows_of(second, rest))
+        it = obstacle_iteration(p[rest], s[rest], rows_of(first, rest), rows_of(second, rest),
+                                (on0[rest], len0[rest], t_in0[rest], t_out0[rest], on1[rest],
+                                 len1[rest], t_in1[rest], t_out1[rest]))  # fmt: skip
         length[rest] = it.length
         on_first[rest], on_second[rest] = it.on0, it.on1
         end0[rest], start1[rest] = it.end0, it.start1
