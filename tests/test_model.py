@@ -586,7 +586,7 @@ def test_paths_stay_out_of_bone(model_context) -> None:  # type: ignore[no-untyp
             a, b = pts[:, :-1], pts[:, 1:]
             samples = (
                 a[:, :, None] + (b - a)[:, :, None] * frac[None, None, :, None]
-            )  # (n, k-1, 10, 3)
+            )  # (n, k-1, 25, 3)
             worst = np.full(samples.shape[:3], np.inf)
             for body, dist in ctx.bone_distance.items():
                 inv = np.linalg.inv(tr[body])  # (n, 4, 4)

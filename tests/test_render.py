@@ -77,7 +77,9 @@ def test_transparent_background(real_pack: object, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        (["--hip", "200"], "outside the joint range"),
+        (["--hip", "200"], "outside the explorer's range -20..130 deg; beyond it"),
+        (["--hip", "-25"], "hip flexion -25 deg is outside the explorer's range"),
+        (["--hip", "nan"], "not a finite number"),
         (["--muscles", "nosuch"], "unknown muscle id"),
         (["--size", "9000x10"], "16..8000"),
     ],

@@ -199,12 +199,15 @@ def _cmd_handout(args: argparse.Namespace) -> int:
 
 def _cmd_video(args: argparse.Namespace) -> int:
     from hipflex.anatomy import load_anatomy
+    from hipflex.media.motion import HIP_FROM, HIP_TO
     from hipflex.media.video import make_video
 
+    start = HIP_FROM if args.start is None else args.start
+    stop = HIP_TO if args.to is None else args.to
     known = list(load_anatomy().muscles)
     snap = _snapshot(args, known)
     path = make_video(Path(args.output), motion=args.motion, seconds=args.seconds, fps=args.fps,
-                      size=args.size, view=args.view or "lateral", start=args.start, stop=args.to,
+                      size=args.size, view=args.view or "lateral", start=start, stop=stop,
                       knee_flexion=args.knee, snapshot=snap, force=args.force,
                       progress=_progress(args, "video"),
                       level="full" if args.full else "interactive")  # fmt: skip
@@ -279,8 +282,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
     v = sub.add_parser("video", help="flexion sweep or sprint knee drive, as MP4 (H.264) or GIF")
     v.add_argument("--motion", choices=["sweep", "knee-drive"], default="sweep")
-    v.add_argument("--from", dest="start", type=float, default=-20.0, help="sweep start, deg")
-    v.add_argument("--to", type=float, default=130.0, help="sweep end, deg")
+    v.add_argument(
+        "--from", dest="start", type=float, help="sweep start, deg (default: the explorer's lowest)"
+    )
+    v.add_argument("--to", type=float, help="sweep end, deg (default: the explorer's highest)")
     v.add_argument("--knee", type=float, default=0.0, help="knee flexion during a sweep, deg")
     v.add_argument("--seconds", type=float, default=4.0)
     v.add_argument("--fps", type=float, default=30.0)

@@ -9,6 +9,7 @@ and the names of the fields that changed. Snapshots are immutable, which makes u
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -46,6 +47,27 @@ NARROWER_BECAUSE: dict[str, str] = {
     "hip_rotation": "some muscle paths jump or cut into bone",
 }
 
+
+def range_problem(name: str, value: float) -> str | None:
+    """Why ``value`` (deg) is refused for the pose coordinate ``name``, or None when it is fine.
+
+    One wording for session files, the explorer and ``hipflex render``: the range named is the
+    explorer's, with the reason it is narrower than the joint's where it is.
+    """
+    lo, hi = POSE_RANGES[name]
+    if not math.isfinite(value):
+        return f"{value:g} is not a finite number of degrees"
+    if lo <= value <= hi:
+        return None
+    why = NARROWER_BECAUSE.get(name)
+    if why is None:
+        return f"{value:g} deg is outside the joint range {lo:g}..{hi:g} deg"
+    return (
+        f"{value:g} deg is outside the explorer's range {lo:g}..{hi:g} deg; beyond it, "
+        f"toward the joint limits, {why}"
+    )
+
+
 # One-click poses for coaches (degrees).
 POSE_PRESETS: dict[str, dict[str, float]] = {
     "standing": {"hip_flexion": 0.0, "knee_flexion": 0.0, "hip_adduction": 0.0, "hip_rotation": 0.0},
@@ -70,16 +92,9 @@ class Pose(_Frozen):
     @field_validator("hip_flexion", "knee_flexion", "hip_adduction", "hip_rotation")
     @classmethod
     def _in_range(cls, v: float, info: Any) -> float:
-        name = info.field_name
-        lo, hi = POSE_RANGES[name]
-        if not lo <= v <= hi:
-            why = NARROWER_BECAUSE.get(name)
-            if why is None:
-                raise ValueError(f"{v:g} deg is outside the joint range {lo:g}..{hi:g} deg")
-            raise ValueError(
-                f"{v:g} deg is outside the explorer's range {lo:g}..{hi:g} deg; beyond it, "
-                f"toward the joint limits, {why}"
-            )
+        problem = range_problem(info.field_name, v)
+        if problem is not None:
+            raise ValueError(problem)
         return float(v)
 
     def as_dict(self) -> dict[str, float]:

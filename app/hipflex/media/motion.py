@@ -11,6 +11,10 @@ from numpy.typing import NDArray
 from scipy.interpolate import CubicSpline
 
 from hipflex.errors import HipFlexError
+from hipflex.state import POSE_RANGES
+
+# the explorer's hip-flexion range, the default sweep
+HIP_FROM, HIP_TO = POSE_RANGES["hip_flexion"]
 
 Array = NDArray[np.float64]
 MOTIONS = ("sweep", "knee_drive")
@@ -45,7 +49,7 @@ def ease_in_out(n_frames: int) -> Array:
 
 
 def flexion_sweep(
-    n_frames: int, start: float = -20.0, stop: float = 130.0, knee_flexion: float = 0.0
+    n_frames: int, start: float = HIP_FROM, stop: float = HIP_TO, knee_flexion: float = 0.0
 ) -> tuple[Array, Array]:
     """Hip flexion from ``start`` to ``stop`` (deg), easing in and out; the knee held still."""
     s = ease_in_out(n_frames)
@@ -65,15 +69,17 @@ def knee_drive(n_frames: int, cycles: float = 1.0) -> tuple[Array, Array]:
     hip = CubicSpline(phase, np.append(keys[:, 1], keys[0, 1]), bc_type="periodic")
     knee = CubicSpline(phase, np.append(keys[:, 2], keys[0, 2]), bc_type="periodic")
     t = (np.arange(n_frames) / n_frames * cycles) % 1.0
-    # the periodic spline overshoots a little between keys; keep inside the joint ranges
-    return np.clip(hip(t), -20.0, 130.0), np.clip(knee(t), 0.0, 140.0)
+    # the periodic spline overshoots a little between keys; keep inside the explorer's ranges
+    return np.clip(hip(t), *POSE_RANGES["hip_flexion"]), np.clip(
+        knee(t), *POSE_RANGES["knee_flexion"]
+    )
 
 
 def motion_frames(
     motion: str,
     n_frames: int,
-    start: float = -20.0,
-    stop: float = 130.0,
+    start: float = HIP_FROM,
+    stop: float = HIP_TO,
     knee_flexion: float = 0.0,
 ) -> tuple[Array, Array]:
     """(hip, knee) per frame for ``motion`` ("sweep" or "knee_drive")."""

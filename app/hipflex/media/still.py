@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 from hipflex.errors import HipFlexError, PoseError
 from hipflex.fileio import atomic_write_bytes, check_target
 from hipflex.scene.render import _prefer_egl
-from hipflex.state import POSE_RANGES, Pose, Snapshot
+from hipflex.state import Pose, Snapshot, range_problem
 
 if TYPE_CHECKING:
     import pyvista as pv
@@ -440,11 +440,9 @@ def write_png(
 def at_pose(snapshot: Snapshot, **angles: float) -> Snapshot:
     """``snapshot`` with some joint angles changed (degrees), checked against their ranges."""
     for name, v in angles.items():
-        lo, hi = POSE_RANGES[name]
-        if not (np.isfinite(v) and lo <= v <= hi):
-            raise PoseError(
-                f"{name.replace('_', ' ')} {v:g} deg is outside the joint range {lo:g}..{hi:g}"
-            )
+        problem = range_problem(name, v)
+        if problem is not None:
+            raise PoseError(f"{name.replace('_', ' ')} {problem}")
     pose = Pose.model_validate({**snapshot.pose.model_dump(), **angles})
     return snapshot.model_copy(update={"pose": pose})
 

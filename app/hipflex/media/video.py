@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw
 from hipflex.errors import HipFlexError
 from hipflex.fileio import check_target
 from hipflex.media.jobs import Cancel, Job, Progress
-from hipflex.media.motion import motion_frames
+from hipflex.media.motion import HIP_FROM, HIP_TO, motion_frames
 from hipflex.media.still import (
     RGBA,
     TEXT_COLOUR,
@@ -151,8 +151,8 @@ def make_video(
     fps: float = 30,
     size: tuple[int, int] = (1280, 720),
     view: str = "lateral",
-    start: float = -20,
-    stop: float = 130,
+    start: float = HIP_FROM,
+    stop: float = HIP_TO,
     knee_flexion: float = 0,
     snapshot: Snapshot | None = None,
     force: bool = False,

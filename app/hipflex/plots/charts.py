@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 from hipflex.errors import HipFlexError
 from hipflex.model.hipmodel import HipModel, PoseResult
 from hipflex.model.muscle import active_force_length
+from hipflex.state import POSE_RANGES
 
 Array = NDArray[np.float64]
 PLOT_KINDS = ("moment_arm", "fibre_length", "max_moment", "activation")
@@ -29,7 +30,7 @@ PLOT_TITLES = {
     "max_moment": "Maximum hip-flexion moment, by muscle",
     "activation": "Activation to hold the leg still",
 }
-DEFAULT_ANGLES = np.arange(-20.0, 130.0 + 0.5, 1.0)
+DEFAULT_ANGLES = np.arange(POSE_RANGES["hip_flexion"][0], POSE_RANGES["hip_flexion"][1] + 0.5, 1.0)
 CURSOR_COLOUR = "#333333"
 REQUIRED_COLOUR = "#111111"
 OTHERS_COLOUR = "#c8c8c8"
