@@ -138,17 +138,18 @@ def test_bending_the_knee_changes_paths_by_at_most_2mm_a_degree(model, hip) -> N
 
 
 @pytest.mark.parametrize(("adduction", "rotation", "left_out"), [
-    ((-45.0, 30.0), (-45.0, 45.0), ("iliacus", "psoas", "gluteus_maximus")),  # whole range
-    ((-20.0, 20.0), (-25.0, 25.0), ("iliacus", "psoas")),  # everyday range
+    ((-45.0, 30.0), (-45.0, 45.0), ("gluteus_maximus",)),  # whole range
+    ((-30.0, 30.0), (-40.0, 40.0), ()),  # the explorer's range
 ])  # fmt: skip
 def test_off_plane_steps_keep_lengths_continuous(model, adduction, rotation, left_out) -> None:  # type: ignore[no-untyped-def]
     """1-degree steps of each coordinate from random poses: lengths change by at most 2 mm.
     Sphere-wrapped muscles (hamstrings, sartorius, piriformis) once flipped their way round the
     femoral head with the plane of the path (up to 28 cm), and gluteus maximus dropped its wrap
-    when its insertion swung inside the surface behind the hip (up to 9 cm). Iliopsoas (two
-    surfaces in a row) still steps at a few poses (in the everyday range 2-7 steps in 40000, up
-    to 6.5 mm, against 27-31 before session 9; many more at extreme abduction and rotation), and
-    gluteus maximus at a few extreme ones (docs/status.md), so they are left out where they do."""
+    when its insertion swung inside the surface behind the hip (up to 9 cm). Iliopsoas stepped
+    by up to 5 cm (112 steps in 40000 in the explorer's range) until session 10, when its
+    femoral-head cylinder moved from the femur to the pelvis: on the femur its axis swung with
+    adduction and rotation and reached the psoas at the brim, 6 cm medial of the head. Gluteus
+    maximus still steps at a few extreme poses (docs/status.md), so it is left out there."""
     rng = np.random.default_rng(7)
     n = 1500
     ranges = {"hip_flexion": (-30.0, 140.0), "hip_adduction": adduction,
@@ -190,9 +191,11 @@ def test_iliopsoas_is_smooth_where_the_iteration_alternated(model, pose) -> None
 
 
 def test_both_surfaces_state_has_a_bridge_tangent_to_both(model_context) -> None:  # type: ignore[no-untyped-def]
-    """Where iliopsoas wraps both surfaces off the sagittal plane (axes not parallel, Newton's
-    method), the straight bridge between them is tangent to each cylinder, and the path is no
-    shorter than either surface's wrap alone."""
+    """Newton's method for two cylinders whose axes are not parallel: the straight bridge
+    between them is tangent to each, and the path is no shorter than either surface's wrap
+    alone. The data's two iliopsoas cylinders are both on the pelvis, so parallel; here the
+    femoral-head cylinder is put on the femur, as it stood until session 10, so that hip
+    adduction and rotation tilt its axis."""
     from hipflex.model.twowrap import resolve
     from hipflex.model.wrapping import line_points, path_set
 
@@ -209,10 +212,14 @@ def test_both_surfaces_state_has_a_bridge_tangent_to_both(model_context) -> None
         pts = line_points(line, tr)
         p, s = pts[:, seg], pts[:, seg + 1]
         surfaces = []
-        for cyl, senses in wraps:
+        for i, (cyl, senses) in enumerate(wraps):
             t = tr[cyl.body]
+            centre = t[:, :3, :3] @ cyl.centre + t[:, :3, 3]
+            if i == 1:  # the femoral head, centred on the hip centre (the femur's origin)
+                t = tr["femur_r"]
+                np.testing.assert_allclose(centre, t[:, :3, 3], atol=1e-5)
             rot = t[:, :3, :3]
-            surfaces.append((rot @ cyl.centre + t[:, :3, 3], rot @ cyl.side, rot @ cyl.axis,
+            surfaces.append((centre, rot @ cyl.side, rot @ cyl.axis,
                              np.full(len(p), senses[k]), np.full(len(p), cyl.radius),
                              np.zeros(len(p), bool)))  # fmt: skip
         two = resolve(p, s, surfaces[0], surfaces[1])

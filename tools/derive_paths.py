@@ -34,7 +34,7 @@ Rules (so that a reviewer can reproduce them):
   its bony footprint, so a line approaching its attachment obliquely does not graze the bone.
 - Wrap surfaces (which line uses which: WRAPS): pelvic brim cylinder (12 mm, tangent to the
   hip-bone point nearest the iliacus just above the hip centre); femoral head cylinder (head
-  radius + 4 mm capsule, about the femur's medio-lateral axis); posterior hip cylinder (about the
+  radius + 4 mm capsule, about the hip's medio-lateral axis through the hip centre, on the pelvis); posterior hip cylinder (about the
   hip's medio-lateral axis, radius to the ischial tuberosity, capped at 80% of the nearest
   gluteus maximus origin's and of the nearest gluteus maximus femoral insertion's distance from
   the axis, so that both lines start and end outside it and the wrap can engage); greater
@@ -53,7 +53,7 @@ muscles' lines, ``--wraps ID,...`` those wrap entries (keeping the others), and 
 only each line's list of wraps from WRAPS. The committed data was derived from pack pipeline 1.2;
 on pipeline 1.3 a full run moves some attachments (docs/status.md), so additions since then were
 made selectively: ``--wraps femoral_head_posterior_r,femoral_head_anterior_r`` then
-``--wrap-lists``.
+``--wrap-lists``; in session 10, ``--wraps femoral_head_r``.
 """
 
 from __future__ import annotations
@@ -302,6 +302,8 @@ def main(argv: list[str] | None = None) -> None:
             if ib == "femur_r":
                 femur_ends[name] = ip
             blocks.append(_line_toml(name, weight, pts, WRAPS.get(mid, [])))
+        if wrap_ids is not None and only is None:
+            continue  # --wraps alone writes wraps.toml only (the lines were derived for femur_ends)
         text = f.read_text()
         text = text.split(MARK)[0].rstrip() + "\n\n" + MARK + "\n" + "\n".join(blocks)
         f.write_text(text)
@@ -398,16 +400,22 @@ def _wraps(
         side=-inward,
     )
     head_r = pack.manifest["report"]["scan_pose_deg"]["femoral_head_radius_mm"] / 1000
+    # On the pelvis, centred on the hip centre: the head is a ball, so its surface stays where
+    # it is whatever the femur's adduction and rotation. A cylinder on the femur swings its axis
+    # with them, and its medial reach, where no head is, crosses the psoas at the brim
+    # (docs/status.md, session 10). Flexion turns about this same axis, so sagittal poses are
+    # unchanged.
     out += _wrap(
         "femoral_head_r",
-        "femur_r",
+        "pelvis",
         "cylinder",
-        np.zeros(3),
+        hip,
         head_r + 0.004,
         [0.0, 0, 1.0],
         0.03,
-        "Femoral head and capsule (fitted head radius + 4 mm) about the hip's "
-        "medio-lateral axis: the second pulley of the iliopsoas tendon.",
+        "Femoral head and capsule (fitted head radius + 4 mm) about the hip's medio-lateral "
+        "axis, fixed to the pelvis (the head is a ball: its surface does not move as the femur "
+        "adducts or rotates): the second pulley of the iliopsoas tendon.",
         side=[1.0, 0, 0],
     )
     # Gluteus maximus passes behind the hip over the ischium and greater trochanter; a cylinder
