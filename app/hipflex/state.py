@@ -29,10 +29,15 @@ ViewName = Literal["anterior", "lateral", "medial", "posterior", "superior", "ob
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 # Slider ranges of the explorer (degrees), and the poses a session file may hold: inside the joint
-# ranges of anatomy_data/joints.toml, narrower where the muscle paths are not sound toward the
-# joint limits (sampled at 0.5 deg: hip flexion below -20 or above 130 deg puts tensor fasciae
-# latae up to 12 mm, sartorius 8.5 mm and rectus femoris 4.5 mm inside bone; abduction past 30 deg
-# makes iliacus's path jump by up to 47 mm a degree). The engine takes the whole joint range.
+# ranges of anatomy_data/joints.toml, narrower where the muscle paths are less sound toward the
+# joint limits. Hip flexion below -20 or above 130 deg puts tensor fasciae latae up to 12 mm,
+# sartorius 8.5 mm and rectus femoris 4.5 mm inside bone (sampled at 0.5 deg). Abduction past
+# 30 deg puts gluteus maximus and the hamstrings more than 2 mm inside bone at 7-20% of random
+# poses, up to 17 mm, against 3-10% and up to 15 mm at 15-30 deg (session 10, 3000 poses a band).
+# Internal rotation past about 32 deg with flexion past 115 deg makes gluteus maximus's path jump
+# by up to 5 cm a degree, mostly beyond the ranges here (1 step in 40000 inside them). Inside
+# them some paths still cut bone off the sagittal plane (docs/status.md). The engine takes the
+# whole joint range.
 POSE_RANGES: dict[str, tuple[float, float]] = {
     "hip_flexion": (-20.0, 130.0),
     "knee_flexion": (0.0, 140.0),
@@ -43,8 +48,8 @@ POSE_RANGES: dict[str, tuple[float, float]] = {
 NARROWER_BECAUSE: dict[str, str] = {
     "hip_flexion": "some muscle paths cut into bone (tensor fasciae latae in extension, "
     "rectus femoris and sartorius in deep flexion)",
-    "hip_adduction": "some muscle paths jump from one pose to the next (iliacus in strong abduction)",
-    "hip_rotation": "some muscle paths jump or cut into bone",
+    "hip_adduction": "gluteus maximus and the hamstrings cut into bone more often and more deeply",
+    "hip_rotation": "gluteus maximus's path jumps in deep flexion, and more paths cut into bone",
 }
 
 
