@@ -11,7 +11,8 @@ slider-rate use:
 - all one-surface wraps, and both surfaces of every two-surface segment taken alone, go through
   the wrap kernel in a single batched call;
 - two-surface segments go through ``twowrap.resolve`` with the kernel batch's one-surface
-  results and, where the two cylinders are parallel (the sagittal plane), the closed form of
+  results and, where the two cylinders are parallel (iliopsoas's are both on the pelvis about
+  its medio-lateral axis, so in every pose), the closed form of
   the both-surfaces state (in the plane across the axes: tangent, arc, common tangent of the
   two circles, arc, tangent; along the axes the path climbs evenly, as on any developable
   surface) in place of Newton's method;

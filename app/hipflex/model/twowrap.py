@@ -12,10 +12,11 @@ consistent state of: straight, the shorter one-surface path, both surfaces.
 Both surfaces: each surface's path ends at the other's tangent point, so the bridge between
 them is tangent to both (the fixed point of the obstacle-set iteration). It is solved by
 Newton's method on the entry point onto the second surface, in that cylinder's coordinates
-(angle, height), a few steps from the one-surface tangent point; parallel cylinders also have a
-closed form (fastpath). Rows where no state is consistent (the path runs over the crease where
-the two surfaces meet, so no bridge is tangent to both; a sphere, which has no cylinder
-coordinates) take the obstacle-set iteration as it stood before: start from each surface
+(angle, height), a few steps from the one-surface tangent point. Parallel cylinders also have
+a closed form (fastpath), which decides iliopsoas in every pose since session 10, when its
+femoral-head cylinder moved to the pelvis. Rows where no state is consistent (the path runs
+over the crease where the two surfaces meet, so no bridge is tangent to both; a sphere, which
+has no cylinder coordinates) take the obstacle-set iteration as it stood before: start from each surface
 alone, move the end points, stop when they settle or after ``SEQUENCE_ITERATIONS`` rounds.
 
 Until session 9 the iteration decided every row that no unique state fitted, and at strong hip
