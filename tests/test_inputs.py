@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import hipflex
-from hipflex.errors import PoseError
+from hipflex.errors import AssetError, PoseError
 from hipflex.model.hipmodel import MAX_HIP_ACCELERATION, HipModel
 
 
@@ -121,6 +121,22 @@ def test_load_model_takes_the_pack_positionally_and_checks_the_subject(real_pack
     assert model.body_mass == 80.0 and model.ctx.pack.root == real_pack.root
     with pytest.raises(PoseError, match="body mass 10 kg"):
         hipflex.load_model(real_pack, body_mass=10)
+
+    assert hipflex.load_model(str(real_pack.root)).ctx.pack.root == real_pack.root  # a folder
+    with pytest.raises(AssetError, match="expected an AssetPack or a pack folder, got int"):
+        hipflex.load_model(3)
+
+
+@pytest.mark.parametrize("argv", [["sweep", "-o", "-"], ["explain", "--hip", "10"],
+                                  ["export", "-o", "scene.glb"]])  # fmt: skip
+def test_a_missing_pack_is_one_line_not_a_traceback(capsys, tmp_path, monkeypatch, argv) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HIPFLEX_CACHE", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run(capsys, *argv)
+    _one_line_error(code, err, "no asset pack here; build it with")
+    assert not (tmp_path / "scene.glb").exists()
+    with pytest.raises(AssetError, match="no asset pack here"):
+        hipflex.load_model()
 
 
 def test_strength_is_checked_however_it_is_set(model_context) -> None:  # type: ignore[no-untyped-def]

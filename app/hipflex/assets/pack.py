@@ -43,15 +43,26 @@ class AssetPack:
         except json.JSONDecodeError as exc:
             raise AssetError(f"{path}: corrupt manifest ({exc})") from exc
 
+    def _json(self, name: str) -> dict[str, Any]:
+        """A JSON file of the pack; missing or corrupt gives an AssetError naming it."""
+        self.manifest  # no pack at all: say how to build one  # noqa: B018
+        path = self.root / name
+        try:
+            return dict(json.loads(path.read_text()))
+        except FileNotFoundError as exc:
+            raise AssetError(f"{path}: missing from the asset pack; rebuild it with "
+                             "`hipflex assets build --source ../shared/anatomy-sources`") from exc
+        except (json.JSONDecodeError, UnicodeDecodeError, TypeError, ValueError) as exc:
+            raise AssetError(f"{path}: corrupt ({exc})") from exc
+
     @cached_property
     def landmarks(self) -> dict[str, NDArray[np.float64]]:
         """Named landmarks in the model (pelvis) frame, metres."""
-        raw = json.loads((self.root / "landmarks.json").read_text())
-        return {k: np.asarray(v, float) for k, v in raw.items()}
+        return {k: np.asarray(v, float) for k, v in self._json("landmarks.json").items()}
 
     @cached_property
     def _bodies(self) -> dict[str, Any]:
-        return dict(json.loads((self.root / "bodies.json").read_text()))
+        return self._json("bodies.json")
 
     def body_at_scan(self, body: str) -> NDArray[np.float64]:
         """4x4 pelvis-from-body transform in the scanned (as-imaged) pose."""
@@ -79,7 +90,11 @@ class AssetPack:
 
     def sdf(self, body: str) -> tuple[NDArray[np.float64], float, NDArray[np.float32]]:
         """Signed distance grid of a body's bones: (origin, pitch, values in metres)."""
-        with np.load(self.root / f"sdf_{body}.npz") as data:
+        path = self.root / f"sdf_{body}.npz"
+        if not path.is_file():
+            self.manifest  # no pack at all: say how to build one  # noqa: B018
+            raise AssetError(f"{path}: distance grid of {body!r} missing from the asset pack")
+        with np.load(path) as data:
             return (
                 data["origin"],
                 float(data["pitch"]),

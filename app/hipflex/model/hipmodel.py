@@ -288,6 +288,7 @@ class HipModel:
 
 
 def load_model(pack: object | None = None, **kw: object) -> HipModel:
-    """Load the asset pack and anatomy data and return a ready ``HipModel``."""
+    """Load the asset pack (an ``AssetPack``, a pack folder, or None for the configured cache)
+    and the anatomy data, and return a ready ``HipModel``."""
     ctx = ModelContext.load(pack)  # type: ignore[arg-type]
     return HipModel(ctx, **kw)  # type: ignore[arg-type]

@@ -5,7 +5,9 @@ Built once from the asset pack and anatomy_data, then used by every pose computa
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -13,6 +15,7 @@ from scipy import ndimage
 
 from hipflex.anatomy import AnatomyData, Muscle, load_anatomy
 from hipflex.assets.pack import AssetPack
+from hipflex.errors import AssetError
 from hipflex.model.kinematics import Skeleton
 
 Array = NDArray[np.float64]
@@ -59,9 +62,15 @@ class ModelContext:
 
     @classmethod
     def load(
-        cls, pack: AssetPack | None = None, anatomy: AnatomyData | None = None
+        cls, pack: AssetPack | str | os.PathLike[str] | None = None, anatomy: AnatomyData | None = None
     ) -> ModelContext:
-        pack = pack or AssetPack()
+        if pack is None:
+            pack = AssetPack()
+        elif isinstance(pack, (str, os.PathLike)):  # a pack folder
+            pack = AssetPack(Path(pack))
+        elif not isinstance(pack, AssetPack):
+            raise AssetError(f"expected an AssetPack or a pack folder, got {type(pack).__name__}")
+        pack.manifest  # missing or corrupt: a clear AssetError before anything else  # noqa: B018
         anatomy = anatomy or load_anatomy()
         ctx = cls(anatomy=anatomy, pack=pack, skeleton=Skeleton.from_pack(pack, anatomy))
         for m in anatomy.muscles.values():
