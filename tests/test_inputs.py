@@ -416,3 +416,18 @@ def test_readme_command_table_lists_every_engine_option() -> None:
             if action.option_strings and action.dest != "help":
                 option = action.option_strings[0]  # -o for -o/--output
                 assert re.search(re.escape(option) + r"(?![\w-])", row), f"{verb} lacks {option}"
+
+
+def test_negative_numbers_in_any_notation_are_values_not_options(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """argparse would take -1e-9, -2e1 or -20. for options ("expected one argument")."""
+    for start, first in (("-1e-9", "-1e-09"), ("-20.", "-20"), ("-2e1", "-20")):
+        out = tmp_path / f"s{first}.csv"
+        code, _, err = _run(capsys, "sweep", "--from", start, "--to", "0", "--step", "50",
+                            "-o", str(out))  # fmt: skip
+        assert code == 0, err
+        assert out.read_text().splitlines()[1].split(",")[1] == first
+
+
+def test_a_value_just_past_a_limit_is_shown_as_typed(capsys) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = _run(capsys, "explain", "--hip", "140.0001")
+    _one_line_error(code, err, "hip_flexion = 140.0001 deg is outside the joint range -30..140")

@@ -88,10 +88,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _attach_negative_values(argv: Sequence[str]) -> list[str]:
+    """``--from -1e-9`` as ``--from=-1e-9``: argparse takes a token such as -1e-9, -2e1 or -20.
+    for an option (only -20 and -.5 look like numbers to it) and says "expected one argument"."""
+    out: list[str] = []
+    for token in argv:
+        if out and out[-1].startswith("--") and "=" not in out[-1] and token.startswith("-"):
+            try:
+                float(token)
+            except ValueError:
+                pass
+            else:
+                out[-1] = f"{out[-1]}={token}"
+                continue
+        out.append(token)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: expected failures print one line and exit 2, never a traceback."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_attach_negative_values(sys.argv[1:] if argv is None else argv))
     try:
         return int(args.func(args))
     except HipFlexError as exc:

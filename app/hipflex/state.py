@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hipflex.errors import HipFlexError
 from hipflex.fileio import atomic_write_text
+from hipflex.model.kinematics import angle_text
 
 SESSION_FORMAT = "hipflex-session"
 SESSION_VERSION = 1
@@ -61,14 +62,14 @@ def range_problem(name: str, value: float) -> str | None:
     """
     lo, hi = POSE_RANGES[name]
     if not math.isfinite(value):
-        return f"{value:g} is not a finite number of degrees"
+        return f"{angle_text(value)} is not a finite number of degrees"
     if lo <= value <= hi:
         return None
     why = NARROWER_BECAUSE.get(name)
     if why is None:
-        return f"{value:g} deg is outside the joint range {lo:g}..{hi:g} deg"
+        return f"{angle_text(value)} deg is outside the joint range {lo:g}..{hi:g} deg"
     return (
-        f"{value:g} deg is outside the explorer's range {lo:g}..{hi:g} deg; beyond it, "
+        f"{angle_text(value)} deg is outside the explorer's range {lo:g}..{hi:g} deg; beyond it, "
         f"toward the joint limits, {why}"
     )
 

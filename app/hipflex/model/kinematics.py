@@ -52,6 +52,13 @@ def _rot(axis: int, angle: Array) -> Array:
     return m
 
 
+def angle_text(value: float) -> str:
+    """An angle as typed, for messages: short where that is exact (140, -20.5), in full where
+    rounding would hide how it differs from a limit (140.0001, not 140)."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
+
+
 def check_angles(
     skeleton: Skeleton, angles: Mapping[str, ArrayLike], clamp: bool = False
 ) -> dict[str, Array]:
@@ -74,7 +81,9 @@ def check_angles(
             arr = np.clip(arr, lo, hi)
         elif np.any((arr < lo - 1e-9) | (arr > hi + 1e-9)):
             bad = arr[(arr < lo) | (arr > hi)][0]
-            raise PoseError(f"{name} = {bad:g} deg is outside the joint range {lo:g}..{hi:g} deg")
+            raise PoseError(
+                f"{name} = {angle_text(bad)} deg is outside the joint range {lo:g}..{hi:g} deg"
+            )
         out[name] = arr
     return out
 
