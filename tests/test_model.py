@@ -901,3 +901,16 @@ def test_explain_cli_leaves_quietly_when_the_reader_closes_the_pipe() -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0, err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [["explain", "--hip", "110"], ["sweep", "--to", "0", "-o", "-"]])
+def test_a_full_disk_on_standard_output_is_one_line(argv) -> None:  # type: ignore[no-untyped-def]
+    """`hipflex explain ... > /dev/full`: one line and exit 2, not a traceback."""
+    import subprocess
+    import sys
+
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "hipflex", *argv], stdout=full,
+                              stderr=subprocess.PIPE, timeout=120)  # fmt: skip
+    err = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode == 2 and err == ["hipflex: error: No space left on device"], err
