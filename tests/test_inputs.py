@@ -431,3 +431,21 @@ def test_negative_numbers_in_any_notation_are_values_not_options(capsys, tmp_pat
 def test_a_value_just_past_a_limit_is_shown_as_typed(capsys) -> None:  # type: ignore[no-untyped-def]
     code, _, err = _run(capsys, "explain", "--hip", "140.0001")
     _one_line_error(code, err, "hip_flexion = 140.0001 deg is outside the joint range -30..140")
+
+
+@pytest.mark.parametrize(("argv", "where"), [
+    (["explain", "--hip", "135"], "hip flexion 135 deg lies beyond the explorer's range -20..130"),
+    (["sweep", "--from", "-30", "--to", "140", "--step", "5", "-o", "t.csv"],
+     "hip flexion -30..-25 and 135..140 deg lies beyond the explorer's range"),
+])  # fmt: skip
+def test_the_engine_notes_angles_beyond_the_explorer_s_range(capsys, tmp_path, monkeypatch, argv,
+                                                              where) -> None:  # type: ignore[no-untyped-def]
+    """The engine takes the whole joint range, and says where paths are not sound."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run(capsys, *argv)
+    assert code == 0 and where in err and "cut into bone" in err
+
+
+def test_the_engine_says_nothing_extra_inside_the_explorer_s_range(capsys) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = _run(capsys, "explain", "--hip", "130", "--knee", "0")
+    assert code == 0 and "note" not in err

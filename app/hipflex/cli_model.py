@@ -120,6 +120,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     where = "standard output" if out == "-" else out
     print(f"wrote {where}: {_plural(len(rows) - 1, 'row')} ({_plural(len(res.muscles), 'muscle')}"
           f" x {_plural(len(angles), 'angle')})", file=sys.stderr if out == "-" else sys.stdout)  # fmt: skip
+    _note_beyond_explorer([float(a) for a in angles])
     short = np.logical_not(res.feasible)  # a shortfall (no flexor needed counts as held)
     if short.any():
         _warn_infeasible(model, args.knee, [float(a) for a in angles], short.tolist())
@@ -140,11 +141,27 @@ def _warn_infeasible(model: HipModel, knee: float, angles: list[float], short: l
     )  # fmt: skip
 
 
+def _note_beyond_explorer(hips: list[float]) -> None:
+    """The engine takes the whole joint range; say so on stderr where some paths are not sound
+    (the explorer's narrower range and its reason, hipflex.state)."""
+    from hipflex.state import NARROWER_BECAUSE, POSE_RANGES
+
+    lo, hi = POSE_RANGES["hip_flexion"]
+    runs = [f"{min(side):g}..{max(side):g}" if len(side) > 1 else f"{side[0]:g}"
+            for side in ([h for h in hips if h < lo], [h for h in hips if h > hi]) if side]
+    if runs:
+        where = " and ".join(runs)
+        print(f"hipflex: note: hip flexion {where} deg lies beyond the explorer's range {lo:g}..{hi:g}"
+              f" deg; there {NARROWER_BECAUSE['hip_flexion']}, so read those numbers with care",
+              file=sys.stderr)  # fmt: skip
+
+
 def _cmd_explain(args: argparse.Namespace) -> int:
     from hipflex.model.hipmodel import load_model
 
     model = load_model(body_mass=args.mass, height=args.height)
     statements = model.explain(args.hip, args.knee)
+    _note_beyond_explorer([float(args.hip)])
     print("Why, at this pose:")
     for s in statements:
         if s["quantity"] != "caveat":
@@ -164,6 +181,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
             f"{args.output or '-o'}: export writes binary glTF; give a file name ending in .glb"
         )
     export_glb(Path(args.output), args.hip, args.knee)
+    _note_beyond_explorer([float(args.hip)])
     print(f"wrote {args.output}")
     return 0
 
