@@ -7,6 +7,7 @@ command line prints one line and exits 2, never a traceback.
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -449,3 +450,12 @@ def test_the_engine_notes_angles_beyond_the_explorer_s_range(capsys, tmp_path, m
 def test_the_engine_says_nothing_extra_inside_the_explorer_s_range(capsys) -> None:  # type: ignore[no-untyped-def]
     code, _, err = _run(capsys, "explain", "--hip", "130", "--knee", "0")
     assert code == 0 and "note" not in err
+
+
+def test_readme_python_example_runs_as_written(capsys) -> None:  # type: ignore[no-untyped-def]
+    """Copy-pasted from the README, the example prints two plain numbers, then statements."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("import numpy as np\nimport hipflex")
+    exec(compile(readme[start:readme.index("```", start)], "README.md", "exec"), {})
+    first = capsys.readouterr().out.splitlines()[0].split()
+    assert len(first) == 2 and float(first[0]) < 0 < float(first[1])  # slack, still a flexor
