@@ -128,7 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.errno is not None and sys.stdout is not None:
             with contextlib.suppress(OSError, ValueError):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        print(f"hipflex: error: {exc.strerror or exc}", file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"hipflex: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
 
 
