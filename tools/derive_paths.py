@@ -34,12 +34,12 @@ Rules (so that a reviewer can reproduce them):
   its bony footprint, so a line approaching its attachment obliquely does not graze the bone.
 - Wrap surfaces (which line uses which: WRAPS): pelvic brim cylinder (12 mm, tangent to the
   hip-bone point nearest the iliacus just above the hip centre); femoral head cylinder (head
-  radius + 4 mm capsule, about the hip's medio-lateral axis through the hip centre, on the pelvis); posterior hip cylinder (about the
-  hip's medio-lateral axis, radius to the ischial tuberosity, capped at 80% of the nearest
-  gluteus maximus origin's and of the nearest gluteus maximus femoral insertion's distance from
-  the axis, so that both lines start and end outside it and the wrap can engage); greater
-  trochanter cylinder (along the femoral shaft, touching the most lateral point of the
-  trochanter); quadriceps bed (rectus femoris: 15 cm cylinder about the medio-lateral axis at
+  radius + 4 mm capsule, on the pelvis about the hip's medio-lateral axis through the hip
+  centre); posterior hip cylinder (about the hip's medio-lateral axis, radius to the ischial
+  tuberosity, capped at 80% of the nearest gluteus maximus origin's and of the nearest gluteus
+  maximus femoral insertion's distance from the axis, so that both lines start and end outside
+  it and the wrap can engage); greater trochanter cylinder (along the femoral shaft, touching
+  the most lateral point of the trochanter); quadriceps bed (rectus femoris: 15 cm cylinder about the medio-lateral axis at
   mid-thigh whose anterior surface lies QUAD_BED = 8 mm, the vastus intermedius, in front of the
   most anterior shaft point there); distal femur cylinders about the knee axis: anterior (radius
   to the anterior trochlea), posterior (radius to the back of the condyles, measured straight

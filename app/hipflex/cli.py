@@ -125,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
         return 0
     except OSError as exc:  # standard output on a full disk, a closed descriptor, ...
-        if exc.errno is not None and sys.stdout is not None:
+        if sys.stdout is not None:  # no second error when Python flushes it at exit
             with contextlib.suppress(OSError, ValueError):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         where = f"{exc.filename}: " if exc.filename else ""

@@ -14,10 +14,11 @@ from numpy.typing import NDArray
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from hipflex.model.hipmodel import HipModel, PoseResult
-from hipflex.state import POSE_RANGES, AppState, Snapshot
+from hipflex.plots.charts import DEFAULT_ANGLES
+from hipflex.state import AppState, Snapshot
 
 Array = NDArray[np.float64]
-SWEEP_ANGLES = np.arange(POSE_RANGES["hip_flexion"][0], POSE_RANGES["hip_flexion"][1] + 1e-9, 1.0)
+SWEEP_ANGLES = DEFAULT_ANGLES  # the plots panel's curves, as `hipflex plot` draws them
 SWEEP_CACHE = 16
 
 
