@@ -469,23 +469,66 @@ def test_explain_names_the_other_flexors_and_their_side_actions(model, hip) -> N
         assert "gluteus_medius" in got
 
 
-@pytest.mark.parametrize(("hip", "knee"),
-                         [(-20.0, 0.0), (0.0, 0.0), (0.0, 90.0), (60.0, 0.0), (110.0, 0.0)])
-def test_explain_hold_statement_follows_the_required_moment(model, hip, knee) -> None:  # type: ignore[no-untyped-def]
-    """Where holding the leg needs no flexion moment, no flexor is named as carrying it; where
-    the moment is negative, the extensors are said to hold it."""
-    req = float(model.at(hip, knee).required_moment[0])
-    hold = next(s for s in model.explain(hip, knee) if s["quantity"] == "activation")
+@pytest.mark.parametrize(("hip", "knee", "acc"),
+                         [(-20.0, 0.0, 0.0), (0.0, 0.0, 0.0), (0.0, 90.0, 0.0), (60.0, 0.0, 0.0),
+                          (110.0, 0.0, 0.0), (10.0, 45.0, 0.0), (60.0, 30.0, 40.0),
+                          (-10.0, 0.0, -30.0), (20.0, 0.0, 200.0)])  # fmt: skip
+def test_explain_hold_statement_follows_the_solver(model, hip, knee, acc) -> None:  # type: ignore[no-untyped-def]
+    """The hold statement says "no effort" exactly where the solver activates no muscle (a
+    required moment at or below zero), however small the moment is; elsewhere it names the
+    moment, iliopsoas's part of it and the muscle with the largest share; a knee drive is called
+    one; a shortfall names the highest angle that can be held."""
+    res = model.at(hip, knee, hip_acceleration=acc)
+    req = float(res.required_moment[0])
+    hold = next(s for s in model.explain(hip, knee, hip_acceleration=acc)
+                if s["quantity"] == "activation")  # fmt: skip
     text = str(hold["text"])
     assert hold["value"] == pytest.approx(req)
-    if req <= 0.5:
-        assert hold["muscles"] == [] and "no hip-flexion effort" in text
-        assert ("extensors hold it" in text) == (req < -0.5)
-    else:
-        assert f"needs {req:.0f} N m" in text and len(hold["muscles"]) == 1  # type: ignore[arg-type]
-        res = model.at(hip, knee)
+    assert text.startswith("Holding the leg here" if acc == 0 else
+                           "Driving the knee up" if acc > 0 else "Accelerating the leg toward")  # fmt: skip
+    resting = not res["activation"][0].any()
+    assert ("no hip-flexion effort" in text) == resting
+    if resting:
+        assert hold["muscles"] == []
+        assert ("extensors carry it" in text) == (round(req, 1) < 0)
+    elif res.feasible[0]:
+        assert f"needs {req:.1f} N m" in text if req < 9.95 else f"needs {req:.0f} N m" in text
         held = float(res.muscle("iliacus")["share"][0] + res.muscle("psoas")["share"][0])
-        assert f"Iliopsoas carries {100 * held:.0f}% of the held moment" in text
+        assert f"Iliopsoas carries {100 * held:.0f}% of that moment" in text
+        assert hold["muscles"] == [res.muscles[int(np.argmax(res["share"][0]))]]
+    else:
+        limit = model.highest_hold_angle(knee, acc)
+        assert ("cannot at any hip angle" in text) if limit is None else f"is {limit:g} deg" in text
+
+
+@pytest.mark.parametrize(("hip", "knee"), [(110.0, 0.0), (110.0, 90.0), (60.0, 0.0), (0.0, 90.0),
+                                           (0.0, 0.0), (40.0, 120.0)])  # fmt: skip
+def test_knee_contrast_is_the_knee_posture_that_changes_the_force_most(model, hip, knee) -> None:  # type: ignore[no-untyped-def]
+    """For each two-joint flexor the contrast knee angle is found, not fixed: over the knee's
+    range the first angle where the force-length factor differs most from this pose's; the
+    statement appears exactly when that difference exceeds 0.2."""
+    from hipflex.model.explain import contrast_knees
+
+    knees = contrast_knees(model)
+    assert knees[0] == model.ctx.skeleton.ranges["knee_flexion"][0]
+    assert knees[-1] == model.ctx.skeleton.ranges["knee_flexion"][1]
+    here = model.at(hip, knee)
+    grid = model.sweep(np.full(len(knees), hip), knee_flexion=np.array(knees))
+    got = {s["muscles"][0]: str(s["text"]) for s in model.explain(hip, knee)  # type: ignore[index]
+           if s["quantity"] == "force_length_factor" and "instead" in str(s["text"])}  # fmt: skip
+    expected = {}
+    for j, m in enumerate(model.muscles):
+        if here["moment_arm_hip_flexion"][0, j] > 0.005 and abs(here["moment_arm_knee_flexion"][0, j]) > 0.005:
+            change = grid["force_length_factor"][:, j] - here["force_length_factor"][0, j]
+            k = int(np.argmax(np.abs(change)))
+            if abs(change[k]) > 0.2:
+                expected[m] = knees[k]
+    assert set(got) == set(expected)
+    for m, k in expected.items():
+        words = "straight" if k == 0 else f"at {k:g} deg"
+        assert got[m].startswith(f"With the knee {words} instead,")
+    if (hip, knee) == (110.0, 0.0):  # this body: rectus femoris is slack, a bent knee rescues it
+        assert "keeps it useful" in got["rectus_femoris"]
 
 
 def test_explain_bent_knee_at_110_has_no_rf_slack(model) -> None:  # type: ignore[no-untyped-def]

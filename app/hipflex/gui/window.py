@@ -43,6 +43,8 @@ from hipflex.gui.posepanel import PosePanel
 from hipflex.gui.qtstate import Analysis, QtState
 from hipflex.gui.view import View3D
 from hipflex.media.motion import motion_frames
+from hipflex.model.activity import needs_flexors
+from hipflex.model.explain import moment_words
 from hipflex.model.hipmodel import HipModel
 from hipflex.scene.builder import SceneBuilder
 from hipflex.scene.views import VIEWS
@@ -393,11 +395,11 @@ class MainWindow(QMainWindow):
         p = self.state.pose
         res = self.analysis.current
         need = float(res.required_moment[0])
-        if need <= 0.5:  # the leg's weight acts under or behind the hip (explain's threshold)
-            hold = f"hold task needs {need:.0f} N m: no flexor effort"
+        if not needs_flexors(need):  # the leg's weight acts under or behind the hip
+            hold = f"hold task needs {moment_words(need)}: no flexor effort"
         else:
             can = "can" if bool(res.feasible[0]) else "cannot"
-            hold = f"hold task needs {need:.0f} N m: flexors {can} hold it"
+            hold = f"hold task needs {moment_words(need)}: flexors {can} hold it"
         self.status.setText(f"hip {p.hip_flexion:.1f}°  knee {p.knee_flexion:.1f}°  ·  {hold}")
         name = self.session_path.name if self.session_path else "untitled"
         title = f"HipFlex {__version__} — {name}"

@@ -14,6 +14,12 @@ from numpy.typing import NDArray
 Array = NDArray[np.float64]
 
 
+def needs_flexors(required: float) -> bool:
+    """Whether a required hip-flexion moment (N m) needs any flexor: the solver's own rule, so
+    words and activations agree (at zero or below the leg is held without them)."""
+    return required > 0
+
+
 def share_moment(max_moment: Array, required: Array) -> tuple[Array, Array]:
     """Activations (n_poses, n_muscles) and a feasibility flag (n_poses,).
 

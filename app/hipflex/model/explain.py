@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from hipflex.model.activity import needs_flexors
+
 if TYPE_CHECKING:
     from hipflex.model.hipmodel import HipModel
 
@@ -15,11 +17,12 @@ SLACK = 0.0  # normalised fibre length at or below which the fibres would have t
 OPTIMAL = 1.0  # normalised fibre length of peak active force: weak below it "too short", above it
 # "stretched too far"
 WEAK_FORCE_LENGTH = 0.3  # active force-length factor below which a muscle "can give little force"
-KNEE_CONTRAST_DEG = 90.0  # knee angle the two-joint muscles are compared at
+KNEE_CONTRAST_STEP = 5.0  # deg: grid over the knee's range on which a two-joint flexor's most
+# telling knee posture is sought (readable angles; the choice itself is by force-length factor)
+KNEE_CONTRAST_CHANGE = 0.2  # force-length factor change that makes the knee contrast worth saying
 NAMED_SHARE = 0.05  # other flexors named in the share statement from this share of the capacity
 SIDE_SHARE = 0.10  # a flexor whose capacity share is at least this ...
 SIDE_RATIO = 2.0  # ... and whose rotation or adduction lever is this many times its flexion lever
-HOLD_NEGLIGIBLE = 0.5  # N m: a required hip-flexion moment below this needs no flexor
 SIDE_WORDS = {  # (quantity, sign): what a positive or negative moment arm does to the thigh
     ("hip_rotation", 1): ("turn", "the thigh inward"),
     ("hip_rotation", -1): ("turn", "the thigh outward"),
@@ -58,11 +61,27 @@ def _mm(lengths: list[float]) -> str:
     return _and([f"{1000 * abs(x):.0f}" for x in lengths]) + " mm"
 
 
+def contrast_knees(model: HipModel) -> list[float]:
+    """Knee angles over the knee's joint range, every ``KNEE_CONTRAST_STEP`` deg and both ends."""
+    lo, hi = model.ctx.skeleton.ranges["knee_flexion"]
+    return sorted({*np.arange(lo, hi, KNEE_CONTRAST_STEP).tolist(), float(hi)})
+
+
+def _knee_words(knee: float) -> str:
+    """"straight" only for a fully straight knee (0 deg, the end of its range)."""
+    return "straight" if knee <= 0 else f"at {knee + 0.0:g} deg"
+
+
+def moment_words(moment: float) -> str:
+    """A moment in words, with a decimal where whole newton-metres would hide it."""
+    return f"{moment:.1f} N m" if abs(moment) < 9.95 else f"{moment:.0f} N m"
+
+
 def _knee_contrast(name: str, muscle: str, knee: float, other_knee: float, norm: Array,
                    fl: Array) -> dict[str, object]:  # fmt: skip
     """A two-joint flexor at this pose against the same hip angle at the contrast knee angle:
     ``norm`` and ``fl`` hold (this pose, contrast pose)."""
-    knee_words = "straight" if other_knee < 5 else f"at {other_knee:g} deg"
+    knee_words = _knee_words(other_knee)
     there = (f"would be slack (normalised fibre length {norm[1]:.2f})" if norm[1] <= SLACK
              else f"would have its fibres at {norm[1]:.2f} of optimal")  # fmt: skip
     bending_helps = (fl[1] > fl[0]) == (other_knee > knee)
@@ -79,9 +98,11 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
             hip_acceleration: float = 0.0) -> list[dict[str, object]]:  # fmt: skip
     """Statements, each ``{"text", "quantity", "muscles", "value"}``, plus the caveats last."""
     names = {m: model.ctx.anatomy.muscles[m].display_name for m in model.muscles}
-    # The pose itself, the same hip angle at the contrast knee angle, and neutral at this knee.
-    other_knee = 0.0 if knee_flexion >= KNEE_CONTRAST_DEG / 2 else KNEE_CONTRAST_DEG
-    res = model.sweep([hip_flexion, hip_flexion, 0.0], knee_flexion=[knee_flexion, other_knee, knee_flexion],
+    # The pose itself, neutral at this knee, and this hip angle over the knee's range (where a
+    # two-joint flexor's most telling knee posture is sought).
+    knees = contrast_knees(model)
+    res = model.sweep([hip_flexion, 0.0] + [hip_flexion] * len(knees),
+                      knee_flexion=[knee_flexion, knee_flexion, *knees],
                       hip_acceleration=hip_acceleration)  # fmt: skip
     ma = res["moment_arm_hip_flexion"]
     mm = res["max_moment_hip_flexion"]
@@ -89,7 +110,7 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
     fl = res["force_length_factor"]
     hip_words = (f"{hip_flexion + 0.0:g} deg hip flexion" if hip_flexion >= 0  # + 0.0: no "-0"
                  else f"{-hip_flexion:g} deg hip extension")  # fmt: skip
-    where = f"At {hip_words} with the knee {'straight' if knee_flexion < 5 else f'at {knee_flexion:g} deg'}"
+    where = f"At {hip_words} with the knee {_knee_words(knee_flexion)}"
     out: list[dict[str, object]] = []
 
     capacity = np.clip(mm[0], 0, None)
@@ -147,14 +168,20 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
                 "quantity": "force_length_factor", "muscles": [m], "value": float(fl[0, j]),
             })  # fmt: skip
         crosses_knee = abs(res["moment_arm_knee_flexion"][0, j]) > 0.005
-        if crosses_knee and ma[0, j] > 0.005 and abs(fl[1, j] - fl[0, j]) > 0.2:
-            out.append(_knee_contrast(names[m], m, knee_flexion, other_knee, norm[:, j], fl[:, j]))
+        if crosses_knee and ma[0, j] > 0.005:
+            # the knee posture that changes this muscle's force most, here: the contrast that
+            # says whether the knee matters (the first such angle, so a slack plateau reads
+            # "straight")
+            k = 2 + int(np.argmax(np.abs(fl[2:, j] - fl[0, j])))
+            if abs(fl[k, j] - fl[0, j]) > KNEE_CONTRAST_CHANGE:
+                out.append(_knee_contrast(names[m], m, knee_flexion, knees[k - 2],
+                                          norm[[0, k], j], fl[[0, k], j]))  # fmt: skip
     # flexors standing that extend here: one statement, so a coach reads the group at once
-    flipped = [j for j in range(len(model.muscles)) if ma[2, j] > 0.005 and ma[0, j] < -0.005]
+    flipped = [j for j in range(len(model.muscles)) if ma[1, j] > 0.005 and ma[0, j] < -0.005]
     if flipped:
         one = len(flipped) == 1
         here = ", ".join(f"{1000 * ma[0, j]:.0f}" for j in flipped)
-        standing = ", ".join(f"{1000 * ma[2, j]:+.0f}" for j in flipped)
+        standing = ", ".join(f"{1000 * ma[1, j]:+.0f}" for j in flipped)
         out.append({
             "text": f"{_and(_sentence([names[model.muscles[j]] for j in flipped]))} "
                     f"{'now extends' if one else 'now extend'} the hip (moment "
@@ -165,13 +192,17 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
             "value": float(min(ma[0, j] for j in flipped)),
         })  # fmt: skip
     req = float(res.required_moment[0])
-    if req <= HOLD_NEGLIGIBLE:
+    task = ("Holding the leg here" if hip_acceleration == 0 else
+            f"Driving the knee up from here at {hip_acceleration:g} rad/s^2"
+            if hip_acceleration > 0 else
+            f"Accelerating the leg toward extension from here at {-hip_acceleration:g} rad/s^2")  # fmt: skip
+    if not needs_flexors(req):
+        behind = round(req, 1) < 0  # as printed: "-0.0" would not read as behind the hip
         out.append({
-            "text": f"Holding the leg here needs no hip-flexion effort (required moment "
-                    f"{req:.1f} N m): "
-                    + ("its weight acts behind the hip, so the extensors hold it and the flexors "
-                       "can rest." if req < -HOLD_NEGLIGIBLE else
-                       "its weight hangs under the hip, so the flexors can rest."),
+            "text": f"{task} needs no hip-flexion effort (required moment {moment_words(req)}): "
+                    + ("the moment acts toward extension, so the extensors carry it and the "
+                       "flexors can rest." if behind else
+                       "the leg's weight hangs under the hip, so the flexors can rest."),
             "quantity": "activation", "muscles": [], "value": req,
         })  # fmt: skip
     elif res.feasible[0]:
@@ -181,18 +212,19 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
         # the solver loads each muscle by its own capacity, so the held share can differ from
         # the capacity share above: that difference is the answer to "which muscles work here"
         out.append({
-            "text": f"Holding the leg here needs {req:.0f} N m of hip flexion; the flexors can give "
+            "text": f"{task} needs {moment_words(req)} of hip flexion; the flexors can give "
                     f"{available:.0f} N m. Iliopsoas carries {_pct(float(held[ilio].sum()))} of "
-                    f"the held moment; {_mid(names[model.muscles[top]])} the largest share "
+                    f"that moment; {_mid(names[model.muscles[top]])} the largest share "
                     f"({_pct(held[top])}, activation {act[top]:.2f}).",
             "quantity": "activation", "muscles": [model.muscles[top]], "value": req,
         })  # fmt: skip
     else:
         limit = model.highest_hold_angle(knee_flexion, hip_acceleration)
         out.append({
-            "text": f"Holding the leg here needs {req:.0f} N m but the flexors can give only "
-                    f"{available:.0f} N m; the highest angle this leg can be held at is "
-                    f"{'none' if limit is None else f'{limit:g} deg'}.",
+            "text": f"{task} needs {moment_words(req)} but the flexors can give only "
+                    f"{available:.0f} N m; "
+                    + ("they cannot at any hip angle from 0 deg up." if limit is None
+                       else f"the highest hip angle where they can is {limit:g} deg."),
             "quantity": "activation", "muscles": [], "value": req,
         })  # fmt: skip
     out += [{"text": c, "quantity": "caveat", "muscles": [], "value": None} for c in CAVEATS]
