@@ -401,6 +401,77 @@ def test_names_inside_a_sentence_are_lower_case(model, hip, knee) -> None:  # ty
     assert any("the largest share" in str(s["text"]) for s in statements)
 
 
+def test_sweep_and_explain_take_strengths_and_a_knee_drive(capsys, tmp_path, model_context) -> None:  # type: ignore[no-untyped-def]
+    """--strength and --hip-acceleration give the numbers and words of the Python API with the
+    same settings (weak psoas, a fast knee drive), not those of the defaults."""
+    import csv
+
+    api = HipModel(model_context)
+    api.set_strength("psoas", 0.5)
+    api.set_strength("iliacus", 1.5)
+    angles = np.arange(-20.0, 131.0, 10.0)
+    want = api.sweep(angles, knee_flexion=90.0, hip_acceleration=20.0)
+    out = tmp_path / "weak.csv"
+    code, _, err = _run(capsys, "sweep", "--step", "10", "--knee", "90", "--strength", "psoas=50",
+                        "--strength", "iliacus=150", "--hip-acceleration", "20", "-o", str(out))  # fmt: skip
+    assert code == 0, err
+    rows = list(csv.DictReader(out.open()))
+    for m in ("psoas", "iliacus", "rectus_femoris"):
+        got = [r for r in rows if r["muscle"] == m]
+        for q, column in (("max_moment_hip_flexion", "max_moment_Nm"), ("activation", "activation"),
+                          ("share", "share")):  # fmt: skip
+            assert [float(r[column]) for r in got] == pytest.approx(
+                want.muscle(m)[q], rel=1e-5, abs=1e-9)
+    default = HipModel(model_context).sweep(angles, knee_flexion=90.0)
+    assert float(rows[[r["muscle"] for r in rows].index("psoas") + 13]["max_moment_Nm"]) == \
+        pytest.approx(0.5 * default.muscle("psoas")["max_moment_hip_flexion"][13], rel=1e-5)
+    code, text, err = _run(capsys, "explain", "--hip", "60", "--knee", "30", "--strength",
+                           "psoas=50", "--strength", "iliacus=150", "--hip-acceleration", "40")  # fmt: skip
+    assert code == 0, err
+    for s in api.explain(60, 30, hip_acceleration=40):
+        assert str(s["text"]) in text
+    assert "Driving the knee up from here at 40 rad/s^2" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [(["--strength", "psoas"], ["expected MUSCLE=PERCENT such as psoas=50, got 'psoas'"]),
+     (["--strength", "psoas=x"], ["expected MUSCLE=PERCENT"]),
+     (["--strength", "psoas=nan"], ["expected MUSCLE=PERCENT"]),
+     (["--strength", "psoas=250"], ["psoas=250: a strength is 0..200 percent"]),
+     (["--strength", "psoas=-1"], ["psoas=-1: a strength is 0..200 percent"]),
+     (["--hip-acceleration", "600"], ["hip_acceleration = 600 rad/s^2 is outside -500..500"])],
+)  # fmt: skip
+def test_bad_strength_or_acceleration_is_one_clear_error(capsys, args, needles) -> None:  # type: ignore[no-untyped-def]
+    try:
+        code, _, err = _run(capsys, "explain", "--hip", "60", *args)
+    except SystemExit as exc:  # argparse's own error exit (usage line, then the error)
+        code, err = int(exc.code or 0), capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert all(n in last for n in needles), err
+
+
+def test_unknown_strength_muscle_lists_the_muscles(capsys, model) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = _run(capsys, "explain", "--hip", "60", "--strength", "psoaz=50")
+    _one_line_error(code, err, "--strength psoaz: unknown muscle id", ", ".join(model.muscles))
+
+
+def test_long_sweeps_are_evaluated_in_blocks_with_the_same_numbers(model, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Blocks keep memory flat for a 100001-angle sweep; they must not change a number."""
+    from hipflex.model import hipmodel
+
+    angles = np.linspace(-20.0, 130.0, 23)
+    whole = model.sweep(angles, knee_flexion=45.0, hip_acceleration=10.0)
+    monkeypatch.setattr(hipmodel, "EVAL_BLOCK", 5)
+    parts = model.sweep(angles, knee_flexion=45.0, hip_acceleration=10.0)
+    for q, v in whole.values.items():
+        np.testing.assert_array_equal(parts[q], v, err_msg=q)
+    np.testing.assert_array_equal(parts.required_moment, whole.required_moment)
+    np.testing.assert_array_equal(parts.feasible, whole.feasible)
+    assert parts.pose["hip_flexion"].shape == (23,)
+
+
 def test_readme_command_table_lists_every_engine_option() -> None:
     """The README's row for sweep, explain, export and bench names each of their options."""
     import argparse

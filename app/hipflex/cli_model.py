@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from hipflex.errors import HipFlexError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import numpy as np
     from numpy.typing import NDArray
 
@@ -92,8 +94,7 @@ def _runs(values: list[float], grid: list[float]) -> str:
 def _cmd_sweep(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from hipflex.fileio import atomic_write_bytes
-    from hipflex.model.hipmodel import load_model
+    from hipflex.fileio import atomic_write_chunks
 
     out = args.output
     if not out:
@@ -101,42 +102,54 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if out != "-" and Path(out).is_dir():
         raise HipFlexError(f"{out} is a folder; give a file name for the CSV table")
     angles = sweep_angles(args.start, args.to, args.step)
-    model = load_model(body_mass=args.mass, height=args.height)
-    res = model.sweep(angles, knee_flexion=args.knee)
+    model = _model(args)
+    res = model.sweep(angles, knee_flexion=args.knee, hip_acceleration=args.hip_acceleration)
     knee = format_angle(args.knee)
     deg = [format_angle(a) for a in angles]
-    rows = [SWEEP_COLUMNS]
-    for j, m in enumerate(res.muscles):
-        for i in range(len(angles)):
-            v = [res[q][i, j] for q in ("length", "moment_arm_hip_flexion", "norm_fiber_length",
-                 "force_length_factor", "max_moment_hip_flexion", "activation", "share")]  # fmt: skip
-            rows.append(f"{m},{deg[i]},{knee}," + ",".join(f"{x:.6g}" for x in v))
-    text = "\n".join(rows) + "\n"
+    columns = [res[q] for q in ("length", "moment_arm_hip_flexion", "norm_fiber_length",
+               "force_length_factor", "max_moment_hip_flexion", "activation", "share")]  # fmt: skip
+
+    def table() -> Iterator[bytes]:
+        """The CSV a muscle at a time, so a long sweep is never held whole as text."""
+        yield (SWEEP_COLUMNS + "\n").encode()
+        for j, m in enumerate(res.muscles):
+            yield "".join(
+                f"{m},{deg[i]},{knee}," + ",".join(f"{c[i, j]:.6g}" for c in columns) + "\n"
+                for i in range(len(angles))
+            ).encode()
+
     if out == "-":
-        sys.stdout.write(text)
+        for chunk in table():
+            sys.stdout.buffer.write(chunk)
         sys.stdout.flush()
     else:
-        atomic_write_bytes(Path(out), text.encode())
+        atomic_write_chunks(Path(out), table())
     where = "standard output" if out == "-" else out
-    print(f"wrote {where}: {_plural(len(rows) - 1, 'row')} ({_plural(len(res.muscles), 'muscle')}"
+    rows = len(res.muscles) * len(angles)
+    print(f"wrote {where}: {_plural(rows, 'row')} ({_plural(len(res.muscles), 'muscle')}"
           f" x {_plural(len(angles), 'angle')})", file=sys.stderr if out == "-" else sys.stdout)  # fmt: skip
     _note_beyond_explorer([float(a) for a in angles])
     short = np.logical_not(res.feasible)  # a shortfall (no flexor needed counts as held)
     if short.any():
-        _warn_infeasible(model, args.knee, [float(a) for a in angles], short.tolist())
+        _warn_infeasible(model, args.knee, args.hip_acceleration, [float(a) for a in angles],
+                         short.tolist())  # fmt: skip
     return 0
 
 
-def _warn_infeasible(model: HipModel, knee: float, angles: list[float], short: list[bool]) -> None:
+def _warn_infeasible(model: HipModel, knee: float, acceleration: float, angles: list[float],
+                     short: list[bool]) -> None:  # fmt: skip
     """The CSV columns are fixed, so the angles where the leg cannot be held go to stderr."""
     bad = [a for a, s in zip(angles, short, strict=True) if s]
-    limit = model.highest_hold_angle(knee)
+    limit = model.highest_hold_angle(knee, acceleration)
+    task = ("hold the leg" if acceleration == 0 else
+            f"give the leg a hip-flexion acceleration of {acceleration:g} rad/s^2")  # fmt: skip
+    can = "be held" if acceleration == 0 else "take that acceleration"
     print(
-        f"hipflex: warning: with the knee at {format_angle(knee)} deg the muscles cannot hold the "
-        f"leg at {_plural(len(bad), 'hip angle')} of {len(angles)} ({_runs(bad, angles)} deg); "
+        f"hipflex: warning: with the knee at {format_angle(knee)} deg the muscles cannot {task} "
+        f"at {_plural(len(bad), 'hip angle')} of {len(angles)} ({_runs(bad, angles)} deg); "
         "in those rows every flexor is fully active and still falls short. "
-        + ("No hip angle from 0 deg up can be held." if limit is None
-           else f"The highest hip angle that can be held is {limit:g} deg."),
+        + (f"No hip angle from 0 deg up can {can}." if limit is None
+           else f"The highest hip angle that can {can} is {limit:g} deg."),
         file=sys.stderr,
     )  # fmt: skip
 
@@ -157,10 +170,8 @@ def _note_beyond_explorer(hips: list[float]) -> None:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    from hipflex.model.hipmodel import load_model
-
-    model = load_model(body_mass=args.mass, height=args.height)
-    statements = model.explain(args.hip, args.knee)
+    model = _model(args)
+    statements = model.explain(args.hip, args.knee, hip_acceleration=args.hip_acceleration)
     _note_beyond_explorer([float(args.hip)])
     print("Why, at this pose:")
     for s in statements:
@@ -204,20 +215,70 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def strength_setting(text: str) -> tuple[str, float]:
+    """``MUSCLE=PERCENT`` (e.g. ``psoas=50``) as ``(muscle id, fraction)`` for ``--strength``;
+    the muscle id is checked when the model is loaded, where the known ids are listed."""
+    muscle, sep, value = text.partition("=")
+    try:
+        percent = float(value)
+    except ValueError:
+        percent = math.nan
+    if not sep or not muscle.strip() or not math.isfinite(percent):
+        raise argparse.ArgumentTypeError(f"expected MUSCLE=PERCENT such as psoas=50, got {text!r}")
+    if not 0 <= percent <= 200:
+        raise argparse.ArgumentTypeError(f"{text}: a strength is 0..200 percent of normal")
+    return muscle.strip(), percent / 100
+
+
+def _model(args: argparse.Namespace) -> HipModel:
+    """The engine with the subject and strengths given on the command line."""
+    from hipflex.model.hipmodel import load_model
+
+    model = load_model(body_mass=args.mass, height=args.height)
+    for muscle, fraction in args.strength:
+        if muscle not in model.muscles:
+            raise HipFlexError(f"--strength {muscle}: unknown muscle id; the muscles are "
+                               + ", ".join(model.muscles))  # fmt: skip
+        model.set_strength(muscle, fraction)
+    return model
+
+
+def _task(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--strength",
+        type=strength_setting,
+        action="append",
+        default=[],
+        metavar="MUSCLE=PCT",
+        help="scale one muscle's peak force, percent of normal (0..200; e.g. psoas=50 for "
+        "weakness); repeat for more muscles",
+    )
+    p.add_argument(
+        "--hip-acceleration",
+        type=float,
+        default=0.0,
+        metavar="RAD_S2",
+        help="hip-flexion angular acceleration added to the hold task, rad/s^2 (default 0; "
+        "a fast knee drive, at most 500 either way)",
+    )
+
+
 def _subject(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--mass",
         type=float,
         default=75.0,
         metavar="KG",
-        help="body mass, kg (hold task; default 75, 20..250)",
+        help="body mass, kg: the leg's weight in the hold task, not muscle strength "
+        "(default 75, 20..250)",
     )
     p.add_argument(
         "--height",
         type=float,
         default=1.75,
         metavar="M",
-        help="body height, m (hold task; default 1.75, 1.0..2.4)",
+        help="body height, m: the leg's segment lengths in the hold task, not the bones "
+        "(default 1.75, 1.0..2.4)",
     )
 
 
@@ -255,6 +316,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         help="knee flexion, degrees (default 0, knee straight)",
     )
     _subject(sw)
+    _task(sw)
     sw.add_argument(
         "-o",
         "--output",
@@ -279,6 +341,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         help="knee flexion, degrees (default 0, knee straight)",
     )
     _subject(ex)
+    _task(ex)
     ex.set_defaults(func=_cmd_explain)
     gl = sub.add_parser("export", help="posed scene as glTF binary (bones and lines of action)")
     gl.add_argument(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from hipflex.errors import HipFlexError
@@ -21,6 +22,12 @@ def check_target(path: Path, force: bool) -> Path:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically with ordinary file permissions (umask applied)."""
+    atomic_write_chunks(path, [data])
+
+
+def atomic_write_chunks(path: Path, chunks: Iterable[bytes]) -> None:
+    """``atomic_write_bytes`` for data made piece by piece (a long table need not be held whole
+    in memory); ``path`` appears only once every chunk is written."""
     path = Path(path)
     if not path.parent.is_dir():
         raise HipFlexError(f"{path}: folder {path.parent} does not exist")
@@ -30,7 +37,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise HipFlexError(f"{path}: cannot write here ({exc.strerror})") from exc
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for data in chunks:
+                fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         umask = os.umask(0)
@@ -40,6 +48,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise HipFlexError(f"{path}: write failed ({exc.strerror}); nothing was written") from exc
+    except BaseException:  # e.g. Ctrl-C while the chunks are made: no temporary file left
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -33,7 +33,8 @@ SIDE_WORDS = {  # (quantity, sign): what a positive or negative moment arm does 
 CAVEATS = [
     "Model estimate from one body (Visible Human Male) with straight-line and wrapped muscle paths.",
     "Rigid tendons, full activation, no passive force; tendon slack lengths re-derived for these bones.",
-    "Hold task: upright pelvis, only the hip-flexion moment balanced; segment data from de Leva 1996.",
+    "Hold task: upright pelvis, only the hip-flexion moment balanced; segment data from de Leva 1996;"
+    " body mass and height scale the leg's weight, not muscle strength or bone size.",
 ]
 
 

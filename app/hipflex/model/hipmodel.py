@@ -27,6 +27,7 @@ from hipflex.model.skeleton import ModelContext
 from hipflex.model.wrapping import path_set
 
 Array = NDArray[np.float64]
+EVAL_BLOCK = 1024  # poses evaluated together; longer sweeps go in blocks of this many
 MAX_HIP_ACCELERATION = 500.0  # rad/s^2: |hip_acceleration| accepted for the hold task
 QUANTITIES = (
     "length", "moment_arm_hip_flexion", "moment_arm_hip_adduction", "moment_arm_hip_rotation",
@@ -221,6 +222,21 @@ class HipModel:
             hip_acceleration = _acceleration(hip_acceleration)
         poses = self._poses(hip_flexion=hip_flexion, hip_adduction=hip_adduction,
                             hip_rotation=hip_rotation, knee_flexion=knee_flexion)  # fmt: skip
+        n = poses["hip_flexion"].size
+        if n <= EVAL_BLOCK:
+            return self._evaluate(poses, hip_acceleration)
+        # poses are independent: blocks keep the working arrays in cache and the memory flat
+        parts = [self._evaluate({c: a[i:i + EVAL_BLOCK] for c, a in poses.items()},
+                                hip_acceleration) for i in range(0, n, EVAL_BLOCK)]  # fmt: skip
+        return PoseResult(
+            self.muscles, poses,
+            {q: np.concatenate([p.values[q] for p in parts]) for q in parts[0].values},
+            np.concatenate([p.required_moment for p in parts]),
+            np.concatenate([p.feasible for p in parts]),
+        )  # fmt: skip
+
+    def _evaluate(self, poses: dict[str, Array], hip_acceleration: float) -> PoseResult:
+        """``evaluate`` for checked pose arrays of one length."""
         lengths, arms = self._fast.evaluate(
             body_transforms(self.ctx.skeleton, **poses), np.radians(poses["hip_flexion"])
         )
