@@ -38,22 +38,26 @@ Rules (so that a reviewer can reproduce them):
   centre); posterior hip cylinder (about the hip's medio-lateral axis, radius to the ischial
   tuberosity, capped at 80% of the nearest gluteus maximus origin's and of the nearest gluteus
   maximus femoral insertion's distance from the axis, so that both lines start and end outside
-  it and the wrap can engage); greater trochanter cylinder (along the femoral shaft, touching
-  the most lateral point of the trochanter); quadriceps bed (rectus femoris: 15 cm cylinder about the medio-lateral axis at
+  it and the wrap can engage); greater trochanter sphere (gluteus medius's anterior and middle
+  lines: centred medial of their lateral-facet insertion, the smallest whole-millimetre radius
+  that holds every trochanter vertex above the insertion); quadriceps bed (rectus femoris: 15 cm cylinder about the medio-lateral axis at
   mid-thigh whose anterior surface lies QUAD_BED = 8 mm, the vastus intermedius, in front of the
   most anterior shaft point there); distal femur cylinders about the knee axis: anterior (radius
   to the anterior trochlea), posterior (radius to the back of the condyles, measured straight
   back) and medial (gracilis: farthest distance of the medial condyle's posterior half from the
   knee axis + 3 mm); femoral head spheres (head radius + 4 mm capsule, centred on the hip
-  centre), passed behind by the hamstrings' proximal tendons and piriformis and in front by
-  sartorius, so that no line cuts through the head at the ends of the flexion range.
+  centre), passed behind by the hamstrings' proximal tendons, piriformis and gluteus medius's
+  posterior line and in front by sartorius, so that no line cuts through the head at the ends
+  of the flexion range or, for gluteus medius, with the thigh turned outward.
 
 Usage: with no options everything is regenerated. ``--only MUSCLE,...`` regenerates those
 muscles' lines, ``--wraps ID,...`` those wrap entries (keeping the others), and ``--wrap-lists``
 only each line's list of wraps from WRAPS. The committed data was derived from pack pipeline 1.2;
 on pipeline 1.3 a full run moves some attachments (docs/status.md), so additions since then were
 made selectively: ``--wraps femoral_head_posterior_r,femoral_head_anterior_r`` then
-``--wrap-lists``; in session 10, ``--wraps femoral_head_r``.
+``--wrap-lists``; in session 10, ``--wraps femoral_head_r``; in session 11, ``--wraps
+greater_trochanter_top_r,femoral_head_posterior_r`` then ``--wrap-lists`` (and the unused
+greater trochanter cylinder along the shaft was deleted from wraps.toml by hand).
 """
 
 from __future__ import annotations
@@ -118,6 +122,10 @@ WRAPS = {
     "biceps_femoris_long_head": ["femoral_head_posterior_r", "distal_femur_posterior_r"],
     "sartorius": ["femoral_head_anterior_r"],
     "piriformis": ["femoral_head_posterior_r"],
+    # per line, where the lines of one muscle differ (a line's name before its muscle's id)
+    "gluteus_medius_anterior": ["greater_trochanter_top_r"],
+    "gluteus_medius_middle": ["greater_trochanter_top_r"],
+    "gluteus_medius_posterior": ["femoral_head_posterior_r"],
 }
 
 
@@ -301,7 +309,7 @@ def main(argv: list[str] | None = None) -> None:
             pts.append(("insertion", ib, ip))
             if ib == "femur_r":
                 femur_ends[name] = ip
-            blocks.append(_line_toml(name, weight, pts, WRAPS.get(mid, [])))
+            blocks.append(_line_toml(name, weight, pts, WRAPS.get(name, WRAPS.get(mid, []))))
         if wrap_ids is not None and only is None:
             continue  # --wraps alone writes wraps.toml only (the lines were derived for femur_ends)
         text = f.read_text()
@@ -342,8 +350,14 @@ def _rewrite_wrap_lists() -> None:
         head, sep, gen = f.read_text().partition(MARK)
         if not sep:
             continue
-        w = ", ".join(f'"{x}"' for x in WRAPS.get(f.stem, []))
-        f.write_text(head + sep + re.sub(r"^wraps = \[.*\]$", f"wraps = [{w}]", gen, flags=re.M))
+        blocks = re.split(r"(?m)^(?=\[\[line\]\])", gen)
+        for i, block in enumerate(blocks):
+            name = re.search(r'(?m)^name = "(.*)"$', block)
+            wraps = WRAPS.get(name.group(1), WRAPS.get(f.stem, [])) if name else None
+            if wraps is not None:
+                w = ", ".join(f'"{x}"' for x in wraps)
+                blocks[i] = re.sub(r"(?m)^wraps = \[.*\]$", f"wraps = [{w}]", block)
+        f.write_text(head + sep + "".join(blocks))
 
 
 def _is_muscle(mid: str) -> bool:
@@ -446,19 +460,29 @@ def _wraps(
         side=[-1.0, 0, 0],
     )
     fv = bone_pts["femur_r"][1]
-    prox = fv[fv[:, 1] > -0.12]
-    gt = prox[np.argmax(prox[:, 2])]
-    rt = 0.025
+    # Gluteus medius's anterior and middle parts reach the lateral facet over the top of the
+    # greater trochanter; with the hip adducted or turned outward their straight lines would cut
+    # through it. A sphere (no fixed sense: a cylinder's turned the wrong way round when deep
+    # flexion brings the origin below the facet) centred medial of the facet insertion, whose
+    # radius is the smallest whole millimetre that holds every trochanter vertex above the
+    # insertion (more than 3 cm lateral of the hip centre), so the insertion sits on its lateral
+    # pole.
+    facet_ins = femur_ends["gluteus_medius_middle"]
+    above = fv[(fv[:, 2] > 0.03) & (fv[:, 1] > facet_ins[1])]
+    lateral = np.array([0.0, 0, 1.0])
+    r_gt = next(r for r in np.arange(0.010, 0.060, 0.001)
+                if np.linalg.norm(above - (facet_ins - r * lateral), axis=1).max() <= r)  # fmt: skip
     out += _wrap(
-        "greater_trochanter_r",
+        "greater_trochanter_top_r",
         "femur_r",
-        "cylinder",
-        gt - np.array([0, 0, rt]),
-        rt,
-        [0.0, 1.0, 0.0],
-        0.05,
-        "Greater trochanter: cylinder along the shaft, lateral tangent.",
-        side=[0.0, 0.0, 1.0],
+        "sphere",
+        facet_ins - r_gt * lateral,
+        r_gt,
+        [1.0, 0, 0],
+        None,
+        "Top of the greater trochanter: a sphere through the lateral-facet insertion holding "
+        "the trochanter above it; gluteus medius's anterior and middle parts pass over it.",
+        side=np.array([0.0, 1.0, 1.0]) / np.sqrt(2.0),
     )
     knee = (inv["femur_r"] @ pack.body_at_scan("tibia_r"))[:3, 3]
     # Rectus femoris lies on vastus intermedius, not on the femur: a large cylinder about the
@@ -521,8 +545,9 @@ def _wraps(
         side=[-1.0, 0, 0],
     )
     head_sphere = {
-        "posterior": ([-1.0, 0, 0], "behind: the hamstrings' proximal tendons and piriformis "
-                      "cannot cut through the head at deep flexion."),
+        "posterior": ([-1.0, 0, 0], "behind: the hamstrings' proximal tendons, piriformis and "
+                      "gluteus medius's posterior part cannot cut through the head at deep "
+                      "flexion or with the thigh turned outward."),
         "anterior": ([1.0, 0, 0], "in front: sartorius crosses the front of the hip and cannot "
                      "cut through the head in extension."),
     }  # fmt: skip
