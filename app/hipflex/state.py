@@ -1,4 +1,4 @@
-"""One state object for the explorer: pose, visible muscles, display options, camera, selection.
+"""One state object for the explorer: pose, task, visible muscles, display, camera, selection.
 
 The 3D view, the plots and every panel follow it; saved as JSON it is a session file (or a
 lesson step). Pure Python (pydantic), so the CLI can read sessions without Qt. The idea is 3D
@@ -12,13 +12,18 @@ import json
 import math
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hipflex.errors import HipFlexError
 from hipflex.fileio import atomic_write_text
+from hipflex.model.hipmodel import MAX_HIP_ACCELERATION
 from hipflex.model.kinematics import angle_text
+from hipflex.model.segments import BODY_MASS_RANGE, HEIGHT_RANGE
+
+if TYPE_CHECKING:
+    from hipflex.model.hipmodel import HipModel
 
 SESSION_FORMAT = "hipflex-session"
 SESSION_VERSION = 1
@@ -128,10 +133,121 @@ class Camera(_Frozen):
     zoom: Annotated[float, Field(gt=0.01, lt=100)] = 1.0
 
 
+# A muscle's strength as a fraction of its peak isometric force: the bounds HipModel.set_strength
+# accepts (0..2, i.e. 0..200%; the engine has no named constant for them, a test pins them).
+STRENGTH_RANGE = (0.0, 2.0)
+NAMED_STRENGTHS = 3  # a task's summary names up to this many changed strengths
+
+
+def _strength_in_range(v: float) -> float:
+    lo, hi = STRENGTH_RANGE
+    if not lo <= v <= hi:
+        raise ValueError(f"{v:g} is outside {lo:g}..{hi:g} ({100 * lo:g}..{100 * hi:g}% of the "
+                         "muscle's peak force)")  # fmt: skip
+    return float(v)
+
+
+def _readonly(*_args: Any, **_kwargs: Any) -> NoReturn:
+    raise TypeError("a snapshot's strengths cannot change in place; use AppState.set_task")
+
+
+class Strengths(dict[str, float]):
+    """Muscle id -> strength fraction, read-only (snapshots are immutable, undo relies on it).
+
+    Only entries that differ from full strength (1.0) are kept, in id order, so two snapshots
+    with the same strengths compare and save the same way.
+    """
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _readonly
+
+    def __init__(self, items: Mapping[str, float] | None = None) -> None:
+        super().__init__(sorted((m, float(f)) for m, f in (items or {}).items() if f != 1.0))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(self.items()))
+
+    def __reduce__(self) -> tuple[type[Strengths], tuple[dict[str, float]]]:
+        return Strengths, (dict(self),)
+
+
+def _range_check(what: str, unit: str, bounds: tuple[float, float]) -> Callable[[float], float]:
+    lo, hi = bounds
+
+    def check(v: float) -> float:
+        if not lo <= v <= hi:
+            raise ValueError(f"{v:g} {unit} is outside {lo:g}..{hi:g} {unit} ({what})")
+        return float(v)
+
+    return check
+
+
+BodyMass = Annotated[
+    Finite,
+    AfterValidator(_range_check("the body masses the hold task accepts", "kg", BODY_MASS_RANGE)),
+]
+Height = Annotated[
+    Finite, AfterValidator(_range_check("the heights the hold task accepts", "m", HEIGHT_RANGE))
+]
+HipAcceleration = Annotated[Finite, AfterValidator(_range_check(
+    "the knee drives the hold task accepts", "rad/s^2", (-MAX_HIP_ACCELERATION, MAX_HIP_ACCELERATION)
+))]  # fmt: skip
+
+
+class Task(_Frozen):
+    """The "hold the leg here" task the engine solves: the subject, muscle strengths and an
+    optional knee drive. Limits are the engine's (hipflex.model.segments, hipmodel).
+
+    ``body_mass`` (kg) and ``height`` (m) scale the leg's weight and inertia; ``strength`` maps a
+    muscle id to a fraction of its peak force (0..2; muscles not named are at 1.0);
+    ``hip_acceleration`` (rad/s^2, 0 = hold still) adds the moment of a fast knee drive.
+    """
+
+    body_mass: BodyMass = 75.0
+    height: Height = 1.75
+    hip_acceleration: HipAcceleration = 0.0
+    strength: Annotated[
+        dict[str, Annotated[Finite, AfterValidator(_strength_in_range)]], AfterValidator(Strengths)
+    ] = Strengths()
+
+    def fraction(self, muscle: str) -> float:
+        """Strength of ``muscle`` as a fraction of its peak force (1.0 unless set)."""
+        return self.strength.get(muscle, 1.0)
+
+    @property
+    def is_default(self) -> bool:
+        return self == Task()
+
+    def apply_to(self, model: HipModel) -> None:
+        """Give ``model`` this subject and these strengths (``hip_acceleration`` is an argument
+        of ``at()``, ``sweep()`` and ``explain()``, so it is passed, not stored)."""
+        model.body_mass = self.body_mass
+        model.height = self.height
+        if model.strength != self.strength:
+            model.strength = dict(self.strength)
+
+    def words(self, names: Mapping[str, str] | None = None, drive: bool = True) -> str:
+        """What differs from the default task, in a few words ("" when nothing does), e.g.
+        ``82 kg, 1.80 m; Psoas major 50%; knee drive 40 rad/s²``. More than ``NAMED_STRENGTHS``
+        changed strengths are counted, not named; ``drive=False`` leaves the knee drive out."""
+        default = Task()
+        parts = []
+        if (self.body_mass, self.height) != (default.body_mass, default.height):
+            parts.append(f"{self.body_mass:g} kg, {self.height:.2f} m")
+        if len(self.strength) > NAMED_STRENGTHS:
+            parts.append(f"{len(self.strength)} muscle strengths changed")
+        elif self.strength:
+            parts.append(", ".join(f"{(names or {}).get(m, m)} {100 * f:.0f}%"
+                                   for m, f in self.strength.items()))  # fmt: skip
+        if drive and self.hip_acceleration:
+            parts.append(f"knee drive {self.hip_acceleration:g} rad/s²")
+        return "; ".join(parts)
+
+
 class Snapshot(_Frozen):
     """Everything the explorer shows, at one instant."""
 
     pose: Pose = Pose()
+    task: Task = Task()
     visible: tuple[str, ...] = ()
     display: Display = Display()
     camera: Camera = Camera()
@@ -148,7 +264,7 @@ class Snapshot(_Frozen):
 
 
 # Fields whose changes are undoable; the camera, the selection and playback are not.
-UNDOABLE = frozenset({"pose", "visible", "display", "plotted"})
+UNDOABLE = frozenset({"pose", "task", "visible", "display", "plotted"})
 Listener = Callable[[Snapshot, Snapshot, frozenset[str]], None]
 
 
@@ -184,6 +300,10 @@ class AppState:
     def display(self) -> Display:
         return self._snap.display
 
+    @property
+    def task(self) -> Task:
+        return self._snap.task
+
     def can_undo(self) -> bool:
         return bool(self._undo)
 
@@ -209,6 +329,9 @@ class AppState:
             unknown.append(sel[7:])
         if unknown:
             raise HipFlexError(f"unknown muscle id(s): {', '.join(sorted(set(unknown)))}")
+        problem = _unknown_strengths(snap, known)
+        if problem:
+            raise HipFlexError(problem)
 
     def replace(self, snap: Snapshot, merge: str | None = None, undoable: bool = True) -> None:
         """Make ``snap`` current and tell the listeners what changed."""
@@ -240,6 +363,16 @@ class AppState:
 
     def set_display(self, merge: str | None = None, **options: Any) -> None:
         self.update(merge=merge, display={**self._snap.display.model_dump(), **options})
+
+    def set_task(self, merge: str | None = None, **fields: Any) -> None:
+        """Change the hold task: ``body_mass`` (kg), ``height`` (m), ``hip_acceleration``
+        (rad/s^2) or ``strength`` (the whole map, muscle id -> fraction 0..2). Bad values raise
+        HipFlexError naming the key, and change nothing."""
+        self.update(merge=merge, task={**self._snap.task.model_dump(), **fields})
+
+    def set_strength(self, muscle: str, fraction: float, merge: str | None = None) -> None:
+        """One muscle's strength (fraction of its peak force, 0..2); the others stay."""
+        self.set_task(merge=merge, strength={**self._snap.task.strength, muscle: fraction})
 
     def set_camera(self, **camera: Any) -> None:
         """Camera moves are not undo steps (the user can always pick a preset again)."""
@@ -304,6 +437,14 @@ def _dump(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v.model_dump() if isinstance(v, BaseModel) else v for k, v in fields.items()}
 
 
+def _unknown_strengths(snap: Snapshot, known: set[str]) -> str | None:
+    unknown = sorted(m for m in snap.task.strength if m not in known)
+    if not unknown:
+        return None
+    return (f"key 'task.strength': unknown muscle id(s) {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(known))})")  # fmt: skip
+
+
 def _first_error(exc: ValidationError, where: str) -> str:
     err = exc.errors()[0]
     key = ".".join(str(p) for p in err["loc"]) or "(top level)"
@@ -346,6 +487,9 @@ def snapshot_from_json(text: str, source: str = "session", muscles: Iterable[str
             raise HipFlexError(
                 f"{source}: key 'visible'/'plotted': unknown muscle id(s) {', '.join(unknown)}"
             )
+        problem = _unknown_strengths(snap, known)
+        if problem:
+            raise HipFlexError(f"{source}: {problem}")
     return snap
 
 
