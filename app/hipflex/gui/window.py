@@ -183,8 +183,10 @@ class MainWindow(QMainWindow):
         from hipflex.gui.panels.info import InfoCard
         from hipflex.gui.panels.muscles import MusclePanel
         from hipflex.gui.panels.plots import PlotsPanel
+        from hipflex.gui.panels.task import TaskPanel
 
         self.muscle_panel = MusclePanel(self.qstate, self.analysis, self)
+        self.task_panel = TaskPanel(self.qstate, self.analysis, self)
         self.plots_panel = PlotsPanel(self.qstate, self.analysis, self, held=True)
         self.explanation_panel = ExplanationPanel(self.qstate, self.analysis, self)
         self.info_card = InfoCard(self.qstate, self.analysis, self)
@@ -192,6 +194,9 @@ class MainWindow(QMainWindow):
         right = Qt.DockWidgetArea.RightDockWidgetArea
         muscles = self._dock("Muscles", self.muscle_panel, left)
         self.tabifyDockWidget(self._docks["Pose"], muscles)
+        # a third tab, not a fourth column: the 1366x768 window has no room to spare
+        task = self._dock("Task", self.task_panel, left, scroll=False)
+        self.tabifyDockWidget(muscles, task)
         self._docks["Pose"].raise_()
         self._dock("Info", self.info_card, right)
         explain = self._dock("Why", self.explanation_panel, right)
@@ -395,12 +400,17 @@ class MainWindow(QMainWindow):
         p = self.state.pose
         res = self.analysis.current
         need = float(res.required_moment[0])
+        drive = self.state.task.hip_acceleration
+        what = "hold task" if drive == 0 else f"knee drive {drive:g} rad/s²"
         if not needs_flexors(need):  # the leg's weight acts under or behind the hip
-            hold = f"hold task needs {moment_words(need)}: no flexor effort"
+            hold = f"{what} needs {moment_words(need)}: no flexor effort"
         else:
             can = "can" if bool(res.feasible[0]) else "cannot"
-            hold = f"hold task needs {moment_words(need)}: flexors {can} hold it"
-        self.status.setText(f"hip {p.hip_flexion:.1f}°  knee {p.knee_flexion:.1f}°  ·  {hold}")
+            hold = (f"{what} needs {moment_words(need)}: flexors {can} "
+                    + ("hold it" if drive == 0 else "give it"))  # fmt: skip
+        task = self.state.task.words(self.task_panel.names, drive=False)
+        self.status.setText(f"hip {p.hip_flexion:.1f}°  knee {p.knee_flexion:.1f}°  ·  "
+                            + (f"{task}  ·  " if task else "") + hold)  # fmt: skip
         name = self.session_path.name if self.session_path else "untitled"
         title = f"HipFlex {__version__} — {name}"
         if self.windowTitle() != title:

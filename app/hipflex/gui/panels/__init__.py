@@ -9,6 +9,7 @@ from hipflex.gui.panels.explain import ExplanationPanel
 from hipflex.gui.panels.info import InfoCard
 from hipflex.gui.panels.muscles import GROUP_TITLES, MusclePanel
 from hipflex.gui.panels.plots import PlotsPanel
+from hipflex.gui.panels.task import TaskPanel
 
 __all__ = [
     "GROUP_TITLES",
@@ -17,4 +18,5 @@ __all__ = [
     "InfoCard",
     "MusclePanel",
     "PlotsPanel",
+    "TaskPanel",
 ]

@@ -1,4 +1,4 @@
-"""The "why" in words: the engine's statements for the current pose, with the caveats.
+"""The "why" in words: the engine's statements for the current pose and task, with the caveats.
 
 ``model.explain`` runs a small sweep, so it is not run for every slider step: a single-shot
 timer fires shortly after the last pose change.
@@ -29,6 +29,7 @@ p.stmt { margin: 0 0 6px 0; }
 span.tag { color: #7a7a7a; font-size: small; }
 span.tag a { color: #5b7fa8; text-decoration: none; }
 div.head { color: #444444; font-weight: bold; margin-bottom: 6px; }
+div.task { color: #5b6f86; font-size: small; margin: -4px 0 6px 0; }
 div.caveats { color: #808080; font-size: small; margin-top: 10px; }
 p.caveat { margin: 0 0 3px 0; }
 p.note { color: #8a6d00; font-size: small; margin: 0 0 6px 0; }
@@ -45,11 +46,15 @@ def explanation_html(
     knee: float,
     off_plane: bool = False,
     names: dict[str, str] | None = None,
+    task: str | None = None,
 ) -> str:
     """Statements first, each with its quantity tag and links to the muscles it is about (a
-    click selects the muscle in the 3D view and the info card); the caveats apart and muted."""
+    click selects the muscle in the 3D view and the info card); the caveats apart and muted.
+    ``task`` names a hold task other than the default (subject, strengths, knee drive)."""
     parts = [f"<style>{STYLE}</style>",
              f'<div class="head">Hip flexion {hip:g}°, {esc(_knee_words(knee))}</div>']  # fmt: skip
+    if task:
+        parts.append(f'<div class="task">Task: {esc(task)}</div>')
     if off_plane:
         # the engine explains flexion in the sagittal plane only
         parts.append('<p class="note">These statements take hip adduction and rotation as 0; '
@@ -105,12 +110,16 @@ class ExplanationPanel(QTextBrowser):
 
     def refresh(self) -> None:
         """Ask the engine again for the current pose and show its answer."""
-        pose = self.qstate.snapshot.pose
-        self.statements = self.analysis.model.explain(pose.hip_flexion, pose.knee_flexion)
+        snap = self.qstate.snapshot
+        pose, task = snap.pose, snap.task
+        task.apply_to(self.analysis.model)  # already so, unless someone else changed the model
+        self.statements = self.analysis.model.explain(
+            pose.hip_flexion, pose.knee_flexion, hip_acceleration=task.hip_acceleration
+        )
         bar = self.verticalScrollBar()
         keep = bar.value()
         off_plane = pose.hip_adduction != 0 or pose.hip_rotation != 0
         html = explanation_html(self.statements, pose.hip_flexion, pose.knee_flexion, off_plane,
-                                self.names)  # fmt: skip
+                                self.names, task.words(self.names))  # fmt: skip
         self.setHtml(html)
         bar.setValue(keep)
