@@ -3,6 +3,7 @@ follow the task, undo and sessions restore it, and the "why" and the status bar 
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -244,3 +245,31 @@ def test_the_task_tab_shares_the_pose_dock_and_a_session_sets_it(qtbot, window, 
     w.open_session(bad)
     assert w.errors and "unknown muscle id(s) psoaz" in w.errors[-1]
     assert w.state.task.strength == {"psoas": 0.25}  # nothing lost
+
+
+def test_exports_colour_and_explain_for_the_task(qtbot, window, reference, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Stills and videos colour by activation for the snapshot's task (a session's, through
+    ``hipflex render --session``, or the window's), and a handout states the task it used."""
+    from hipflex.media.still import OffscreenView
+
+    w = window
+    w.state.set_pose(hip_flexion=60, knee_flexion=0)
+    w.state.set_task(strength={"psoas": 0.5}, hip_acceleration=40)
+    snap = w.state.snapshot
+    reference.set_strength("psoas", 0.5)
+    expected = reference.at(60.0, 0.0, hip_acceleration=40.0)
+    plain = HipModel(reference.ctx)  # a model of its own, as `hipflex render` has
+    with OffscreenView((64, 48), model=plain, level="interactive") as view:
+        values = view.values(snap)
+    for q in QUANTITIES:
+        np.testing.assert_allclose(values[q], expected[q][0], rtol=1e-12, err_msg=q)
+    assert plain.strength == {} and plain.body_mass == 75.0  # lent to the task, then restored
+    assert not np.allclose(values["activation"], reference.at(60.0, 0.0)["activation"][0])
+    # the handout from the window says which task its numbers are for
+    from hipflex.gui.exports import export_handout
+
+    path = export_handout(w, tmp_path / "h.pdf", poses=(60.0,))
+    assert path is not None and not w.errors
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout  # fmt: skip
+    assert "Hold task: Psoas major 50%" in " ".join(text.split())

@@ -27,13 +27,13 @@ from matplotlib.patches import Rectangle
 from hipflex.errors import HipFlexError
 from hipflex.fileio import atomic_write_bytes, check_target
 from hipflex.media.jobs import Cancel, Job, Progress
-from hipflex.media.still import OffscreenView, ViewImage, at_pose, attribution_line
+from hipflex.media.still import OffscreenView, ViewImage, at_pose, attribution_line, task_applied
 from hipflex.model.hipmodel import HipModel, load_model
 from hipflex.plots import PlotData, draw
 from hipflex.plots.charts import legend_entries
 from hipflex.plots.export import VECTOR_TEXT
 from hipflex.scene.colours import COLOUR_MODES, legend
-from hipflex.state import Camera, Display, Snapshot
+from hipflex.state import Camera, Display, Snapshot, Task
 
 PAPERS = {"a4": (210 / 25.4, 297 / 25.4), "letter": (8.5, 11.0)}  # inches
 PRINT_DPI = 300
@@ -170,13 +170,14 @@ def _render_views(
     view_name: str,
     paper: tuple[float, float],
     job: Job,
+    task: Task,
 ) -> list[ViewImage]:
     """Each pose rendered at 300 dpi for the size it is printed at, through one plotter."""
     cell_w, cell_h = _cell_size(paper, len(poses))
     px = (round(cell_w * PRINT_DPI), round(cell_h * PRINT_DPI))
     snap = Snapshot(pose=at_pose(Snapshot(), knee_flexion=knee).pose, visible=tuple(muscles),
                     display=Display(colour_by=colour_by, labels=True),  # type: ignore[arg-type]
-                    camera=Camera(view=view_name))  # type: ignore[arg-type]  # fmt: skip
+                    camera=Camera(view=view_name), task=task)  # type: ignore[arg-type]  # fmt: skip
     snaps = [at_pose(snap, hip_flexion=float(hip)) for hip in poses]
     out = []
     with OffscreenView(px, model=model, level="full") as view:
@@ -347,6 +348,7 @@ def _layout(
     views: list[ViewImage],
     view_name: str,
     text_scale: float,
+    task: Task,
 ) -> tuple[bytes, int]:
     """Lay the handout out with body text at ``text_scale``; the PDF and its page count."""
     attribution = model.ctx.pack.attribution
@@ -372,15 +374,20 @@ def _layout(
                      f"hip flexion, {_knee_words(knee_flexion)}. Black lines: lines of action.",
                      9, colour=MUTED)  # fmt: skip
         flow.y += 0.3
+        words = task.words({m: mu.display_name for m, mu in model.ctx.anatomy.muscles.items()})
+        if words:  # the numbers below are for this task, not the default one: say so
+            flow.paragraph(f"Hold task: {words}.", _Style(9, bold=True))
+            flow.y += 0.1
         _view_row(flow, model, poses, views, muscles, colour_by)
-        data = PlotData.from_model(model, knee_flexion)
+        data = PlotData.from_model(model, knee_flexion, hip_acceleration=task.hip_acceleration)
         _chart(flow, data, muscles, poses)
         flow.paragraph("Why, in words", _Style(11, bold=True), keep_with_next=0.4)
         caveats: list[str] = []
         for hip in poses:
             flow.paragraph(f"At {hip:g}° hip flexion", _Style(9.5 * z, bold=True, space_before=0.05),
                            keep_with_next=0.2)  # fmt: skip
-            for s in model.explain(float(hip), knee_flexion):
+            for s in model.explain(float(hip), knee_flexion,
+                                   hip_acceleration=task.hip_acceleration):  # fmt: skip
                 if s["quantity"] == "caveat":
                     if s["text"] not in caveats:
                         caveats.append(str(s["text"]))
@@ -410,15 +417,27 @@ def build_handout_pdf(
     paper: str,
     job: Job,
     view: str = "lateral",
+    task: Task | None = None,
 ) -> tuple[bytes, int]:
     """The PDF as bytes and its page count: the views rendered once, the text shrunk a little
-    if that keeps the handout to two pages."""
-    views = _render_views(model, poses, knee_flexion, muscles, colour_by, view, PAPERS[paper], job)
+    if that keeps the handout to two pages. ``task`` is the hold task (default: the model's own
+    subject and strengths, holding still)."""
+    if task is None:
+        task = Task(body_mass=model.body_mass, height=model.height, strength=model.strength)
+    with task_applied(model, task):
+        return _build(model, poses, knee_flexion, muscles, colour_by, title, paper, job, view, task)
+
+
+def _build(model: HipModel, poses: Sequence[float], knee_flexion: float, muscles: list[str],
+           colour_by: str, title: str, paper: str, job: Job, view: str,
+           task: Task) -> tuple[bytes, int]:  # fmt: skip
+    views = _render_views(model, poses, knee_flexion, muscles, colour_by, view, PAPERS[paper], job,
+                          task)  # fmt: skip
     pdf, pages = b"", 0
     for k, scale in enumerate((1.0, 0.92, 0.85)):
         job.step(0.65 + 0.1 * k, "laying out the pages")
         pdf, pages = _layout(model, poses, knee_flexion, muscles, colour_by, title, paper, views,
-                             view, scale)  # fmt: skip
+                             view, scale, task)  # fmt: skip
         if pages <= 2:
             break
     return pdf, pages
@@ -451,8 +470,13 @@ def make_handout(
     cancel: Cancel | None = None,
     model: HipModel | None = None,
     view: str = "lateral",
+    task: Task | None = None,
 ) -> Path:
-    """Write the handout PDF (one or two pages) atomically; cancelling leaves no file."""
+    """Write the handout PDF (one or two pages) atomically; cancelling leaves no file.
+
+    ``task`` is the hold task the activations and the "why" are computed for (a session's or the
+    window's); without it, the model's own subject and strengths, holding the leg still. A task
+    other than the default is stated under the views."""
     path = Path(path)
     if path.suffix.lower() != ".pdf":
         raise HipFlexError(f"{path}: a handout is a PDF; use a .pdf name")
@@ -476,7 +500,7 @@ def make_handout(
     for hip in poses:
         at_pose(Snapshot(), hip_flexion=float(hip), knee_flexion=float(knee_flexion))
     data, pages = build_handout_pdf(model, [float(p) for p in poses], float(knee_flexion), chosen,
-                                    colour_by, title, paper, job, view)  # fmt: skip
+                                    colour_by, title, paper, job, view, task)  # fmt: skip
     job.step(0.97, f"saving ({pages} pages)")
     atomic_write_bytes(path, data)
     job.done(f"wrote {path}")

@@ -8,7 +8,8 @@ afterwards with a TrueType font sized for the image, so it stays sharp at 300 dp
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +22,7 @@ from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 from hipflex.errors import HipFlexError, PoseError
 from hipflex.fileio import atomic_write_bytes, check_target
 from hipflex.scene.render import _prefer_egl
-from hipflex.state import Pose, Snapshot, range_problem
+from hipflex.state import Pose, Snapshot, Task, range_problem
 
 if TYPE_CHECKING:
     import pyvista as pv
@@ -158,8 +159,11 @@ class OffscreenView:
         self.plotter.reset_camera_clipping_range()
 
     def values(self, snap: Snapshot) -> dict[str, NDArray[np.float64]]:
-        """The engine's per-muscle quantities at the snapshot's pose (for colours, arms)."""
-        res = self.model.at(**snap.pose.as_dict())
+        """The engine's per-muscle quantities at the snapshot's pose and for its hold task (for
+        colours by activation, arms)."""
+        with task_applied(self.model, snap.task):
+            res = self.model.at(**snap.pose.as_dict(),
+                                hip_acceleration=snap.task.hip_acceleration)  # fmt: skip
         return {k: v[0] for k, v in res.values.items()}
 
     def render(self, snap: Snapshot, anchors: bool = False, camera: bool = True) -> ViewImage:
@@ -437,6 +441,18 @@ def write_png(
     return path
 
 
+@contextmanager
+def task_applied(model: HipModel, task: Task) -> Iterator[HipModel]:
+    """``model`` with ``task``'s subject and strengths while the block runs, then as it was (the
+    model may be the window's, which follows its own state)."""
+    saved = (model.body_mass, model.height, model.strength)
+    task.apply_to(model)
+    try:
+        yield model
+    finally:
+        model.body_mass, model.height, model.strength = saved
+
+
 def at_pose(snapshot: Snapshot, **angles: float) -> Snapshot:
     """``snapshot`` with some joint angles changed (degrees), checked against their ranges."""
     for name, v in angles.items():
@@ -453,7 +469,10 @@ def attribution_line(text: str) -> str:
 
 
 def describe(snapshot: Snapshot) -> str:
-    """The pose and view in words, for PNG descriptions and captions."""
+    """The pose and view in words, for PNG descriptions and captions (with the hold task when
+    it is not the default one, since activation colours depend on it)."""
     p = snapshot.pose
     view = snapshot.camera.view or "custom"
-    return f"hip flexion {p.hip_flexion:g} deg, knee flexion {p.knee_flexion:g} deg, {view} view"
+    task = snapshot.task.words()
+    return (f"hip flexion {p.hip_flexion:g} deg, knee flexion {p.knee_flexion:g} deg, {view} view"
+            + (f"; hold task: {task}" if task else ""))  # fmt: skip
