@@ -119,7 +119,8 @@ class Analysis(QObject):
         return self._sweeps[key]
 
     def refresh(self) -> None:
-        """Recompute everything (e.g. after the model itself was changed)."""
+        """Recompute everything (after the model changed outside the state; its subject and
+        strengths are set from the state's task again)."""
         self._sweeps.clear()
         self._stale_pose = self._stale_sweep = True
         self._publish(force=True)
