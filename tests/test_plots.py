@@ -85,6 +85,26 @@ def test_max_moment_stacks_flexor_capacity_and_draws_the_hold_line(data: PlotDat
     assert any(ln.get_label() == "Needed to hold the leg" for ln in ax.get_lines())
 
 
+def test_a_knee_drive_is_named_in_the_charts(real_pack: object) -> None:
+    """With a knee drive the needed-moment line and the activation title say so, and the line
+    is the engine's required moment for that drive, not the hold's."""
+    from hipflex.model.hipmodel import load_model
+    from hipflex.plots.charts import chart_title
+
+    model = load_model()
+    drive = PlotData.from_model(model, knee_flexion=90.0, hip_acceleration=40.0)
+    hold = PlotData.from_model(model, knee_flexion=90.0)
+    assert np.all(drive.required_moment > hold.required_moment)
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw(ax, "max_moment", drive, FLEXORS, hip_flexion=60.0)
+    needed = [ln for ln in ax.get_lines() if str(ln.get_label()).startswith("Needed to")]
+    assert [str(ln.get_label()) for ln in needed] == ["Needed to drive the knee up at 40 rad/s\u00b2"]
+    assert np.asarray(needed[0].get_ydata()) == pytest.approx(np.clip(drive.required_moment, 0, None))
+    assert "drive the knee up at 40" in chart_title("activation", drive)
+    assert chart_title("activation", hold).startswith("Activation to hold the leg still")
+
+
 def test_unknown_kind_or_muscle_is_a_clear_error(data: PlotData) -> None:
     ax = Figure().add_subplot()
     with pytest.raises(HipFlexError, match="unknown plot kind"):

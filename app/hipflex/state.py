@@ -18,9 +18,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from hipflex.errors import HipFlexError
 from hipflex.fileio import atomic_write_text
-from hipflex.model.hipmodel import MAX_HIP_ACCELERATION
 from hipflex.model.kinematics import angle_text
-from hipflex.model.segments import BODY_MASS_RANGE, HEIGHT_RANGE
+from hipflex.model.limits import BODY_MASS_RANGE, HEIGHT_RANGE, MAX_HIP_ACCELERATION, STRENGTH_RANGE
 
 if TYPE_CHECKING:
     from hipflex.model.hipmodel import HipModel
@@ -133,9 +132,6 @@ class Camera(_Frozen):
     zoom: Annotated[float, Field(gt=0.01, lt=100)] = 1.0
 
 
-# A muscle's strength as a fraction of its peak isometric force: the bounds HipModel.set_strength
-# accepts (0..2, i.e. 0..200%; the engine has no named constant for them, a test pins them).
-STRENGTH_RANGE = (0.0, 2.0)
 NAMED_STRENGTHS = 3  # a task's summary names up to this many changed strengths
 
 

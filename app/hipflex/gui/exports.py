@@ -176,7 +176,7 @@ def export_handout(window: MainWindow, path: Path, poses: tuple[float, ...] = (0
         return make_handout(path, poses=poses, knee_flexion=snap.pose.knee_flexion,
                             muscles=list(snap.visible) or None, colour_by=snap.display.colour_by,
                             paper=paper, force=force, progress=progress, cancel=cancel,
-                            model=window.model, **kw)  # fmt: skip
+                            model=window.model, task=snap.task, **kw)  # fmt: skip
 
     return _run(window, "Exporting handout", job)
 

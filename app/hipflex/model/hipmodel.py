@@ -17,6 +17,7 @@ from hipflex.errors import PoseError
 from hipflex.model.activity import share_moment
 from hipflex.model.fastpath import FastPaths
 from hipflex.model.kinematics import COORDINATES, body_transforms, check_angles
+from hipflex.model.limits import MAX_HIP_ACCELERATION, STRENGTH_RANGE
 from hipflex.model.muscle import (
     active_force_length,
     pennated_fiber,
@@ -28,7 +29,6 @@ from hipflex.model.wrapping import path_set
 
 Array = NDArray[np.float64]
 EVAL_BLOCK = 1024  # poses evaluated together; longer sweeps go in blocks of this many
-MAX_HIP_ACCELERATION = 500.0  # rad/s^2: |hip_acceleration| accepted for the hold task
 QUANTITIES = (
     "length", "moment_arm_hip_flexion", "moment_arm_hip_adduction", "moment_arm_hip_rotation",
     "moment_arm_knee_flexion", "norm_fiber_length", "slack", "force_length_factor",
@@ -152,11 +152,13 @@ class HipModel:
     def _checked_strength(self, muscle: str, fraction: object) -> float:
         if muscle not in self.ctx.anatomy.muscles:
             raise PoseError(f"unknown muscle id {muscle!r}")
+        lo, hi = STRENGTH_RANGE
+        limits = f"{lo:g}..{hi:g} ({100 * lo:g}..{100 * hi:g}%)"
         if not _is_number(fraction):
-            raise PoseError(f"strength of {muscle} must be 0..2 (0..200%), got {fraction!r}")
+            raise PoseError(f"strength of {muscle} must be {limits}, got {fraction!r}")
         value = float(cast(float, fraction))
-        if not (math.isfinite(value) and 0.0 <= value <= 2.0):
-            raise PoseError(f"strength of {muscle} must be 0..2 (0..200%), got {fraction}")
+        if not (math.isfinite(value) and lo <= value <= hi):
+            raise PoseError(f"strength of {muscle} must be {limits}, got {fraction}")
         return value
 
     def _rederive_tendon_slack(self) -> dict[str, float]:

@@ -10,11 +10,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hipflex.errors import PoseError
+from hipflex.model.limits import BODY_MASS_RANGE, HEIGHT_RANGE
 
 Array = NDArray[np.float64]
 GRAVITY = 9.81  # m/s^2
-BODY_MASS_RANGE = (20.0, 250.0)  # kg: the subjects the hold task accepts
-HEIGHT_RANGE = (1.0, 2.4)  # m
 
 # de Leva P (1996) J Biomech 29(9):1223-1230, Table 4, adult males (adjusted Zatsiorsky-Seluyanov):
 # mass fraction of body mass, centre of mass as a fraction of segment length from the proximal

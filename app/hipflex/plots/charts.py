@@ -50,6 +50,13 @@ class PlotData:
     required_moment: Array  # hold task, N m (n_poses,)
     attribution: str = ""
     muscles: list[str] = field(default_factory=list)
+    hip_acceleration: float = 0.0  # rad/s^2: a knee drive on top of holding the leg
+
+    @property
+    def task_words(self) -> str:
+        """What the muscles are asked to do, for legends and titles."""
+        return ("hold the leg" if self.hip_acceleration == 0
+                else f"drive the knee up at {self.hip_acceleration:g} rad/s\u00b2")  # fmt: skip
 
     @classmethod
     def from_model(
@@ -72,6 +79,7 @@ class PlotData:
             required_moment=np.asarray(res.required_moment, float),
             attribution=model.ctx.pack.attribution,
             muscles=list(res.muscles),
+            hip_acceleration=float(hip_acceleration),
         )
 
     def column(self, quantity: str, muscle: str) -> Array:
@@ -271,7 +279,7 @@ def _draw_max_moment(ax: Axes, data: PlotData, muscles: list[str]) -> PlotCursor
         for poly in polys:
             poly.set_gid("stack")
     ax.plot(data.angles, np.clip(data.required_moment, 0, None), color=REQUIRED_COLOUR, lw=2.0,
-            ls="-", label="Needed to hold the leg")  # fmt: skip
+            ls="-", label=f"Needed to {data.task_words}")  # fmt: skip
     _hip_axis(ax, data)
     ax.set_ylim(0, None)
     ax.set_ylabel("Hip-flexion moment (N m)")
@@ -323,7 +331,10 @@ def draw(
 
 
 def chart_title(kind: str, data: PlotData) -> str:
-    return f"{PLOT_TITLES[kind]} ({_knee_text(data.knee_flexion)})"
+    title = PLOT_TITLES[kind]
+    if kind == "activation" and data.hip_acceleration != 0:
+        title = f"Activation to {data.task_words}"
+    return f"{title} ({_knee_text(data.knee_flexion)})"
 
 
 def figure(

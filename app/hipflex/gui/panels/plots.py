@@ -117,7 +117,10 @@ class ChartCanvas(FigureCanvasQTAgg):
             self.cursor = draw(ax, self.kind, data, muscles, hip_flexion, title=not compact,
                                legend=not compact)  # fmt: skip
         if compact:
-            ax.set_title(PANEL_TITLES.get(self.kind, self.kind), fontsize=9, loc="left")
+            title = PANEL_TITLES.get(self.kind, self.kind)
+            if self.kind == "activation" and data.hip_acceleration != 0:
+                title = "Activation for the knee drive"
+            ax.set_title(title, fontsize=9, loc="left")
             if self.kind in SHORT_XLABELS:
                 ax.set_xlabel(SHORT_XLABELS[self.kind])
             elif self._tiny:
@@ -273,6 +276,7 @@ class PlotsPanel(QWidget):
             required_moment=res.required_moment,
             attribution=self.analysis.model.ctx.pack.attribution,
             muscles=list(res.muscles),
+            hip_acceleration=self.qstate.snapshot.task.hip_acceleration,
         )
 
     def _build_menu(self) -> None:

@@ -32,9 +32,9 @@ from PySide6.QtWidgets import (
 
 from hipflex.gui.panels.muscles import GROUP_TITLES
 from hipflex.gui.qtstate import Analysis, QtState
-from hipflex.model.hipmodel import MAX_HIP_ACCELERATION, PoseResult
-from hipflex.model.segments import BODY_MASS_RANGE, HEIGHT_RANGE
-from hipflex.state import STRENGTH_RANGE, Snapshot, Task
+from hipflex.model.hipmodel import PoseResult
+from hipflex.model.limits import BODY_MASS_RANGE, HEIGHT_RANGE, MAX_HIP_ACCELERATION, STRENGTH_RANGE
+from hipflex.state import Snapshot, Task
 
 DRIVE_HELP = "0 = hold the leg still; above 0 the knee is also driven up (sprint)."
 MIN_ROWS = 5  # strength rows always in view; the table scrolls for the rest
