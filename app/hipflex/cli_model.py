@@ -9,7 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hipflex.errors import HipFlexError
+from hipflex.errors import HipFlexError, PoseError
+from hipflex.model.limits import BODY_MASS_RANGE, HEIGHT_RANGE, MAX_HIP_ACCELERATION, STRENGTH_RANGE
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -225,8 +226,9 @@ def strength_setting(text: str) -> tuple[str, float]:
         percent = math.nan
     if not sep or not muscle.strip() or not math.isfinite(percent):
         raise argparse.ArgumentTypeError(f"expected MUSCLE=PERCENT such as psoas=50, got {text!r}")
-    if not 0 <= percent <= 200:
-        raise argparse.ArgumentTypeError(f"{text}: a strength is 0..200 percent of normal")
+    lo, hi = (100 * x for x in STRENGTH_RANGE)
+    if not lo <= percent <= hi:
+        raise argparse.ArgumentTypeError(f"{text}: a strength is {lo:g}..{hi:g} percent of normal")
     return muscle.strip(), percent / 100
 
 
@@ -236,10 +238,10 @@ def _model(args: argparse.Namespace) -> HipModel:
 
     model = load_model(body_mass=args.mass, height=args.height)
     for muscle, fraction in args.strength:
-        if muscle not in model.muscles:
-            raise HipFlexError(f"--strength {muscle}: unknown muscle id; the muscles are "
-                               + ", ".join(model.muscles))  # fmt: skip
-        model.set_strength(muscle, fraction)
+        try:
+            model.set_strength(muscle, fraction)
+        except PoseError as exc:  # an unknown id: the engine's message lists the muscles
+            raise HipFlexError(f"--strength {muscle}: {exc}") from None
     return model
 
 
@@ -250,8 +252,8 @@ def _task(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="MUSCLE=PCT",
-        help="scale one muscle's peak force, percent of normal (0..200; e.g. psoas=50 for "
-        "weakness); repeat for more muscles",
+        help="scale one muscle's peak force, percent of normal ({:g}..{:g}; e.g. psoas=50 for "
+        "weakness); repeat for more muscles".format(*(100 * x for x in STRENGTH_RANGE)),
     )
     p.add_argument(
         "--hip-acceleration",
@@ -259,7 +261,7 @@ def _task(p: argparse.ArgumentParser) -> None:
         default=0.0,
         metavar="RAD_S2",
         help="hip-flexion angular acceleration added to the hold task, rad/s^2 (default 0; "
-        "a fast knee drive, at most 500 either way)",
+        f"a fast knee drive, at most {MAX_HIP_ACCELERATION:g} either way)",
     )
 
 
@@ -270,7 +272,7 @@ def _subject(p: argparse.ArgumentParser) -> None:
         default=75.0,
         metavar="KG",
         help="body mass, kg: the leg's weight in the hold task, not muscle strength "
-        "(default 75, 20..250)",
+        "(default 75, {:g}..{:g})".format(*BODY_MASS_RANGE),
     )
     p.add_argument(
         "--height",
@@ -278,7 +280,7 @@ def _subject(p: argparse.ArgumentParser) -> None:
         default=1.75,
         metavar="M",
         help="body height, m: the leg's segment lengths in the hold task, not the bones "
-        "(default 1.75, 1.0..2.4)",
+        "(default 1.75, {:g}..{:g})".format(*HEIGHT_RANGE),
     )
 
 

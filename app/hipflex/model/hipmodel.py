@@ -151,7 +151,8 @@ class HipModel:
 
     def _checked_strength(self, muscle: str, fraction: object) -> float:
         if muscle not in self.ctx.anatomy.muscles:
-            raise PoseError(f"unknown muscle id {muscle!r}")
+            raise PoseError(f"unknown muscle id {muscle!r}; the muscles are "
+                            + ", ".join(self.ctx.anatomy.muscles))  # fmt: skip
         lo, hi = STRENGTH_RANGE
         limits = f"{lo:g}..{hi:g} ({100 * lo:g}..{100 * hi:g}%)"
         if not _is_number(fraction):
