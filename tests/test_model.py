@@ -125,9 +125,8 @@ def test_bending_the_knee_changes_paths_by_at_most_2mm_a_degree(model, hip) -> N
     grew by 15-19 cm in one step past 100-127 deg of knee flexion."""
     knee = np.arange(0.0, 140.0 + 1e-9, 0.1)
     res = model.sweep(np.full(knee.size, hip), knee_flexion=knee)
-    # lengths: at most 2 mm a degree; moment arms: continuous at 0.1 deg steps (a hamstring's
-    # knee lever legitimately sweeps through zero at up to 4 mm a degree near full flexion,
-    # as its line turns across the knee axis: 0.2 mm per 0.05 deg there)
+    # lengths: at most 2 mm a degree; moment arms: continuous at 0.1 deg steps (0.11 mm at most
+    # on this pack, gracilis near full flexion)
     for quantity, every, limit in (("length", 10, 2 * MM), ("moment_arm_hip_flexion", 1, 0.5 * MM),
                                    ("moment_arm_knee_flexion", 1, 0.5 * MM)):  # fmt: skip
         values = res[quantity][::every]
@@ -135,6 +134,32 @@ def test_bending_the_knee_changes_paths_by_at_most_2mm_a_degree(model, hip) -> N
         bad = {m: f"{1000 * w:.2f} mm" for m, w in zip(res.muscles, jumps, strict=True)
                if w > limit}  # fmt: skip
         assert not bad, f"{quantity} jumps at hip {hip:g} deg as the knee bends: {bad}"
+
+
+@pytest.mark.parametrize("hip", [-20.0, 0.0, 60.0, 110.0, 130.0])
+def test_knee_flexors_keep_their_lever_as_the_knee_bends(model, hip) -> None:  # type: ignore[no-untyped-def]
+    """The hamstrings, gracilis and sartorius flex the knee over its whole range, and rectus
+    femoris extends it. Until session 12 a femur via point 3 cm above the knee centre was passed
+    by the hamstrings' tibial insertion past about 120 deg, and their knee moment arm turned
+    negative (biceps femoris -33 mm at 140 deg); Rajagopal 2016's stays positive to its limit."""
+    knee = np.arange(0.0, 140.0 + 1e-9, 1.0)
+    res = model.sweep(np.full(knee.size, hip), knee_flexion=knee)
+    ma = res["moment_arm_knee_flexion"]
+    for muscle in ("semimembranosus", "semitendinosus", "biceps_femoris_long_head", "gracilis",
+                   "sartorius"):  # fmt: skip
+        lever = ma[:, res.muscles.index(muscle)]
+        assert lever.min() > 1 * MM, (
+            f"{muscle} at hip {hip:g} deg: knee moment arm {1000 * lever.min():.1f} mm "
+            f"at {knee[np.argmin(lever)]:g} deg knee flexion"
+        )
+    # the hamstrings' lever rises from full extension to a peak mid-range, then falls (Rajagopal
+    # 2016's shape: semimembranosus 32 mm at 0, 46 at 50, 18 at 120 deg, hip 0, OpenSim 4.6)
+    for muscle in ("semimembranosus", "semitendinosus", "biceps_femoris_long_head"):
+        lever = ma[:, res.muscles.index(muscle)]
+        peak = knee[np.argmax(lever)]
+        assert 30.0 <= peak <= 100.0, f"{muscle}: knee lever peaks at {peak:g} deg"
+        assert lever.max() > lever[0] + 5 * MM and lever.max() > lever[-1] + 5 * MM
+    assert ma[:, res.muscles.index("rectus_femoris")].max() < -10 * MM
 
 
 @pytest.mark.parametrize(("adduction", "rotation", "left_out"), [

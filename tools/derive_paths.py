@@ -26,7 +26,7 @@ Rules (so that a reviewer can reproduce them):
   as Rajagopal's parts): the anterior and middle lines insert on the lateral facet of the greater
   trochanter (the centroid of trochanter vertices whose normal points laterally), the posterior
   line on the superoposterior facet at the trochanter's apex (its highest point, as piriformis).
-- Muscles crossing the knee on its medial or posterior side get one via point on the femur: the
+- Sartorius and gracilis, which cross the knee on its medial side, get one via point on the femur: the
   muscle's centreline (centroids of 12 slices along its principal axis) 3 cm above the knee centre.
   Everything else about the path is left to the wrap surfaces.
 - Every origin and insertion is then moved out of its bone along the distance grid's gradient to
@@ -104,12 +104,14 @@ GLIDES = ("gluteus_maximus",)
 # 166:179-189; Robertson et al. 2008, Arthroscopy 24:130-136; Tsutsumi et al. 2019, J Bone Joint
 # Surg Am 101:177-184). The tendons are not segmented, so the facets are found on the femur.
 GLMED_PARTS = (("anterior", 1093.47), ("middle", 765.09), ("posterior", 871.20))
+# The hamstrings have no femur via point: one fixed on the femur 3 cm above the knee centre is
+# passed by their tibial insertion as the knee bends past about 120 deg, which turned their knee
+# moment arm negative (semitendinosus from 124 deg, biceps femoris -33 mm at 140 deg). The
+# condyle cylinder alone keeps them behind the knee, and their knee moment arms then follow
+# Rajagopal 2016's shape (docs/status.md).
 KNEE_VIA = (
     "sartorius",
     "gracilis",
-    "semitendinosus",
-    "semimembranosus",
-    "biceps_femoris_long_head",
 )
 WRAPS = {
     "gluteus_maximus": ["hip_posterior_r"],  # see _wraps
