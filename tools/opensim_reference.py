@@ -19,6 +19,21 @@ so that nobody has to copy values by hand:
 - ``rajagopal_neutral.csv``: the same at hip 0 / knee 0 / all coordinates 0, plus the muscle
   architecture (tendon slack length, optimal fibre length, pennation at optimal length).
 - ``timing.json``: median wall time (5 repeats) of the full sweep at knee 0, as a speed baseline.
+- ``rajagopal_knee_sweep.csv``: for the muscles that cross the knee (``KNEE_MUSCLES``), knee
+  flexion from 0 to 140 deg (step 1) at hip flexion 0 and 90 deg, every other coordinate 0:
+  muscle-tendon length and moment arm about knee_angle_r, signed so that positive = knee flexor
+  (the script checks that semimembranosus comes out positive). Rajagopal's knee range ends at
+  120 deg; beyond it clamping is off and its coupled-motion splines are extrapolated, and the
+  ``extrapolated`` column says so (1). The script checks the moment arms against the length
+  change between neighbouring samples (-dL/dq, which also follows the coupled patella) and
+  prints the largest difference.
+- ``rajagopal_knee_joint.csv``: what Rajagopal's knee does besides flexing, per knee angle
+  0..140 deg (same ``extrapolated`` column), all in the femur frame (x anterior, y superior,
+  z lateral): the displacement of the tibia's knee-joint centre from its knee-0 position
+  (``tibia_d{x,y,z}_m``; HipFlex's hinge keeps it fixed), the tibia's rotation about its long
+  axis relative to knee 0 (``tibia_internal_rotation_deg``, the angle of the femur's z axis seen
+  in the tibia's transverse plane) and the patella body's origin (``patella_{x,y,z}_m``; HipFlex
+  moves the patella with the tibia).
 
 ``--force-length`` prints Rajagopal's active force-length curve (iliacus_r's, the same parameters
 for every muscle) every 0.05 from 0.25 to 1.90, the table in ``hipflex.model.muscle``.
@@ -57,6 +72,12 @@ KNEE = "knee_angle_r"
 HIP_ANGLES_DEG: list[int] = list(range(-20, 131))
 KNEE_ANGLES_DEG: list[int] = [0, 90]
 TIMING_REPEATS = 5
+# The knee sweep: every knee angle HipFlex allows, at the two hip angles of the hip sweep's knees.
+KNEE_SWEEP_DEG: list[int] = list(range(0, 141))
+KNEE_SWEEP_HIPS_DEG: list[int] = [0, 90]
+KNEE_MUSCLES: list[str] = [
+    "semimem_r", "semiten_r", "bflh_r", "grac_r", "sart_r", "recfem_r", "tfl_r",
+]  # fmt: skip
 
 MUSCLES: list[str] = [
     "iliacus_r", "psoas_r", "recfem_r", "sart_r", "tfl_r",
@@ -206,6 +227,80 @@ def write_sweep(probe: RajagopalProbe, knee_sign: int, path: Path) -> float:
     return worst
 
 
+def write_knee_sweep(probe: RajagopalProbe, knee_sign: int, path: Path) -> tuple[float, float]:
+    """Write the knee sweep; return semimembranosus's knee moment arm at hip 0 / knee 30 (its
+    sign checks the flexor sign) and the largest |moment arm - (-dL/dq)| (central differences
+    over the 1-degree grid, interior samples), which checks that computeMomentArm follows the
+    patella's coupled coordinate as the length does."""
+    knee_max = math.degrees(probe.knee.getRangeMax())
+    lengths: dict[tuple[str, int], list[float]] = {}
+    arms: dict[tuple[str, int], list[float]] = {}
+    for hip_deg in KNEE_SWEEP_HIPS_DEG:
+        for name in KNEE_MUSCLES:
+            lengths[(name, hip_deg)], arms[(name, hip_deg)] = [], []
+        for knee_flex in KNEE_SWEEP_DEG:
+            probe.set_pose(hip_deg, knee_sign * knee_flex)
+            for name in KNEE_MUSCLES:
+                m = probe.muscles[name]
+                lengths[(name, hip_deg)].append(m.getLength(probe.state))
+                # about knee_angle_r, positive = lengthens as knee_angle_r falls; flexion is
+                # knee_sign * knee_angle_r, so the flexion moment arm is knee_sign times it
+                arms[(name, hip_deg)].append(
+                    knee_sign * m.computeMomentArm(probe.state, probe.knee)
+                )
+    probe.set_pose(0.0, 0.0)
+    step = math.radians(KNEE_SWEEP_DEG[1] - KNEE_SWEEP_DEG[0])
+    worst = 0.0
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["muscle", "hip_flexion_deg", "knee_flexion_deg", "extrapolated", "length_m",
+                    "knee_moment_arm_m"])  # fmt: skip
+        for hip_deg in KNEE_SWEEP_HIPS_DEG:
+            for name in KNEE_MUSCLES:
+                ln, ma = lengths[(name, hip_deg)], arms[(name, hip_deg)]
+                for i, knee_flex in enumerate(KNEE_SWEEP_DEG):
+                    if 0 < i < len(ln) - 1:
+                        worst = max(worst, abs(ma[i] + (ln[i + 1] - ln[i - 1]) / (2 * step)))
+                    w.writerow([name, hip_deg, knee_flex, int(knee_flex > knee_max + 1e-9),
+                                f"{ln[i]:.6f}", f"{ma[i]:.6f}"])  # fmt: skip
+    return arms[("semimem_r", 0)][KNEE_SWEEP_DEG.index(30)], worst
+
+
+def write_knee_joint(probe: RajagopalProbe, knee_sign: int, path: Path) -> None:
+    """Write how Rajagopal's knee moves besides flexing (femur frame), per knee angle: the
+    tibia's joint centre, its rotation about its long axis, and the patella's origin."""
+    femur = probe.model.getBodySet().get("femur_r")
+    tibia = probe.model.getBodySet().get("tibia_r")
+    patella = probe.model.getBodySet().get("patella_r")
+    tibia_centre = probe.model.getJointSet().get("walker_knee_r").getChildFrame()
+    knee_max = math.degrees(probe.knee.getRangeMax())
+    origin = osim.Vec3(0.0, 0.0, 0.0)
+
+    def in_femur(frame: osim.Frame) -> list[float]:
+        p = frame.findStationLocationInAnotherFrame(probe.state, origin, femur)
+        return [p.get(i) for i in range(3)]
+
+    def axial_angle() -> float:
+        """The femur's z axis seen in the tibia's transverse (x-z) plane, in degrees."""
+        z = femur.expressVectorInAnotherFrame(probe.state, osim.Vec3(0.0, 0.0, 1.0), tibia)
+        return math.degrees(math.atan2(-z.get(0), z.get(2)))
+
+    probe.set_pose(0.0, 0.0)
+    centre0, angle0 = in_femur(tibia_centre), axial_angle()
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["knee_flexion_deg", "extrapolated", "tibia_dx_m", "tibia_dy_m", "tibia_dz_m",
+                    "tibia_internal_rotation_deg", "patella_x_m", "patella_y_m",
+                    "patella_z_m"])  # fmt: skip
+        for knee_flex in KNEE_SWEEP_DEG:
+            probe.set_pose(0.0, knee_sign * knee_flex)
+            centre, pat = in_femur(tibia_centre), in_femur(patella)
+            w.writerow([knee_flex, int(knee_flex > knee_max + 1e-9),
+                        *(f"{c - c0:.6f}" for c, c0 in zip(centre, centre0, strict=True)),
+                        f"{axial_angle() - angle0:.3f}", *(f"{c:.6f}" for c in pat)])  # fmt: skip
+    probe.set_pose(0.0, 0.0)
+
+
 def print_force_length(probe: RajagopalProbe) -> None:
     """Rajagopal's active force-length curve every 0.05 (the table in hipflex.model.muscle)."""
     curve = osim.Millard2012EquilibriumMuscle.safeDownCast(
@@ -273,7 +368,18 @@ def main() -> None:
     print("neutral (hip 0, knee 0) rigid-tendon normalised fibre length:")
     for name, s in neutral.items():
         print(f"  {name:14s} {s.norm_fiber_length_rigid:6.3f}")
-    print(f"wrote {args.out}/rajagopal_sweep.csv, rajagopal_neutral.csv, timing.json")
+    semimem30, knee_worst = write_knee_sweep(
+        probe, knee_sign, args.out / "rajagopal_knee_sweep.csv"
+    )
+    if semimem30 <= 0:
+        raise SystemExit(f"semimem_r's knee moment arm at knee 30 is {semimem30:.4f} m: "
+                         "the flexor sign is wrong")  # fmt: skip
+    write_knee_joint(probe, knee_sign, args.out / "rajagopal_knee_joint.csv")
+    print(f"knee sweep: semimem_r knee moment arm at hip 0 / knee 30 {semimem30 * 1e3:+.1f} mm "
+          f"(positive = flexor); largest |moment arm - (-dL/dq)| {knee_worst * 1e3:.2f} mm; "
+          f"knee_angle_r beyond {math.degrees(probe.knee.getRangeMax()):.0f} deg extrapolated")  # fmt: skip
+    print(f"wrote {args.out}/rajagopal_sweep.csv, rajagopal_neutral.csv, timing.json, "
+          "rajagopal_knee_sweep.csv, rajagopal_knee_joint.csv")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -11,7 +11,14 @@ numbers for Rajagopal 2016 (made by ``tools/opensim_reference.py``) and writes:
   non-positive and where rectus femoris goes slack, and a "Why they differ" section whose
   figures are computed here, not typed in;
 - ``docs/images/validation_moment_arms.png`` and ``docs/images/validation_fiber_length.png``:
-  one panel per muscle, both models, knee 0 solid and knee 90 dashed.
+  one panel per muscle, both models, knee 0 solid and knee 90 dashed;
+- a knee section in ``docs/validation.md``: the knee-flexion moment arms of the muscles that
+  cross the knee at knee 0/30/60/90/120/140 deg (hip 0; OpenSim's values beyond Rajagopal's
+  120 deg knee range marked as extrapolated), how much hip 90 changes them, and why the two
+  models differ (hinge vs Rajagopal's coupled knee, insertion distances, wrap radii and via
+  points read from HipFlex's data), and ``docs/images/validation_knee_moment_arms.png`` (one
+  panel per muscle, hip 0 solid and hip 90 dashed). Without ``rajagopal_knee_sweep.csv`` the
+  section says the comparison was not made.
 
 The script re-runs against whatever ``app/`` and ``anatomy_data/`` currently hold, so re-run it
 after changing paths, wraps or architecture. Usage (HipFlex's own environment)::
@@ -19,7 +26,8 @@ after changing paths, wraps or architecture. Usage (HipFlex's own environment)::
     HIPFLEX_CACHE=/tmp/hfcache .venv/bin/python tools/validation_report.py \
         [--opensim-dir /tmp/hipflex-opensim]
 
-The OpenSim CSVs come from::
+The OpenSim CSVs (``rajagopal_sweep.csv``, ``rajagopal_neutral.csv``,
+``rajagopal_knee_sweep.csv``, ``rajagopal_knee_joint.csv``) come from::
 
     /tmp/osimenv/bin/python tools/opensim_reference.py --out /tmp/hipflex-opensim
 """
@@ -34,7 +42,7 @@ import functools
 import subprocess
 import sys
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +70,20 @@ PART_LINES: tuple[tuple[str, str], ...] = (
     ("gluteus_medius_middle", "glmed2_r"),
     ("gluteus_medius_posterior", "glmed3_r"),
 )
+
+KNEE_PNG = IMG_DIR / "validation_knee_moment_arms.png"
+KNEE_CSV = "rajagopal_knee_sweep.csv"
+KNEE_JOINT_CSV = "rajagopal_knee_joint.csv"
+KNEE_DEG: Array = np.arange(0.0, 141.0, 1.0)  # HipFlex's whole knee range
+KNEE_HIPS: tuple[int, int] = (0, 90)
+KNEE_TABLE_ANGLES: tuple[int, ...] = (0, 30, 60, 90, 120, 140)
+# The muscles that cross the knee, flexors first; each is one line in HipFlex and one Rajagopal part.
+KNEE_IDS: tuple[str, ...] = ("semimembranosus", "semitendinosus", "biceps_femoris_long_head",
+                             "gracilis", "sartorius", "rectus_femoris", "tensor_fasciae_latae")  # fmt: skip
+HAMSTRINGS: tuple[str, ...] = KNEE_IDS[:3]
+PULLEY_TOL_M = 0.0005  # a moment arm this close to a knee-centred cylinder's radius: on the pulley
+NEAR_WRAP_M = 0.002  # ... this close: following the cylinder (a line oblique to its axis)
+HIP_EFFECT_MM = 2.0  # a knee moment arm that changes more than this from hip 0 to 90 is named
 
 HIP_DEG: Array = np.arange(-20.0, 131.0, 1.0)
 KNEES: tuple[int, int] = (0, 90)
@@ -103,6 +125,9 @@ PAIRS: tuple[Pair, ...] = (
     Pair("semitendinosus", "Semitendinosus", ("semiten_r",)),
     Pair("semimembranosus", "Semimembranosus", ("semimem_r",)),
 )  # fmt: skip
+
+
+KNEE_PAIRS: tuple[Pair, ...] = tuple(next(p for p in PAIRS if p.hipflex == m) for m in KNEE_IDS)
 
 
 @dataclass
@@ -525,6 +550,479 @@ def capacity_section(cap: Capacity | None, iliacus_fibre: tuple[float, float]) -
     return rows
 
 
+# -- knee-flexion moment arms ------------------------------------------------------------------
+@dataclass(frozen=True)
+class KneeCurves:
+    """Per (muscle, hip angle) knee-flexion moment arm (m, positive = flexor) over KNEE_DEG.
+    ``extrapolated_from``: the first knee angle beyond the model's own range (OpenSim only)."""
+
+    moment_arm: dict[tuple[str, int], Array]
+    extrapolated_from: float | None = None
+
+
+@dataclass(frozen=True)
+class KneeJoint:
+    """How Rajagopal's knee moves besides flexing, over KNEE_DEG, in its femur frame (m, deg)."""
+
+    tibia_shift: Array  # (n, 3): the tibia's knee-joint centre relative to knee 0
+    tibia_internal_rotation: Array  # (n,)
+    patella: Array  # (n, 3): the patella body's origin
+
+
+@dataclass(frozen=True)
+class KneeGeometry:
+    """What in HipFlex's own data sets its knee levers (femur and tibia frames, m)."""
+
+    hinge_shift_m: float  # largest move of the tibia's origin in the femur frame over KNEE_DEG
+    insertion_to_axis_m: dict[str, float]  # tibial insertion's distance from the hinge axis
+    femur_via: dict[str, Array]  # femur via point minus the knee centre (x anterior, y up)
+    pulley: dict[str, tuple[str, float]]  # muscle: (wrap id, radius) of a knee-centred cylinder
+
+
+def load_knee_opensim(opensim_dir: Path) -> tuple[KneeCurves | None, KneeJoint | None]:
+    """Read rajagopal_knee_sweep.csv and rajagopal_knee_joint.csv; None for a missing or
+    incomplete file (the report then says so instead of comparing)."""
+    curves: KneeCurves | None = None
+    joint: KneeJoint | None = None
+    path = opensim_dir / KNEE_CSV
+    if path.is_file():
+        raw: dict[tuple[str, int], dict[int, float]] = defaultdict(dict)
+        extrapolated: set[int] = set()
+        with path.open(newline="") as f:
+            for row in csv.DictReader(f):
+                knee = round(float(row["knee_flexion_deg"]))
+                raw[(row["muscle"], round(float(row["hip_flexion_deg"])))][knee] = float(
+                    row["knee_moment_arm_m"]
+                )
+                if row["extrapolated"] == "1":
+                    extrapolated.add(knee)
+        wanted = [(p.opensim[0], p.hipflex, h) for p in KNEE_PAIRS for h in KNEE_HIPS]
+        if all(all(round(k) in raw[(o, h)] for k in KNEE_DEG) for o, _, h in wanted):
+            curves = KneeCurves(
+                {(m, h): np.array([raw[(o, h)][round(k)] for k in KNEE_DEG]) for o, m, h in wanted},
+                float(min(extrapolated)) if extrapolated else None,
+            )
+        else:
+            print(f"validation_report: {path} lacks some knee muscles or angles; re-run "
+                  "tools/opensim_reference.py", file=sys.stderr)  # fmt: skip
+    else:
+        print(f"validation_report: {path} not found; knee comparison left out (make it with "
+              "tools/opensim_reference.py)", file=sys.stderr)  # fmt: skip
+    jpath = opensim_dir / KNEE_JOINT_CSV
+    if jpath.is_file():
+        with jpath.open(newline="") as f:
+            rows = {round(float(r["knee_flexion_deg"])): r for r in csv.DictReader(f)}
+        try:
+            r = [rows[round(k)] for k in KNEE_DEG]
+            joint = KneeJoint(
+                np.array([[float(x[f"tibia_d{c}_m"]) for c in "xyz"] for x in r]),
+                np.array([float(x["tibia_internal_rotation_deg"]) for x in r]),
+                np.array([[float(x[f"patella_{c}_m"]) for c in "xyz"] for x in r]),
+            )
+        except (KeyError, ValueError):
+            print(f"validation_report: {jpath} lacks angles or columns; re-run "
+                  "tools/opensim_reference.py", file=sys.stderr)  # fmt: skip
+    return curves, joint
+
+
+def load_knee_hipflex() -> tuple[KneeCurves, KneeGeometry]:
+    """HipFlex's knee-flexion moment arms at the same poses, and the geometry behind them."""
+    from hipflex.model.kinematics import body_transforms
+
+    model = _model()
+    arms: dict[tuple[str, int], Array] = {}
+    for hip in KNEE_HIPS:
+        res = model.sweep(hip_flexion=float(hip), knee_flexion=KNEE_DEG)
+        for m in KNEE_IDS:
+            arms[(m, hip)] = np.asarray(res.muscle(m)["moment_arm_knee_flexion"], float).ravel()
+    skel = model.ctx.skeleton
+    tr = body_transforms(skel, hip_flexion=0.0, knee_flexion=KNEE_DEG)
+    tibia_in_femur = np.linalg.inv(tr["femur_r"]) @ tr["tibia_r"]
+    shift = float(
+        np.max(np.linalg.norm(tibia_in_femur[:, :3, 3] - tibia_in_femur[0, :3, 3], axis=1))
+    )
+    knee_centre = np.asarray(skel.knee_centre_in_femur, float)
+    wraps = model.ctx.anatomy.wraps
+    insertion: dict[str, float] = {}
+    via: dict[str, Array] = {}
+    pulley: dict[str, tuple[str, float]] = {}
+    for m in KNEE_IDS:
+        (line,) = model.ctx.anatomy.muscles[m].line  # every knee muscle is one line
+        for pt in line.points:
+            pos = np.asarray(pt.position, float)
+            if pt.kind == "insertion" and pt.body == "tibia_r":  # tibia frame: origin on the axis
+                insertion[m] = float(np.hypot(pos[0], pos[1]))
+            elif pt.kind == "via" and pt.body == "femur_r":
+                via[m] = pos - knee_centre
+        for wid in line.wraps:
+            w = wraps[wid]
+            if w.body != "femur_r" or w.type != "cylinder" or w.axis is None:
+                continue
+            on_axis = np.hypot(*(np.asarray(w.centre, float) - knee_centre)[:2]) < 1e-3
+            if on_axis and abs(abs(w.axis[2]) - 1) < 1e-6:  # about the knee (femur z) axis
+                pulley[m] = (wid, float(w.radius))
+    return KneeCurves(arms), KneeGeometry(shift, insertion, via, pulley)
+
+
+def knee_at(curve: Array, angle: float) -> float:
+    return float(np.interp(angle, KNEE_DEG, curve))
+
+
+def knee_peak(curve: Array) -> tuple[float, int]:
+    """The largest lever over KNEE_DEG, signed (a flexor's maximum, an extensor's minimum)."""
+    i = int(np.argmax(np.abs(curve)))
+    return float(curve[i]), round(KNEE_DEG[i])
+
+
+def plot_knee(hf: KneeCurves, os_: KneeCurves, path: Path) -> None:
+    """Small multiples like the hip plots: one panel per muscle, HipFlex vs OpenSim, hip 0
+    solid and hip 90 dashed; Rajagopal's extrapolated knee range shaded."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    ncols = 4
+    nrows = -(-(len(KNEE_PAIRS) + 1) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(15, 3.25 * nrows), sharex=True)
+    flat = axes.ravel()
+    for ax, pair in zip(flat, KNEE_PAIRS, strict=False):
+        if os_.extrapolated_from is not None:
+            ax.axvspan(os_.extrapolated_from - 1, KNEE_DEG[-1], color="0.9", zorder=0)
+        for hip, style in ((0, "-"), (90, "--")):
+            ax.plot(KNEE_DEG, hf.moment_arm[(pair.hipflex, hip)] * 1000, style, color=HF_COLOUR,
+                    lw=1.8)  # fmt: skip
+            ax.plot(KNEE_DEG, os_.moment_arm[(pair.hipflex, hip)] * 1000, style, color=OS_COLOUR,
+                    lw=1.8)  # fmt: skip
+        ax.axhline(0.0, color="0.3", lw=0.8)
+        ax.set_title(pair.label, fontsize=11)
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=9, labelbottom=True)
+        ax.set_xlabel("knee flexion (deg)", fontsize=9)
+        ax.set_ylabel("knee flexion moment arm (mm)", fontsize=9)
+        ax.set_xticks(list(KNEE_TABLE_ANGLES))
+        ax.set_xlim(KNEE_DEG[0], KNEE_DEG[-1])
+    legend_ax = flat[len(KNEE_PAIRS)]
+    for ax in flat[len(KNEE_PAIRS) + 1 :]:
+        ax.axis("off")
+    legend_ax.axis("off")
+    handles = [
+        Line2D([], [], color=HF_COLOUR, lw=2, label="HipFlex, hip 0°"),
+        Line2D([], [], color=HF_COLOUR, lw=2, ls="--", label="HipFlex, hip 90°"),
+        Line2D([], [], color=OS_COLOUR, lw=2, label="OpenSim Rajagopal 2016, hip 0°"),
+        Line2D([], [], color=OS_COLOUR, lw=2, ls="--", label="OpenSim Rajagopal 2016, hip 90°"),
+    ]
+    note = "positive = knee flexor"
+    if os_.extrapolated_from is not None:
+        note += (f"\ngrey: beyond Rajagopal's knee range\n(from {os_.extrapolated_from - 1:.0f}°; "
+                 "its splines extrapolated)")  # fmt: skip
+    legend_ax.legend(handles=handles, loc="upper left", fontsize=10, frameon=False)
+    legend_ax.text(0.02, 0.25, note, transform=legend_ax.transAxes, fontsize=10, va="top")
+    fig.suptitle("Knee-flexion moment arm: HipFlex vs OpenSim Rajagopal 2016 "
+                 "(other coordinates 0)", fontsize=14)  # fmt: skip
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _and(items: Iterable[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    xs = list(items)
+    return ", ".join(xs[:-1]) + (" and " if len(xs) > 1 else "") + (xs[-1] if xs else "")
+
+
+def _run_from_start(mask: NDArray[np.bool_]) -> int | None:
+    """The last knee angle of the run of True that starts at KNEE_DEG[0], or None."""
+    if not mask[0]:
+        return None
+    off = np.flatnonzero(~mask)
+    return round(KNEE_DEG[off[0] - 1] if len(off) else KNEE_DEG[-1])
+
+
+def _mm0(v: float) -> str:
+    """Whole millimetres without a '-0'."""
+    return "0" if round(v) == 0 else f"{v:.0f}"
+
+
+def knee_section(
+    hf: KneeCurves,
+    geo: KneeGeometry,
+    os_: KneeCurves | None,
+    joint: KneeJoint | None,
+    opensim_dir: Path,
+) -> list[str]:
+    """The knee moment-arm table, the plot, the hip-90 line and why the two models differ;
+    every figure from the curves and data passed in."""
+    rows = ["## Knee-flexion moment arm, hip 0 (mm, HipFlex / OpenSim)", ""]
+    if os_ is None:
+        return [
+            *rows,
+            f"Not compared: `{opensim_dir / KNEE_CSV}` is missing or incomplete. Make it with "
+            "`/tmp/osimenv/bin/python tools/opensim_reference.py`, then re-run this script.",
+            "",
+        ]
+    ext = os_.extrapolated_from
+    range_end = KNEE_DEG[-1] if ext is None else ext - 1
+
+    def dag(a: float) -> str:
+        """An OpenSim knee angle, marked † where Rajagopal's knee is extrapolated."""
+        return f"{a:.0f}°" + ("†" if ext is not None and a >= ext else "")
+
+    def mm(c: KneeCurves, m: str, a: float, hip: int = 0) -> float:
+        return knee_at(c.moment_arm[(m, hip)], a) * 1000
+
+    def peak(c: KneeCurves, m: str, cell: bool = False) -> str:
+        """'36 mm at 68°' (hip 0), or '36 mm (68°)' in a table cell."""
+        v, a = knee_peak(c.moment_arm[(m, 0)])
+        if round(v * 1000) == 0:
+            return "0"
+        where = dag(a) if c is os_ else f"{a}°"
+        return f"{v * 1000:.0f} mm ({where})" if cell else f"{v * 1000:.0f} mm at {where}"
+
+    name = {m: m.replace("_", " ") for m in KNEE_IDS}
+    rows += [
+        "Moment arm about the knee-flexion axis, positive = knee flexor, sweeping the knee at "
+        "hip 0 with every other coordinate 0. OpenSim: `computeMomentArm` about `knee_angle_r` "
+        f"(positive for flexion in Rajagopal 2016), from `{KNEE_CSV}`; HipFlex: "
+        "`sweep(hip_flexion=0, knee_flexion=0..140)`, `moment_arm_knee_flexion`. The last "
+        "column is each model's largest lever over 0°-140° and where it occurs."
+        + (
+            f" † Rajagopal's knee range ends at {range_end:.0f}°; beyond it OpenSim extrapolates "
+            "its coupled-motion splines, so its numbers there are not the published model's."
+            if ext is not None
+            else ""
+        ),
+        "",
+        "| muscle | " + " | ".join(dag(a) for a in KNEE_TABLE_ANGLES) + " | largest lever |",
+        "|---|" + "---|" * (len(KNEE_TABLE_ANGLES) + 1),
+    ]
+    for p in KNEE_PAIRS:
+        cells = " | ".join(f"{_mm0(mm(hf, p.hipflex, a))} / {_mm0(mm(os_, p.hipflex, a))}"
+                           for a in KNEE_TABLE_ANGLES)  # fmt: skip
+        rows.append(
+            f"| {p.label} | {cells} | {peak(hf, p.hipflex, True)} / {peak(os_, p.hipflex, True)} |"
+        )
+
+    # hip 90: which knee levers depend on the hip, in either model
+    def hip_effect(c: KneeCurves, m: str) -> tuple[float, int]:
+        d = (c.moment_arm[(m, 90)] - c.moment_arm[(m, 0)]) * 1000
+        i = int(np.argmax(np.abs(d)))
+        return float(d[i]), round(KNEE_DEG[i])
+
+    effects = {m: (hip_effect(hf, m), hip_effect(os_, m)) for m in KNEE_IDS}
+    big = {m: e for m, e in effects.items() if max(abs(e[0][0]), abs(e[1][0])) >= HIP_EFFECT_MM}
+    rest = max((max(abs(h[0]), abs(o[0])) for m, (h, o) in effects.items() if m not in big),
+               default=0.0)  # fmt: skip
+    pinned = [m for m in KNEE_IDS if m in geo.femur_via]
+    pinned_change = max(abs(effects[m][0][0]) for m in pinned) if pinned else 0.0
+    rows += [
+        "",
+        f"**Hip 90** (dashed in the plot): the knee moment arms change by at most {rest:.1f} mm "
+        + (
+            "in both models, except "
+            + "; ".join(
+                f"{name[m]} (largest change HipFlex "
+                + (f"{h[0]:+.1f} mm at {h[1]}°" if abs(h[0]) >= 0.05 else "0.0 mm")
+                + f", OpenSim {o[0]:+.1f} mm at {dag(o[1])}, "
+                f"{knee_at(os_.moment_arm[(m, 90)] - os_.moment_arm[(m, 0)], 0) * 1000:+.1f} mm "
+                "at 0°)"
+                for m, (h, o) in big.items()
+            )
+            if big
+            else "in both models"
+        )
+        + (
+            f". In HipFlex, {_and(name[m] for m in pinned)} run to the tibia from a via "
+            f"point on the femur, so their knee levers cannot depend on the hip (largest change "
+            f"{pinned_change:.1f} mm); the hamstrings' lines are not pinned to the femur and "
+            "change a little."
+            if pinned
+            else "."
+        ),
+        "",
+        "![Knee moment arms](images/validation_knee_moment_arms.png)",
+        "",
+    ]
+
+    # -- why they differ ----------------------------------------------------------------------
+    rows += ["### Why the knee moment arms differ", ""]
+    knee_text = (
+        "**The knee joint.** HipFlex's knee is a fixed hinge: the tibia turns about the femur's "
+        "epicondylar (z) axis through the knee centre (the tibia's origin, on that axis, moves "
+        f"{geo.hinge_shift_m * 1000:.1f} mm in the femur frame over 0°-140°), and the patella "
+        "moves with the tibia. Rajagopal's `walker_knee_r` couples more motion to flexion"
+    )
+    if joint is not None:
+        sel = range_end >= KNEE_DEG
+        sh = joint.tibia_shift[sel] * 1000
+        j = int(np.argmax(np.linalg.norm(sh, axis=1)))
+        i_end = int(np.flatnonzero(sel)[-1])
+        pat = float(np.linalg.norm(joint.patella[i_end] - joint.patella[0])) * 1000
+        knee_text += (
+            f": by {range_end:.0f}° the tibia's joint centre has moved "
+            f"{np.linalg.norm(sh[j]):.1f} mm in the femur frame ({sh[j, 0]:+.1f} mm anterior, "
+            f"{sh[j, 1]:+.1f} mm superior"
+            + (": the femur rolls back on the tibia" if sh[j, 0] > 0 else "")
+            + f"), the tibia has turned {joint.tibia_internal_rotation[i_end]:+.1f}° about its "
+            "long axis (positive = internal), and the patella, a body of its own coupled to the "
+            f"knee angle, has moved {pat:.0f} mm (straight line) round the front of the femur."
+        )
+    else:
+        knee_text += f" (`{KNEE_JOINT_CSV}` not found, so not quantified here)."
+    rows += [
+        knee_text + " Each model's moment arms are about its own flexion axis, so part of "
+        "every difference below is the joint model, not the muscle path.",
+        "",
+    ]
+
+    ins = geo.insertion_to_axis_m
+    hf_peak = {m: knee_peak(hf.moment_arm[(m, 0)])[0] for m in HAMSTRINGS}
+    os_peak = {m: knee_peak(os_.moment_arm[(m, 0)])[0] for m in HAMSTRINGS}
+    longer = [name[m] for m in HAMSTRINGS if os_peak[m] > hf_peak[m]]
+    shorter = [name[m] for m in HAMSTRINGS if os_peak[m] <= hf_peak[m]]
+    ham_text = (
+        "**Hamstrings: the lever is capped by the insertion.** A straight segment ending at a "
+        "point r from a hinge axis has a moment arm of at most r. HipFlex's hamstring insertions "
+        "(where the segmented muscle surfaces end on its tibia) sit "
+        + _and(f"{ins[m] * 1000:.0f} mm ({name[m]})" for m in HAMSTRINGS)
+        + " from the knee axis, and their levers peak at "
+        + _and(peak(hf, m) for m in HAMSTRINGS)
+        + " (hip 0). Rajagopal's levers peak at "
+        + _and(peak(os_, m) for m in HAMSTRINGS)
+        + (f": longer for {_and(longer)}" if longer else "")
+        + (f", shorter for {_and(shorter)}" if shorter else "")
+        + ". This script does not compare the two models' attachments. "
+    )
+    hp = geo.pulley.get(HAMSTRINGS[0])
+    if hp is not None and all(geo.pulley.get(m) == hp for m in HAMSTRINGS):
+        on = [_run_from_start(np.abs(hf.moment_arm[(m, 0)] - hp[1]) < PULLEY_TOL_M)
+              for m in HAMSTRINGS]  # fmt: skip
+        if all(a is not None for a in on):
+            ham_text += (
+                f"Near extension HipFlex's hamstrings lie on `{hp[0]}`, a cylinder of radius "
+                f"{hp[1] * 1000:.1f} mm on the knee axis, so their lever is that radius ("
+                + _and(f"{name[m]} to {a}°" for m, a in zip(HAMSTRINGS, on, strict=True))
+                + f"; Rajagopal {_and(_mm0(mm(os_, m, 0)) for m in HAMSTRINGS)} mm at 0°). "
+            )
+    zero = [
+        (m, h, round(KNEE_DEG[np.argmax(hf.moment_arm[(m, h)] <= 0)]))
+        for m in HAMSTRINGS
+        for h in KNEE_HIPS
+        if (hf.moment_arm[(m, h)] <= 0).any()
+    ]
+    low = min((float(hf.moment_arm[(m, h)].min()), m, h) for m in HAMSTRINGS for h in KNEE_HIPS)
+    via = [name[m] for m in HAMSTRINGS if m in geo.femur_via]
+    if zero:
+        ham_text += (
+            "HipFlex's hamstring knee moment arm turns ≤ 0 from "
+            + ", ".join(f"{a}° ({name[m]}, hip {h}°)" for m, h, a in zero)
+            + ": the line crosses in front of the knee axis there"
+            + (f" (femur via point: {', '.join(via)})" if via else "")
+            + ". "
+        )
+    else:
+        ham_text += (
+            f"HipFlex's hamstrings stay flexors to {KNEE_DEG[-1]:.0f}° (smallest lever "
+            f"{low[0] * 1000:.1f} mm, {name[low[1]]} at hip {low[2]}°)"
+            + (
+                ": with no femur via point they run from the ischium over the femoral-head "
+                "sphere and the posterior condyle cylinder to the tibia (docs/status.md records "
+                "the femur via point they had before, which turned the lever negative in deep "
+                "flexion). "
+                if not via
+                else f" (femur via point: {', '.join(via)}). "
+            )
+        )
+    ham_text += (
+        f"Rajagopal's fall too: at {dag(KNEE_DEG[-1])} "
+        + ", ".join(f"{_mm0(mm(os_, m, KNEE_DEG[-1]))} mm ({name[m]})" for m in HAMSTRINGS)
+        + f", at {dag(range_end)} "
+        + ", ".join(f"{_mm0(mm(os_, m, range_end))} mm" for m in HAMSTRINGS)
+        + "."
+    )
+    rows += [ham_text, ""]
+
+    sv = geo.femur_via.get("sartorius")
+    if sv is not None:
+        tilt = float(np.degrees(np.arctan2(abs(sv[0]), sv[1])))
+        rows += [
+            f"**Sartorius near extension.** HipFlex's sartorius has "
+            f"{_mm0(mm(hf, 'sartorius', 0))} mm of knee lever at 0° (OpenSim "
+            f"{_mm0(mm(os_, 'sartorius', 0))} mm): its femur via point (`tools/derive_paths.py`, "
+            f"KNEE_VIA: the muscle's centreline 3 cm above the knee centre) sits "
+            f"{sv[1] * 1000:.0f} mm above the knee centre and only {abs(sv[0]) * 1000:.0f} mm "
+            + ("behind" if sv[0] < 0 else "in front of")
+            + f" it ({tilt:.0f}° off vertical), so with the knee straight the segment to the "
+            "tibia runs almost through the hinge axis. As the knee bends the insertion swings "
+            f"behind the axis and the lever grows to {peak(hf, 'sartorius')} (OpenSim "
+            f"{peak(os_, 'sartorius')}).",
+            "",
+        ]
+    gp = geo.pulley.get("gracilis")
+    if gp is not None:
+        g = hf.moment_arm[("gracilis", 0)]
+        near = np.abs(np.abs(g) - gp[1]) < NEAR_WRAP_M
+        rows += [
+            f"**Gracilis.** HipFlex's gracilis wraps `{gp[0]}`, a cylinder of radius "
+            f"{gp[1] * 1000:.1f} mm on the knee axis, and its lever stays within "
+            f"{NEAR_WRAP_M * 1000:.0f} mm of that radius over "
+            f"{ranges([round(a) for a in KNEE_DEG[near]]) or 'no angle'}; Rajagopal's rises "
+            f"from {_mm0(mm(os_, 'gracilis', 0))} mm at 0° to {peak(os_, 'gracilis')}.",
+            "",
+        ]
+    rf_h, rf_o = hf.moment_arm[("rectus_femoris", 0)], os_.moment_arm[("rectus_femoris", 0)]
+    both = bool((rf_h < 0).all() and (rf_o < 0).all())
+    in_range = range_end >= KNEE_DEG
+    k_low = int(np.argmin(np.abs(np.where(in_range, rf_o, np.inf))))
+    rf_text = (
+        "**Rectus femoris** extends the knee in both models "
+        + (
+            "over the whole range"
+            if both
+            else f"(HipFlex over {np.mean(rf_h < 0) * 100:.0f}% of the sweep, OpenSim over "
+            f"{np.mean(rf_o < 0) * 100:.0f}%)"
+        )
+        + f", but HipFlex's lever is the longer (largest {peak(hf, 'rectus_femoris')} vs "
+        f"{peak(os_, 'rectus_femoris')} in OpenSim): HipFlex's patella moves with the tibia, so the "
+        f"insertion on it stays {ins['rectus_femoris'] * 1000:.0f} mm from the hinge axis"
+    )
+    rp = geo.pulley.get("rectus_femoris")
+    rf_on = np.abs(np.abs(rf_h) - rp[1]) < PULLEY_TOL_M if rp is not None else np.zeros(0, bool)
+    if rp is not None and rf_on.any():
+        rf_text += (
+            f", and over {ranges([round(a) for a in KNEE_DEG[rf_on]])} the tendon lies on "
+            f"`{rp[0]}`, a cylinder on the knee axis, so the lever is its radius, "
+            f"{rp[1] * 1000:.1f} mm"
+        )
+    rf_text += (
+        ". Rajagopal's quadriceps pull on the moving patella, and its lever shortens from "
+        f"{-mm(os_, 'rectus_femoris', 0):.0f} mm at 0° to {-rf_o[k_low] * 1000:.0f} mm at "
+        f"{dag(KNEE_DEG[k_low])}."
+    )
+    rows += [rf_text, ""]
+    tv = geo.femur_via.get("tensor_fasciae_latae")
+    tfl_h = hf.moment_arm[("tensor_fasciae_latae", 0)]
+    rows += [
+        "**TFL.** HipFlex's TFL reaches the tibia "
+        + (
+            f"through a femur via point {np.hypot(tv[0], tv[1]) * 1000:.1f} mm from the knee axis, "
+            if tv is not None
+            else ""
+        )
+        + f"so its knee lever is never more than {np.max(np.abs(tfl_h)) * 1000:.1f} mm; "
+        f"Rajagopal's iliotibial tract extends the knee near extension "
+        f"({_mm0(mm(os_, 'tensor_fasciae_latae', 0))} mm at 0°, "
+        f"{_mm0(mm(os_, 'tensor_fasciae_latae', 90))} mm at 90°).",
+        "",
+        "Tendon slack lengths are fitted at hip 0 / knee 0 only (above), so these knee-lever "
+        "differences accumulate into the muscles' lengths, and fibre lengths, as the knee bends.",
+        "",
+    ]
+    return rows
+
+
 # -- report ------------------------------------------------------------------------------------
 def table(hf: Curves, os_: Curves, which: str, scale: float, fmt: str) -> list[str]:
     bad = defects(hf)
@@ -577,6 +1075,7 @@ def build_report(
     opensim_dir: Path,
     cap: Capacity | None,
     parts: dict[str, tuple[Array, Array, Array, Array]],
+    knee: Sequence[str] = (),
 ) -> str:
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
     dirty = git("status", "--porcelain", "--", "app", "anatomy_data", "tools")
@@ -611,7 +1110,9 @@ def build_report(
         "from the opensim-org/opensim-models mirror, evaluated by `tools/opensim_reference.py` "
         f"(CSV files read from `{opensim_dir}`). `hip_flexion_r` swept from -20° to 130° in 1° "
         "steps with coordinate clamping off, at `knee_angle_r` 0° and 90°; every other coordinate "
-        "0. Moment arms are OpenSim's `computeMomentArm` about `hip_flexion_r`.",
+        "0. Moment arms are OpenSim's `computeMomentArm` about `hip_flexion_r`. For the knee "
+        "section, `knee_angle_r` swept from 0° to 140° at hip 0° and 90° (clamping off; "
+        "Rajagopal's knee range ends at 120°).",
         "- **HipFlex**: `hipflex.load_model().sweep(hip_flexion=-20..130, knee_flexion=0 or 90)`, "
         "hip adduction and rotation 0. Moment arms come from the wrapped path's geometry "
         "(virtual work); `tests/test_model.py` checks them against the length derivative to "
@@ -805,12 +1306,14 @@ def build_report(
         f"(hip 0) and {rf_knee_os:.0f} mm longer in OpenSim, so its normalised fibre length at "
         f"hip 0 / knee 90 is {nl(nf, 'rectus_femoris', 0, 90):.2f} vs "
         f"{nl(onf, 'rectus_femoris', 0, 90):.2f}. Knee moment arms are not matched by the "
-        "re-derivation, so any knee-arm difference shows up fully at knee 90. Neither model lets "
+        "re-derivation, so any knee-arm difference shows up fully at knee 90 (the last section "
+        "compares the knee moment arms). Neither model lets "
         "rectus femoris go slack with the knee bent (table above).",
         "",
         f"**TFL.** HipFlex's TFL line ends on `{insertion.get('tensor_fasciae_latae', '?')}`; "
         + (
-            "it does not cross the knee, so its length does not depend on the knee "
+            "it passes the knee on the knee axis (knee section below), so its length does not "
+            "depend on the knee "
             if tfl_knee_dl < 1.0
             else "its length depends on the knee "
         )
@@ -827,6 +1330,7 @@ def build_report(
         f"{fmt_angle(first_nonpositive(onf[('tensor_fasciae_latae', 0)]))} with the knee "
         "straight).",
         "",
+        *knee,
     ]
     return "\n".join(L)
 
@@ -834,8 +1338,8 @@ def build_report(
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     ap.add_argument("--opensim-dir", type=Path, default=DEFAULT_OPENSIM_DIR,
-                    help="directory with rajagopal_sweep.csv and rajagopal_neutral.csv "
-                         "(from tools/opensim_reference.py)")  # fmt: skip
+                    help="directory with rajagopal_sweep.csv, rajagopal_neutral.csv and the "
+                         "knee CSVs (from tools/opensim_reference.py)")  # fmt: skip
     ap.add_argument("--model", type=Path, default=DEFAULT_MODEL,
                     help="Rajagopal2016.osim, for peak forces and pennation angles")  # fmt: skip
     args = ap.parse_args(argv)
@@ -846,9 +1350,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     plot(hf_curves, os_curves, "norm_fiber", NFL_PNG)
     DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
     parts = load_parts(args.opensim_dir)
-    report = build_report(hf_curves, os_curves, insertion, args.opensim_dir, cap, parts)
+    knee_os, knee_joint = load_knee_opensim(args.opensim_dir)
+    knee_hf, knee_geo = load_knee_hipflex()
+    written = [DOC_PATH, MA_PNG, NFL_PNG]
+    if knee_os is not None:
+        plot_knee(knee_hf, knee_os, KNEE_PNG)
+        written.append(KNEE_PNG)
+    knee = knee_section(knee_hf, knee_geo, knee_os, knee_joint, args.opensim_dir)
+    report = build_report(hf_curves, os_curves, insertion, args.opensim_dir, cap, parts, knee)
     DOC_PATH.write_text(report)
-    for p in (DOC_PATH, MA_PNG, NFL_PNG):
+    for p in written:
         print(f"wrote {p.relative_to(REPO_ROOT)}")
     return 0
 
