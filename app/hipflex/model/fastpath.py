@@ -17,7 +17,8 @@ slider-rate use:
   two circles, arc, tangent; along the axes the path climbs evenly, as on any developable
   surface) in place of Newton's method;
 - one pose is a handful of rows, where numpy's per-call cost, not the arithmetic, is the time:
-  there the sphere bases (five rows) and the two-surface checks and closed form (five rows)
+  there the sphere bases and the two-surface checks and closed form (eight rows: iliopsoas
+  over two cylinders, the hamstrings over the femoral-head sphere and the condyle cylinder)
   run on Python floats, step for step as their numpy versions (``_sphere_bases``,
   ``_two_surfaces_few``); a test pins single poses to the batch.
 
@@ -342,29 +343,39 @@ def _sphere_bases(p: Array, s: Array, c: Array, e1: Array, e3: Array, st: _Stati
     if len(r) > FEW_ROWS:
         return surface_basis(p[r], s[r], c[r], e1[r], e3[r], st.sense[r], st.sphere[r])
     out: list[float] = []
-    table = np.concatenate((p, s, c, e1, e3), axis=1)[r].tolist()
-    for px, py, pz, sx, sy, sz, cx, cy, cz, ax, ay, az, zx, zy, zz in table:
-        # the normal of the plane through p, s and the centre, as it comes (the shorter way)
-        ux, uy, uz, vx, vy, vz = px - cx, py - cy, pz - cz, sx - cx, sy - cy, sz - cz
-        nx, ny, nz = uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx
-        size = math.sqrt(nx * nx + ny * ny + nz * nz)
-        if size > 1e-15:
-            nx, ny, nz = nx / size, ny / size, nz / size
-        else:  # p, s and the centre in line: the plane of the line and the side
-            dx, dy, dz = sx - px, sy - py, sz - pz
-            rx, ry, rz = ay * dz - az * dy, az * dx - ax * dz, ax * dy - ay * dx
-            size = math.sqrt(rx * rx + ry * ry + rz * rz)
-            if size > 1e-15:
-                nx, ny, nz = rx / size, ry / size, rz / size
-            else:
-                nx, ny, nz = zx, zy, zz
-        d = ax * nx + ay * ny + az * nz  # the side, projected into that plane
-        ax, ay, az = ax - d * nx, ay - d * ny, az - d * nz
-        size = max(math.sqrt(ax * ax + ay * ay + az * az), 1e-300)
-        ax, ay, az = ax / size, ay / size, az / size
-        out += (ax, ay, az, ny * az - nz * ay, nz * ax - nx * az, nx * ay - ny * ax,
-                nx, ny, nz)  # fmt: skip
+    for row in np.concatenate((p, s, c, e1, e3), axis=1)[r].tolist():
+        out += _sphere_basis_row(row[0:3], row[3:6], row[6:9], row[9:12], row[12:15])
     return np.array(out).reshape(-1, 3, 3)
+
+
+def _sphere_basis_row(
+    p: list[float], s: list[float], c: list[float], side: list[float], axis: list[float]
+) -> list[float]:
+    """``surface_basis`` of one sphere row on Python floats (rows e1, e2, e3, flat): the plane
+    through p, s and the centre, the side projected into it."""
+    px, py, pz = p
+    sx, sy, sz = s
+    cx, cy, cz = c
+    ax, ay, az = side
+    # the normal of the plane through p, s and the centre, as it comes (the shorter way)
+    ux, uy, uz, vx, vy, vz = px - cx, py - cy, pz - cz, sx - cx, sy - cy, sz - cz
+    nx, ny, nz = uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx
+    size = math.sqrt(nx * nx + ny * ny + nz * nz)
+    if size > 1e-15:
+        nx, ny, nz = nx / size, ny / size, nz / size
+    else:  # p, s and the centre in line: the plane of the line and the side
+        dx, dy, dz = sx - px, sy - py, sz - pz
+        rx, ry, rz = ay * dz - az * dy, az * dx - ax * dz, ax * dy - ay * dx
+        size = math.sqrt(rx * rx + ry * ry + rz * rz)
+        if size > 1e-15:
+            nx, ny, nz = rx / size, ry / size, rz / size
+        else:
+            nx, ny, nz = axis
+    d = ax * nx + ay * ny + az * nz  # the side, projected into that plane
+    ax, ay, az = ax - d * nx, ay - d * ny, az - d * nz
+    size = max(math.sqrt(ax * ax + ay * ay + az * az), 1e-300)
+    ax, ay, az = ax / size, ay / size, az / size
+    return [ax, ay, az, ny * az - nz * ay, nz * ax - nx * az, nx * ay - ny * ax, nx, ny, nz]
 
 
 def _homogeneous(v: Array, w: float) -> Array:
@@ -424,8 +435,9 @@ class _Static:
             self.sense[both], self.radius[both], self.sphere[both])  # fmt: skip
         self.unsense0 = np.ones((n * s2, 3, 1))  # undoes the sense in surface 0's basis
         self.unsense0[:, 1, 0] = self.sg0
-        per_row = (self.r0.tolist(), self.r1.tolist(), self.sg0.tolist(), self.sg1.tolist())
-        self.few = list(zip(*per_row, strict=True))  # radii and senses, per two-surface row
+        per_row = (self.r0.tolist(), self.r1.tolist(), self.sg0.tolist(), self.sg1.tolist(),
+                   self.sphere[self.one].tolist(), self.sphere[self.two].tolist())  # fmt: skip
+        self.few = list(zip(*per_row, strict=True))  # radii, senses, spheres per two-surface row
 
 
 _TWO_PI = float(TWO_PI)
@@ -454,7 +466,7 @@ def _two_surfaces(
     t_in, t_out of each surface taken alone on p->s) are the kernel batch's rows; ``st.one``
     and ``st.two`` select the two surfaces' rows.
     """
-    if not st.any_sphere and len(st.r0) <= FEW_ROWS:
+    if len(st.r0) <= FEW_ROWS:
         return _two_surfaces_few(p, s, frames, alone, st)
     one, two = st.one, st.two
     c, _, e3, basis = frames
@@ -474,22 +486,23 @@ def _two_surfaces_few(
     alone: tuple[Bools, Array, Array, Array],
     st: _Static,
 ) -> TwoSurfaces:
-    """``_two_surfaces`` for a few rows over cylinders, on Python floats (one pose has five):
-    numpy's per-call cost dominates there. Each row takes the same checks in the same order as
-    ``twowrap.resolve``; rows no check decides (non-parallel axes with both surfaces needed, or
-    none consistent) go to ``resolve`` itself."""
+    """``_two_surfaces`` for a few rows, on Python floats (one pose has eight): numpy's
+    per-call cost dominates there. Each row takes the same checks in the same order as
+    ``twowrap.resolve``; a sphere's plane is taken through the ends of the segment checked, as
+    ``twowrap.touches`` takes it. Rows no check decides (both surfaces needed where there is no
+    closed form: non-parallel axes or a sphere; or none consistent) go to ``resolve`` itself."""
     one, two = st.one, st.two
-    c, _, _, basis = frames
+    c, e1, e3, basis = frames
     on, length, t_in, t_out = alone
     m = len(st.r0)
     table = np.concatenate(
         (p[one], s[one], c[one], c[two], basis[one].reshape(m, 9), basis[two].reshape(m, 9),
          t_in[one], t_out[one], t_in[two], t_out[two], length[one, None], length[two, None],
-         on[one, None], on[two, None]), axis=1).tolist()  # fmt: skip
+         on[one, None], on[two, None], e1[one], e3[one], e1[two], e3[two]), axis=1).tolist()  # fmt: skip
     states: list[int] = []
     out: list[list[float]] = []
     known_rows: list[bool] = []
-    for row, (r0, r1, sg0, sg1) in zip(table, st.few, strict=True):
+    for row, (r0, r1, sg0, sg1, sph0, sph1) in zip(table, st.few, strict=True):
         pr, sr, c0, c1, b0, b1 = row[0:3], row[3:6], row[6:9], row[9:12], row[12:21], row[21:30]
         ti0, to0, ti1, to1 = row[30:33], row[33:36], row[36:39], row[39:42]
         len0, len1 = row[42], row[43]
@@ -499,14 +512,22 @@ def _two_surfaces_few(
             if not _row_touches(pr, sr, c0, b0, r0) and not _row_touches(pr, sr, c1, b1, r1):
                 state = 0
         else:
-            first_ok = on_a and not _row_touches(to0, sr, c1, b1, r1)
-            second_ok = on_b and not _row_touches(pr, ti1, c0, b0, r0)
+            if on_a:
+                b1x = _sphere_basis_row(to0, sr, c1, row[52:55], row[55:58]) if sph1 else b1
+                first_ok = not _row_touches(to0, sr, c1, b1x, r1)
+            else:
+                first_ok = False
+            if on_b:
+                b0x = _sphere_basis_row(pr, ti1, c0, row[46:49], row[49:52]) if sph0 else b0
+                second_ok = not _row_touches(pr, ti1, c0, b0x, r0)
+            else:
+                second_ok = False
             if first_ok and (not second_ok or len0 <= len1):
                 state = 1
             elif second_ok:
                 state = 2
         known = False
-        if state == -1:
+        if state == -1 and not (sph0 or sph1):
             known, ok, l_both, ends = _row_both(pr, sr, c0, c1, b0, b1[6:9], r0, r1, sg0, sg1)
             if known and ok:
                 state = 3
