@@ -677,28 +677,34 @@ def test_paths_stay_out_of_bone(model_context) -> None:  # type: ignore[no-untyp
     assert not problems, "\n".join(problems)
 
 
+def _femur_samples(ctx, muscle: str, seed: int, n: int = 600):  # type: ignore[no-untyped-def]
+    """Each of a muscle's lines sampled 25 times a segment over ``n`` random explorer-range
+    poses: (line, sample points in the femur frame (n, k, 25, 3), their depth in the femur
+    (negative inside), the femur frame's knee-centre height)."""
+    from hipflex.state import POSE_RANGES
+
+    rng = np.random.default_rng(seed)
+    pose = {c: rng.uniform(lo, hi, n) for c, (lo, hi) in POSE_RANGES.items()}
+    tr = body_transforms(ctx.skeleton, **pose)
+    inv = np.linalg.inv(tr["femur_r"])
+    knee_y = float(np.linalg.solve(tr["femur_r"][0], tr["tibia_r"][0, :, 3])[1])
+    frac = np.linspace(0.0, 1.0, 25)[None, None, :, None]
+    for line in ctx.lines:
+        if line.muscle == muscle:
+            pts = wrapped_path(ctx, line, tr)
+            a, b = pts[:, :-1], pts[:, 1:]
+            samples = a[:, :, None] + (b - a)[:, :, None] * frac
+            local = np.einsum("nij,nksj->nksi", inv[:, :3, :3], samples) + inv[:, None, None, :3, 3]
+            yield line, local, ctx.bone_distance["femur_r"](local), knee_y
+
+
 def test_gluteus_medius_stays_out_of_the_trochanter_off_the_sagittal_plane(model_context) -> None:  # type: ignore[no-untyped-def]
     """Over random poses in the explorer's ranges (adduction and rotation too), gluteus medius's
     lines pass over the top of the greater trochanter and the femoral head instead of through
     them. Before those wraps (session 11) 22% of these poses put the middle line more than
     2 mm inside the femur, up to 10 mm, and the posterior line up to 19 mm."""
-    from hipflex.state import POSE_RANGES
-
-    ctx = model_context
-    rng = np.random.default_rng(11)
-    n = 600
-    pose = {c: rng.uniform(lo, hi, n) for c, (lo, hi) in POSE_RANGES.items()}
-    tr = body_transforms(ctx.skeleton, **pose)
-    inv = np.linalg.inv(tr["femur_r"])
-    frac = np.linspace(0.0, 1.0, 25)
-    for line in ctx.lines:
-        if line.muscle != "gluteus_medius":
-            continue
-        pts = wrapped_path(ctx, line, tr)
-        a, b = pts[:, :-1], pts[:, 1:]
-        samples = a[:, :, None] + (b - a)[:, :, None] * frac[None, None, :, None]
-        local = np.einsum("nij,nksj->nksi", inv[:, :3, :3], samples) + inv[:, None, None, :3, 3]
-        per_pose = ctx.bone_distance["femur_r"](local).reshape(n, -1).min(axis=1)
+    for line, _, depth, _ in _femur_samples(model_context, "gluteus_medius", seed=11):
+        per_pose = depth.reshape(len(depth), -1).min(axis=1)
         assert (per_pose < -2 * MM).mean() < 0.01, line.name
         assert per_pose.min() > -5 * MM, line.name
 
@@ -708,23 +714,9 @@ def test_iliotibial_tract_stays_outside_the_femoral_shaft(model_context) -> None
     passes lateral of the femoral shaft, over the shaft cylinder, instead of through it. Before
     that wrap (session 12) 11% of 3000 such poses put it more than 2 mm inside the femur, up to
     16 mm, mostly through the shaft."""
-    from hipflex.state import POSE_RANGES
-
-    ctx = model_context
-    rng = np.random.default_rng(12)
-    n = 600
-    pose = {c: rng.uniform(lo, hi, n) for c, (lo, hi) in POSE_RANGES.items()}
-    tr = body_transforms(ctx.skeleton, **pose)
-    inv = np.linalg.inv(tr["femur_r"])
-    knee_y = np.linalg.solve(tr["femur_r"][0], tr["tibia_r"][0, :, 3])[1]
-    (line,) = [ln for ln in ctx.lines if ln.muscle == "tensor_fasciae_latae"]
-    pts = wrapped_path(ctx, line, tr)
-    a, b = pts[:, :-1], pts[:, 1:]
-    samples = a[:, :, None] + (b - a)[:, :, None] * np.linspace(0, 1, 25)[None, None, :, None]
-    local = np.einsum("nij,nksj->nksi", inv[:, :3, :3], samples) + inv[:, None, None, :3, 3]
-    depth = ctx.bone_distance["femur_r"](local)
+    ((_, local, depth, knee_y),) = _femur_samples(model_context, "tensor_fasciae_latae", seed=12)
     shaft = (local[..., 1] < 0.25 * knee_y) & (local[..., 1] > 0.80 * knee_y)
-    inside = np.where(shaft, depth, np.inf).reshape(n, -1).min(axis=1)
+    inside = np.where(shaft, depth, np.inf).reshape(len(depth), -1).min(axis=1)
     assert inside.min() > -2 * MM, f"{(inside < -2 * MM).sum()} poses, {1000 * inside.min():.1f} mm"
 
 
