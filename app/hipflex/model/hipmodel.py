@@ -5,6 +5,7 @@ Degrees in, SI units out. Every quantity is an array of shape (n_poses, n_muscle
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from dataclasses import dataclass, field
@@ -228,9 +229,13 @@ class HipModel:
         n = poses["hip_flexion"].size
         if n <= EVAL_BLOCK:
             return self._evaluate(poses, hip_acceleration)
-        # poses are independent: blocks keep the working arrays in cache and the memory flat
-        parts = [self._evaluate({c: a[i:i + EVAL_BLOCK] for c, a in poses.items()},
-                                hip_acceleration) for i in range(0, n, EVAL_BLOCK)]  # fmt: skip
+        # poses are independent: blocks keep the working arrays in cache and the memory flat.
+        # They are of nearly equal size, so none is left with a pose or two: those take the
+        # fast path's Python floats, which equal numpy's batch to 1e-12 but not to the bit
+        blocks = -(-n // EVAL_BLOCK)
+        edges = [n * i // blocks for i in range(blocks + 1)]
+        parts = [self._evaluate({c: a[lo:hi] for c, a in poses.items()}, hip_acceleration)
+                 for lo, hi in itertools.pairwise(edges)]  # fmt: skip
         return PoseResult(
             self.muscles, poses,
             {q: np.concatenate([p.values[q] for p in parts]) for q in parts[0].values},
