@@ -48,10 +48,22 @@ def stack1(*arrays: Array) -> Array:
     return out
 
 
+CROSS_EINSUM = 64  # up to this many vectors the einsum is the cheaper cross product (one pose has 44)
+
+
 def cross(a: Array, b: Array) -> Array:
-    """Row-wise cross product of (..., 3) arrays; one einsum, much cheaper than np.cross on
-    the small arrays of a single pose."""
-    return np.asarray(np.einsum("ijk,...j,...k->...i", LEVI_CIVITA, a, b))
+    """Row-wise cross product of (..., 3) arrays: one einsum on the small arrays of a single
+    pose (much cheaper than np.cross there), component products on large ones (the einsum's
+    27 products a row dominate there); both give the same bits."""
+    if max(a.size, b.size) <= 3 * CROSS_EINSUM:
+        return np.asarray(np.einsum("ijk,...j,...k->...i", LEVI_CIVITA, a, b))
+    out = np.empty(np.broadcast_shapes(a.shape, b.shape))
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    out[..., 0] = a1 * b2 - a2 * b1
+    out[..., 1] = a2 * b0 - a0 * b2
+    out[..., 2] = a0 * b1 - a1 * b0
+    return out
 
 
 @dataclass(frozen=True)
