@@ -386,6 +386,22 @@ def test_gui_screenshot_command(tmp_path: Path) -> None:
     assert (arr < 200).mean() > 0.05, "the 3D area of the screenshot is blank"
 
 
+def test_gui_screenshot_with_a_bad_session_fails_at_once(tmp_path: Path) -> None:
+    """Headless, a missing or broken --session file is an error on stderr and exit code 2.
+    Until session 12 the window opened the session before it knew it was headless and waited
+    on a message box nobody could see."""
+    out = tmp_path / "window.png"
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    for session in (tmp_path / "missing.json", broken):
+        r = subprocess.run([sys.executable, "-m", "hipflex", "gui", "--session", str(session),
+                            "--screenshot", str(out)], capture_output=True, text=True,
+                           timeout=120)  # fmt: skip
+        assert r.returncode == 2, r.stderr
+        assert r.stderr.startswith("hipflex gui: ") and session.name in r.stderr, r.stderr
+        assert not out.exists()
+
+
 def test_gui_screenshot_never_overwrites_without_force(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

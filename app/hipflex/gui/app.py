@@ -100,10 +100,9 @@ def run(
     from hipflex.model.hipmodel import load_model
 
     model = load_model()
-    window = MainWindow(model, session=session)
+    window = MainWindow(model, session=session, quiet=screenshot is not None)
     if size is not None:
         window.resize(*size)
-    window.quiet = screenshot is not None
     window.show()
     app.processEvents()
     window.view.render_now()

@@ -27,8 +27,7 @@ from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv[:1])
 from hipflex.gui.window import MainWindow
 from hipflex.model.hipmodel import load_model
-w = MainWindow(load_model())
-w.quiet = True
+w = MainWindow(load_model(), quiet=True)
 w.resize(1366, 768)
 w.show()
 w.view.frame_presented.connect(lambda t: (print(f"FIRST_FRAME {t - t0:.3f}", flush=True), app.quit()))
@@ -140,8 +139,7 @@ def run_gui_bench(repeats: int = 30) -> dict[str, float]:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     model = load_model()
-    w = MainWindow(model)
-    w.quiet = True
+    w = MainWindow(model, quiet=True)
     w.resize(*WINDOW_SIZE)
     w.show()
     app.processEvents()

@@ -98,7 +98,11 @@ class MainWindow(QMainWindow):
     """The explorer. ``model`` is a loaded HipModel; ``session`` an optional file to open."""
 
     def __init__(
-        self, model: HipModel, session: Path | None = None, parent: QWidget | None = None
+        self,
+        model: HipModel,
+        session: Path | None = None,
+        parent: QWidget | None = None,
+        quiet: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
@@ -106,7 +110,9 @@ class MainWindow(QMainWindow):
         self.model = model
         self.session_path: Path | None = None
         self.errors: list[str] = []  # shown messages, newest last (tests read them)
-        self.quiet = False  # True: no modal boxes (screenshots, benchmarks, tests)
+        # True: no modal boxes (screenshots, benchmarks, tests). Set before the session opens,
+        # or a bad --session file would block a headless screenshot on a dialog nobody sees.
+        self.quiet = quiet
         muscles = model.muscles
         self.state = AppState(Snapshot(visible=tuple(muscles)), muscles=muscles)
         self.qstate = QtState(self.state, self)
