@@ -58,20 +58,6 @@ def env(qtbot, model: HipModel) -> Iterator[tuple[AppState, Analysis, TaskPanel]
     qstate.close()
 
 
-@pytest.fixture
-def window(qtbot, model):  # type: ignore[no-untyped-def]
-    from hipflex.gui.window import MainWindow
-
-    w = MainWindow(model)
-    w.quiet = True
-    w.resize(1366, 768)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
-
-
 def _same(result: PoseResult, expected: PoseResult) -> None:
     for q in QUANTITIES:
         np.testing.assert_allclose(result[q], expected[q], rtol=1e-12, atol=1e-12, err_msg=q)

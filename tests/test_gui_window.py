@@ -35,23 +35,6 @@ def model(model_context):  # type: ignore[no-untyped-def]
     return HipModel(model_context)
 
 
-@pytest.fixture
-def window(qtbot, model):  # type: ignore[no-untyped-def]
-    from hipflex.gui.window import MainWindow
-
-    w = MainWindow(model)
-    w.quiet = True
-    w.resize(1366, 768)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    qtbot.waitUntil(w.isActiveWindow, timeout=3000)  # shortcuts need the active window
-    w.view.render_now()
-    yield w
-    w.close()
-
-
 def _frame(w) -> np.ndarray:  # type: ignore[no-untyped-def]
     """The 3D view's current frame as an (h, w, 3) array."""
     img: QImage = w.view.image().convertToFormat(QImage.Format.Format_RGB888)
@@ -303,8 +286,7 @@ def test_twenty_windows_open_and_close_cleanly(qtbot, model) -> None:  # type: i
     refs = []
     rss = []
     for _ in range(20):
-        w = MainWindow(model)
-        w.quiet = True
+        w = MainWindow(model, quiet=True)
         w.show()
         qtbot.waitExposed(w)
         w.view.render_now()
@@ -531,8 +513,7 @@ app = QApplication(sys.argv[:1])
 from hipflex.gui.window import MainWindow
 from hipflex.model.hipmodel import load_model
 import vtkmodules.vtkRenderingCore as rc
-w = MainWindow(load_model())
-w.quiet = True
+w = MainWindow(load_model(), quiet=True)
 w.resize(1366, 768)
 w.show()
 app.processEvents()
