@@ -15,7 +15,9 @@ Rules (so that a reviewer can reproduce them):
   vertex of the named bone, so every attachment lies on its bone.
 - Tensor fasciae latae acts through the iliotibial tract, which its surface model leaves out: it
   inserts on Gerdy's tubercle (most anterolateral tibia vertex within 4 cm below the knee centre)
-  with a femur via point 5 mm lateral of the lateral epicondyle.
+  with a femur via point 5 mm lateral of the lateral epicondyle (the tract is anchored to the
+  distal femur there by fibrous strands and does not roll over the epicondyle: Fairclough et al.
+  2006, J Anat 208:309-316; the epicondyle lies on the knee axis, so TFL has no knee lever).
 - Iliacus and psoas insert on the lesser trochanter: the most posteromedial femur vertex 3-9 cm
   below the hip centre (their common tendon is not part of the surface models). Piriformis,
   whose surface stops above the hip joint, inserts on the upper border of the greater

@@ -1014,7 +1014,10 @@ def knee_section(
         + f"so its knee lever is never more than {np.max(np.abs(tfl_h)) * 1000:.1f} mm; "
         f"Rajagopal's iliotibial tract extends the knee near extension "
         f"({_mm0(mm(os_, 'tensor_fasciae_latae', 0))} mm at 0°, "
-        f"{_mm0(mm(os_, 'tensor_fasciae_latae', 90))} mm at 90°).",
+        f"{_mm0(mm(os_, 'tensor_fasciae_latae', 90))} mm at 90°). HipFlex's via point follows "
+        "Fairclough et al. 2006 (J Anat 208:309-316), who found the tract anchored to the distal "
+        "femur by fibrous strands rather than rolling over the lateral epicondyle; the "
+        "epicondyle lies on the knee axis.",
         "",
         "Tendon slack lengths are fitted at hip 0 / knee 0 only (above), so these knee-lever "
         "differences accumulate into the muscles' lengths, and fibre lengths, as the knee bends.",
