@@ -27,10 +27,27 @@ def model_context(real_pack: AssetPack):  # type: ignore[no-untyped-def]
     return ModelContext.load(real_pack)
 
 
+@pytest.fixture(scope="module")
+def model(model_context):  # type: ignore[no-untyped-def]
+    """A model at full strength, shared within a module; tests that change strength or the
+    subject build their own."""
+    from hipflex.model.hipmodel import HipModel
+
+    return HipModel(model_context)
+
+
+@pytest.fixture
+def isolated_settings(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settings and logs in fresh folders, so window tests never read or write the user's."""
+    monkeypatch.setenv("HIPFLEX_SETTINGS_DIR", str(tmp_path_factory.mktemp("settings")))
+    monkeypatch.setenv("HIPFLEX_LOG_DIR", str(tmp_path_factory.mktemp("logs")))
+
+
 @pytest.fixture
 def window(qtbot, model):  # type: ignore[no-untyped-def]
-    """The main window, quiet (no modal boxes), 1366x768, shown, active and drawn once; each GUI
-    test module provides its own ``model``."""
+    """The main window, quiet (no modal boxes), 1366x768, shown, active and drawn once."""
     from hipflex.gui.window import MainWindow
 
     w = MainWindow(model, quiet=True)

@@ -32,11 +32,6 @@ def _shown(qtbot, widget, width: int, height: int):  # type: ignore[no-untyped-d
     return widget
 
 
-@pytest.fixture(scope="module")
-def model(model_context) -> HipModel:  # type: ignore[no-untyped-def]
-    return HipModel(model_context)
-
-
 @pytest.fixture
 def env(model: HipModel) -> Iterator[tuple[AppState, QtState, Analysis]]:
     state = AppState(muscles=model.muscles)

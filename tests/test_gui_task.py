@@ -18,21 +18,8 @@ from hipflex.gui.qtstate import SWEEP_ANGLES, Analysis, QtState
 from hipflex.model.hipmodel import HipModel, PoseResult
 from hipflex.state import AppState, Task
 
-pytestmark = pytest.mark.usefixtures("qapp")
+pytestmark = pytest.mark.usefixtures("qapp", "isolated_settings")
 QUANTITIES = ("activation", "max_moment_hip_flexion", "share")
-
-
-@pytest.fixture(autouse=True)
-def _isolated_settings(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("HIPFLEX_SETTINGS_DIR", str(tmp_path_factory.mktemp("settings")))
-    monkeypatch.setenv("HIPFLEX_LOG_DIR", str(tmp_path_factory.mktemp("logs")))
-
-
-@pytest.fixture(scope="module")
-def model(model_context) -> HipModel:  # type: ignore[no-untyped-def]
-    return HipModel(model_context)
 
 
 @pytest.fixture

@@ -18,21 +18,9 @@ from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from hipflex.model.hipmodel import HipModel
 from hipflex.state import POSE_PRESETS
 
-
-@pytest.fixture(autouse=True)
-def _isolated_settings(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("HIPFLEX_SETTINGS_DIR", str(tmp_path_factory.mktemp("settings")))
-    monkeypatch.setenv("HIPFLEX_LOG_DIR", str(tmp_path_factory.mktemp("logs")))
-
-
-@pytest.fixture(scope="module")
-def model(model_context):  # type: ignore[no-untyped-def]
-    return HipModel(model_context)
+pytestmark = pytest.mark.usefixtures("isolated_settings")
 
 
 def _frame(w) -> np.ndarray:  # type: ignore[no-untyped-def]

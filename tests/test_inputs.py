@@ -16,12 +16,6 @@ import hipflex
 from hipflex.errors import AssetError, PoseError
 from hipflex.model.hipmodel import MAX_HIP_ACCELERATION, HipModel
 
-
-@pytest.fixture(scope="module")
-def model(model_context):  # type: ignore[no-untyped-def]
-    return HipModel(model_context)
-
-
 # --- the API: angles --------------------------------------------------------------------------
 
 

@@ -24,12 +24,6 @@ MM = 1e-3
 
 
 @pytest.fixture(scope="module")
-def model(model_context):  # type: ignore[no-untyped-def]
-    """A model at full strength; tests that change strength build their own."""
-    return HipModel(model_context)
-
-
-@pytest.fixture(scope="module")
 def sweeps(model):  # type: ignore[no-untyped-def]
     """Hip flexion -20..130 deg (1 deg) at knee 0 and knee 90."""
     return {knee: model.sweep(HIP_SWEEP, knee_flexion=knee) for knee in (0.0, 90.0)}

@@ -11,16 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hipflex.model.hipmodel import HipModel
 from hipflex.model.kinematics import body_transforms
 
 HIP = np.arange(-20.0, 131.0, 1.0)
 PARTS = ("gluteus_medius_anterior", "gluteus_medius_middle", "gluteus_medius_posterior")
-
-
-@pytest.fixture(scope="module")
-def model(model_context):  # type: ignore[no-untyped-def]
-    return HipModel(model_context)
 
 
 @pytest.fixture(scope="module")
