@@ -132,58 +132,115 @@ def both_surfaces(
 ) -> tuple[Bools, Array, list[Array]]:
     """The path over both surfaces (cylinders), by Newton's method: where it exists (converged,
     each span from 0 to under half a turn), its length and tangent points."""
-    n = len(p)
+    ok, length, tangents, _ = chain_surfaces(p, s, [first, second])
+    return ok, length, tangents
+
+
+def chain_surfaces(
+    p: Array,
+    s: Array,
+    surfaces: list[Surface],
+    q_start: Array | None = None,
+    starts: Array | None = None,
+) -> tuple[Bools, Array, list[Array], Array]:
+    """The path over every surface of ``surfaces`` (cylinders) in order, each wrapped, by
+    Newton's method on the entry points onto the second and later surfaces, each in its
+    cylinder's coordinates (angle, height): 2 (N - 1) unknowns. One round of the obstacle-set
+    iteration wraps each surface from the previous one's exit point to the next one's entry
+    point (or s); the residual is how far the entry points move in that round, so a root is
+    a path whose bridges are tangent to both surfaces they join.
+
+    ``q_start`` (rows, 2 (N - 1)) is the first guess (default: each surface alone from the
+    previous one's exit towards s, as far as the first); ``starts`` (k, 2 (N - 1)) offsets
+    added to it, one trial each (default: ``STARTS`` on the angle of the last surface); the
+    shortest good trial is taken (a taut path is the shortest). Returns where the path exists
+    (converged, each span from 0 to under half a turn), its length, the tangent points (entry
+    and exit of each surface) and the spans (rows, N).
+    """
+    n, m = len(p), len(surfaces)
+    u = 2 * (m - 1)  # unknowns per row
     ok = np.zeros(n, bool)
     length = np.zeros(n)
-    tangents = [np.zeros((n, 3)) for _ in range(4)]
-    rows = np.flatnonzero(~(first[5] | second[5]))
+    tangents = [np.zeros((n, 3)) for _ in range(2 * m)]
+    spans = np.zeros((n, m))
+    sphere = np.zeros(n, bool)
+    for surface in surfaces:
+        sphere |= surface[5]
+    rows = np.flatnonzero(~sphere)
     if not rows.size:
-        return ok, length, tangents
+        return ok, length, tangents, spans
     p, s = p[rows], s[rows]
-    (c0, e10, e30, sg0, r0, _), (c1, e1, e3, sg1, r1, _) = rows_of(first, rows), rows_of(second, rows)
+    sub = [rows_of(surface, rows) for surface in surfaces]
     flat = np.zeros(len(rows), bool)
-    b0 = surface_basis(p, s, c0, e10, e30, sg0, flat)  # a cylinder's does not depend on the line
-    b1 = surface_basis(p, s, c1, e1, e3, sg1, flat)
-    e2 = cross(e3, e1)
+    # a cylinder's basis does not depend on the line
+    bases = [surface_basis(p, s, c, e1, e3, sg, flat) for c, e1, e3, sg, _, _ in sub]
+    cs = [surface[0] for surface in sub]
+    e1s = [surface[1] for surface in sub]
+    e3s = [surface[2] for surface in sub]
+    e2s = [cross(e3, e1) for e1, e3 in zip(e1s, e3s, strict=True)]
+    radii = [surface[4] for surface in sub]
 
-    def point(q: Array, i: NDArray[np.intp]) -> Array:
-        """The second cylinder's surface point at angle q[:, 0] and height q[:, 1]."""
-        radial = np.cos(q[:, :1]) * e1[i] + np.sin(q[:, :1]) * e2[i]
-        return c1[i] + r1[i, None] * radial + q[:, 1:2] * e3[i]
+    def point(k: int, q: Array, i: NDArray[np.intp]) -> Array:
+        """Surface k's point at angle q[:, 0] and height q[:, 1]."""
+        radial = np.cos(q[:, :1]) * e1s[k][i] + np.sin(q[:, :1]) * e2s[k][i]
+        return cs[k][i] + radii[k][i, None] * radial + q[:, 1:2] * e3s[k][i]
 
-    def coordinates(y: Array, i: NDArray[np.intp]) -> Array:
-        d = y - c1[i]
-        return np.stack([np.arctan2(np.add.reduce(d * e2[i], axis=1),
-                                    np.add.reduce(d * e1[i], axis=1)),
-                         np.add.reduce(d * e3[i], axis=1)], axis=1)  # fmt: skip
+    def coordinates(k: int, y: Array, i: NDArray[np.intp]) -> Array:
+        d = y - cs[k][i]
+        return np.stack([np.arctan2(np.add.reduce(d * e2s[k][i], axis=1),
+                                    np.add.reduce(d * e1s[k][i], axis=1)),
+                         np.add.reduce(d * e3s[k][i], axis=1)], axis=1)  # fmt: skip
 
-    def residual(q: Array, i: NDArray[np.intp]) -> tuple[Array, tuple[Array, ...], tuple[Array, ...]]:
-        """How far the second surface's entry point moves in one round of the iteration."""
-        a = _forced(p[i], point(q, i), c0[i], b0[i], r0[i])
-        b = _forced(a[3], s[i], c1[i], b1[i], r1[i])
-        d = coordinates(b[2], i) - q
-        d[:, 0] = np.mod(d[:, 0] + np.pi, TWO_PI) - np.pi
-        return d, a, b
+    def residual(q: Array, i: NDArray[np.intp]) -> tuple[Array, list[tuple[Array, ...]]]:
+        """How far the entry points move in one round of the iteration, and each wrap."""
+        start = p[i]
+        parts, wraps = [], []
+        for k in range(m):
+            end = point(k + 1, q[:, 2 * k : 2 * k + 2], i) if k < m - 1 else s[i]
+            a = _forced(start, end, cs[k][i], bases[k][i], radii[k][i])
+            if k:
+                d = coordinates(k, a[2], i) - q[:, 2 * k - 2 : 2 * k]
+                d[:, 0] = np.mod(d[:, 0] + np.pi, TWO_PI) - np.pi
+                parts.append(d)
+            wraps.append(a)
+            start = a[3]
+        return (parts[0] if m == 2 else np.concatenate(parts, axis=1)), wraps
 
     def size(f: Array, i: NDArray[np.intp]) -> Array:
-        """A residual in metres (the angle along the second surface's radius)."""
-        return np.abs(f[:, 0]) * r1[i] + np.abs(f[:, 1])
+        """A residual in metres (each angle along its surface's radius)."""
+        out = np.abs(f[:, 0]) * radii[1][i] + np.abs(f[:, 1])
+        for k in range(2, m):
+            out += np.abs(f[:, 2 * k - 2]) * radii[k][i] + np.abs(f[:, 2 * k - 1])
+        return out
 
     every = np.arange(len(rows))
-    q_start = coordinates(_forced(p, s, c1, b1, r1)[2], every)  # the second surface alone
+    if q_start is None:
+        q_start = np.empty((len(rows), u))
+        x = p
+        for j in range(1, m):  # each surface alone from the previous one's exit towards s
+            a = _forced(x, s, cs[j], bases[j], radii[j])
+            q_start[:, 2 * j - 2 : 2 * j] = coordinates(j, a[2], every)
+            x = a[3]
+    else:
+        q_start = q_start[rows]
+    if starts is None:
+        starts = np.zeros((len(STARTS), u))
+        starts[:, u - 2] = STARTS
+    k_starts = len(starts)
     # every start of every row in one batch: trial k of row i is i + k * len(rows)
-    trial = np.tile(every, len(STARTS))
-    q = np.repeat(np.array(STARTS), len(rows))[:, None] * [1.0, 0.0] + q_start[trial]
+    trial = np.tile(every, k_starts)
+    q = np.repeat(starts, len(rows), axis=0) + q_start[trial]
     err = np.full(len(trial), np.inf)
     conv = np.zeros(len(trial), bool)
     active = np.ones(len(trial), bool)
     slow = np.zeros(len(trial), np.intp)  # steps in a row that did not halve the error
+    angles = np.arange(0, u, 2)
     for _ in range(NEWTON_STEPS):
         k = np.flatnonzero(active)
         if not k.size:
             break
         rk = trial[k]
-        f, _, _ = residual(q[k], rk)
+        f, _ = residual(q[k], rk)
         e = size(f, rk)
         slow[k] = np.where(e > 0.5 * err[k], slow[k] + 1, 0)
         err[k] = e
@@ -193,17 +250,21 @@ def both_surfaces(
         k, rk, f, qk = k[go], rk[go], f[go], q[k[go]]
         if not k.size:
             break
-        jac = np.empty((len(k), 2, 2))
-        for c in (0, 1):
+        jac = np.empty((len(k), u, u))
+        for c in range(u):
             dq = np.zeros_like(qk)
             dq[:, c] = 1e-7
             jac[:, :, c] = (residual(qk + dq, rk)[0] - f) / 1e-7
-        det = jac[:, 0, 0] * jac[:, 1, 1] - jac[:, 0, 1] * jac[:, 1, 0]
-        det = np.where(np.abs(det) > 1e-300, det, 1e-300)
-        step = np.stack([jac[:, 1, 1] * f[:, 0] - jac[:, 0, 1] * f[:, 1],
-                         jac[:, 0, 0] * f[:, 1] - jac[:, 1, 0] * f[:, 0]], axis=1)  # fmt: skip
-        step /= -det[:, None]
-        step *= np.minimum(1.0, 0.5 / np.maximum(np.abs(step[:, 0]), 1e-300))[:, None]
+        if u == 2:
+            det = jac[:, 0, 0] * jac[:, 1, 1] - jac[:, 0, 1] * jac[:, 1, 0]
+            det = np.where(np.abs(det) > 1e-300, det, 1e-300)
+            step = np.stack([jac[:, 1, 1] * f[:, 0] - jac[:, 0, 1] * f[:, 1],
+                             jac[:, 0, 0] * f[:, 1] - jac[:, 1, 0] * f[:, 0]], axis=1)  # fmt: skip
+            step /= -det[:, None]
+        else:
+            step = -_solve_rows(jac, f)
+        big = np.abs(step[:, angles]).max(axis=1)
+        step *= np.minimum(1.0, 0.5 / np.maximum(big, 1e-300))[:, None]
         # backtracking: halve the step until the residual falls (at most 4 times), so a trial
         # goes downhill and does not wander between basins
         scale = np.ones(len(k))
@@ -216,18 +277,33 @@ def both_surfaces(
                 break
             scale[todo] *= 0.5
         q[k] = qk + scale[:, None] * step
-    _, a, b = residual(q, trial)
-    total = a[1] + b[1] - np.sqrt(np.add.reduce((point(q, trial) - a[3]) ** 2, axis=1))
-    good = conv & (a[0] >= 0.0) & (b[0] >= 0.0) & (a[0] < SPAN_LIMIT) & (b[0] < SPAN_LIMIT)
+    _, wraps = residual(q, trial)
+    total = wraps[0][1].copy()
+    good = conv.copy()
+    for j in range(m):
+        if j:
+            gap = point(j, q[:, 2 * j - 2 : 2 * j], trial) - wraps[j - 1][3]
+            total += wraps[j][1] - np.sqrt(np.add.reduce(gap * gap, axis=1))
+        good &= (wraps[j][0] >= 0.0) & (wraps[j][0] < SPAN_LIMIT)
     # per row, the shortest good trial (a taut path is the shortest)
-    score = np.where(good, total, np.inf).reshape(len(STARTS), len(rows))
+    score = np.where(good, total, np.inf).reshape(k_starts, len(rows))
     pick = np.argmin(score, axis=0)
     chosen = pick * len(rows) + every
     ok[rows] = np.isfinite(score[pick, every])
     length[rows] = total[chosen]
-    for out, t in zip(tangents, (a[2], a[3], b[2], b[3]), strict=True):
-        out[rows] = t[chosen]
-    return ok, length, tangents
+    for j, a in enumerate(wraps):
+        tangents[2 * j][rows] = a[2][chosen]
+        tangents[2 * j + 1][rows] = a[3][chosen]
+        spans[rows, j] = a[0][chosen]
+    return ok, length, tangents, spans
+
+
+def _solve_rows(jac: Array, f: Array) -> Array:
+    """Solve jac x = f row by row; singular rows get the least-squares step."""
+    try:
+        return np.asarray(np.linalg.solve(jac, f[..., None])[..., 0])
+    except np.linalg.LinAlgError:
+        return np.asarray(np.einsum("nij,nj->ni", np.linalg.pinv(jac), f))
 
 
 Alone = tuple[Bools, Array, Array, Array, Bools, Array, Array, Array]
@@ -336,3 +412,4 @@ def resolve(
         for t, tb in zip(tangents, it.tangents, strict=True):
             t[rest] = tb
     return TwoSurfaces(on_first, on_second, length, tangents, state, end0, start1)
+
