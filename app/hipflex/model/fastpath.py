@@ -40,6 +40,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hipflex.model.skeleton import ModelContext
+from hipflex.model.threewrap import Chain, resolve_chain
 from hipflex.model.twowrap import Alone, Closed, Surface, TwoSurfaces, resolve, rows_of
 from hipflex.model.wrapping import (
     ARC_SAMPLES,
@@ -85,9 +86,11 @@ class FastPaths:
         plain: list[tuple[int, int, int]] = []  # (point a, point b, line)
         single: list[tuple[int, int, int, int, float]] = []  # + (wrap, sense)
         double: list[tuple[int, int, int, int, float, int, float]] = []  # + (wrap, sense) x 2
+        third: list[tuple[int, int, float]] = []  # (two-surface row, wrap, sense): a third surface
         cands: list[list[tuple[str, int, int]]] = [[] for _ in range(self.n_lines)]
         # candidate = (kind, index, body): kind "p" posed point, "s0"/"s1" single-wrap tangent
-        # in/out, "d0".."d3" two-surface tangents (first in, first out, second in, second out)
+        # in/out, "d0".."d3" two-surface tangents (first in, first out, second in, second out),
+        # "n0"/"n1" the third surface's (threewrap) of a two-surface row that has one
 
         def wrap_index(cyl: Cylinder) -> int:
             for i, c in enumerate(cyls):
@@ -116,27 +119,34 @@ class FastPaths:
                         single.append((ia, ib, int(line), wrap_index(cyl), float(senses[k])))
                         bi = BODY_INDEX[cyl.body]
                         cand += [("s0", row, bi), ("s1", row, bi)]
-                    elif len(wraps) == 2:
-                        (c0, s0), (c1, s1) = wraps
+                    elif len(wraps) <= 3:
+                        (c0, s0), (c1, s1) = wraps[:2]
                         row = len(double)
                         double.append((ia, ib, int(line), wrap_index(c0), float(s0[k]),
                                        wrap_index(c1), float(s1[k])))  # fmt: skip
                         b0, b1 = BODY_INDEX[c0.body], BODY_INDEX[c1.body]
                         cand += [("d0", row, b0), ("d1", row, b0), ("d2", row, b1),
                                  ("d3", row, b1)]  # fmt: skip
+                        if len(wraps) == 3:
+                            c2, s2 = wraps[2]
+                            b2 = BODY_INDEX[c2.body]
+                            cand += [("n0", len(third), b2), ("n1", len(third), b2)]
+                            third.append((row, wrap_index(c2), float(s2[k])))
                     else:
-                        raise NotImplementedError("more than two wrap surfaces on one segment")
+                        raise NotImplementedError("more than three wrap surfaces on one segment")
                     cand.append(("p", idx[i + 1], BODY_INDEX[g.bodies[i + 1]]))
 
         # polylines (what PathSet.evaluate(with_points=True) draws): per line, its posed points
         # with each wrapped segment's arc points in between, as indices into one point bank:
-        # posed points, one-surface arcs, first-surface arcs, second-surface arcs
+        # posed points, one-surface arcs, first-surface arcs, second-surface arcs, third-surface
+        # arcs
         self.line_names = [""] * self.n_lines
         for name, (gi, k) in ps.line_group.items():
             self.line_names[int(ps.groups[gi].index[k])] = name
         arc = ARC_SAMPLES + 2
         base = {"s0": len(local), "d0": len(local) + arc * len(single),
-                "d2": len(local) + arc * (len(single) + len(double))}  # fmt: skip
+                "d2": len(local) + arc * (len(single) + len(double)),
+                "n0": len(local) + arc * (len(single) + 2 * len(double))}  # fmt: skip
         gather: list[int] = []
         self._poly_slices: list[tuple[str, int, int]] = []
         for line, cand in enumerate(cands):
@@ -145,7 +155,7 @@ class FastPaths:
                 if kind == "p":
                     gather.append(pos)
                     continue
-                for key in {"s0": ("s0",), "d0": ("d0", "d2")}.get(kind, ()):
+                for key in {"s0": ("s0",), "d0": ("d0", "d2"), "n0": ("n0",)}.get(kind, ()):
                     gather.extend(range(base[key] + arc * pos, base[key] + arc * (pos + 1)))
             self._poly_slices.append((self.line_names[line], first, len(gather)))
         self._poly_gather = np.array(gather, dtype=np.intp)
@@ -186,16 +196,21 @@ class FastPaths:
         self._double_w = db[:, [3, 5]].astype(np.intp)  # (S2, 2)
         self._double_sense = db[:, [4, 6]]
         self.n_single, self.n_double = len(single), len(double)
+        tb = np.array(third, float).reshape(-1, 3)
+        self._third_row, self._third_w = tb[:, 0].astype(np.intp), tb[:, 1].astype(np.intp)
+        self._third_sense = tb[:, 2]
+        self.n_third = len(third)
         # line length = sum of its segments' lengths: one matrix product
         n_seg = len(plain) + len(single) + len(double)
         self._incidence = np.zeros((n_seg, self.n_lines))
         seg_line = np.concatenate([plain_line, single_line, double_line])
         self._incidence[np.arange(n_seg), seg_line] = 1.0
         # candidate table for the points where the force acts (see wrapping._force_pair)
-        n_p, n_1, n_2 = len(local), len(single), len(double)
+        n_p, n_1, n_2, n_3 = len(local), len(single), len(double), len(third)
         offset = {"p": 0, "s0": n_p, "s1": n_p + n_1, "d0": n_p + 2 * n_1,
                   "d1": n_p + 2 * n_1 + n_2, "d2": n_p + 2 * n_1 + 2 * n_2,
-                  "d3": n_p + 2 * n_1 + 3 * n_2}  # fmt: skip
+                  "d3": n_p + 2 * n_1 + 3 * n_2, "n0": n_p + 2 * n_1 + 4 * n_2,
+                  "n1": n_p + 2 * n_1 + 4 * n_2 + n_3}  # fmt: skip
         k_max = max(len(c) for c in cands)
         self._cand = np.zeros((self.n_lines, k_max), dtype=np.intp)
         cand_body = np.full((self.n_lines, k_max), -1)
@@ -263,14 +278,22 @@ class FastPaths:
         single_on = on[:ns1].reshape(-1, n).T
         engaged = [st.point_on, single_on, single_on]
         double: TwoSurfaces | None = None
+        chain: Chain | None = None
+        neck: Surface | None = None
         if self.n_double:
             double = _two_surfaces(p, s, (c, e1, e3, basis), (on, length, t_in, t_out), st)
+            if self.n_third:
+                chain, neck = _third_surface(p, s, (c, e1, e3, basis), double, wb, self, st)
             seg_len.append(double.length.reshape(-1, n).T)
             bank += [_pose_major(t, n) for t in double.tangents]
             on0, on1 = double.on0.reshape(-1, n).T, double.on1.reshape(-1, n).T
             engaged += [on0, on0, on1, on1]
+            if chain is not None:
+                bank += [_pose_major(chain.tangents[4], n), _pose_major(chain.tangents[5], n)]
+                on2 = chain.on[2].reshape(-1, n).T
+                engaged += [on2, on2]
         return _Solved(n, st, pts, seg_len, bank, engaged, (p, s, c, e1, e3, basis), world,
-                       double)  # fmt: skip
+                       double, chain, neck)  # fmt: skip
 
     def evaluate(self, transforms: dict[str, Array], hip_flexion_rad: Array) -> tuple[Array, Array]:
         """Lengths (n, n_lines) and moment arms (n, n_lines, 4) about hip flexion, adduction,
@@ -317,6 +340,8 @@ class FastPaths:
         parts = [sv.pts, _arcs_pose_major(sv.world[: n * self.n_single], n)]
         if self.n_double:
             parts += _two_surface_arcs(sv)
+        if self.n_third:
+            parts.append(_third_surface_arcs(sv, self))
         bank = np.concatenate(parts, axis=1)[:, self._poly_gather]
         return {name: bank[:, a:b] for name, a, b in self._poly_slices}
 
@@ -334,6 +359,8 @@ class _Solved:
     rows: tuple[Array, Array, Array, Array, Array, Array]  # kernel batch: p, s, c, e1, e3, basis
     world: Array | None  # kernel batch arc points (rows, ARC_SAMPLES + 2, 3) if asked
     double: TwoSurfaces | None  # the two-surface segments, resolved
+    chain: Chain | None  # those of them with a third surface, resolved (threewrap)
+    neck: Surface | None  # the third surface's rows, posed
 
 
 def _sphere_bases(p: Array, s: Array, c: Array, e1: Array, e3: Array, st: _Static) -> Array:
@@ -438,6 +465,12 @@ class _Static:
         per_row = (self.r0.tolist(), self.r1.tolist(), self.sg0.tolist(), self.sg1.tolist(),
                    self.sphere[self.one].tolist(), self.sphere[self.two].tolist())  # fmt: skip
         self.few = list(zip(*per_row, strict=True))  # radii, senses, spheres per two-surface row
+        # third-surface rows (segment-major too): their two-surface rows, surface and sense
+        self.third = (fp._third_row[:, None] * n + np.arange(n)).ravel()
+        self.third_all = bool(np.array_equal(fp._third_row, np.arange(s2)))
+        self.third_sense = np.repeat(fp._third_sense, n)
+        self.third_radius = np.repeat(w.radius[fp._third_w], n)
+        self.third_sphere = np.repeat(w.sphere[fp._third_w], n)
 
 
 _TWO_PI = float(TWO_PI)
@@ -667,13 +700,72 @@ def _two_surface_arcs(sv: _Solved) -> list[Array]:
     assert sv.double is not None
     p, s, c0, e10, e30, _ = (r[st.one] for r in sv.rows)
     c1, e11, e31 = (r[st.two] for r in sv.rows[2:5])
+    end1 = s
+    if sv.chain is not None:  # with a third surface, the second's line ends at its entry
+        end1 = s.copy()
+        end1[st.third] = sv.chain.ends[1]
     world, _, _, _, _ = wrap_rows(
-        np.concatenate([p, sv.double.start1]), np.concatenate([sv.double.end0, s]),
+        np.concatenate([p, sv.double.start1]), np.concatenate([sv.double.end0, end1]),
         np.concatenate([c0, c1]), np.concatenate([e10, e11]), np.concatenate([e30, e31]),
         st.two_sense, st.two_radius, st.two_sphere, True)  # fmt: skip
     assert world is not None
     half = len(p)
+    if sv.chain is not None:  # as PathSet draws a chain: each surface only where it is wrapped
+        for k, start in ((0, p), (1, sv.double.start1)):
+            rows = st.third + k * half
+            off = ~sv.chain.on[k]
+            world[rows[off]] = start[st.third[off], None]
     return [_arcs_pose_major(world[:half], n), _arcs_pose_major(world[half:], n)]
+
+
+def _third_surface(
+    p: Array,
+    s: Array,
+    frames: tuple[Array, Array, Array, Array],
+    double: TwoSurfaces,
+    wb: Array,
+    fp: FastPaths,
+    st: _Static,
+) -> tuple[Chain, Surface]:
+    """Resolve the two-surface rows that have a third surface (``threewrap.resolve_chain``, with
+    the two-surface resolution already known), and write the result into ``double`` (lengths,
+    engagement and tangent points of the first two surfaces, where their lines end)."""
+    first, second = _surfaces(frames, st)
+    neck = wb[:, fp._third_w].transpose(1, 0, 2, 3).reshape(-1, 3, 3)  # centre, side, axis
+    chain_neck = (neck[:, 0], neck[:, 1], neck[:, 2], st.third_sense, st.third_radius,
+                  st.third_sphere)  # fmt: skip
+    if st.third_all:  # every two-surface row has a third surface (iliopsoas): no subsets
+        chain = resolve_chain(p[st.one], s[st.one], [first, second, chain_neck], double)
+        double.length, double.on0, double.on1 = chain.length, chain.on[0], chain.on[1]
+        double.tangents = chain.tangents[:4]
+        double.end0, double.start1 = chain.ends[0], chain.starts[1]
+        return chain, chain_neck
+    rows = st.third
+    two = TwoSurfaces(double.on0[rows], double.on1[rows], double.length[rows],
+                      [t[rows] for t in double.tangents], double.state[rows], double.end0[rows],
+                      double.start1[rows])  # fmt: skip
+    chain = resolve_chain(p[st.one][rows], s[st.one][rows],
+                          [rows_of(first, rows), rows_of(second, rows), chain_neck], two)  # fmt: skip
+    double.length[rows] = chain.length
+    double.on0[rows], double.on1[rows] = chain.on[0], chain.on[1]
+    for k in range(4):
+        double.tangents[k][rows] = chain.tangents[k]
+    double.end0[rows], double.start1[rows] = chain.ends[0], chain.starts[1]
+    return chain, chain_neck
+
+
+def _third_surface_arcs(sv: _Solved, fp: FastPaths) -> Array:
+    """Arc points of the third surface of every two-surface row that has one, pose-major
+    (n, S3 * arc, 3): from the chain's start for it to s, where it is wrapped."""
+    st, n = sv.st, sv.n
+    assert sv.chain is not None
+    chain, neck = sv.chain, sv.neck
+    assert neck is not None
+    s = sv.rows[1][st.one][st.third]
+    world, _, _, _, _ = wrap_rows(chain.starts[2], s, *neck, True)
+    assert world is not None
+    world = np.where(chain.on[2][:, None, None], world, chain.starts[2][:, None])
+    return _arcs_pose_major(world, n)
 
 
 FEW_ROWS = 16  # up to this many two-surface rows the states are checked on Python floats

@@ -281,9 +281,9 @@ class PathSet:
                     p = line_points(ln, neutral)[0]
                     senses.append(1.0 if (p[seg + 1] - p[seg]) @ e2 >= 0 else -1.0)
                 segments.setdefault(seg, []).append((cyl, np.array(senses)))
-                if len(segments[seg]) > 2:
+                if len(segments[seg]) > 3:
                     raise NotImplementedError(
-                        f"{lines[0].muscle}: more than two wrap surfaces on one segment"
+                        f"{lines[0].muscle}: more than three wrap surfaces on one segment"
                     )
             for k, i in enumerate(members):
                 self.line_group[ctx.lines[i].name] = (len(self.groups), k)
@@ -391,7 +391,8 @@ class PathSet:
                 p, s, cyl_t[0], cyl, senses[0], with_points
             )
             return single, length, [(t_in, cyl.body, on), (t_out, cyl.body, on)]
-        from hipflex.model.twowrap import resolve  # it builds on this module's kernel
+        from hipflex.model.threewrap import resolve_chain  # they build on this module's kernel
+        from hipflex.model.twowrap import resolve
 
         surfaces = []
         for k, (cyl, _) in enumerate(wraps):
@@ -399,9 +400,22 @@ class PathSet:
             surfaces.append((rot @ cyl.centre + cyl_t[k][:, :3, 3], rot @ cyl.side,
                              rot @ cyl.axis, senses[k], np.full(n_rows, cyl.radius),
                              np.full(n_rows, cyl.kind == "sphere")))  # fmt: skip
+        if len(wraps) == 3:
+            chain = resolve_chain(p, s, surfaces)
+            candidates = [(t, wraps[k // 2][0].body, chain.on[k // 2])
+                          for k, t in enumerate(chain.tangents)]  # fmt: skip
+            if not with_points:
+                return None, chain.length, candidates
+            shown = []
+            for k, surface in enumerate(surfaces):
+                start = chain.starts[k]
+                world, on, _, _, _ = wrap_rows(start, chain.ends[k], *surface, True)
+                assert world is not None
+                shown.append(np.where((on & chain.on[k])[:, None, None], world, start[:, None]))
+            return np.concatenate(shown, axis=1), chain.length, candidates
         two = resolve(p, s, surfaces[0], surfaces[1])
         (c0, _), (c1, _) = wraps
-        candidates: list[_Candidate] = [
+        candidates = [
             (two.tangents[0], c0.body, two.on0), (two.tangents[1], c0.body, two.on0),
             (two.tangents[2], c1.body, two.on1), (two.tangents[3], c1.body, two.on1),
         ]  # fmt: skip

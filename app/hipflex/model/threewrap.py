@@ -1,0 +1,1073 @@
+"""A segment that wraps over three surfaces in a row (iliopsoas: the pelvic brim and the femoral
+head, both fixed to the pelvis about its medio-lateral axis, then the femoral neck, fixed to the
+femur), solved by its states.
+
+The first two surfaces are resolved together first (``twowrap.resolve``). Where the rest of
+that path, from its last tangent point (or p) to s, does not touch the neck (nor starts inside
+it), that is the path. Elsewhere the neck is wrapped: the state that adds the neck to what that
+path wraps is tried first, then the others (``ORDER``); the first consistent one is taken. A
+state is consistent when it
+exists (each surface it wraps engaged, its span from 0 to under half a turn, the neck's tangent
+points on the neck) and the straight piece of path where each surface it leaves out sits in the
+chain does not touch that surface. Rows where no state with the neck is consistent keep the
+first two surfaces' path.
+
+The neck stands for the femoral neck only on its lateral side of the head centre: its wrap
+counts only where its tangent points, and the point of the path nearest its axis, lie beyond
+its centre along its axis (the surface's centre is the head centre). On the medial side the
+infinite cylinder would reach through the head into the pelvis, where the psoas passes.
+
+A path over a cylinder and then a cylinder whose axis is not parallel to the first's has no
+closed form. It is found by a one-dimensional search (``cylinder_pair``): for each span on the
+first cylinder, the bridge leaves it along the helix's tangent with some slope; tangency to the
+second cylinder fixes that slope (a quadratic), and the second cylinder's development (the
+bridge, the arc and the last tangent are one straight line when the cylinder is unrolled) must
+reach s at its height. The search brackets every sign change of that height error on a grid of
+spans and refines each by the Illinois method; the shortest root is the path (a taut path is the
+shortest). The three-surface path with the brim and head parallel reduces to the same search:
+in the plane across their axes the path from p over the brim to the head's entry point is fixed
+(tangent, arc, common tangent) whatever happens after the head, and along the axes it climbs
+evenly with planar length, so it is the straight approach to the head from a virtual start on
+the head's entry tangent, as far back as that planar path is long.
+
+The reference walk (``PathSet.evaluate``) and the fast evaluation (``fastpath``) call the same
+functions here; ``twowrap.chain_surfaces`` (Newton's method on the entry points, any number of
+surfaces) stands where the brim and head are not parallel, and tests check the search's paths
+against it and against the tangency of every bridge.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hipflex.model.twowrap import (
+    Surface,
+    TwoSurfaces,
+    chain_surfaces,
+    resolve,
+    rows_of,
+    touches,
+)
+from hipflex.model.wrapping import SPAN_LIMIT, TWO_PI, surface_basis, wrap_rows
+
+Array = NDArray[np.float64]
+Bools = NDArray[np.bool_]
+Index = NDArray[np.intp]
+
+SECANT_START = 1e-3  # radians: the second point of the secant method, past the guess
+SECANT_STEPS = 20  # secant steps at most (from the guess it converges in 4-8)
+SECANT_REACH = 0.5  # radians: the largest secant step
+PAIR_GRID = 24  # intervals of the first cylinder's span (0 to SPAN_LIMIT) searched for roots
+EDGE_STEPS = 6  # bisections locating each end of a stretch of spans where a bridge exists
+ROOT_TOLERANCE = 1e-13  # radians of span: a step or bracket this small is a root
+ROOT_ERROR = 1e-13  # metres of height error at s: a span this close is a root
+ROOT_ITERATIONS = 60  # Illinois steps at most (a bracket converges in 6-12)
+
+
+@dataclass
+class Chain:
+    """A segment resolved over three surfaces in a row: each surface engaged, the length, the
+    tangent points (entry and exit of each surface, in order), the state (a bit per engaged
+    surface, ``1 << k``; -1 where ``twowrap.resolve`` fell back to its iteration and the neck was
+    left out), and per surface where its line starts (the previous engaged surface's exit, or p)
+    and ends (the next one's entry, or s)."""
+
+    on: list[Bools]
+    length: Array
+    tangents: list[Array]
+    state: NDArray[np.intp]
+    starts: list[Array]
+    ends: list[Array]
+
+
+@dataclass
+class Pair:
+    """Paths over a cylinder then a second, non-parallel one (``cylinder_pair``): where they
+    exist, their lengths, tangent points (entry and exit of each), spans (rows, 2) and the
+    slope along the first cylinder's axis per unit of planar length."""
+
+    ok: Bools
+    length: Array
+    tangents: list[Array]
+    spans: Array
+    slope: Array
+
+
+class _PairRows:
+    """Per-row constants of ``cylinder_pair``, in the second cylinder's kernel basis (the path
+    turns counter-clockwise about its third axis, as about the first cylinder's in its own)."""
+
+    def __init__(self, x: Array, s: Array, first: Surface, second: Surface) -> None:
+        c0, e10, e30, sg0, r0, _ = first
+        c1, e11, e31, sg1, r1, _ = second
+        flat = np.zeros(len(x), bool)
+        self.b0 = surface_basis(x, s, c0, e10, e30, sg0, flat)  # a cylinder's: line-independent
+        self.b1 = surface_basis(x, s, c1, e11, e31, sg1, flat)
+        self.c0, self.c1, self.r0, self.r1 = c0, c1, r0, r1
+        xl = np.einsum("nij,nj->ni", self.b0, x - c0)
+        dist_x = np.hypot(xl[:, 0], xl[:, 1])
+        self.phi_in = np.arctan2(xl[:, 1], xl[:, 0]) + np.arccos(
+            np.minimum(r0 / np.maximum(dist_x, 1e-300), 1.0))  # fmt: skip
+        self.leg_x = np.sqrt(np.maximum(dist_x**2 - r0**2, 0.0))
+        self.x_height = xl[:, 2]
+        self.m = self.b1 @ self.b0.transpose(0, 2, 1)  # column j: the first's axis j, second's basis
+        self.c01 = np.einsum("nij,nj->ni", self.b1, c0 - c1)
+        sl = np.einsum("nij,nj->ni", self.b1, s - c1)
+        dist_s = np.hypot(sl[:, 0], sl[:, 1])
+        self.theta_out = np.arctan2(sl[:, 1], sl[:, 0]) - np.arccos(
+            np.minimum(r1 / np.maximum(dist_s, 1e-300), 1.0))  # fmt: skip
+        self.leg_s = np.sqrt(np.maximum(dist_s**2 - r1**2, 0.0))
+        self.s_height = sl[:, 2]
+        w = self.m[:, :2, 2]
+        s0 = np.einsum("nij,nj->ni", self.b0, s - c0)  # the first cylinder alone, x to s
+        dist_s0 = np.hypot(s0[:, 0], s0[:, 1])
+        alone = np.mod(np.arctan2(s0[:, 1], s0[:, 0]) - np.arccos(
+            np.minimum(r0 / np.maximum(dist_s0, 1e-300), 1.0)) - self.phi_in, TWO_PI)  # fmt: skip
+        self.guess = np.where(alone < SPAN_LIMIT, alone, 0.0)
+        self.usable = (dist_x > r0) & (dist_s > r1) & (np.add.reduce(w * w, axis=1) > 1e-18)
+
+    def evaluate(self, span: Array, i: Index) -> tuple[Array, Bools, dict[str, Array]]:
+        """The height error at s (metres; 0 at a path) for spans ``span`` on the first cylinder
+        of rows ``i``, whether the bridge exists there, and its geometry.
+
+        Two slopes make the bridge tangent to the second cylinder (a quadratic); the one with
+        the bridge running forward to the second cylinder, on its wrapping side, is taken (the
+        lower where both do; at the paths found over the joint ranges the other never does)."""
+        r0, r1, m = self.r0[i], self.r1[i], self.m[i]
+        phi = self.phi_in[i] + span
+        planar0 = self.leg_x[i] + r0 * span
+        cos, sin = np.cos(phi), np.sin(phi)
+        m0, m1, w = m[:, :, 0], m[:, :, 1], m[:, :, 2]
+        # the exit point at zero slope and the bridge's planar direction, second's basis
+        t0 = (self.c01[i] + (r0 * cos)[:, None] * m0 + (r0 * sin)[:, None] * m1
+              + self.x_height[i, None] * w)  # fmt: skip
+        d0 = -sin[:, None] * m0 + cos[:, None] * m1
+        # slope k: the exit point climbs k * planar0 and the bridge turns to d0 + k * axis; the
+        # second cylinder's axis is at signed distance (alpha + beta k) / |d| from it, which
+        # must equal its radius (quadratic in k)
+        alpha = t0[:, 0] * d0[:, 1] - t0[:, 1] * d0[:, 0]
+        beta = (t0[:, 0] * w[:, 1] - t0[:, 1] * w[:, 0]
+                + planar0 * (w[:, 0] * d0[:, 1] - w[:, 1] * d0[:, 0]))  # fmt: skip
+        g0 = d0[:, 0] ** 2 + d0[:, 1] ** 2
+        g1 = d0[:, 0] * w[:, 0] + d0[:, 1] * w[:, 1]
+        g2 = w[:, 0] ** 2 + w[:, 1] ** 2
+        rr = r1 * r1
+        a2 = beta * beta - rr * g2
+        a1 = 2.0 * (alpha * beta - rr * g1)
+        a0 = alpha * alpha - rr * g0
+        disc = a1 * a1 - 4.0 * a2 * a0
+        root = np.sqrt(np.maximum(disc, 0.0))
+        q = -0.5 * (a1 + np.where(a1 >= 0.0, root, -root))
+        k1 = q / np.where(a2 != 0.0, a2, 1e-300)
+        k2 = a0 / np.where(q != 0.0, q, 1e-300)
+        both = np.stack([np.minimum(k1, k2), np.maximum(k1, k2)])  # (2, m)
+        exit0 = t0 + (both * planar0)[..., None] * w
+        d = d0 + both[..., None] * w
+        dd = d[..., 0] ** 2 + d[..., 1] ** 2
+        t = -(exit0[..., 0] * d[..., 0] + exit0[..., 1] * d[..., 1]) / np.maximum(dd, 1e-300)
+        ok = (disc >= 0.0) & (alpha + beta * both > 0.0) & (t > 0.0)
+        pick = ~ok[0] & ok[1]  # the higher slope only where the lower one does not run forward
+        k = np.where(pick, both[1], both[0])
+        exit0 = np.where(pick[:, None], exit0[1], exit0[0])
+        d = np.where(pick[:, None], d[1], d[0])
+        dd = np.where(pick, dd[1], dd[0])
+        t = np.where(pick, t[1], t[0])
+        entry1 = exit0 + t[:, None] * d
+        climb = d[:, 2] / np.sqrt(np.maximum(dd, 1e-300))  # along the second's axis, per planar
+        span1 = np.mod(self.theta_out[i] - np.arctan2(entry1[:, 1], entry1[:, 0]) + np.pi,
+                       TWO_PI) - np.pi  # fmt: skip
+        error = entry1[:, 2] + climb * (r1 * span1 + self.leg_s[i]) - self.s_height[i]
+        valid = (ok[0] | ok[1]) & (span1 > -0.5 * np.pi) & np.isfinite(error)
+        geometry = {"k": k, "exit0": exit0, "t": t, "entry1": entry1, "climb": climb,
+                    "span1": span1, "planar0": planar0}  # fmt: skip
+        return error, valid, geometry
+
+
+def _secant(rows: _PairRows) -> tuple[Bools, Array]:
+    """Phase one of ``cylinder_pair``: the secant method from each row's guess (the first
+    cylinder's span with the path going straight on to s), which converges in a few steps
+    where the second cylinder changes the path a little. Returns where it converged to a path
+    (spans within range) and the span."""
+    n = len(rows.guess)
+    i = np.arange(n)
+    a = np.minimum(rows.guess, SPAN_LIMIT - 2.0 * SECANT_START)
+    b = a + SECANT_START
+    f_a, ok, _ = rows.evaluate(a, i)
+    f_b, ok_b, _ = rows.evaluate(b, i)
+    alive = ok & ok_b & rows.usable
+    done = np.zeros(n, bool)
+    for _ in range(SECANT_STEPS):
+        k = np.flatnonzero(alive & ~done)
+        if not k.size:
+            break
+        slope = f_b[k] - f_a[k]
+        step = -f_b[k] * (b[k] - a[k]) / np.where(slope != 0.0, slope, 1e-300)
+        step = np.clip(step, -SECANT_REACH, SECANT_REACH)
+        c = np.clip(b[k] + step, 0.0, SPAN_LIMIT * (1.0 - 1e-12))
+        f_c, ok_c, _ = rows.evaluate(c, k)
+        alive[k] = ok_c & (c != b[k])  # stuck at a bound: no root inside
+        a[k], f_a[k] = b[k], f_b[k]
+        b[k], f_b[k] = c, f_c
+        done[k] = ok_c & ((np.abs(b[k] - a[k]) < ROOT_TOLERANCE) | (np.abs(f_c) < ROOT_ERROR))
+    return done & (alive | (np.abs(f_b) < ROOT_ERROR)), b
+
+
+def _brackets(rows: _PairRows, todo: Index) -> tuple[Bools, Array]:
+    """Phase two of ``cylinder_pair``, for rows ``todo``: every sign change of the height error
+    on a grid of spans (with the ends of each valid stretch found by bisection, so that a root
+    next to where the bridge stops existing is bracketed too), each refined by the Illinois
+    method; per row the root of the shortest path. Returns where one was found and the span."""
+    n = len(todo)
+    found = np.zeros(n, bool)
+    best = np.zeros(n)
+    grid = SPAN_LIMIT * np.arange(PAIR_GRID + 1) / PAIR_GRID
+    grid[-1] = SPAN_LIMIT * (1.0 - 1e-12)
+    m = PAIR_GRID + 1
+    local = np.repeat(np.arange(n), m)
+    error, ok, _ = rows.evaluate(np.tile(grid, n), todo[local])
+    error, ok = error.reshape(n, m), ok.reshape(n, m)
+    ok &= rows.usable[todo, None]
+    # the valid end of each valid stretch, next to an invalid grid point, by bisection
+    rise = ok[:, 1:] & ~ok[:, :-1]  # valid from j + 1
+    fall = ok[:, :-1] & ~ok[:, 1:]  # valid up to j
+    r_row, r_j = np.nonzero(rise)
+    f_row, f_j = np.nonzero(fall)
+    e_row = np.concatenate([r_row, f_row])
+    good_span = np.concatenate([grid[r_j + 1], grid[f_j]])
+    bad_span = np.concatenate([grid[r_j], grid[f_j + 1]])
+    edge_f = np.concatenate([error[r_row, r_j + 1], error[f_row, f_j]])
+    for _ in range(EDGE_STEPS):
+        if not e_row.size:
+            break
+        mid = 0.5 * (good_span + bad_span)
+        f_mid, ok_mid, _ = rows.evaluate(mid, todo[e_row])
+        good_span = np.where(ok_mid, mid, good_span)
+        bad_span = np.where(ok_mid, bad_span, mid)
+        edge_f = np.where(ok_mid, f_mid, edge_f)
+    # candidate brackets: neighbouring valid grid points, and each stretch end with its grid
+    # neighbour, whose errors differ in sign
+    change = ok[:, :-1] & ok[:, 1:] & ((error[:, :-1] >= 0.0) != (error[:, 1:] >= 0.0))
+    c_row, c_j = np.nonzero(change)
+    rows_b = np.concatenate([c_row, r_row, f_row])
+    lo = np.concatenate([grid[c_j], good_span[: len(r_row)], grid[f_j]])
+    hi = np.concatenate([grid[c_j + 1], grid[r_j + 1], good_span[len(r_row):]])
+    f_lo = np.concatenate([error[c_row, c_j], edge_f[: len(r_row)], error[f_row, f_j]])
+    f_hi = np.concatenate([error[c_row, c_j + 1], error[r_row, r_j + 1], edge_f[len(r_row):]])
+    keep = (f_lo >= 0.0) != (f_hi >= 0.0)
+    rows_b, lo, hi, f_lo, f_hi = rows_b[keep], lo[keep], hi[keep], f_lo[keep], f_hi[keep]
+    if not rows_b.size:
+        return found, best
+    alive = np.ones(len(rows_b), bool)
+    last = np.zeros(len(rows_b), np.int8)  # which end moved last: -1 lo, +1 hi (Illinois)
+    active = np.ones(len(rows_b), bool)
+    for _ in range(ROOT_ITERATIONS):
+        a = np.flatnonzero(active)
+        if not a.size:
+            break
+        denominator = f_hi[a] - f_lo[a]
+        mid = lo[a] - f_lo[a] * (hi[a] - lo[a]) / np.where(denominator != 0.0, denominator, 1.0)
+        mid = np.where((mid > lo[a]) & (mid < hi[a]), mid, 0.5 * (lo[a] + hi[a]))
+        f_mid, ok_mid, _ = rows.evaluate(mid, todo[rows_b[a]])
+        alive[a] &= ok_mid
+        same = (f_mid >= 0.0) == (f_lo[a] >= 0.0)
+        # the end on f_mid's side moves to mid; if it moved last time too, halve the other
+        # end's error (Illinois), so the bracket closes from both sides
+        lo[a] = np.where(same, mid, lo[a])
+        hi[a] = np.where(same, hi[a], mid)
+        f_hi[a] = np.where(same & (last[a] < 0), 0.5 * f_hi[a], f_hi[a])
+        f_lo[a] = np.where(~same & (last[a] > 0), 0.5 * f_lo[a], f_lo[a])
+        f_lo[a] = np.where(same, f_mid, f_lo[a])
+        f_hi[a] = np.where(same, f_hi[a], f_mid)
+        last[a] = np.where(same, -1, 1)
+        active[a] = ok_mid & (hi[a] - lo[a] > ROOT_TOLERANCE) & (f_mid != 0.0)
+    span0 = np.where(np.abs(f_lo) <= np.abs(f_hi), lo, hi)
+    error, ok, g = rows.evaluate(span0, todo[rows_b])
+    good = alive & ok & (np.abs(error) < 1e-9)
+    length = _pair_length(rows, span0, todo[rows_b], g)
+    score = np.where(good & _spans_fine(span0, g), length, np.inf)
+    order = np.lexsort((score, rows_b))
+    first = np.r_[True, rows_b[order][1:] != rows_b[order][:-1]]
+    chosen = order[first & np.isfinite(score[order])]
+    found[rows_b[chosen]] = True
+    best[rows_b[chosen]] = span0[chosen]
+    return found, best
+
+
+def _spans_fine(span0: Array, g: dict[str, Array]) -> Bools:
+    """Both spans of a pair path from 0 to under half a turn."""
+    return np.asarray((span0 >= 0.0) & (span0 < SPAN_LIMIT) & (g["span1"] >= 0.0)
+                      & (g["span1"] < SPAN_LIMIT))  # fmt: skip
+
+
+def _pair_length(rows: _PairRows, span0: Array, i: Index, g: dict[str, Array]) -> Array:
+    """Length of the pair path: over the first cylinder and along the bridge with slope k, then
+    over the second cylinder and on to s (each straight when its cylinder is unrolled)."""
+    secant = np.sqrt(1.0 + g["k"] ** 2)
+    planar1 = rows.r1[i] * g["span1"] + rows.leg_s[i]
+    return np.asarray((g["planar0"] + g["t"]) * secant
+                      + np.hypot(planar1, rows.s_height[i] - g["entry1"][:, 2]))  # fmt: skip
+
+
+def cylinder_pair(x: Array, s: Array, first: Surface, second: Surface) -> Pair:
+    """The path x -> s over cylinder ``first`` then cylinder ``second`` (axes not parallel),
+    both wrapped in their senses, where it exists (module docstring): the secant method from the
+    span the first cylinder has without the second (``_secant``); where that does not converge
+    to a path, a search of the whole range of spans (``_brackets``)."""
+    n = len(x)
+    out = Pair(np.zeros(n, bool), np.zeros(n), [np.zeros((n, 3)) for _ in range(4)],
+               np.zeros((n, 2)), np.zeros(n))  # fmt: skip
+    if not n:
+        return out
+    rows = _PairRows(x, s, first, second)
+    found, span0 = _secant(rows)
+    every = np.arange(n)
+    error, ok, g = rows.evaluate(span0, every)
+    found &= ok & (np.abs(error) < 1e-9) & _spans_fine(span0, g)
+    rest = np.flatnonzero(~found & rows.usable)
+    if rest.size:
+        got, spans = _brackets(rows, rest)
+        found[rest[got]] = True
+        span0[rest[got]] = spans[got]
+        error, ok, g = rows.evaluate(span0, every)
+    r = np.flatnonzero(found)
+    if not r.size:
+        return out
+    out.ok[r] = True
+    out.length[r] = _pair_length(rows, span0, every, g)[r]
+    span1 = g["span1"]
+    out.spans[r, 0], out.spans[r, 1] = span0[r], span1[r]
+    k = g["k"][r]
+    out.slope[r] = k
+    r0, r1 = rows.r0[r], rows.r1[r]
+    phi_in = rows.phi_in[r]
+    local0 = np.stack([r0 * np.cos(phi_in), r0 * np.sin(phi_in),
+                       rows.x_height[r] + k * rows.leg_x[r]], axis=1)  # fmt: skip
+    theta = rows.theta_out[r]
+    entry1 = g["entry1"][r]
+    local3 = np.stack([r1 * np.cos(theta), r1 * np.sin(theta),
+                       entry1[:, 2] + g["climb"][r] * r1 * span1[r]], axis=1)  # fmt: skip
+    b0, b1 = rows.b0[r], rows.b1[r]
+    out.tangents[0][r] = np.einsum("nji,nj->ni", b0, local0) + rows.c0[r]
+    for slot, local in ((1, g["exit0"][r]), (2, entry1), (3, local3)):
+        out.tangents[slot][r] = np.einsum("nji,nj->ni", b1, local) + rows.c1[r]
+    return out
+
+
+def parallel_prefix(p: Array, first: Surface, second: Surface) -> tuple[Bools, Array, list[Array], Array, Array]:
+    """The part of a path from p over cylinder ``first`` to the entry onto cylinder ``second``
+    when their axes are parallel, which does not depend on what follows (module docstring).
+
+    Returns where it applies and exists (axes parallel, p outside the first, a common tangent,
+    span under half a turn), the virtual start (on the second's entry tangent, p's height), the
+    first surface's entry and exit points at zero height along the axis (second's basis, to be
+    raised with the slope), the planar lengths from p to them, and the first's span.
+    """
+    n = len(p)
+    c0, _, e30, sg0, r0, _ = first
+    c1, e11, e31, sg1, r1, _ = second
+    b1 = surface_basis(p, p, c1, e11, e31, sg1, np.zeros(n, bool))
+    pl = np.einsum("nij,nj->ni", b1, p - c1)
+    bl = np.einsum("nij,nj->ni", b1, c0 - c1)
+    along = np.add.reduce(e30 * e31, axis=1)
+    tilt = np.cross(e30, e31)
+    parallel = np.add.reduce(tilt * tilt, axis=1) < 1e-18
+    eps = sg0 * np.sign(along) * sg1  # +1: the first turns counter-clockwise here too
+    dp = pl[:, :2] - bl[:, :2]
+    dist_p = np.hypot(dp[:, 0], dp[:, 1])
+    a_in = np.arctan2(dp[:, 1], dp[:, 0]) + eps * np.arccos(
+        np.minimum(r0 / np.maximum(dist_p, 1e-300), 1.0))  # fmt: skip
+    dist_b = np.hypot(bl[:, 0], bl[:, 1])
+    rho = eps * r0 - r1
+    psi = np.arctan2(bl[:, 1], bl[:, 0]) - np.arccos(
+        np.clip(rho / np.maximum(dist_b, 1e-300), -1.0, 1.0))  # fmt: skip
+    normal = np.stack([np.cos(psi), np.sin(psi)], axis=1)  # left of the common tangent
+    along_t = np.stack([normal[:, 1], -normal[:, 0]], axis=1)  # its direction
+    exit0 = bl[:, :2] - (eps * r0)[:, None] * normal
+    entry1 = -r1[:, None] * normal
+    a_out = np.arctan2(exit0[:, 1] - bl[:, 1], exit0[:, 0] - bl[:, 0])
+    span = np.mod(eps * (a_out - a_in), TWO_PI)
+    span = np.where(span > TWO_PI - 1e-9, 0.0, span)
+    leg = np.sqrt(np.maximum(dist_p**2 - r0**2, 0.0))
+    gap = np.sqrt(np.maximum(dist_b**2 - rho**2, 0.0))
+    planar = np.stack([leg, leg + r0 * span, leg + r0 * span + gap], axis=1)
+    ok = parallel & (dist_p > r0) & (np.abs(rho) < dist_b) & (span < SPAN_LIMIT)
+    start = np.empty((n, 3))
+    start[:, :2] = entry1 - planar[:, 2:] * along_t
+    start[:, 2] = pl[:, 2]
+    world = np.einsum("nji,nj->ni", b1, start) + c1
+    entry0 = bl[:, :2] + r0[:, None] * np.stack([np.cos(a_in), np.sin(a_in)], axis=1)
+    points = []
+    for xy in (entry0, exit0):
+        local = np.zeros((n, 3))
+        local[:, :2] = xy
+        local[:, 2] = pl[:, 2]
+        points.append(local)
+    return ok, world, points, planar, span
+
+
+def three_surfaces(p: Array, s: Array, surfaces: list[Surface]) -> tuple[Bools, Array, list[Array]]:
+    """The path over all three surfaces: where it exists, its length and six tangent points.
+    The brim and head parallel: their prefix (``parallel_prefix``) and ``cylinder_pair`` from the
+    virtual start; otherwise Newton's method (``twowrap.chain_surfaces``)."""
+    n = len(p)
+    s0, s1, s2 = surfaces
+    ok = np.zeros(n, bool)
+    length = np.zeros(n)
+    tangents = [np.zeros((n, 3)) for _ in range(6)]
+    cylinders = ~(s0[5] | s1[5] | s2[5])
+    applies, start, points, planar, _ = parallel_prefix(p, s0, s1)
+    fine = np.flatnonzero(applies & cylinders)
+    if fine.size:
+        pair = cylinder_pair(start[fine], s[fine], rows_of(s1, fine), rows_of(s2, fine))
+        got = fine[pair.ok]
+        k = pair.slope[pair.ok]
+        c1, e11, e31, sg1, _, _ = rows_of(s1, got)
+        b1 = surface_basis(p[got], p[got], c1, e11, e31, sg1, np.zeros(got.size, bool))
+        for slot in (0, 1):
+            local = points[slot][got].copy()
+            local[:, 2] += k * planar[got, slot]
+            tangents[slot][got] = np.einsum("nji,nj->ni", b1, local) + c1
+        # the pair's first leg is the straight approach from the virtual start; the path's
+        # own leg from p over the brim has the same planar length and the same slope
+        ok[got] = True
+        length[got] = pair.length[pair.ok]
+        for slot in range(4):
+            tangents[slot + 2][got] = pair.tangents[slot][pair.ok]
+    other = np.flatnonzero(~applies & cylinders)
+    if other.size:
+        found, lg, tg, _ = chain_surfaces(p[other], s[other], [rows_of(x, other) for x in surfaces])
+        got = other[found]
+        ok[got] = True
+        length[got] = lg[found]
+        for slot in range(6):
+            tangents[slot][got] = tg[slot][found]
+    return ok, length, tangents
+
+
+# The states with the neck, each as its bit set (brim 1, head 2, neck 4), in the order they are
+# tried, by the surfaces the first two surfaces' path wraps (the same bits): first the state
+# that adds the neck to them, then the one the neck most often leads to instead (over 3000
+# poses in the explorer's ranges: from brim and head, brim and neck; from the brim alone, the
+# neck alone), then the rest.
+ORDER = {3: (7, 5, 6, 4), 1: (5, 4, 7, 6), 2: (6, 7, 5, 4), 0: (4, 5, 7, 6)}
+_ORDER_TABLE = np.array([ORDER[h] for h in range(4)])
+
+
+def resolve_chain(
+    p: Array, s: Array, surfaces: list[Surface], two: TwoSurfaces | None = None
+) -> Chain:
+    """Resolve segments p->s (N, 3) over three surfaces in a row (module docstring). ``two``:
+    the first two surfaces' resolution (``twowrap.resolve``), if already known."""
+    n = len(p)
+    s0, s1, s2 = surfaces
+    if two is None:
+        two = resolve(p, s, s0, s1)
+    if n <= FEW_ROWS and not (s0[5].any() or s1[5].any() or s2[5].any()):
+        return _resolve_chain_few(p, s, surfaces, two)
+    on = [two.on0.copy(), two.on1.copy(), np.zeros(n, bool)]
+    length = two.length.copy()
+    tangents = [t.copy() for t in two.tangents] + [s.copy(), s.copy()]
+    state = np.where(two.state < 0, -1, two.on0 * 1 + two.on1 * 2).astype(np.intp)
+    last = np.where(two.on1[:, None], two.tangents[3], np.where(two.on0[:, None],
+                                                                two.tangents[1], p))  # fmt: skip
+    need = np.flatnonzero((touches(last, s, s2) & _beyond(_nearest(last, s, s2), s2))
+                          | (_inside(last, s2) & _beyond(last, s2)))  # fmt: skip
+    if need.size:
+        decided = np.zeros(need.size, bool)
+        hint = (two.on0 * 1 + two.on1 * 2)[need]
+        for rank in range(_ORDER_TABLE.shape[1]):
+            codes = _ORDER_TABLE[hint, rank]
+            for code in (7, 6, 5, 4):
+                rows = np.flatnonzero(~decided & (codes == code))
+                if rows.size:
+                    _attempt(code, need, rows, p, s, surfaces, decided, on, length, tangents,
+                             state)  # fmt: skip
+    return _chain_of(p, s, on, length, tangents, state)
+
+
+def _attempt(
+    code: int,
+    need: Index,
+    rows: Index,
+    p: Array,
+    s: Array,
+    surfaces: list[Surface],
+    decided: Bools,
+    on: list[Bools],
+    length: Array,
+    tangents: list[Array],
+    state: NDArray[np.intp],
+) -> None:
+    """Try one state with the neck (``code``, its bits as in ORDER) on rows ``need[rows]``; take
+    it where it is consistent."""
+    at = need[rows]
+    pr, sr = p[at], s[at]
+    brim, head, neck = (rows_of(x, at) for x in surfaces)
+
+    def take(mask: Bools, which: tuple[int, ...], lg: Array, tg: list[Array]) -> None:
+        full = np.zeros(need.size, bool)
+        full[rows[mask]] = True
+        _take(full, need, decided, which, _spread(lg, rows, need.size),
+              [_spread(t, rows, need.size) for t in tg], on, length, tangents, state)  # fmt: skip
+
+    if code == 7:
+        ok3, len3, t3 = three_surfaces(pr, sr, [brim, head, neck])
+        take(ok3 & _beyond(t3[4], neck) & _beyond(t3[5], neck), (0, 1, 2), len3, t3)
+    elif code == 4:
+        _, alone, lg, t_in, t_out = wrap_rows(pr, sr, *neck, False)
+        alone &= ~touches(pr, t_in, brim) & ~touches(pr, t_in, head)
+        alone &= _beyond(t_in, neck) & _beyond(t_out, neck)
+        take(alone, (2,), lg, [t_in, t_out])
+    elif code == 6:
+        hn = cylinder_pair(pr, sr, head, neck)
+        take(hn.ok & ~touches(pr, hn.tangents[0], brim) & _on_neck(hn.tangents, neck), (1, 2),
+             hn.length, hn.tangents)  # fmt: skip
+    else:
+        bn = cylinder_pair(pr, sr, brim, neck)
+        take(bn.ok & ~touches(bn.tangents[1], bn.tangents[2], head) & _on_neck(bn.tangents, neck),
+             (0, 2), bn.length, bn.tangents)  # fmt: skip
+
+
+def _beyond(x: Array, surface: Surface) -> Bools:
+    """Whether points x lie beyond the surface's centre along its axis (the neck's side)."""
+    return np.asarray(np.add.reduce((x - surface[0]) * surface[2], axis=1) >= 0.0)
+
+
+def _inside(x: Array, surface: Surface) -> Bools:
+    """Whether points x lie within a cylinder's radius of its axis."""
+    c, _, e3, _, r, _ = surface
+    d = x - c
+    d -= np.add.reduce(d * e3, axis=1)[:, None] * e3
+    return np.asarray(np.add.reduce(d * d, axis=1) < r * r)
+
+
+def _on_neck(tangents: list[Array], neck: Surface) -> Bools:
+    """Whether a pair's second surface (the neck) has both tangent points on the neck."""
+    return _beyond(tangents[2], neck) & _beyond(tangents[3], neck)
+
+
+def _nearest(x: Array, y: Array, surface: Surface) -> Array:
+    """The point of segment x->y nearest the surface's axis (seen along the axis)."""
+    c, _, e3, _, _, _ = surface
+    u, v = x - c, y - x
+    u = u - np.add.reduce(u * e3, axis=1)[:, None] * e3
+    v_across = v - np.add.reduce(v * e3, axis=1)[:, None] * e3
+    t = -np.add.reduce(u * v_across, axis=1) / np.maximum(
+        np.add.reduce(v_across * v_across, axis=1), 1e-24)  # fmt: skip
+    return x + np.clip(t, 0.0, 1.0)[:, None] * v
+
+
+def _spread(values: Array, rest: Index, size: int) -> Array:
+    """``values`` of rows ``rest`` laid out over ``size`` rows (zeros elsewhere)."""
+    out = np.zeros((size, *values.shape[1:]))
+    out[rest] = values
+    return out
+
+
+def _take(
+    mask: Bools,
+    need: Index,
+    decided: Bools,
+    which: tuple[int, ...],
+    length_in: Array,
+    tangents_in: list[Array],
+    on: list[Bools],
+    length: Array,
+    tangents: list[Array],
+    state: NDArray[np.intp],
+) -> None:
+    """Set rows ``need[mask]`` not yet decided to the state wrapping surfaces ``which``."""
+    mask = mask & ~decided
+    decided |= mask
+    rows = need[mask]
+    if not rows.size:
+        return
+    length[rows] = length_in[mask]
+    for k in range(3):
+        on[k][rows] = k in which
+    state[rows] = sum(1 << k for k in which)
+    for j, k in enumerate(which):
+        tangents[2 * k][rows] = tangents_in[2 * j][mask]
+        tangents[2 * k + 1][rows] = tangents_in[2 * j + 1][mask]
+
+
+# --- a few rows on Python floats ---------------------------------------------------------------
+# One pose has four iliopsoas rows, where numpy's per-call cost, not the arithmetic, is the time.
+# ``resolve_chain`` takes them through the functions below, step for step as the numpy ones
+# (a test pins single poses to the batch); a pair whose secant method fails goes to the numpy
+# ``_brackets`` as in the batch.
+
+FEW_ROWS = 16
+_PI = math.pi
+_TWO_PI = 2.0 * math.pi
+_LIMIT = float(SPAN_LIMIT)
+V3 = tuple[float, float, float]
+
+
+class _Row:
+    """One surface of one row on floats: centre, kernel basis (rows e1, e2, e3; counter-
+    clockwise about e3), radius, and the raw axis."""
+
+    __slots__ = ("axis", "b", "c", "r", "sense")
+
+    def __init__(self, c: V3, e1: V3, e3: V3, sense: float, r: float) -> None:
+        self.c, self.r, self.axis, self.sense = c, r, e3, sense
+        e2 = (sense * (e3[1] * e1[2] - e3[2] * e1[1]), sense * (e3[2] * e1[0] - e3[0] * e1[2]),
+              sense * (e3[0] * e1[1] - e3[1] * e1[0]))  # fmt: skip
+        self.b = (e1, e2, e3)
+
+    def local(self, x: V3) -> V3:
+        d0, d1, d2 = x[0] - self.c[0], x[1] - self.c[1], x[2] - self.c[2]
+        (a, b, c) = self.b
+        return (d0 * a[0] + d1 * a[1] + d2 * a[2], d0 * b[0] + d1 * b[1] + d2 * b[2],
+                d0 * c[0] + d1 * c[1] + d2 * c[2])  # fmt: skip
+
+    def world(self, u: float, v: float, w: float) -> V3:
+        (a, b, c), o = self.b, self.c
+        return (u * a[0] + v * b[0] + w * c[0] + o[0], u * a[1] + v * b[1] + w * c[1] + o[1],
+                u * a[2] + v * b[2] + w * c[2] + o[2])  # fmt: skip
+
+    def along(self, x: V3) -> float:
+        a = self.axis
+        return (x[0] - self.c[0]) * a[0] + (x[1] - self.c[1]) * a[1] + (x[2] - self.c[2]) * a[2]
+
+
+def _f_touches(x: V3, y: V3, surf: _Row) -> bool:
+    """``twowrap.touches`` on one row."""
+    x0, y0, _ = surf.local(x)
+    x1, y1, _ = surf.local(y)
+    dx, dy = x1 - x0, y1 - y0
+    size2 = max(dx * dx + dy * dy, 1e-24)
+    h = (dy * x0 - dx * y0) / math.sqrt(size2)
+    d0, d1 = math.hypot(x0, y0), math.hypot(x1, y1)
+    r = min(surf.r, min(d0, d1) * (1.0 - 1e-9))
+    if not (d0 > r and d1 > r):
+        return False
+    foot = -(x0 * dx + y0 * dy) / size2
+    if abs(h) < r and 0.0 < foot < 1.0:
+        return True
+    if not h < r:
+        return False
+    span = (math.atan2(y1, x1) - math.acos(r / d1) - math.atan2(y0, x0) - math.acos(r / d0)) % _TWO_PI
+    return span > _TWO_PI - 1e-9 or span < _LIMIT
+
+
+def _f_nearest_beyond(x: V3, y: V3, surf: _Row) -> bool:
+    """``_beyond(_nearest(x, y))`` on one row."""
+    a, c = surf.axis, surf.c
+    u = (x[0] - c[0], x[1] - c[1], x[2] - c[2])
+    v = (y[0] - x[0], y[1] - x[1], y[2] - x[2])
+    ua = u[0] * a[0] + u[1] * a[1] + u[2] * a[2]
+    va = v[0] * a[0] + v[1] * a[1] + v[2] * a[2]
+    u = (u[0] - ua * a[0], u[1] - ua * a[1], u[2] - ua * a[2])
+    vc = (v[0] - va * a[0], v[1] - va * a[1], v[2] - va * a[2])
+    t = -(u[0] * vc[0] + u[1] * vc[1] + u[2] * vc[2]) / max(
+        vc[0] * vc[0] + vc[1] * vc[1] + vc[2] * vc[2], 1e-24)  # fmt: skip
+    t = min(max(t, 0.0), 1.0)
+    return surf.along((x[0] + t * v[0], x[1] + t * v[1], x[2] + t * v[2])) >= 0.0
+
+
+def _f_inside(x: V3, surf: _Row) -> bool:
+    a, c = surf.axis, surf.c
+    d = (x[0] - c[0], x[1] - c[1], x[2] - c[2])
+    da = d[0] * a[0] + d[1] * a[1] + d[2] * a[2]
+    d = (d[0] - da * a[0], d[1] - da * a[1], d[2] - da * a[2])
+    return d[0] * d[0] + d[1] * d[1] + d[2] * d[2] < surf.r * surf.r
+
+
+def _f_wrap(p: V3, s: V3, surf: _Row) -> tuple[bool, float, V3, V3]:
+    """``wrapping.wrap_in_basis`` on one row of a cylinder, without points."""
+    x0, y0, z0 = surf.local(p)
+    x1, y1, z1 = surf.local(s)
+    d0, d1 = math.hypot(x0, y0), math.hypot(x1, y1)
+    r = min(surf.r, min(d0, d1) * (1.0 - 1e-9))
+    dx, dy = x1 - x0, y1 - y0
+    h = (dy * x0 - dx * y0) / max(math.hypot(dx, dy), 1e-12)
+    b0, b1 = math.acos(r / max(d0, r)), math.acos(r / max(d1, r))
+    start = math.atan2(y0, x0) + b0
+    span = (math.atan2(y1, x1) - b1 - start) % _TWO_PI
+    if span > _TWO_PI - 1e-9:
+        span = 0.0
+    wrapped = h < r and min(d0, d1) > r and span < _LIMIT
+    l_in = math.sqrt(max(d0 * d0 - r * r, 0.0))
+    arc = r * span
+    planar = l_in + arc + math.sqrt(max(d1 * d1 - r * r, 0.0))
+    dz = z1 - z0
+    if wrapped:
+        length = math.sqrt(planar * planar + dz * dz)
+    else:
+        length = math.sqrt((s[0] - p[0]) ** 2 + (s[1] - p[1]) ** 2 + (s[2] - p[2]) ** 2)
+    slope = dz / max(planar, 1e-12)
+    t_in = surf.world(r * math.cos(start), r * math.sin(start), z0 + slope * l_in)
+    t_out = surf.world(r * math.cos(start + span), r * math.sin(start + span),
+                       z0 + slope * (l_in + arc))  # fmt: skip
+    return wrapped, length, t_in, t_out
+
+
+_MIXED: dict[tuple[int, int], tuple[Any, ...]] = {}  # per surface pair, one pose
+
+
+class _FewPair:
+    """``_PairRows`` for one row, on floats."""
+
+    def __init__(self, x: V3, s: V3, first: _Row, second: _Row) -> None:
+        self.first, self.second, self._x, self._s = first, second, x, s
+        r0, r1 = first.r, second.r
+        self.r0, self.r1 = r0, r1
+        xl = first.local(x)
+        dist_x = math.hypot(xl[0], xl[1])
+        self.phi_in = math.atan2(xl[1], xl[0]) + math.acos(min(r0 / max(dist_x, 1e-300), 1.0))
+        self.leg_x = math.sqrt(max(dist_x * dist_x - r0 * r0, 0.0))
+        self.x_height = xl[2]
+        key = (id(first), id(second))
+        known = _MIXED.get(key)
+        if known is None or known[0] is not first or known[1] is not second:
+            m = []  # m[i][j]: the first's basis vector j along the second's basis vector i
+            for bi in second.b:
+                m.append([bi[0] * fj[0] + bi[1] * fj[1] + bi[2] * fj[2] for fj in first.b])
+            known = _MIXED[key] = (first, second, m, second.local(first.c))
+        m = self.m = known[2]
+        self.c01 = known[3]
+        sl = second.local(s)
+        dist_s = math.hypot(sl[0], sl[1])
+        self.theta_out = math.atan2(sl[1], sl[0]) - math.acos(min(r1 / max(dist_s, 1e-300), 1.0))
+        self.leg_s = math.sqrt(max(dist_s * dist_s - r1 * r1, 0.0))
+        self.s_height = sl[2]
+        s0 = first.local(s)
+        dist_s0 = math.hypot(s0[0], s0[1])
+        alone = (math.atan2(s0[1], s0[0]) - math.acos(min(r0 / max(dist_s0, 1e-300), 1.0))
+                 - self.phi_in) % _TWO_PI  # fmt: skip
+        self.guess = alone if alone < _LIMIT else 0.0
+        wx, wy = m[0][2], m[1][2]
+        self.usable = dist_x > r0 and dist_s > r1 and wx * wx + wy * wy > 1e-18
+
+    def evaluate(self, span: float) -> tuple[float, bool, tuple[Any, ...]]:
+        """The height error, whether the bridge exists, and (k, exit0, t, entry1, climb,
+        span1, planar0), as ``_PairRows.evaluate``."""
+        r0, r1 = self.r0, self.r1
+        (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = self.m
+        phi = self.phi_in + span
+        planar0 = self.leg_x + r0 * span
+        cos, sin = math.cos(phi), math.sin(phi)
+        rc, rs, xh = r0 * cos, r0 * sin, self.x_height
+        cx, cy, cz = self.c01
+        t0x = cx + rc * m00 + rs * m01 + xh * m02
+        t0y = cy + rc * m10 + rs * m11 + xh * m12
+        t0z = cz + rc * m20 + rs * m21 + xh * m22
+        d0x = -sin * m00 + cos * m01
+        d0y = -sin * m10 + cos * m11
+        d0z = -sin * m20 + cos * m21
+        alpha = t0x * d0y - t0y * d0x
+        beta = t0x * m12 - t0y * m02 + planar0 * (m02 * d0y - m12 * d0x)
+        g0 = d0x * d0x + d0y * d0y
+        g1 = d0x * m02 + d0y * m12
+        g2 = m02 * m02 + m12 * m12
+        rr = r1 * r1
+        a2 = beta * beta - rr * g2
+        a1 = 2.0 * (alpha * beta - rr * g1)
+        a0 = alpha * alpha - rr * g0
+        disc = a1 * a1 - 4.0 * a2 * a0
+        root = math.sqrt(disc) if disc > 0.0 else 0.0
+        q = -0.5 * (a1 + (root if a1 >= 0.0 else -root))
+        k1 = q / (a2 if a2 != 0.0 else 1e-300)
+        k2 = a0 / (q if q != 0.0 else 1e-300)
+        k = k1 if k1 < k2 else k2
+        for _ in range(2):  # the lower slope, else the higher where only it runs forward
+            kp = k * planar0
+            ex, ey, ez = t0x + kp * m02, t0y + kp * m12, t0z + kp * m22
+            dx, dy, dz = d0x + k * m02, d0y + k * m12, d0z + k * m22
+            dd = dx * dx + dy * dy
+            t = -(ex * dx + ey * dy) / (dd if dd > 1e-300 else 1e-300)
+            fine = disc >= 0.0 and alpha + beta * k > 0.0 and t > 0.0
+            if fine or k != (k1 if k1 < k2 else k2):
+                break
+            other = k2 if k1 < k2 else k1
+            kp = other * planar0
+            qx, qy = t0x + kp * m02, t0y + kp * m12
+            px, py = d0x + other * m02, d0y + other * m12
+            pdd = px * px + py * py
+            pt = -(qx * px + qy * py) / (pdd if pdd > 1e-300 else 1e-300)
+            if not (disc >= 0.0 and alpha + beta * other > 0.0 and pt > 0.0):
+                break
+            k = other
+        entry = (ex + t * dx, ey + t * dy, ez + t * dz)
+        climb = dz / math.sqrt(dd if dd > 1e-300 else 1e-300)
+        span1 = (self.theta_out - math.atan2(entry[1], entry[0]) + _PI) % _TWO_PI - _PI
+        error = entry[2] + climb * (r1 * span1 + self.leg_s) - self.s_height
+        valid = fine and span1 > -0.5 * _PI and math.isfinite(error)
+        return error, valid, (k, (ex, ey, ez), t, entry, climb, span1, planar0)
+
+    def secant(self) -> tuple[bool, float]:
+        """``_secant`` on this row."""
+        a = min(self.guess, _LIMIT - 2.0 * SECANT_START)
+        b = a + SECANT_START
+        f_a, ok_a, _ = self.evaluate(a)
+        f_b, ok_b, _ = self.evaluate(b)
+        alive = ok_a and ok_b and self.usable
+        done = False
+        geometry = None
+        for _ in range(SECANT_STEPS):
+            if not alive or done:
+                break
+            slope = f_b - f_a
+            step = -f_b * (b - a) / (slope if slope != 0.0 else 1e-300)
+            step = min(max(step, -SECANT_REACH), SECANT_REACH)
+            c = min(max(b + step, 0.0), _LIMIT * (1.0 - 1e-12))
+            f_c, ok_c, geometry = self.evaluate(c)
+            alive = ok_c and c != b
+            a, f_a, b, f_b = b, f_b, c, f_c
+            done = ok_c and (abs(b - a) < ROOT_TOLERANCE or abs(f_c) < ROOT_ERROR)
+        self.last = (f_b, done and (alive or abs(f_b) < ROOT_ERROR), geometry)
+        return done and (alive or abs(f_b) < ROOT_ERROR), b
+
+    def solve(self) -> tuple[bool, float, list[V3], tuple[float, float], float] | None:
+        """The pair path (``cylinder_pair``) for this row, or None: length, tangent points,
+        spans, slope."""
+        found, span0 = self.secant()
+        g = self.last[2]
+        if found:
+            found = g is not None and abs(self.last[0]) < 1e-9 and _f_spans_fine(span0, g[5])
+        if not found:
+            if not self.usable:
+                return None
+            got = self._brackets()
+            if got is None:
+                return None
+            span0 = got
+            g = self.evaluate(span0)[2]
+        assert g is not None
+        k, ex, t, entry, climb, span1, planar0 = g
+        secant = math.sqrt(1.0 + k * k)
+        planar1 = self.r1 * span1 + self.leg_s
+        length = (planar0 + t) * secant + math.hypot(planar1, self.s_height - entry[2])
+        r0, r1, first, second = self.r0, self.r1, self.first, self.second
+        tangents = [
+            first.world(r0 * math.cos(self.phi_in), r0 * math.sin(self.phi_in),
+                        self.x_height + k * self.leg_x),
+            second.world(*ex), second.world(*entry),
+            second.world(r1 * math.cos(self.theta_out), r1 * math.sin(self.theta_out),
+                         entry[2] + climb * r1 * span1),
+        ]  # fmt: skip
+        return True, length, tangents, (span0, span1), k
+
+    def _brackets(self) -> float | None:
+        """``_brackets`` for this row: the root of the shortest path among every sign change
+        on the grid and at the ends of the stretches where the bridge exists, or None."""
+        grid = [_LIMIT * j / PAIR_GRID for j in range(PAIR_GRID + 1)]
+        grid[-1] = _LIMIT * (1.0 - 1e-12)
+        values = [self.evaluate(x)[:2] for x in grid]
+        error = [v[0] for v in values]
+        ok = [v[1] for v in values]
+        brackets = []
+        for j in range(PAIR_GRID):
+            if ok[j] and ok[j + 1] and ((error[j] >= 0.0) != (error[j + 1] >= 0.0)):
+                brackets.append((grid[j], grid[j + 1], error[j], error[j + 1]))
+        edges = []  # (valid grid point, its error, invalid neighbour, the end is the lower one)
+        for j in range(PAIR_GRID):
+            if ok[j + 1] and not ok[j]:
+                edges.append((grid[j + 1], error[j + 1], grid[j], True))
+            if ok[j] and not ok[j + 1]:
+                edges.append((grid[j], error[j], grid[j + 1], False))
+        # numpy lists the rising ends (valid from j + 1) before the falling ones
+        edges.sort(key=lambda e: not e[3])
+        for good, f_good, bad, rising in edges:
+            anchor, f_anchor = good, f_good
+            for _ in range(EDGE_STEPS):
+                mid = 0.5 * (good + bad)
+                f_mid, ok_mid, _ = self.evaluate(mid)
+                if ok_mid:
+                    good, f_good = mid, f_mid
+                else:
+                    bad = mid
+            if (f_good >= 0.0) != (f_anchor >= 0.0):
+                brackets.append((good, anchor, f_good, f_anchor) if rising
+                                else (anchor, good, f_anchor, f_good))  # fmt: skip
+        best: tuple[float, float] | None = None
+        for lo, hi, f_lo, f_hi in brackets:
+            alive, last = True, 0
+            for _ in range(ROOT_ITERATIONS):
+                denominator = f_hi - f_lo
+                mid = lo - f_lo * (hi - lo) / (denominator if denominator != 0.0 else 1.0)
+                if not lo < mid < hi:
+                    mid = 0.5 * (lo + hi)
+                f_mid, ok_mid, _ = self.evaluate(mid)
+                alive = alive and ok_mid
+                same = (f_mid >= 0.0) == (f_lo >= 0.0)
+                if same:
+                    if last < 0:
+                        f_hi = 0.5 * f_hi
+                    lo, f_lo, last = mid, f_mid, -1
+                else:
+                    if last > 0:
+                        f_lo = 0.5 * f_lo
+                    hi, f_hi, last = mid, f_mid, 1
+                if not (ok_mid and hi - lo > ROOT_TOLERANCE and f_mid != 0.0):
+                    break
+            span0 = lo if abs(f_lo) <= abs(f_hi) else hi
+            error0, ok0, g = self.evaluate(span0)
+            if not (alive and ok0 and abs(error0) < 1e-9 and _f_spans_fine(span0, g[5])):
+                continue
+            k, _, t, entry, _, span1, planar0 = g
+            length = (planar0 + t) * math.sqrt(1.0 + k * k) + math.hypot(
+                self.r1 * span1 + self.leg_s, self.s_height - entry[2])  # fmt: skip
+            if best is None or length < best[0]:
+                best = (length, span0)
+        return None if best is None else best[1]
+
+
+def _f_spans_fine(span0: float, span1: float) -> bool:
+    return 0.0 <= span0 < _LIMIT and 0.0 <= span1 < _LIMIT
+
+
+def _f_prefix(p: V3, brim: _Row, head: _Row) -> tuple[bool, V3, list[V3], tuple[float, ...]]:
+    """``parallel_prefix`` on one row: exists, virtual start (world), the brim's entry and exit
+    at p's height (head basis), planar lengths to them."""
+    a3, b3 = brim.axis, head.axis
+    along = a3[0] * b3[0] + a3[1] * b3[1] + a3[2] * b3[2]
+    tilt = (a3[1] * b3[2] - a3[2] * b3[1], a3[2] * b3[0] - a3[0] * b3[2],
+            a3[0] * b3[1] - a3[1] * b3[0])  # fmt: skip
+    parallel = tilt[0] ** 2 + tilt[1] ** 2 + tilt[2] ** 2 < 1e-18
+    eps = brim.sense * ((along > 0) - (along < 0)) * head.sense
+    r0, r1 = brim.r, head.r
+    pl = head.local(p)
+    bl = head.local(brim.c)
+    dpx, dpy = pl[0] - bl[0], pl[1] - bl[1]
+    dist_p = math.hypot(dpx, dpy)
+    a_in = math.atan2(dpy, dpx) + eps * math.acos(min(r0 / max(dist_p, 1e-300), 1.0))
+    dist_b = math.hypot(bl[0], bl[1])
+    rho = eps * r0 - r1
+    psi = math.atan2(bl[1], bl[0]) - math.acos(min(max(rho / max(dist_b, 1e-300), -1.0), 1.0))
+    nx, ny = math.cos(psi), math.sin(psi)
+    ux, uy = ny, -nx
+    ex0, ey0 = bl[0] - eps * r0 * nx, bl[1] - eps * r0 * ny
+    ex1, ey1 = -r1 * nx, -r1 * ny
+    a_out = math.atan2(ey0 - bl[1], ex0 - bl[0])
+    span = (eps * (a_out - a_in)) % _TWO_PI
+    if span > _TWO_PI - 1e-9:
+        span = 0.0
+    leg = math.sqrt(max(dist_p * dist_p - r0 * r0, 0.0))
+    gap = math.sqrt(max(dist_b * dist_b - rho * rho, 0.0))
+    planar = (leg, leg + r0 * span, leg + r0 * span + gap)
+    ok = parallel and dist_p > r0 and abs(rho) < dist_b and span < _LIMIT
+    start = head.world(ex1 - planar[2] * ux, ey1 - planar[2] * uy, pl[2])
+    points = [(bl[0] + r0 * math.cos(a_in), bl[1] + r0 * math.sin(a_in), pl[2]),
+              (ex0, ey0, pl[2])]  # fmt: skip
+    return ok, start, points, planar
+
+
+def _resolve_chain_few(p: Array, s: Array, surfaces: list[Surface], two: TwoSurfaces) -> Chain:
+    """``resolve_chain`` for a few rows of cylinders, on floats."""
+    (c0, e10, e30, g0, r0, _), (c1, e11, e31, g1, r1, _), (c2, e12, e32, g2, r2, _) = surfaces
+    table = np.concatenate((p, s, c0, e10, e30, c1, e11, e31, c2, e12, e32, *two.tangents,
+                            np.stack((g0, r0, g1, r1, g2, r2, two.on0, two.on1, two.length,
+                                      two.state), axis=1)), axis=1).tolist()  # fmt: skip
+    out = []
+    rows: dict[tuple[float, ...], _Row] = {}
+    _MIXED.clear()
+
+    def surface(values: tuple[float, ...]) -> _Row:
+        known = rows.get(values)
+        if known is None:
+            c, e1, e3 = (cast(V3, values[k : k + 3]) for k in (0, 3, 6))
+            known = rows[values] = _Row(c, e1, e3, values[9], values[10])
+        return known
+
+    for row in table:
+        pi, si = tuple(row[0:3]), tuple(row[3:6])
+        neck = surface((*row[24:33], row[49], row[50]))
+        on0, on1 = row[51] > 0.0, row[52] > 0.0
+        tg = [tuple(row[k : k + 3]) for k in (33, 36, 39, 42)] + [si, si]
+        ons = [on0, on1, False]
+        length, state = row[53], (-1 if row[54] < 0 else on0 * 1 + on1 * 2)
+        last = tg[3] if on1 else tg[1] if on0 else pi
+        need = (_f_touches(last, si, neck) and _f_nearest_beyond(last, si, neck)) or (
+            _f_inside(last, neck) and neck.along(last) >= 0.0)  # fmt: skip
+        if need:
+            brim = surface((*row[6:15], row[45], row[46]))
+            head = surface((*row[15:24], row[47], row[48]))
+            for code in ORDER[on0 * 1 + on1 * 2]:
+                got = _f_attempt(code, pi, si, brim, head, neck)
+                if got is None:
+                    continue
+                which, length, found = got
+                ons = [k in which for k in range(3)]
+                state = sum(1 << k for k in which)
+                for j, k in enumerate(which):
+                    tg[2 * k], tg[2 * k + 1] = found[2 * j], found[2 * j + 1]
+                break
+        # where each surface's line starts and ends (``_chain_of``)
+        begin, finish = [], []
+        for k in range(3):
+            before = pi
+            for j in range(k):
+                before = tg[2 * j + 1] if ons[j] else before
+            after = si
+            for j in range(2, k, -1):
+                after = tg[2 * j] if ons[j] else after
+            begin.append(before)
+            finish.append(after)
+        out.append([*ons, length, state, *(x for t in tg for x in t), *(x for t in begin for x in t),
+                    *(x for t in finish for x in t)])  # fmt: skip
+    res = np.array(out)
+    tangents = [res[:, 5 + 3 * k : 8 + 3 * k] for k in range(6)]
+    starts = [res[:, 23 + 3 * k : 26 + 3 * k] for k in range(3)]
+    ends = [res[:, 32 + 3 * k : 35 + 3 * k] for k in range(3)]
+    on = [res[:, k] > 0.0 for k in range(3)]
+    return Chain(on, res[:, 3], tangents, res[:, 4].astype(np.intp), starts, ends)
+
+
+def _f_attempt(
+    code: int, p: V3, s: V3, brim: _Row, head: _Row, neck: _Row
+) -> tuple[tuple[int, ...], float, list[V3]] | None:
+    """``_attempt`` on one row: the state's surfaces, length and tangent points, if consistent."""
+    if code == 7:
+        ok, start, points, planar = _f_prefix(p, brim, head)
+        if not ok:
+            return None
+        pair = _FewPair(start, s, head, neck).solve()
+        if pair is None or neck.along(pair[2][2]) < 0.0 or neck.along(pair[2][3]) < 0.0:
+            return None
+        k = pair[4]
+        ends = [head.world(points[j][0], points[j][1], points[j][2] + k * planar[j])
+                for j in (0, 1)]  # fmt: skip
+        return (0, 1, 2), pair[1], ends + pair[2]
+    if code == 4:
+        wrapped, lg, t_in, t_out = _f_wrap(p, s, neck)
+        if (wrapped and not _f_touches(p, t_in, brim) and not _f_touches(p, t_in, head)
+                and neck.along(t_in) >= 0.0 and neck.along(t_out) >= 0.0):  # fmt: skip
+            return (2,), lg, [t_in, t_out]
+        return None
+    if code == 6:
+        hn = _FewPair(p, s, head, neck).solve()
+        if hn is None or (_f_touches(p, hn[2][0], brim) or neck.along(hn[2][2]) < 0.0
+                          or neck.along(hn[2][3]) < 0.0):  # fmt: skip
+            return None
+        return (1, 2), hn[1], hn[2]
+    bn = _FewPair(p, s, brim, neck).solve()
+    if bn is None or (_f_touches(bn[2][1], bn[2][2], head) or neck.along(bn[2][2]) < 0.0
+                      or neck.along(bn[2][3]) < 0.0):  # fmt: skip
+        return None
+    return (0, 2), bn[1], bn[2]
+
+
+def _chain_of(
+    p: Array, s: Array, on: list[Bools], length: Array, tangents: list[Array],
+    state: NDArray[np.intp],
+) -> Chain:
+    """The Chain, with where each surface's line starts and ends."""
+    starts, ends = [], []
+    for k in range(3):
+        before = p.copy()
+        for j in range(k):
+            before = np.where(on[j][:, None], tangents[2 * j + 1], before)
+        after = s.copy()
+        for j in range(2, k, -1):
+            after = np.where(on[j][:, None], tangents[2 * j], after)
+        starts.append(before)
+        ends.append(after)
+    return Chain(on, length, tangents, state, starts, ends)
