@@ -37,7 +37,10 @@ Rules (so that a reviewer can reproduce them):
 - Wrap surfaces (which line uses which: WRAPS): pelvic brim cylinder (12 mm, tangent to the
   hip-bone point nearest the iliacus just above the hip centre); femoral head cylinder (head
   radius + 4 mm capsule, on the pelvis about the hip's medio-lateral axis through the hip
-  centre); posterior hip cylinder (about the hip's medio-lateral axis, radius to the ischial
+  centre); femoral neck cylinder (on the femur, through the head centre: the cylinder that
+  most tightly encloses the anterior and inferior neck surface between the head-neck junction
+  and the lesser trochanter, + 4 mm capsule as the head; _femoral_neck has the rule);
+  posterior hip cylinder (about the hip's medio-lateral axis, radius to the ischial
   tuberosity, capped at 80% of the nearest gluteus maximus origin's and of the nearest gluteus
   maximus femoral insertion's distance from the axis, so that both lines start and end outside
   it and the wrap can engage); greater trochanter sphere (gluteus medius's anterior and middle
@@ -60,7 +63,8 @@ made selectively: ``--wraps femoral_head_posterior_r,femoral_head_anterior_r`` t
 ``--wrap-lists``; in session 10, ``--wraps femoral_head_r``; in session 11, ``--wraps
 greater_trochanter_top_r,femoral_head_posterior_r`` then ``--wrap-lists`` (and the unused
 greater trochanter cylinder along the shaft was deleted from wraps.toml by hand); in session
-13, ``--wraps greater_trochanter_top_r`` then ``--wrap-lists`` (gluteus minimus).
+13, ``--wraps greater_trochanter_top_r`` then ``--wrap-lists`` (gluteus minimus); for the
+femoral neck, ``--wraps femoral_neck_r`` then ``--wrap-lists``.
 """
 
 from __future__ import annotations
@@ -118,8 +122,8 @@ KNEE_VIA = (
 )
 WRAPS = {
     "gluteus_maximus": ["hip_posterior_r"],  # see _wraps
-    "iliacus": ["pelvic_brim_r", "femoral_head_r"],
-    "psoas": ["pelvic_brim_r", "femoral_head_r"],
+    "iliacus": ["pelvic_brim_r", "femoral_head_r", "femoral_neck_r"],
+    "psoas": ["pelvic_brim_r", "femoral_head_r", "femoral_neck_r"],
     "rectus_femoris": ["quadriceps_bed_r", "distal_femur_anterior_r"],
     "gracilis": ["distal_femur_medial_r"],
     "semitendinosus": ["femoral_head_posterior_r", "distal_femur_posterior_r"],
@@ -328,7 +332,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{mid}: {len(blocks)} line(s)")
     if only is not None and wrap_ids is None:
         return
-    header, blocks = _wraps(pack, lm, inv, to_body, trees, bone_pts, sdf, femur_ends)
+    header, blocks = _wraps(pack, lm, inv, to_body, trees, bone_pts, sdf, femur_ends, lt)
     path = data_dir() / "wraps.toml"
     if wrap_ids is not None:  # keep the other entries as they are
         unknown = wrap_ids - set(blocks)
@@ -398,7 +402,7 @@ def _line_toml(name: str, weight: float, pts: list, wraps: list[str]) -> str:
 
 
 def _wraps(
-    pack, lm, inv, to_body, trees, bone_pts, sdf, femur_ends
+    pack, lm, inv, to_body, trees, bone_pts, sdf, femur_ends, lesser_trochanter
 ) -> tuple[list[str], dict[str, list[str]]]:  # type: ignore[no-untyped-def]
     header = ["# Wrap surfaces fitted to this skeleton by tools/derive_paths.py (rules in its docstring).",
               "# Positions in the named body's frame, metres."]  # fmt: skip
@@ -441,6 +445,24 @@ def _wraps(
         "axis, fixed to the pelvis (the head is a ball: its surface does not move as the femur "
         "adducts or rotates): the second pulley of the iliopsoas tendon.",
         side=[1.0, 0, 0],
+    )
+    # The femoral neck, on the femur: the iliopsoas tendon's third surface, on its way from the
+    # head to the lesser trochanter; without it the tendon cut the front of the neck when the
+    # hip turned inward (_femoral_neck).
+    neck_axis, neck_r, neck_side = _femoral_neck(sdf["femur_r"], head_r, lesser_trochanter)
+    out += _wrap(
+        "femoral_neck_r",
+        "femur_r",
+        "cylinder",
+        np.zeros(3),
+        neck_r,
+        neck_axis,
+        None,
+        "Femoral neck and capsule (fitted anterior and inferior neck + 4 mm) on the femur, "
+        "through the head centre; counts only lateral of the head centre: the iliopsoas "
+        "tendon's third pulley, between the head and the lesser trochanter, which keeps it out "
+        "of the neck when the hip turns inward.",
+        side=neck_side,
     )
     # Gluteus maximus passes behind the hip over the ischium and greater trochanter; a cylinder
     # about the hip's medio-lateral axis reaching the ischial tuberosity keeps it there.
@@ -604,6 +626,99 @@ def _wraps(
             side=side,
         )
     return header, _split_wraps("\n".join(out) + "\n")
+
+
+NECK_CAPSULE = 0.004  # the neck surface's clearance, as the femoral head's (capsule)
+NECK_ARC = (-120.0, 20.0)  # degrees about the neck axis from anterior (+: superior), the tendon's side
+
+
+def _neck_section(
+    distance, axis: np.ndarray, d: float, half: float = 0.035, step: float = 0.0003
+) -> tuple[float, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Area and centroid of the femur's cross-section perpendicular to ``axis`` at ``d`` from
+    the head centre (the part around the axis), from the distance grid."""
+    a = np.array([1.0, 0.0, 0.0]) - axis[0] * axis
+    a /= np.linalg.norm(a)
+    b = np.cross(axis, a)
+    g = np.arange(-half, half + 1e-12, step)
+    u, v = np.meshgrid(g, g, indexing="ij")
+    pts = d * axis + u[..., None] * a + v[..., None] * b
+    label, _ = ndimage.label(distance(pts.reshape(-1, 3)).reshape(u.shape) < 0)
+    mask = label == label[len(g) // 2, len(g) // 2]
+    if not label[len(g) // 2, len(g) // 2]:
+        return np.inf, d * axis
+    return float(mask.sum() * step * step), d * axis + a * u[mask].mean() + b * v[mask].mean()
+
+
+def _femoral_neck(
+    grid: tuple[np.ndarray, float, np.ndarray], head_r: float, lesser_trochanter: np.ndarray
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """The femoral neck cylinder in the femur frame (origin at the head centre): axis, radius and
+    side (module docstring). Rule:
+    - neck axis: from the head centre through the centroid of the neck's narrowest cross-section
+      (sections across the axis every mm from 20 to 50 mm, the axis re-aimed at the narrowest
+      one's centroid until it moves less than 0.05 deg);
+    - the anterior and inferior neck surface: the outermost bone point from that axis in the
+      directions NECK_ARC about it (the side the iliopsoas tendon passes, from the front of the
+      head down to the lesser trochanter, which lies 129 deg below anterior), from the head-neck
+      junction (where the head sphere meets a neck of the narrowest section's area) to 5 mm
+      before the lesser trochanter along the axis;
+    - the cylinder through the head centre that encloses that surface most tightly (its axis
+      turns toward the shaft, where the neck widens into the calcar above the lesser
+      trochanter), its radius + NECK_CAPSULE; the side is the anteroinferior direction across it.
+    """
+    origin, pitch, values = grid
+
+    def distance(p: np.ndarray) -> np.ndarray:
+        return ndimage.map_coordinates(values, ((p - origin) / pitch).T, order=1, mode="constant",
+                                       cval=1.0)  # fmt: skip
+
+    from scipy.optimize import minimize
+
+    axis = np.array([0.0, -1.0, 1.0]) / np.sqrt(2.0)
+    for _ in range(20):
+        sections = [(*_neck_section(distance, axis, d), d) for d in np.arange(0.02, 0.0505, 0.001)]
+        area, centroid, _ = min(sections, key=lambda x: x[0])
+        new = centroid / np.linalg.norm(centroid)
+        turn = np.degrees(np.arccos(min(1.0, float(new @ axis))))
+        axis = new
+        if turn < 0.05:
+            break
+    junction = np.sqrt(head_r**2 - area / np.pi)
+    end = float(lesser_trochanter @ axis) - 0.005
+    a = np.array([1.0, 0.0, 0.0]) - axis[0] * axis
+    a /= np.linalg.norm(a)
+    b = np.cross(axis, a)
+    reach = np.arange(0.0, 0.06, 0.0002)
+    surface = []
+    for d in np.arange(junction, end + 1e-9, 0.001):
+        for t in np.radians(np.arange(NECK_ARC[0], NECK_ARC[1] + 1e-9, 5.0)):
+            u = np.cos(t) * a + np.sin(t) * b
+            inside = distance(d * axis + reach[:, None] * u) < 0
+            k = int(np.argmin(inside)) if not inside.all() else len(reach)
+            surface.append(d * axis + reach[max(k - 1, 0)] * u)
+    pts = np.array(surface)
+
+    def direction(x: np.ndarray) -> np.ndarray:
+        m = axis + x[0] * a + x[1] * b
+        return m / np.linalg.norm(m)
+
+    def enclosing(x: np.ndarray) -> float:
+        m = direction(x)
+        return float(np.linalg.norm(pts - (pts @ m)[:, None] * m, axis=1).max())
+
+    fit = min((minimize(enclosing, x0, method="Nelder-Mead",
+                        options={"xatol": 1e-8, "fatol": 1e-9, "maxiter": 4000})
+               for x0 in ([0.0, 0.0], [0.0, -0.3], [-0.1, -0.3])), key=lambda r: r.fun)  # fmt: skip
+    m = direction(fit.x)
+    side_a = np.array([1.0, 0.0, 0.0]) - m[0] * m
+    side_a /= np.linalg.norm(side_a)
+    side = side_a - np.cross(m, side_a)
+    print(f"femoral neck: axis {np.round(axis, 4)} (narrowest section {1e6 * area:.0f} mm2), "
+          f"surface {1000 * junction:.1f}-{1000 * end:.1f} mm along it; cylinder axis "
+          f"{np.round(m, 4)}, {np.degrees(np.arccos(m @ axis)):.1f} deg from it, enclosing radius "
+          f"{1000 * fit.fun:.2f} mm")  # fmt: skip
+    return m, fit.fun + NECK_CAPSULE, side / np.linalg.norm(side)
 
 
 def _wrap(wid, body, kind, centre, radius, axis, half, note, side=None) -> list[str]:  # type: ignore[no-untyped-def]
