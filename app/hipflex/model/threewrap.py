@@ -165,24 +165,35 @@ class _PairRows:
         q = -0.5 * (a1 + np.where(a1 >= 0.0, root, -root))
         k1 = q / np.where(a2 != 0.0, a2, 1e-300)
         k2 = a0 / np.where(q != 0.0, q, 1e-300)
-        both = np.stack([np.minimum(k1, k2), np.maximum(k1, k2)])  # (2, m)
-        exit0 = t0 + (both * planar0)[..., None] * w
-        d = d0 + both[..., None] * w
-        dd = d[..., 0] ** 2 + d[..., 1] ** 2
-        t = -(exit0[..., 0] * d[..., 0] + exit0[..., 1] * d[..., 1]) / np.maximum(dd, 1e-300)
-        ok = (disc >= 0.0) & (alpha + beta * both > 0.0) & (t > 0.0)
-        pick = ~ok[0] & ok[1]  # the higher slope only where the lower one does not run forward
-        k = np.where(pick, both[1], both[0])
-        exit0 = np.where(pick[:, None], exit0[1], exit0[0])
-        d = np.where(pick[:, None], d[1], d[0])
-        dd = np.where(pick, dd[1], dd[0])
-        t = np.where(pick, t[1], t[0])
+        fits = disc >= 0.0
+
+        def bridge(k: Array) -> tuple[Array, Array, Array, Array, Bools]:
+            """The exit point, direction, |planar direction|^2 and foot of the bridge with
+            slope k, and whether it runs forward to the second cylinder on its wrapping side."""
+            exit0 = t0 + (k * planar0)[:, None] * w
+            d = d0 + k[:, None] * w
+            dd = d[:, 0] ** 2 + d[:, 1] ** 2
+            t = -(exit0[:, 0] * d[:, 0] + exit0[:, 1] * d[:, 1]) / np.maximum(dd, 1e-300)
+            return exit0, d, dd, t, fits & (alpha + beta * k > 0.0) & (t > 0.0)
+
+        k = np.minimum(k1, k2)
+        exit0, d, dd, t, ok = bridge(k)
+        # the higher slope only where the lower one does not run forward
+        other = np.flatnonzero(~ok)
+        if other.size:
+            hi = np.maximum(k1, k2)
+            o_exit0, o_d, o_dd, o_t, o_ok = bridge(hi)
+            take = other[o_ok[other]]
+            if take.size:
+                k[take], exit0[take], d[take], dd[take], t[take] = (hi[take], o_exit0[take],
+                                                                    o_d[take], o_dd[take], o_t[take])  # fmt: skip
+                ok[take] = True
         entry1 = exit0 + t[:, None] * d
         climb = d[:, 2] / np.sqrt(np.maximum(dd, 1e-300))  # along the second's axis, per planar
         span1 = np.mod(self.theta_out[i] - np.arctan2(entry1[:, 1], entry1[:, 0]) + np.pi,
                        TWO_PI) - np.pi  # fmt: skip
         error = entry1[:, 2] + climb * (r1 * span1 + self.leg_s[i]) - self.s_height[i]
-        valid = (ok[0] | ok[1]) & (span1 > -0.5 * np.pi) & np.isfinite(error)
+        valid = ok & (span1 > -0.5 * np.pi) & np.isfinite(error)
         geometry = {"k": k, "exit0": exit0, "t": t, "entry1": entry1, "climb": climb,
                     "span1": span1, "planar0": planar0}  # fmt: skip
         return error, valid, geometry
