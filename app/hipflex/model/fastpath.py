@@ -20,7 +20,12 @@ slider-rate use:
   there the sphere bases and the two-surface checks and closed form (eight rows: iliopsoas
   over two cylinders, the hamstrings over the femoral-head sphere and the condyle cylinder)
   run on Python floats, step for step as their numpy versions (``_sphere_bases``,
-  ``_two_surfaces_few``); a test pins single poses to the batch.
+  ``_two_surfaces_few``); a test pins single poses to the batch;
+- a two-surface segment may have a third surface (iliopsoas: the femoral neck, on the femur):
+  ``threewrap.resolve_chain`` takes the two-surface result and wraps the third only on the rows
+  whose path enters it; the rest cost one test. A pose or two resolve those rows on Python
+  floats in the same pass (``_chains_few``, ``threewrap.chain_row``), a batch with numpy, where
+  the search for the paths over two non-parallel cylinders of every state tried is one call.
 
 A test compares this module with ``PathSet.evaluate`` to 1e-6 m over many poses.
 
@@ -40,7 +45,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hipflex.model.skeleton import ModelContext
-from hipflex.model.threewrap import Chain, resolve_chain
+from hipflex.model.threewrap import (
+    Chain,
+    FewSurface,
+    chain_ends,
+    chain_row,
+    reset_pose,
+    resolve_chain,
+)
 from hipflex.model.twowrap import Alone, Closed, Surface, TwoSurfaces, resolve, rows_of
 from hipflex.model.wrapping import (
     ARC_SAMPLES,
@@ -281,9 +293,21 @@ class FastPaths:
         chain: Chain | None = None
         neck: Surface | None = None
         if self.n_double:
-            double = _two_surfaces(p, s, (c, e1, e3, basis), (on, length, t_in, t_out), st)
-            if self.n_third:
-                chain, neck = _third_surface(p, s, (c, e1, e3, basis), double, wb, self, st)
+            frames, alone = (c, e1, e3, basis), (on, length, t_in, t_out)
+            if self.n_third and st.chain_cylinders and len(st.r0) <= FEW_ROWS:
+                # the third surfaces' posed centre, side and axis, flat, by wrap and pose
+                flat = wb[:, st.third_wraps].reshape(n, -1, 9).tolist()
+                posed = {(w, i): flat[i][k] for i in range(n)
+                         for k, w in enumerate(st.third_wraps)}  # fmt: skip
+                double, chain = _two_surfaces_few(p, s, frames, alone, st, posed, points)
+                if points:
+                    rows = wb[:, self._third_w].transpose(1, 0, 2, 3).reshape(-1, 3, 3)
+                    neck = (rows[:, 0], rows[:, 1], rows[:, 2], st.third_sense, st.third_radius,
+                            st.third_sphere)  # fmt: skip
+            else:
+                double = _two_surfaces(p, s, frames, alone, st)
+                if self.n_third:
+                    chain, neck = _third_surface(p, s, frames, double, wb, self, st)
             seg_len.append(double.length.reshape(-1, n).T)
             bank += [_pose_major(t, n) for t in double.tangents]
             on0, on1 = double.on0.reshape(-1, n).T, double.on1.reshape(-1, n).T
@@ -471,6 +495,20 @@ class _Static:
         self.third_sense = np.repeat(fp._third_sense, n)
         self.third_radius = np.repeat(w.radius[fp._third_w], n)
         self.third_sphere = np.repeat(w.sphere[fp._third_w], n)
+        chain_wraps = np.concatenate([fp._double_w[fp._third_row].ravel(), fp._third_w])
+        self.chain_cylinders = not w.sphere[chain_wraps].any()  # chain_row takes cylinders
+        # a pose or two on floats (``_chains_few``): per third-surface row its two-surface row,
+        # surface, sense, radius and pose; per two-surface row whether both its surfaces are on
+        # the pelvis; the third-surface rows as a slice where they are contiguous
+        self.third_few = list(zip(self.third.tolist(), np.repeat(fp._third_w, n).tolist(),
+                                  self.third_sense.tolist(), self.third_radius.tolist(),
+                                  (self.third % n).tolist(), strict=True))  # fmt: skip
+        self.third_wraps = sorted(set(fp._third_w.tolist()))
+        self.pelvis_pair = np.repeat((w.body[fp._double_w] == 0).all(axis=1), n).tolist()
+        rows = self.third
+        contiguous = rows.size > 0 and np.array_equal(rows, np.arange(rows[0], rows[0] + rows.size))
+        self.third_pick: slice | Index = slice(int(rows[0]), int(rows[-1]) + 1) if contiguous else rows
+        self.fixed_rows: dict[int, tuple[FewSurface, FewSurface]] = {}  # pelvis-fixed surfaces on floats
 
 
 _TWO_PI = float(TWO_PI)
@@ -500,7 +538,7 @@ def _two_surfaces(
     and ``st.two`` select the two surfaces' rows.
     """
     if len(st.r0) <= FEW_ROWS:
-        return _two_surfaces_few(p, s, frames, alone, st)
+        return _two_surfaces_few(p, s, frames, alone, st)[0]
     one, two = st.one, st.two
     c, _, e3, basis = frames
     on, length, t_in, t_out = alone
@@ -518,12 +556,19 @@ def _two_surfaces_few(
     frames: tuple[Array, Array, Array, Array],
     alone: tuple[Bools, Array, Array, Array],
     st: _Static,
-) -> TwoSurfaces:
+    necks: dict[tuple[int, int], list[float]] | None = None,
+    points: bool = False,
+) -> tuple[TwoSurfaces, Chain | None]:
     """``_two_surfaces`` for a few rows, on Python floats (one pose has eight): numpy's
     per-call cost dominates there. Each row takes the same checks in the same order as
     ``twowrap.resolve``; a sphere's plane is taken through the ends of the segment checked, as
     ``twowrap.touches`` takes it. Rows no check decides (both surfaces needed where there is no
-    closed form: non-parallel axes or a sphere; or none consistent) go to ``resolve`` itself."""
+    closed form: non-parallel axes or a sphere; or none consistent) go to ``resolve`` itself.
+
+    With ``necks`` (per third surface and pose, by wrap and pose, its posed centre, side and
+    axis, flat) the rows with a third surface are resolved over it too
+    (``threewrap.chain_row``), and the first two surfaces' numbers are the chain's; the Chain of
+    those rows is returned, where their lines start and end only with ``points``."""
     one, two = st.one, st.two
     c, e1, e3, basis = frames
     on, length, t_in, t_out = alone
@@ -575,6 +620,9 @@ def _two_surfaces_few(
             dx, dy, dz = sr[0] - pr[0], sr[1] - pr[1], sr[2] - pr[2]
             lg = math.sqrt(dx * dx + dy * dy + dz * dz)
         out.append([lg, *ti0, *to0, *ti1, *to1])
+    chains = None
+    if necks is not None:
+        chains = _chains_few(table, out, states, None, necks, st.third_few, st)
     res = np.array(out)
     state_a = np.array(states, dtype=np.intp)
     on0, on1 = (state_a == 1) | (state_a == 3), (state_a == 2) | (state_a == 3)
@@ -597,7 +645,111 @@ def _two_surfaces_few(
             getattr(two_rows, name)[rest] = getattr(r, name)
         for t, tr in zip(two_rows.tangents, r.tangents, strict=True):
             t[rest] = tr
-    return two_rows
+    if chains is None or necks is None:
+        return two_rows, None
+    return two_rows, _chain_of_few(two_rows, res, table, chains, necks, st, points)
+
+
+FewChain = tuple[list[bool], int, list[tuple[float, float, float]]]  # engaged, state, tangents
+
+
+def _chains_few(
+    table: list[list[float]],
+    out: list[list[float]],
+    states: list[int],
+    engaged: tuple[list[bool], list[bool]] | None,
+    necks: dict[tuple[int, int], list[float]],
+    third: list[tuple[int, int, float, float, int]],
+    st: _Static,
+) -> list[FewChain | None]:
+    """Rows of ``_two_surfaces_few`` with a third surface (``third``: two-surface row, wrap,
+    sense, radius, pose), over it (``chain_row``), from their first two surfaces' resolution
+    (``states`` per two-surface row, and ``out``: length and tangent points, where the chain's
+    are written). Per row the chain, or, without ``engaged`` (each surface's engagement where
+    ``resolve`` gave it), None where the first two surfaces' state is still open (-1)."""
+    reset_pose()
+    necks_rows: dict[tuple[int, int, float], FewSurface] = {}
+    found: list[FewChain | None] = []
+    for d, w2, sg2, r2, pose in third:
+        state = states[d]
+        if engaged is None:
+            if state < 0:
+                found.append(None)
+                continue
+            on0, on1 = state == 1 or state == 3, state >= 2
+        else:
+            on0, on1 = engaged[0][d], engaged[1][d]
+        row, done = table[d], out[d]
+        brim, head = _first_two_rows(row, d, st)
+        neck = necks_rows.get((w2, pose, sg2))
+        if neck is None:
+            c = necks[(w2, pose)]
+            neck = necks_rows[(w2, pose, sg2)] = FewSurface((c[0], c[1], c[2]), (c[3], c[4], c[5]),
+                                                      (c[6], c[7], c[8]), sg2, r2)  # fmt: skip
+        ons, length, code, tg = chain_row(
+            (row[0], row[1], row[2]), (row[3], row[4], row[5]), brim, head, neck, on0, on1,
+            done[0], [(done[1], done[2], done[3]), (done[4], done[5], done[6]),
+                      (done[7], done[8], done[9]), (done[10], done[11], done[12])], state)  # fmt: skip
+        t0, t1, t2, t3 = tg[:4]
+        out[d] = [length, *t0, *t1, *t2, *t3]
+        found.append((ons, code, tg))
+    return found
+
+
+def _first_two_rows(row: list[float], d: int, st: _Static) -> tuple[FewSurface, FewSurface]:
+    """The first two surfaces of two-surface row ``d`` on floats (``FewSurface``), from its kernel
+    bases in ``_two_surfaces_few``'s ``row``; kept across poses where they are on the pelvis (the
+    model frame: they never move)."""
+    kept = st.fixed_rows.get(d)
+    if kept is not None:
+        return kept
+    r0, r1, sg0, sg1, _, _ = st.few[d]
+    rows = (FewSurface.of_basis((row[6], row[7], row[8]), row[12:21], sg0, r0),
+            FewSurface.of_basis((row[9], row[10], row[11]), row[21:30], sg1, r1))  # fmt: skip
+    if st.pelvis_pair[d]:
+        st.fixed_rows[d] = rows
+    return rows
+
+
+def _chain_of_few(
+    two_rows: TwoSurfaces, res: Array, table: list[list[float]], chains: list[FewChain | None],
+    necks: dict[tuple[int, int], list[float]], st: _Static, points: bool,
+) -> Chain:
+    """The Chain of ``_chains_few``'s rows (those left open resolved over their first two
+    surfaces first, by ``resolve``, then over the third), with the first two surfaces'
+    engagement (and, with ``points``, where their lines end and start) written into
+    ``two_rows``; their lengths and tangent points are in ``res``, under ``two_rows``."""
+    rows = st.third_pick  # the two-surface rows with a third surface (a slice if it can be)
+    late = [j for j, c in enumerate(chains) if c is None]
+    if late:  # resolve gave these rows' first two surfaces: now the third
+        out = res.tolist()
+        got = _chains_few(table, out, two_rows.state.tolist(),
+                          (two_rows.on0.tolist(), two_rows.on1.tolist()), necks,
+                          [st.third_few[j] for j in late], st)  # fmt: skip
+        for j, c in zip(late, got, strict=True):
+            chains[j] = c
+            d = st.third_few[j][0]
+            res[d] = out[d]
+    records = []
+    for c in chains:
+        assert c is not None
+        (a, b, e), code, (t0, t1, t2, t3, t4, t5) = c
+        records.append([a, b, e, code, *t0, *t1, *t2, *t3, *t4, *t5])
+    table3 = np.array(records)
+    on = table3[:, :3] > 0.0
+    two_rows.on0[rows], two_rows.on1[rows] = on[:, 0], on[:, 1]
+    starts: list[Array] = []
+    ends: list[Array] = []
+    if points:
+        where = [chain_ends((table[d][0], table[d][1], table[d][2]),
+                            (table[d][3], table[d][4], table[d][5]), c[0], c[2])
+                 for (d, *_), c in zip(st.third_few, chains, strict=True) if c is not None]  # fmt: skip
+        starts = [np.array([w[0][k] for w in where]) for k in range(3)]
+        ends = [np.array([w[1][k] for w in where]) for k in range(3)]
+        two_rows.end0[rows], two_rows.start1[rows] = ends[0], starts[1]
+    return Chain([on[:, 0], on[:, 1], on[:, 2]], res[rows, 0],
+                 [table3[:, 4 + 3 * k : 7 + 3 * k] for k in range(6)],
+                 table3[:, 3].astype(np.intp), starts, ends)  # fmt: skip
 
 
 def _row_touches(x: list[float], y: list[float], c: list[float], b: list[float], r: float) -> bool:
@@ -735,7 +887,8 @@ def _third_surface(
     chain_neck = (neck[:, 0], neck[:, 1], neck[:, 2], st.third_sense, st.third_radius,
                   st.third_sphere)  # fmt: skip
     if st.third_all:  # every two-surface row has a third surface (iliopsoas): no subsets
-        chain = resolve_chain(p[st.one], s[st.one], [first, second, chain_neck], double)
+        chain = resolve_chain(p[st.one], s[st.one], [first, second, chain_neck], double,
+                              few=False)  # fmt: skip
         double.length, double.on0, double.on1 = chain.length, chain.on[0], chain.on[1]
         double.tangents = chain.tangents[:4]
         double.end0, double.start1 = chain.ends[0], chain.starts[1]
@@ -745,13 +898,20 @@ def _third_surface(
                       [t[rows] for t in double.tangents], double.state[rows], double.end0[rows],
                       double.start1[rows])  # fmt: skip
     chain = resolve_chain(p[st.one][rows], s[st.one][rows],
-                          [rows_of(first, rows), rows_of(second, rows), chain_neck], two)  # fmt: skip
+                          [rows_of(first, rows), rows_of(second, rows), chain_neck], two,
+                          few=False)  # fmt: skip
+    _write_chain(double, rows, chain)
+    return chain, chain_neck
+
+
+def _write_chain(double: TwoSurfaces, rows: Index, chain: Chain) -> None:
+    """Write a chain's first two surfaces into the two-surface rows ``rows``: lengths,
+    engagement, tangent points and where their lines end and start."""
     double.length[rows] = chain.length
     double.on0[rows], double.on1[rows] = chain.on[0], chain.on[1]
     for k in range(4):
         double.tangents[k][rows] = chain.tangents[k]
     double.end0[rows], double.start1[rows] = chain.ends[0], chain.starts[1]
-    return chain, chain_neck
 
 
 def _third_surface_arcs(sv: _Solved, fp: FastPaths) -> Array:
@@ -768,7 +928,10 @@ def _third_surface_arcs(sv: _Solved, fp: FastPaths) -> Array:
     return _arcs_pose_major(world, n)
 
 
-FEW_ROWS = 16  # up to this many two-surface rows the states are checked on Python floats
+# up to this many two-surface rows (two poses) the states are checked on Python floats, and
+# the third surfaces wrapped on the rows that have one (their root finding agrees with numpy's
+# to 1e-12, not to the bit: hipmodel's blocks are never a pose or two)
+FEW_ROWS = 16
 
 
 def _both_engaged(

@@ -52,8 +52,9 @@ from hipflex.model.twowrap import (
     resolve,
     rows_of,
     touches,
+    touches_in_basis,
 )
-from hipflex.model.wrapping import SPAN_LIMIT, TWO_PI, surface_basis, wrap_rows
+from hipflex.model.wrapping import SPAN_LIMIT, TWO_PI, stack1, surface_basis, wrap_rows
 
 Array = NDArray[np.float64]
 Bools = NDArray[np.bool_]
@@ -75,7 +76,8 @@ class Chain:
     tangent points (entry and exit of each surface, in order), the state (a bit per engaged
     surface, ``1 << k``; -1 where ``twowrap.resolve`` fell back to its iteration and the neck was
     left out), and per surface where its line starts (the previous engaged surface's exit, or p)
-    and ends (the next one's entry, or s)."""
+    and ends (the next one's entry, or s); the fast path's single pose leaves these last two
+    empty unless it draws the lines."""
 
     on: list[Bools]
     length: Array
@@ -117,6 +119,9 @@ class _PairRows:
         self.x_height = xl[:, 2]
         self.m = self.b1 @ self.b0.transpose(0, 2, 1)  # column j: the first's axis j, second's basis
         self.c01 = np.einsum("nij,nj->ni", self.b1, c0 - c1)
+        # the first's point at x's height on its axis, second's basis (exit points add r0 cos,
+        # r0 sin along the first's e1, e2)
+        self.base = self.c01 + self.x_height[:, None] * self.m[:, :, 2]
         sl = np.einsum("nij,nj->ni", self.b1, s - c1)
         dist_s = np.hypot(sl[:, 0], sl[:, 1])
         self.theta_out = np.arctan2(sl[:, 1], sl[:, 0]) - np.arccos(
@@ -144,9 +149,8 @@ class _PairRows:
         cos, sin = np.cos(phi), np.sin(phi)
         m0, m1, w = m[:, :, 0], m[:, :, 1], m[:, :, 2]
         # the exit point at zero slope and the bridge's planar direction, second's basis
-        t0 = (self.c01[i] + (r0 * cos)[:, None] * m0 + (r0 * sin)[:, None] * m1
-              + self.x_height[i, None] * w)  # fmt: skip
-        d0 = -sin[:, None] * m0 + cos[:, None] * m1
+        t0 = self.base[i] + (r0 * cos)[:, None] * m0 + (r0 * sin)[:, None] * m1
+        d0 = cos[:, None] * m1 - sin[:, None] * m0
         # slope k: the exit point climbs k * planar0 and the bridge turns to d0 + k * axis; the
         # second cylinder's axis is at signed distance (alpha + beta k) / |d| from it, which
         # must equal its radius (quadratic in k)
@@ -421,43 +425,23 @@ def parallel_prefix(p: Array, first: Surface, second: Surface) -> tuple[Bools, A
     return ok, world, points, planar, span
 
 
-def three_surfaces(p: Array, s: Array, surfaces: list[Surface]) -> tuple[Bools, Array, list[Array]]:
-    """The path over all three surfaces: where it exists, its length and six tangent points.
-    The brim and head parallel: their prefix (``parallel_prefix``) and ``cylinder_pair`` from the
-    virtual start; otherwise Newton's method (``twowrap.chain_surfaces``)."""
-    n = len(p)
-    s0, s1, s2 = surfaces
-    ok = np.zeros(n, bool)
-    length = np.zeros(n)
-    tangents = [np.zeros((n, 3)) for _ in range(6)]
-    cylinders = ~(s0[5] | s1[5] | s2[5])
-    applies, start, points, planar, _ = parallel_prefix(p, s0, s1)
-    fine = np.flatnonzero(applies & cylinders)
-    if fine.size:
-        pair = cylinder_pair(start[fine], s[fine], rows_of(s1, fine), rows_of(s2, fine))
-        got = fine[pair.ok]
-        k = pair.slope[pair.ok]
-        c1, e11, e31, sg1, _, _ = rows_of(s1, got)
-        b1 = surface_basis(p[got], p[got], c1, e11, e31, sg1, np.zeros(got.size, bool))
-        for slot in (0, 1):
-            local = points[slot][got].copy()
-            local[:, 2] += k * planar[got, slot]
-            tangents[slot][got] = np.einsum("nji,nj->ni", b1, local) + c1
-        # the pair's first leg is the straight approach from the virtual start; the path's
-        # own leg from p over the brim has the same planar length and the same slope
-        ok[got] = True
-        length[got] = pair.length[pair.ok]
-        for slot in range(4):
-            tangents[slot + 2][got] = pair.tangents[slot][pair.ok]
-    other = np.flatnonzero(~applies & cylinders)
-    if other.size:
-        found, lg, tg, _ = chain_surfaces(p[other], s[other], [rows_of(x, other) for x in surfaces])
-        got = other[found]
-        ok[got] = True
-        length[got] = lg[found]
-        for slot in range(6):
-            tangents[slot][got] = tg[slot][found]
-    return ok, length, tangents
+def _three_over_prefix(
+    p: Array, head: Surface, points: list[Array], planar: Array, pair: Pair
+) -> list[Array]:
+    """The six tangent points of the path over all three surfaces, from the brim and head's
+    prefix (``parallel_prefix``: the brim's points at p's height and their planar lengths, in
+    the head's basis) and the head-neck pair from the virtual start, at the pair's rows."""
+    k = pair.slope
+    c1, e11, e31, sg1, _, _ = head
+    b1 = surface_basis(p, p, c1, e11, e31, sg1, np.zeros(len(p), bool))
+    tangents = []
+    for slot in (0, 1):
+        local = points[slot].copy()
+        local[:, 2] += k * planar[:, slot]
+        tangents.append(np.einsum("nji,nj->ni", b1, local) + c1)
+    # the pair's first leg is the straight approach from the virtual start; the path's own leg
+    # from p over the brim has the same planar length and the same slope
+    return tangents + pair.tangents
 
 
 # The states with the neck, each as its bit set (brim 1, head 2, neck 4), in the order they are
@@ -470,15 +454,20 @@ _ORDER_TABLE = np.array([ORDER[h] for h in range(4)])
 
 
 def resolve_chain(
-    p: Array, s: Array, surfaces: list[Surface], two: TwoSurfaces | None = None
+    p: Array, s: Array, surfaces: list[Surface], two: TwoSurfaces | None = None,
+    few: bool | None = None,
 ) -> Chain:
     """Resolve segments p->s (N, 3) over three surfaces in a row (module docstring). ``two``:
-    the first two surfaces' resolution (``twowrap.resolve``), if already known."""
+    the first two surfaces' resolution (``twowrap.resolve``), if already known. ``few``: on
+    Python floats (``chain_table``; by default up to FEW_ROWS rows of cylinders) or with numpy,
+    whose results do not depend on the other rows of the batch."""
     n = len(p)
     s0, s1, s2 = surfaces
     if two is None:
         two = resolve(p, s, s0, s1)
-    if n <= FEW_ROWS and not (s0[5].any() or s1[5].any() or s2[5].any()):
+    if few is None:
+        few = n <= FEW_ROWS
+    if few and not (s0[5].any() or s1[5].any() or s2[5].any()):
         return _resolve_chain_few(p, s, surfaces, two)
     on = [two.on0.copy(), two.on1.copy(), np.zeros(n, bool)]
     length = two.length.copy()
@@ -486,23 +475,21 @@ def resolve_chain(
     state = np.where(two.state < 0, -1, two.on0 * 1 + two.on1 * 2).astype(np.intp)
     last = np.where(two.on1[:, None], two.tangents[3], np.where(two.on0[:, None],
                                                                 two.tangents[1], p))  # fmt: skip
-    need = np.flatnonzero((touches(last, s, s2) & _beyond(_nearest(last, s, s2), s2))
-                          | (_inside(last, s2) & _beyond(last, s2)))  # fmt: skip
+    need = np.flatnonzero(_needs(last, s, s2))
     if need.size:
         decided = np.zeros(need.size, bool)
         hint = (two.on0 * 1 + two.on1 * 2)[need]
         for rank in range(_ORDER_TABLE.shape[1]):
-            codes = _ORDER_TABLE[hint, rank]
-            for code in (7, 6, 5, 4):
-                rows = np.flatnonzero(~decided & (codes == code))
-                if rows.size:
-                    _attempt(code, need, rows, p, s, surfaces, decided, on, length, tangents,
-                             state)  # fmt: skip
+            rows = np.flatnonzero(~decided)
+            if not rows.size:
+                break
+            _attempt_rank(_ORDER_TABLE[hint[rows], rank], need, rows, p, s, surfaces, decided, on,
+                          length, tangents, state)  # fmt: skip
     return _chain_of(p, s, on, length, tangents, state)
 
 
-def _attempt(
-    code: int,
+def _attempt_rank(
+    codes: Index,
     need: Index,
     rows: Index,
     p: Array,
@@ -514,34 +501,77 @@ def _attempt(
     tangents: list[Array],
     state: NDArray[np.intp],
 ) -> None:
-    """Try one state with the neck (``code``, its bits as in ORDER) on rows ``need[rows]``; take
-    it where it is consistent."""
+    """Try on rows ``need[rows]`` the states ``codes`` (one per row, bits as in ORDER: one rank
+    of ORDER) and take each where it is consistent. The pairs of cylinders of every state go
+    through one ``cylinder_pair`` call: numpy's per-call cost, not the rows, is the time."""
     at = need[rows]
     pr, sr = p[at], s[at]
     brim, head, neck = (rows_of(x, at) for x in surfaces)
 
-    def take(mask: Bools, which: tuple[int, ...], lg: Array, tg: list[Array]) -> None:
+    def take(sub: Index, mask: Bools, which: tuple[int, ...], lg: Array, tg: list[Array]) -> None:
         full = np.zeros(need.size, bool)
-        full[rows[mask]] = True
-        _take(full, need, decided, which, _spread(lg, rows, need.size),
-              [_spread(t, rows, need.size) for t in tg], on, length, tangents, state)  # fmt: skip
+        full[rows[sub[mask]]] = True
+        _take(full, need, decided, which, _spread(lg, rows[sub], need.size),
+              [_spread(t, rows[sub], need.size) for t in tg], on, length, tangents, state)  # fmt: skip
 
-    if code == 7:
-        ok3, len3, t3 = three_surfaces(pr, sr, [brim, head, neck])
-        take(ok3 & _beyond(t3[4], neck) & _beyond(t3[5], neck), (0, 1, 2), len3, t3)
-    elif code == 4:
-        _, alone, lg, t_in, t_out = wrap_rows(pr, sr, *neck, False)
-        alone &= ~touches(pr, t_in, brim) & ~touches(pr, t_in, head)
-        alone &= _beyond(t_in, neck) & _beyond(t_out, neck)
-        take(alone, (2,), lg, [t_in, t_out])
-    elif code == 6:
-        hn = cylinder_pair(pr, sr, head, neck)
-        take(hn.ok & ~touches(pr, hn.tangents[0], brim) & _on_neck(hn.tangents, neck), (1, 2),
-             hn.length, hn.tangents)  # fmt: skip
-    else:
-        bn = cylinder_pair(pr, sr, brim, neck)
-        take(bn.ok & ~touches(bn.tangents[1], bn.tangents[2], head) & _on_neck(bn.tangents, neck),
-             (0, 2), bn.length, bn.tangents)  # fmt: skip
+    r4, r5, r6, r7 = (np.flatnonzero(codes == code) for code in (4, 5, 6, 7))
+    if r4.size:  # the neck alone: closed form
+        n4 = rows_of(neck, r4)
+        _, alone, lg, t_in, t_out = wrap_rows(pr[r4], sr[r4], *n4, False)
+        alone &= ~touches(pr[r4], t_in, rows_of(brim, r4)) & ~touches(pr[r4], t_in, rows_of(head, r4))
+        alone &= _beyond(t_in, n4) & _beyond(t_out, n4)
+        take(r4, alone, (2,), lg, [t_in, t_out])
+    # all three: the brim and head's prefix, then the head and neck from the virtual start
+    # (Newton's method on the entry points where the brim and head are not parallel)
+    cyl7 = ~(brim[5] | head[5] | neck[5])[r7]
+    applies, start, points, planar, _ = parallel_prefix(pr[r7], rows_of(brim, r7), rows_of(head, r7))
+    f7 = np.flatnonzero(applies & cyl7)
+    pairs = np.concatenate([r5, r6, r7[f7]])
+    if pairs.size:
+        firsts = [rows_of(brim, r5), rows_of(head, r6), rows_of(head, r7[f7])]
+        first = cast(Surface, tuple(np.concatenate(parts) for parts in zip(*firsts, strict=True)))
+        x = np.concatenate([pr[r5], pr[r6], start[f7]])
+        pair = cylinder_pair(x, sr[pairs], first, rows_of(neck, pairs))
+        cut = np.cumsum([r5.size, r6.size])
+        bn, hn, tn = (_pair_rows(pair, part) for part in np.split(np.arange(pairs.size), cut))
+        n5, n6 = rows_of(neck, r5), rows_of(neck, r6)
+        take(r5, bn.ok & ~touches(bn.tangents[1], bn.tangents[2], rows_of(head, r5))
+             & _on_neck(bn.tangents, n5), (0, 2), bn.length, bn.tangents)  # fmt: skip
+        take(r6, hn.ok & ~touches(pr[r6], hn.tangents[0], rows_of(brim, r6))
+             & _on_neck(hn.tangents, n6), (1, 2), hn.length, hn.tangents)  # fmt: skip
+        if f7.size:
+            sub = r7[f7]
+            t3 = _three_over_prefix(pr[sub], rows_of(head, sub), [q[f7] for q in points],
+                                    planar[f7], tn)  # fmt: skip
+            n7 = rows_of(neck, sub)
+            take(sub, tn.ok & _beyond(t3[4], n7) & _beyond(t3[5], n7), (0, 1, 2), tn.length, t3)
+    other = r7[~applies & cyl7]
+    if other.size:
+        found, lg, tg, _ = chain_surfaces(pr[other], sr[other],
+                                          [rows_of(x, other) for x in (brim, head, neck)])  # fmt: skip
+        n7 = rows_of(neck, other)
+        take(other, found & _beyond(tg[4], n7) & _beyond(tg[5], n7), (0, 1, 2), lg, tg)
+
+
+def _pair_rows(pair: Pair, index: Index) -> Pair:
+    """A Pair's rows at ``index``."""
+    return Pair(pair.ok[index], pair.length[index], [t[index] for t in pair.tangents],
+                pair.spans[index], pair.slope[index])  # fmt: skip
+
+
+def _needs(x: Array, y: Array, neck: Surface) -> Bools:
+    """Whether the rest of the first two surfaces' path, x->y, needs the neck: x lies inside
+    it, or the segment touches it, on its side of the head centre (beyond the centre along the
+    axis: x, or the point of the segment nearest the axis seen along it)."""
+    c, e1, e3, sense, r, sphere = neck
+    basis = surface_basis(x, y, c, e1, e3, sense, sphere)
+    loc = (stack1(x, y) - c[:, None]) @ basis.transpose(0, 2, 1)  # (N, 2 ends, local x y z)
+    x0, d = loc[:, 0], loc[:, 1] - loc[:, 0]
+    inside = (x0[:, 0] ** 2 + x0[:, 1] ** 2 < r * r) & (x0[:, 2] >= 0.0)
+    size2 = np.maximum(d[:, 0] ** 2 + d[:, 1] ** 2, 1e-24)
+    nearest = np.clip(-(x0[:, 0] * d[:, 0] + x0[:, 1] * d[:, 1]) / size2, 0.0, 1.0)
+    beyond = x0[:, 2] + nearest * d[:, 2] >= 0.0
+    return np.asarray(inside | (beyond & touches_in_basis(x, y, c, basis, r)))
 
 
 def _beyond(x: Array, surface: Surface) -> Bools:
@@ -549,28 +579,9 @@ def _beyond(x: Array, surface: Surface) -> Bools:
     return np.asarray(np.add.reduce((x - surface[0]) * surface[2], axis=1) >= 0.0)
 
 
-def _inside(x: Array, surface: Surface) -> Bools:
-    """Whether points x lie within a cylinder's radius of its axis."""
-    c, _, e3, _, r, _ = surface
-    d = x - c
-    d -= np.add.reduce(d * e3, axis=1)[:, None] * e3
-    return np.asarray(np.add.reduce(d * d, axis=1) < r * r)
-
-
 def _on_neck(tangents: list[Array], neck: Surface) -> Bools:
     """Whether a pair's second surface (the neck) has both tangent points on the neck."""
     return _beyond(tangents[2], neck) & _beyond(tangents[3], neck)
-
-
-def _nearest(x: Array, y: Array, surface: Surface) -> Array:
-    """The point of segment x->y nearest the surface's axis (seen along the axis)."""
-    c, _, e3, _, _, _ = surface
-    u, v = x - c, y - x
-    u = u - np.add.reduce(u * e3, axis=1)[:, None] * e3
-    v_across = v - np.add.reduce(v * e3, axis=1)[:, None] * e3
-    t = -np.add.reduce(u * v_across, axis=1) / np.maximum(
-        np.add.reduce(v_across * v_across, axis=1), 1e-24)  # fmt: skip
-    return x + np.clip(t, 0.0, 1.0)[:, None] * v
 
 
 def _spread(values: Array, rest: Index, size: int) -> Array:
@@ -609,18 +620,19 @@ def _take(
 
 # --- a few rows on Python floats ---------------------------------------------------------------
 # One pose has four iliopsoas rows, where numpy's per-call cost, not the arithmetic, is the time.
-# ``resolve_chain`` takes them through the functions below, step for step as the numpy ones
-# (a test pins single poses to the batch); a pair whose secant method fails goes to the numpy
-# ``_brackets`` as in the batch.
+# ``chain_row`` (the fast path's pose or two) and ``resolve_chain`` on a few rows take them
+# through the functions below, step for step as the numpy ones (a test pins single poses to the
+# batch, to 1e-12: math's and numpy's atan2, acos and hypot differ in the last bit); a pair
+# whose secant method fails is searched as ``_brackets`` does.
 
-FEW_ROWS = 16
+FEW_ROWS = 16  # resolve_chain's default: up to this many rows of cylinders on floats
 _PI = math.pi
 _TWO_PI = 2.0 * math.pi
 _LIMIT = float(SPAN_LIMIT)
 V3 = tuple[float, float, float]
 
 
-class _Row:
+class FewSurface:
     """One surface of one row on floats: centre, kernel basis (rows e1, e2, e3; counter-
     clockwise about e3), radius, and the raw axis."""
 
@@ -631,6 +643,14 @@ class _Row:
         e2 = (sense * (e3[1] * e1[2] - e3[2] * e1[1]), sense * (e3[2] * e1[0] - e3[0] * e1[2]),
               sense * (e3[0] * e1[1] - e3[1] * e1[0]))  # fmt: skip
         self.b = (e1, e2, e3)
+
+    @classmethod
+    def of_basis(cls, c: V3, basis: list[float], sense: float, r: float) -> FewSurface:
+        """From the kernel basis (``surface_basis``, its rows flat): no cross product."""
+        row = cls.__new__(cls)
+        e1, e2, e3 = cast(V3, tuple(basis[0:3])), cast(V3, tuple(basis[3:6])), cast(V3, tuple(basis[6:9]))
+        row.c, row.r, row.axis, row.sense, row.b = c, r, e3, sense, (e1, e2, e3)
+        return row
 
     def local(self, x: V3) -> V3:
         d0, d1, d2 = x[0] - self.c[0], x[1] - self.c[1], x[2] - self.c[2]
@@ -648,10 +668,14 @@ class _Row:
         return (x[0] - self.c[0]) * a[0] + (x[1] - self.c[1]) * a[1] + (x[2] - self.c[2]) * a[2]
 
 
-def _f_touches(x: V3, y: V3, surf: _Row) -> bool:
+def _f_touches(x: V3, y: V3, surf: FewSurface) -> bool:
     """``twowrap.touches`` on one row."""
-    x0, y0, _ = surf.local(x)
-    x1, y1, _ = surf.local(y)
+    (a0, a1, a2), (b0, b1, b2), _ = surf.b
+    c0, c1, c2 = surf.c
+    u0, u1, u2 = x[0] - c0, x[1] - c1, x[2] - c2
+    v0, v1, v2 = y[0] - c0, y[1] - c1, y[2] - c2
+    x0, y0 = u0 * a0 + u1 * a1 + u2 * a2, u0 * b0 + u1 * b1 + u2 * b2
+    x1, y1 = v0 * a0 + v1 * a1 + v2 * a2, v0 * b0 + v1 * b1 + v2 * b2
     dx, dy = x1 - x0, y1 - y0
     size2 = max(dx * dx + dy * dy, 1e-24)
     h = (dy * x0 - dx * y0) / math.sqrt(size2)
@@ -668,30 +692,36 @@ def _f_touches(x: V3, y: V3, surf: _Row) -> bool:
     return span > _TWO_PI - 1e-9 or span < _LIMIT
 
 
-def _f_nearest_beyond(x: V3, y: V3, surf: _Row) -> bool:
-    """``_beyond(_nearest(x, y))`` on one row."""
-    a, c = surf.axis, surf.c
-    u = (x[0] - c[0], x[1] - c[1], x[2] - c[2])
-    v = (y[0] - x[0], y[1] - x[1], y[2] - x[2])
-    ua = u[0] * a[0] + u[1] * a[1] + u[2] * a[2]
-    va = v[0] * a[0] + v[1] * a[1] + v[2] * a[2]
-    u = (u[0] - ua * a[0], u[1] - ua * a[1], u[2] - ua * a[2])
-    vc = (v[0] - va * a[0], v[1] - va * a[1], v[2] - va * a[2])
-    t = -(u[0] * vc[0] + u[1] * vc[1] + u[2] * vc[2]) / max(
-        vc[0] * vc[0] + vc[1] * vc[1] + vc[2] * vc[2], 1e-24)  # fmt: skip
-    t = min(max(t, 0.0), 1.0)
-    return surf.along((x[0] + t * v[0], x[1] + t * v[1], x[2] + t * v[2])) >= 0.0
+def _f_needs(x: V3, y: V3, neck: FewSurface) -> bool:
+    """``_needs`` on one row."""
+    (a0, a1, a2), (b0, b1, b2), (e0, e1, e2) = neck.b
+    c0, c1, c2 = neck.c
+    u0, u1, u2 = x[0] - c0, x[1] - c1, x[2] - c2
+    v0, v1, v2 = y[0] - c0, y[1] - c1, y[2] - c2
+    x0, y0, z0 = u0 * a0 + u1 * a1 + u2 * a2, u0 * b0 + u1 * b1 + u2 * b2, u0 * e0 + u1 * e1 + u2 * e2
+    x1, y1, z1 = v0 * a0 + v1 * a1 + v2 * a2, v0 * b0 + v1 * b1 + v2 * b2, v0 * e0 + v1 * e1 + v2 * e2
+    if x0 * x0 + y0 * y0 < neck.r * neck.r and z0 >= 0.0:
+        return True
+    dx, dy = x1 - x0, y1 - y0
+    size2 = max(dx * dx + dy * dy, 1e-24)
+    foot = -(x0 * dx + y0 * dy) / size2
+    nearest = 0.0 if foot < 0.0 else 1.0 if foot > 1.0 else foot
+    if z0 + nearest * (z1 - z0) < 0.0:
+        return False
+    h = (dy * x0 - dx * y0) / math.sqrt(size2)
+    d0, d1 = math.hypot(x0, y0), math.hypot(x1, y1)
+    r = min(neck.r, min(d0, d1) * (1.0 - 1e-9))
+    if not (d0 > r and d1 > r):
+        return False
+    if abs(h) < r and 0.0 < foot < 1.0:
+        return True
+    if not h < r:
+        return False
+    span = (math.atan2(y1, x1) - math.acos(r / d1) - math.atan2(y0, x0) - math.acos(r / d0)) % _TWO_PI
+    return span > _TWO_PI - 1e-9 or span < _LIMIT
 
 
-def _f_inside(x: V3, surf: _Row) -> bool:
-    a, c = surf.axis, surf.c
-    d = (x[0] - c[0], x[1] - c[1], x[2] - c[2])
-    da = d[0] * a[0] + d[1] * a[1] + d[2] * a[2]
-    d = (d[0] - da * a[0], d[1] - da * a[1], d[2] - da * a[2])
-    return d[0] * d[0] + d[1] * d[1] + d[2] * d[2] < surf.r * surf.r
-
-
-def _f_wrap(p: V3, s: V3, surf: _Row) -> tuple[bool, float, V3, V3]:
+def _f_wrap(p: V3, s: V3, surf: FewSurface) -> tuple[bool, float, V3, V3]:
     """``wrapping.wrap_in_basis`` on one row of a cylinder, without points."""
     x0, y0, z0 = surf.local(p)
     x1, y1, z1 = surf.local(s)
@@ -720,14 +750,16 @@ def _f_wrap(p: V3, s: V3, surf: _Row) -> tuple[bool, float, V3, V3]:
     return wrapped, length, t_in, t_out
 
 
-_MIXED: dict[tuple[int, int], tuple[Any, ...]] = {}  # per surface pair, one pose
+_MIXED: dict[tuple[float, ...], tuple[Any, ...]] = {}  # per surface pair and end s, one pose
 
 
 class _FewPair:
-    """``_PairRows`` for one row, on floats."""
+    """``_PairRows`` for one row, on floats. What depends only on the two surfaces, or on them
+    and s, is kept for the pose (``_MIXED``): iliopsoas's four lines share their surfaces and
+    their insertion."""
 
-    def __init__(self, x: V3, s: V3, first: _Row, second: _Row) -> None:
-        self.first, self.second, self._x, self._s = first, second, x, s
+    def __init__(self, x: V3, s: V3, first: FewSurface, second: FewSurface) -> None:
+        self.first, self.second = first, second
         r0, r1 = first.r, second.r
         self.r0, self.r1 = r0, r1
         xl = first.local(x)
@@ -735,24 +767,28 @@ class _FewPair:
         self.phi_in = math.atan2(xl[1], xl[0]) + math.acos(min(r0 / max(dist_x, 1e-300), 1.0))
         self.leg_x = math.sqrt(max(dist_x * dist_x - r0 * r0, 0.0))
         self.x_height = xl[2]
-        key = (id(first), id(second))
+        key = (id(first), id(second), *s)
         known = _MIXED.get(key)
         if known is None or known[0] is not first or known[1] is not second:
             m = []  # m[i][j]: the first's basis vector j along the second's basis vector i
             for bi in second.b:
                 m.append([bi[0] * fj[0] + bi[1] * fj[1] + bi[2] * fj[2] for fj in first.b])
-            known = _MIXED[key] = (first, second, m, second.local(first.c))
-        m = self.m = known[2]
-        self.c01 = known[3]
-        sl = second.local(s)
-        dist_s = math.hypot(sl[0], sl[1])
-        self.theta_out = math.atan2(sl[1], sl[0]) - math.acos(min(r1 / max(dist_s, 1e-300), 1.0))
-        self.leg_s = math.sqrt(max(dist_s * dist_s - r1 * r1, 0.0))
-        self.s_height = sl[2]
-        s0 = first.local(s)
-        dist_s0 = math.hypot(s0[0], s0[1])
-        alone = (math.atan2(s0[1], s0[0]) - math.acos(min(r0 / max(dist_s0, 1e-300), 1.0))
-                 - self.phi_in) % _TWO_PI  # fmt: skip
+            sl = second.local(s)
+            dist_s = math.hypot(sl[0], sl[1])
+            theta_out = math.atan2(sl[1], sl[0]) - math.acos(min(r1 / max(dist_s, 1e-300), 1.0))
+            s0 = first.local(s)
+            dist_s0 = math.hypot(s0[0], s0[1])
+            s_angle = math.atan2(s0[1], s0[0]) - math.acos(min(r0 / max(dist_s0, 1e-300), 1.0))
+            known = _MIXED[key] = (first, second, m, second.local(first.c), theta_out,
+                                   math.sqrt(max(dist_s * dist_s - r1 * r1, 0.0)), sl[2],
+                                   s_angle, dist_s)  # fmt: skip
+        _, _, m, self.c01, self.theta_out, self.leg_s, self.s_height, s_angle, dist_s = known
+        self.m = m
+        self.mf = (*m[0], *m[1], *m[2])
+        xh = self.x_height
+        cx, cy, cz = self.c01
+        self.base = (cx + xh * m[0][2], cy + xh * m[1][2], cz + xh * m[2][2])
+        alone = (s_angle - self.phi_in) % _TWO_PI  # the first cylinder's span, straight on to s
         self.guess = alone if alone < _LIMIT else 0.0
         wx, wy = m[0][2], m[1][2]
         self.usable = dist_x > r0 and dist_s > r1 and wx * wx + wy * wy > 1e-18
@@ -761,51 +797,47 @@ class _FewPair:
         """The height error, whether the bridge exists, and (k, exit0, t, entry1, climb,
         span1, planar0), as ``_PairRows.evaluate``."""
         r0, r1 = self.r0, self.r1
-        (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = self.m
+        m00, m01, m02, m10, m11, m12, m20, m21, m22 = self.mf
         phi = self.phi_in + span
         planar0 = self.leg_x + r0 * span
         cos, sin = math.cos(phi), math.sin(phi)
-        rc, rs, xh = r0 * cos, r0 * sin, self.x_height
-        cx, cy, cz = self.c01
-        t0x = cx + rc * m00 + rs * m01 + xh * m02
-        t0y = cy + rc * m10 + rs * m11 + xh * m12
-        t0z = cz + rc * m20 + rs * m21 + xh * m22
-        d0x = -sin * m00 + cos * m01
-        d0y = -sin * m10 + cos * m11
-        d0z = -sin * m20 + cos * m21
+        rc, rs = r0 * cos, r0 * sin
+        bx, by, bz = self.base
+        t0x = bx + rc * m00 + rs * m01
+        t0y = by + rc * m10 + rs * m11
+        t0z = bz + rc * m20 + rs * m21
+        d0x = cos * m01 - sin * m00
+        d0y = cos * m11 - sin * m10
+        d0z = cos * m21 - sin * m20
         alpha = t0x * d0y - t0y * d0x
         beta = t0x * m12 - t0y * m02 + planar0 * (m02 * d0y - m12 * d0x)
-        g0 = d0x * d0x + d0y * d0y
-        g1 = d0x * m02 + d0y * m12
-        g2 = m02 * m02 + m12 * m12
         rr = r1 * r1
-        a2 = beta * beta - rr * g2
-        a1 = 2.0 * (alpha * beta - rr * g1)
-        a0 = alpha * alpha - rr * g0
+        a2 = beta * beta - rr * (m02 * m02 + m12 * m12)
+        a1 = 2.0 * (alpha * beta - rr * (d0x * m02 + d0y * m12))
+        a0 = alpha * alpha - rr * (d0x * d0x + d0y * d0y)
         disc = a1 * a1 - 4.0 * a2 * a0
         root = math.sqrt(disc) if disc > 0.0 else 0.0
         q = -0.5 * (a1 + (root if a1 >= 0.0 else -root))
         k1 = q / (a2 if a2 != 0.0 else 1e-300)
         k2 = a0 / (q if q != 0.0 else 1e-300)
-        k = k1 if k1 < k2 else k2
-        for _ in range(2):  # the lower slope, else the higher where only it runs forward
-            kp = k * planar0
-            ex, ey, ez = t0x + kp * m02, t0y + kp * m12, t0z + kp * m22
-            dx, dy, dz = d0x + k * m02, d0y + k * m12, d0z + k * m22
-            dd = dx * dx + dy * dy
-            t = -(ex * dx + ey * dy) / (dd if dd > 1e-300 else 1e-300)
-            fine = disc >= 0.0 and alpha + beta * k > 0.0 and t > 0.0
-            if fine or k != (k1 if k1 < k2 else k2):
-                break
-            other = k2 if k1 < k2 else k1
+        k, other = (k1, k2) if k1 < k2 else (k2, k1)
+        fits = disc >= 0.0
+        # the lower slope, else the higher where only it runs forward to the second cylinder
+        kp = k * planar0
+        ex, ey = t0x + kp * m02, t0y + kp * m12
+        dx, dy = d0x + k * m02, d0y + k * m12
+        dd = dx * dx + dy * dy
+        t = -(ex * dx + ey * dy) / (dd if dd > 1e-300 else 1e-300)
+        fine = fits and alpha + beta * k > 0.0 and t > 0.0
+        if not fine and fits and alpha + beta * other > 0.0:
             kp = other * planar0
             qx, qy = t0x + kp * m02, t0y + kp * m12
             px, py = d0x + other * m02, d0y + other * m12
             pdd = px * px + py * py
             pt = -(qx * px + qy * py) / (pdd if pdd > 1e-300 else 1e-300)
-            if not (disc >= 0.0 and alpha + beta * other > 0.0 and pt > 0.0):
-                break
-            k = other
+            if pt > 0.0:
+                k, ex, ey, dx, dy, dd, t, fine = other, qx, qy, px, py, pdd, pt, True
+        ez, dz = t0z + k * planar0 * m22, d0z + k * m22
         entry = (ex + t * dx, ey + t * dy, ez + t * dz)
         climb = dz / math.sqrt(dd if dd > 1e-300 else 1e-300)
         span1 = (self.theta_out - math.atan2(entry[1], entry[0]) + _PI) % _TWO_PI - _PI
@@ -815,26 +847,30 @@ class _FewPair:
 
     def secant(self) -> tuple[bool, float]:
         """``_secant`` on this row."""
-        a = min(self.guess, _LIMIT - 2.0 * SECANT_START)
+        guess, top = self.guess, _LIMIT - 2.0 * SECANT_START
+        a = guess if guess < top else top
         b = a + SECANT_START
         f_a, ok_a, _ = self.evaluate(a)
         f_b, ok_b, _ = self.evaluate(b)
         alive = ok_a and ok_b and self.usable
         done = False
         geometry = None
+        high = _LIMIT * (1.0 - 1e-12)
         for _ in range(SECANT_STEPS):
             if not alive or done:
                 break
             slope = f_b - f_a
             step = -f_b * (b - a) / (slope if slope != 0.0 else 1e-300)
-            step = min(max(step, -SECANT_REACH), SECANT_REACH)
-            c = min(max(b + step, 0.0), _LIMIT * (1.0 - 1e-12))
+            step = SECANT_REACH if step > SECANT_REACH else -SECANT_REACH if step < -SECANT_REACH else step
+            c = b + step
+            c = 0.0 if c < 0.0 else high if c > high else c
             f_c, ok_c, geometry = self.evaluate(c)
             alive = ok_c and c != b
             a, f_a, b, f_b = b, f_b, c, f_c
             done = ok_c and (abs(b - a) < ROOT_TOLERANCE or abs(f_c) < ROOT_ERROR)
-        self.last = (f_b, done and (alive or abs(f_b) < ROOT_ERROR), geometry)
-        return done and (alive or abs(f_b) < ROOT_ERROR), b
+        found = done and (alive or abs(f_b) < ROOT_ERROR)
+        self.last = (f_b, found, geometry)
+        return found, b
 
     def solve(self) -> tuple[bool, float, list[V3], tuple[float, float], float] | None:
         """The pair path (``cylinder_pair``) for this row, or None: length, tangent points,
@@ -842,7 +878,8 @@ class _FewPair:
         found, span0 = self.secant()
         g = self.last[2]
         if found:
-            found = g is not None and abs(self.last[0]) < 1e-9 and _f_spans_fine(span0, g[5])
+            found = (g is not None and abs(self.last[0]) < 1e-9 and 0.0 <= span0 < _LIMIT
+                     and 0.0 <= g[5] < _LIMIT)  # fmt: skip
         if not found:
             if not self.usable:
                 return None
@@ -935,7 +972,7 @@ def _f_spans_fine(span0: float, span1: float) -> bool:
     return 0.0 <= span0 < _LIMIT and 0.0 <= span1 < _LIMIT
 
 
-def _f_prefix(p: V3, brim: _Row, head: _Row) -> tuple[bool, V3, list[V3], tuple[float, ...]]:
+def _f_prefix(p: V3, brim: FewSurface, head: FewSurface) -> tuple[bool, V3, list[V3], tuple[float, ...]]:
     """``parallel_prefix`` on one row: exists, virtual start (world), the brim's entry and exit
     at p's height (head basis), planar lengths to them."""
     a3, b3 = brim.axis, head.axis
@@ -977,53 +1014,48 @@ def _resolve_chain_few(p: Array, s: Array, surfaces: list[Surface], two: TwoSurf
     table = np.concatenate((p, s, c0, e10, e30, c1, e11, e31, c2, e12, e32, *two.tangents,
                             np.stack((g0, r0, g1, r1, g2, r2, two.on0, two.on1, two.length,
                                       two.state), axis=1)), axis=1).tolist()  # fmt: skip
-    out = []
-    rows: dict[tuple[float, ...], _Row] = {}
-    _MIXED.clear()
+    rows: dict[tuple[float, ...], FewSurface] = {}
 
-    def surface(values: tuple[float, ...]) -> _Row:
+    def surface(values: tuple[float, ...]) -> FewSurface:
         known = rows.get(values)
         if known is None:
             c, e1, e3 = (cast(V3, values[k : k + 3]) for k in (0, 3, 6))
-            known = rows[values] = _Row(c, e1, e3, values[9], values[10])
+            known = rows[values] = FewSurface(c, e1, e3, values[9], values[10])
         return known
 
-    for row in table:
-        pi, si = tuple(row[0:3]), tuple(row[3:6])
-        neck = surface((*row[24:33], row[49], row[50]))
-        on0, on1 = row[51] > 0.0, row[52] > 0.0
-        tg = [tuple(row[k : k + 3]) for k in (33, 36, 39, 42)] + [si, si]
-        ons = [on0, on1, False]
-        length, state = row[53], (-1 if row[54] < 0 else on0 * 1 + on1 * 2)
-        last = tg[3] if on1 else tg[1] if on0 else pi
-        need = (_f_touches(last, si, neck) and _f_nearest_beyond(last, si, neck)) or (
-            _f_inside(last, neck) and neck.along(last) >= 0.0)  # fmt: skip
-        if need:
-            brim = surface((*row[6:15], row[45], row[46]))
-            head = surface((*row[15:24], row[47], row[48]))
-            for code in ORDER[on0 * 1 + on1 * 2]:
-                got = _f_attempt(code, pi, si, brim, head, neck)
-                if got is None:
-                    continue
-                which, length, found = got
-                ons = [k in which for k in range(3)]
-                state = sum(1 << k for k in which)
-                for j, k in enumerate(which):
-                    tg[2 * k], tg[2 * k + 1] = found[2 * j], found[2 * j + 1]
-                break
-        # where each surface's line starts and ends (``_chain_of``)
-        begin, finish = [], []
-        for k in range(3):
-            before = pi
-            for j in range(k):
-                before = tg[2 * j + 1] if ons[j] else before
-            after = si
-            for j in range(2, k, -1):
-                after = tg[2 * j] if ons[j] else after
-            begin.append(before)
-            finish.append(after)
-        out.append([*ons, length, state, *(x for t in tg for x in t), *(x for t in begin for x in t),
-                    *(x for t in finish for x in t)])  # fmt: skip
+    return chain_table([
+        (tuple(row[0:3]), tuple(row[3:6]), surface((*row[6:15], row[45], row[46])),
+         surface((*row[15:24], row[47], row[48])), surface((*row[24:33], row[49], row[50])),
+         row[51] > 0.0, row[52] > 0.0, row[53], [tuple(row[k : k + 3]) for k in (33, 36, 39, 42)],
+         int(row[54])) for row in table])  # fmt: skip
+
+
+FewRow = tuple[V3, V3, "FewSurface", "FewSurface", "FewSurface", bool, bool, float, list[V3], int]
+
+
+def chain_table(rows: list[FewRow]) -> Chain:
+    """``resolve_chain`` on floats, for a few rows given as (p, s, brim, head, neck, the first
+    two surfaces' resolution: on0, on1, length, four tangent points, state)."""
+    _MIXED.clear()
+    out = []
+    for pi, si, brim, head, neck, on0, on1, length, two_tangents, two_state in rows:
+        ons, lg, state, tg = chain_row(pi, si, brim, head, neck, on0, on1, length, two_tangents,
+                                       two_state)  # fmt: skip
+        out.append(chain_record(pi, si, ons, lg, state, tg))
+    return chain_of_records(out)
+
+
+def chain_record(p: V3, s: V3, ons: list[bool], length: float, state: int, tg: list[V3]) -> list[float]:
+    """One row of a Chain as floats (``chain_of_records``): engaged, length, state, tangent
+    points, and where each surface's line starts (the previous engaged surface's exit, or p) and
+    ends (the next one's entry, or s)."""
+    begin, finish = chain_ends(p, s, ons, tg)
+    return [*ons, length, state, *(x for t in tg for x in t), *(x for t in begin for x in t),
+            *(x for t in finish for x in t)]  # fmt: skip
+
+
+def chain_of_records(out: list[list[float]]) -> Chain:
+    """The Chain of rows made by ``chain_record``."""
     res = np.array(out)
     tangents = [res[:, 5 + 3 * k : 8 + 3 * k] for k in range(6)]
     starts = [res[:, 23 + 3 * k : 26 + 3 * k] for k in range(3)]
@@ -1032,8 +1064,54 @@ def _resolve_chain_few(p: Array, s: Array, surfaces: list[Surface], two: TwoSurf
     return Chain(on, res[:, 3], tangents, res[:, 4].astype(np.intp), starts, ends)
 
 
+def chain_row(
+    p: V3, s: V3, brim: FewSurface, head: FewSurface, neck: FewSurface, on0: bool, on1: bool, length: float,
+    two_tangents: list[V3], two_state: int,
+) -> tuple[list[bool], float, int, list[V3]]:
+    """``resolve_chain`` on one row, on floats (one pose's iliopsoas rows, where numpy's
+    per-call cost, not the arithmetic, would be the time), step for step as the numpy version,
+    with the first two surfaces' resolution (engaged, length, four tangent points, state)
+    known. Returns each surface engaged, the length, the state and the six tangent points.
+    Call ``reset_pose`` first for each pose: pair constants are kept for the pose."""
+    tg = [*two_tangents, s, s]
+    last = tg[3] if on1 else tg[1] if on0 else p
+    state = -1 if two_state < 0 else on0 * 1 + on1 * 2
+    if not _f_needs(last, s, neck):
+        return [on0, on1, False], length, state, tg
+    for code in ORDER[on0 * 1 + on1 * 2]:
+        got = _f_attempt(code, p, s, brim, head, neck)
+        if got is None:
+            continue
+        which, length, found = got
+        for j, k in enumerate(which):
+            tg[2 * k], tg[2 * k + 1] = found[2 * j], found[2 * j + 1]
+        return [k in which for k in range(3)], length, sum(1 << k for k in which), tg
+    return [on0, on1, False], length, state, tg
+
+
+def reset_pose() -> None:
+    """Forget the pair constants kept for the last pose (``chain_row``)."""
+    _MIXED.clear()
+
+
+def chain_ends(p: V3, s: V3, ons: list[bool], tg: list[V3]) -> tuple[list[V3], list[V3]]:
+    """Where each surface's line starts (the previous engaged surface's exit, or p) and ends
+    (the next one's entry, or s), on floats (``_chain_of``)."""
+    begin, finish = [], []
+    for k in range(3):
+        before = p
+        for j in range(k):
+            before = tg[2 * j + 1] if ons[j] else before
+        after = s
+        for j in range(2, k, -1):
+            after = tg[2 * j] if ons[j] else after
+        begin.append(before)
+        finish.append(after)
+    return begin, finish
+
+
 def _f_attempt(
-    code: int, p: V3, s: V3, brim: _Row, head: _Row, neck: _Row
+    code: int, p: V3, s: V3, brim: FewSurface, head: FewSurface, neck: FewSurface
 ) -> tuple[tuple[int, ...], float, list[V3]] | None:
     """``_attempt`` on one row: the state's surfaces, length and tangent points, if consistent."""
     if code == 7:
@@ -1060,8 +1138,9 @@ def _f_attempt(
             return None
         return (1, 2), hn[1], hn[2]
     bn = _FewPair(p, s, brim, neck).solve()
-    if bn is None or (_f_touches(bn[2][1], bn[2][2], head) or neck.along(bn[2][2]) < 0.0
-                      or neck.along(bn[2][3]) < 0.0):  # fmt: skip
+    if bn is None or neck.along(bn[2][2]) < 0.0 or neck.along(bn[2][3]) < 0.0:
+        return None
+    if _f_touches(bn[2][1], bn[2][2], head):
         return None
     return (0, 2), bn[1], bn[2]
 
