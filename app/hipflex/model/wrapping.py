@@ -238,6 +238,38 @@ def _segment_for(line: LineGeometry, wrap: Wrap) -> int:
     return next(i for i, b in enumerate(bodies) if b != "pelvis") - 1
 
 
+def _third_senses(
+    lines: list[LineGeometry],
+    seg: int,
+    first_two: list[tuple[Cylinder, Array]],
+    cyl: Cylinder,
+    neutral: dict[str, Array],
+) -> list[float]:
+    """Sense of a third surface in a row, per line, at the neutral pose: the muscle passes the
+    side direction on its way from where the first two surfaces' path leaves them (their last
+    tangent point, or the proximal point) to the distal point. The whole segment's direction
+    (the rule for the first two) can point the other way about a surface that lies along the
+    path's last stretch, as the femoral neck's does."""
+    from hipflex.model.twowrap import resolve  # it builds on this module's kernel
+
+    p = np.stack([line_points(ln, neutral)[0][seg] for ln in lines])
+    s = np.stack([line_points(ln, neutral)[0][seg + 1] for ln in lines])
+    n = len(lines)
+    surfaces = []
+    for c, sg in first_two:
+        t = neutral[c.body][0]
+        surfaces.append((np.tile(t[:3, :3] @ c.centre + t[:3, 3], (n, 1)),
+                         np.tile(t[:3, :3] @ c.side, (n, 1)), np.tile(t[:3, :3] @ c.axis, (n, 1)),
+                         np.asarray(sg, float), np.full(n, c.radius),
+                         np.full(n, c.kind == "sphere")))  # fmt: skip
+    two = resolve(p, s, surfaces[0], surfaces[1])
+    last = np.where(two.on1[:, None], two.tangents[3], np.where(two.on0[:, None],
+                                                                two.tangents[1], p))  # fmt: skip
+    t = neutral[cyl.body][0]
+    e2 = np.cross(t[:3, :3] @ cyl.axis, t[:3, :3] @ cyl.side)
+    return [1.0 if d @ e2 >= 0 else -1.0 for d in s - last]
+
+
 @dataclass
 class _Group:
     """Lines that share bodies and wraps, evaluated together as one (poses x lines) batch."""
@@ -280,6 +312,8 @@ class PathSet:
                 for ln in lines:
                     p = line_points(ln, neutral)[0]
                     senses.append(1.0 if (p[seg + 1] - p[seg]) @ e2 >= 0 else -1.0)
+                if len(segments.get(seg, [])) == 2:
+                    senses = _third_senses(lines, seg, segments[seg], cyl, neutral)
                 segments.setdefault(seg, []).append((cyl, np.array(senses)))
                 if len(segments[seg]) > 3:
                     raise NotImplementedError(
