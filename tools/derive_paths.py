@@ -449,19 +449,19 @@ def _wraps(
     # The femoral neck, on the femur: the iliopsoas tendon's third surface, on its way from the
     # head to the lesser trochanter; without it the tendon cut the front of the neck when the
     # hip turned inward (_femoral_neck).
-    neck_axis, neck_r, neck_side = _femoral_neck(sdf["femur_r"], head_r, lesser_trochanter)
+    neck_c, neck_axis, neck_r, neck_side = _femoral_neck(sdf["femur_r"], head_r, lesser_trochanter)
     out += _wrap(
         "femoral_neck_r",
         "femur_r",
         "cylinder",
-        np.zeros(3),
+        neck_c,
         neck_r,
         neck_axis,
         None,
-        "Femoral neck and capsule (fitted anterior and inferior neck + 4 mm) on the femur, "
-        "through the head centre; counts only lateral of the head centre: the iliopsoas "
-        "tendon's third pulley, between the head and the lesser trochanter, which keeps it out "
-        "of the neck when the hip turns inward.",
+        "Underside of the femoral neck and capsule (least-squares fit + 4 mm) on the femur; "
+        "counts only beyond the head centre along its axis: the iliopsoas tendon's third "
+        "pulley, between the head and the lesser trochanter, which keeps it out of the neck "
+        "when the hip turns inward.",
         side=neck_side,
     )
     # Gluteus maximus passes behind the hip over the ischium and greater trochanter; a cylinder
@@ -629,7 +629,7 @@ def _wraps(
 
 
 NECK_CAPSULE = 0.004  # the neck surface's clearance, as the femoral head's (capsule)
-NECK_ARC = (-120.0, 20.0)  # degrees about the neck axis from anterior (+: superior), the tendon's side
+NECK_ARC = (-135.0, -45.0)  # degrees about the neck axis from anterior (+: superior): its underside
 
 
 def _neck_section(
@@ -652,20 +652,26 @@ def _neck_section(
 
 def _femoral_neck(
     grid: tuple[np.ndarray, float, np.ndarray], head_r: float, lesser_trochanter: np.ndarray
-) -> tuple[np.ndarray, float, np.ndarray]:
-    """The femoral neck cylinder in the femur frame (origin at the head centre): axis, radius and
-    side (module docstring). Rule:
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """The femoral neck cylinder in the femur frame (origin at the head centre): centre, axis,
+    radius and side (module docstring). Rule:
     - neck axis: from the head centre through the centroid of the neck's narrowest cross-section
       (sections across the axis every mm from 20 to 50 mm, the axis re-aimed at the narrowest
       one's centroid until it moves less than 0.05 deg);
-    - the anterior and inferior neck surface: the outermost bone point from that axis in the
-      directions NECK_ARC about it (the side the iliopsoas tendon passes, from the front of the
-      head down to the lesser trochanter, which lies 129 deg below anterior), from the head-neck
-      junction (where the head sphere meets a neck of the narrowest section's area) to 5 mm
-      before the lesser trochanter along the axis;
-    - the cylinder through the head centre that encloses that surface most tightly (its axis
-      turns toward the shaft, where the neck widens into the calcar above the lesser
-      trochanter), its radius + NECK_CAPSULE; the side is the anteroinferior direction across it.
+    - the neck's underside: the outermost bone point from that axis in the directions NECK_ARC
+      about it (within 45 deg of straight down, where the iliopsoas tendon runs to the lesser
+      trochanter, 129 deg below anterior), every 5 deg and every mm from the head-neck junction
+      (where the head sphere meets a neck of the narrowest section's area) to 5 mm before the
+      lesser trochanter along the axis;
+    - the cylinder that fits that surface best (least squares of the points' distances from its
+      surface; axis direction, position and radius free), its radius + NECK_CAPSULE. A straight
+      cylinder enclosing the neck has to stand off its concave waist (by 14-16 mm over the
+      front and underside); the fitted one follows the underside, whose straightest direction
+      runs from the neck toward the shaft (the calcar above the lesser trochanter), so its axis
+      turns that way;
+    - centre: the point of its axis nearest the head centre (the surface counts beyond it along
+      the axis, away from the head: otherwise it would reach through the head into the pelvis);
+      side: straight down across the neck (the middle of NECK_ARC) across the cylinder's axis.
     """
     origin, pitch, values = grid
 
@@ -673,7 +679,7 @@ def _femoral_neck(
         return ndimage.map_coordinates(values, ((p - origin) / pitch).T, order=1, mode="constant",
                                        cval=1.0)  # fmt: skip
 
-    from scipy.optimize import minimize
+    from scipy.optimize import least_squares
 
     axis = np.array([0.0, -1.0, 1.0]) / np.sqrt(2.0)
     for _ in range(20):
@@ -699,26 +705,30 @@ def _femoral_neck(
             surface.append(d * axis + reach[max(k - 1, 0)] * u)
     pts = np.array(surface)
 
-    def direction(x: np.ndarray) -> np.ndarray:
+    def cylinder(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A point of the axis (in the plane across the neck axis through the head centre) and
+        the axis direction."""
         m = axis + x[0] * a + x[1] * b
-        return m / np.linalg.norm(m)
+        return x[2] * a + x[3] * b, m / np.linalg.norm(m)
 
-    def enclosing(x: np.ndarray) -> float:
-        m = direction(x)
-        return float(np.linalg.norm(pts - (pts @ m)[:, None] * m, axis=1).max())
+    def residual(x: np.ndarray) -> np.ndarray:
+        c, m = cylinder(x)
+        q = pts - c
+        return np.linalg.norm(q - (q @ m)[:, None] * m, axis=1) - x[4]
 
-    fit = min((minimize(enclosing, x0, method="Nelder-Mead",
-                        options={"xatol": 1e-8, "fatol": 1e-9, "maxiter": 4000})
-               for x0 in ([0.0, 0.0], [0.0, -0.3], [-0.1, -0.3])), key=lambda r: r.fun)  # fmt: skip
-    m = direction(fit.x)
-    side_a = np.array([1.0, 0.0, 0.0]) - m[0] * m
-    side_a /= np.linalg.norm(side_a)
-    side = side_a - np.cross(m, side_a)
+    fit = least_squares(residual, np.array([0.0, 0.0, 0.0, 0.0, 0.02]),
+                        x_scale=np.array([1.0, 1.0, 0.01, 0.01, 0.01]))  # fmt: skip
+    c, m = cylinder(fit.x)
+    centre = c - (c @ m) * m  # nearest the head centre (the origin)
+    t_mid = np.radians(0.5 * (NECK_ARC[0] + NECK_ARC[1]))
+    side = np.cos(t_mid) * a + np.sin(t_mid) * b
+    side -= (side @ m) * m
+    res = residual(fit.x)
     print(f"femoral neck: axis {np.round(axis, 4)} (narrowest section {1e6 * area:.0f} mm2), "
-          f"surface {1000 * junction:.1f}-{1000 * end:.1f} mm along it; cylinder axis "
-          f"{np.round(m, 4)}, {np.degrees(np.arccos(m @ axis)):.1f} deg from it, enclosing radius "
-          f"{1000 * fit.fun:.2f} mm")  # fmt: skip
-    return m, fit.fun + NECK_CAPSULE, side / np.linalg.norm(side)
+          f"underside {1000 * junction:.1f}-{1000 * end:.1f} mm along it; fitted cylinder axis "
+          f"{np.round(m, 4)}, {np.degrees(np.arccos(m @ axis)):.1f} deg from it, radius "
+          f"{1000 * fit.x[4]:.2f} mm (rms {1000 * np.sqrt(np.mean(res**2)):.2f} mm)")  # fmt: skip
+    return centre, m, float(fit.x[4]) + NECK_CAPSULE, side / np.linalg.norm(side)
 
 
 def _wrap(wid, body, kind, centre, radius, axis, half, note, side=None) -> list[str]:  # type: ignore[no-untyped-def]
