@@ -37,9 +37,9 @@ Rules (so that a reviewer can reproduce them):
 - Wrap surfaces (which line uses which: WRAPS): pelvic brim cylinder (12 mm, tangent to the
   hip-bone point nearest the iliacus just above the hip centre); femoral head cylinder (head
   radius + 4 mm capsule, on the pelvis about the hip's medio-lateral axis through the hip
-  centre); femoral neck cylinder (on the femur, through the head centre: the cylinder that
-  most tightly encloses the anterior and inferior neck surface between the head-neck junction
-  and the lesser trochanter, + 4 mm capsule as the head; _femoral_neck has the rule);
+  centre); femoral neck cylinder (on the femur: the least-squares cylinder of the neck's
+  underside between the head-neck junction and the lesser trochanter, + 4 mm capsule as the
+  head, counted beyond the head centre along its axis; _femoral_neck has the rule);
   posterior hip cylinder (about the hip's medio-lateral axis, radius to the ischial
   tuberosity, capped at 80% of the nearest gluteus maximus origin's and of the nearest gluteus
   maximus femoral insertion's distance from the axis, so that both lines start and end outside

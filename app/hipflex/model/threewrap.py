@@ -12,10 +12,11 @@ points on the neck) and the straight piece of path where each surface it leaves 
 chain does not touch that surface. Rows where no state with the neck is consistent keep the
 first two surfaces' path.
 
-The neck stands for the femoral neck only on its lateral side of the head centre: its wrap
-counts only where its tangent points, and the point of the path nearest its axis, lie beyond
-its centre along its axis (the surface's centre is the head centre). On the medial side the
-infinite cylinder would reach through the head into the pelvis, where the psoas passes.
+The neck stands for the femoral neck only on its side of the head centre: its wrap counts
+only where its tangent points, and the point of the path nearest its axis, lie beyond its
+centre along its axis (the surface's centre is the point of its axis nearest the head centre,
+and the axis points away from the head). On the other side the infinite cylinder would reach
+through the head into the pelvis, where the psoas passes.
 
 A path over a cylinder and then a cylinder whose axis is not parallel to the first's has no
 closed form. It is found by a one-dimensional search (``cylinder_pair``): for each span on the
