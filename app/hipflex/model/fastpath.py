@@ -50,6 +50,7 @@ from hipflex.model.threewrap import (
     FewSurface,
     chain_ends,
     chain_row,
+    f_needs,
     reset_pose,
     resolve_chain,
 )
@@ -295,11 +296,7 @@ class FastPaths:
         if self.n_double:
             frames, alone = (c, e1, e3, basis), (on, length, t_in, t_out)
             if self.n_third and st.chain_cylinders and len(st.r0) <= FEW_ROWS:
-                # the third surfaces' posed centre, side and axis, flat, by wrap and pose
-                flat = wb[:, st.third_wraps].reshape(n, -1, 9).tolist()
-                posed = {(w, i): flat[i][k] for i in range(n)
-                         for k, w in enumerate(st.third_wraps)}  # fmt: skip
-                double, chain = _two_surfaces_few(p, s, frames, alone, st, posed, points)
+                double, chain = _two_surfaces_few(p, s, frames, alone, st, wb, points)
                 if points:
                     rows = wb[:, self._third_w].transpose(1, 0, 2, 3).reshape(-1, 3, 3)
                     neck = (rows[:, 0], rows[:, 1], rows[:, 2], st.third_sense, st.third_radius,
@@ -556,7 +553,7 @@ def _two_surfaces_few(
     frames: tuple[Array, Array, Array, Array],
     alone: tuple[Bools, Array, Array, Array],
     st: _Static,
-    necks: dict[tuple[int, int], list[float]] | None = None,
+    necks: Array | None = None,
     points: bool = False,
 ) -> tuple[TwoSurfaces, Chain | None]:
     """``_two_surfaces`` for a few rows, on Python floats (one pose has eight): numpy's
@@ -565,8 +562,7 @@ def _two_surfaces_few(
     ``twowrap.touches`` takes it. Rows no check decides (both surfaces needed where there is no
     closed form: non-parallel axes or a sphere; or none consistent) go to ``resolve`` itself.
 
-    With ``necks`` (per third surface and pose, by wrap and pose, its posed centre, side and
-    axis, flat) the rows with a third surface are resolved over it too
+    With ``necks`` (the posed surfaces: centre, side and axis by pose and wrap) the rows with a third surface are resolved over it too
     (``threewrap.chain_row``), and the first two surfaces' numbers are the chain's; the Chain of
     those rows is returned, where their lines start and end only with ``points``."""
     one, two = st.one, st.two
@@ -647,7 +643,7 @@ def _two_surfaces_few(
             t[rest] = tr
     if chains is None or necks is None:
         return two_rows, None
-    return two_rows, _chain_of_few(two_rows, res, table, chains, necks, st, points)
+    return two_rows, _chain_of_few(two_rows, res, table, chains, necks, st, points, s1[st.third_pick])
 
 
 FewChain = tuple[list[bool], int, list[tuple[float, float, float]]]  # engaged, state, tangents
@@ -658,7 +654,7 @@ def _chains_few(
     out: list[list[float]],
     states: list[int],
     engaged: tuple[list[bool], list[bool]] | None,
-    necks: dict[tuple[int, int], list[float]],
+    necks: Array,
     third: list[tuple[int, int, float, float, int]],
     st: _Static,
 ) -> list[FewChain | None]:
@@ -666,7 +662,9 @@ def _chains_few(
     sense, radius, pose), over it (``chain_row``), from their first two surfaces' resolution
     (``states`` per two-surface row, and ``out``: length and tangent points, where the chain's
     are written). Per row the chain, or, without ``engaged`` (each surface's engagement where
-    ``resolve`` gave it), None where the first two surfaces' state is still open (-1)."""
+    ``resolve`` gave it), None where the first two surfaces' state is still open (-1). A row
+    whose path does not need the third surface (``threewrap.f_needs``, the test ``chain_row``
+    starts with) keeps its numbers, and its chain has no tangent points."""
     reset_pose()
     necks_rows: dict[tuple[int, int, float], FewSurface] = {}
     found: list[FewChain | None] = []
@@ -680,16 +678,23 @@ def _chains_few(
         else:
             on0, on1 = engaged[0][d], engaged[1][d]
         row, done = table[d], out[d]
-        brim, head = _first_two_rows(row, d, st)
         neck = necks_rows.get((w2, pose, sg2))
         if neck is None:
-            c = necks[(w2, pose)]
+            c = necks[pose, w2].ravel().tolist()
             neck = necks_rows[(w2, pose, sg2)] = FewSurface((c[0], c[1], c[2]), (c[3], c[4], c[5]),
                                                       (c[6], c[7], c[8]), sg2, r2)  # fmt: skip
+        s = (row[3], row[4], row[5])
+        k = 10 if on1 else 4 if on0 else 0
+        last = (done[k], done[k + 1], done[k + 2]) if k else (row[0], row[1], row[2])
+        if not f_needs(last, s, neck):
+            found.append(([on0, on1, False], -1 if state < 0 else on0 * 1 + on1 * 2, []))
+            continue
+        brim, head = _first_two_rows(row, d, st)
         ons, length, code, tg = chain_row(
-            (row[0], row[1], row[2]), (row[3], row[4], row[5]), brim, head, neck, on0, on1,
+            (row[0], row[1], row[2]), s, brim, head, neck, on0, on1,
             done[0], [(done[1], done[2], done[3]), (done[4], done[5], done[6]),
-                      (done[7], done[8], done[9]), (done[10], done[11], done[12])], state)  # fmt: skip
+                      (done[7], done[8], done[9]), (done[10], done[11], done[12])], state,
+            needed=True)  # fmt: skip
         t0, t1, t2, t3 = tg[:4]
         out[d] = [length, *t0, *t1, *t2, *t3]
         found.append((ons, code, tg))
@@ -713,12 +718,14 @@ def _first_two_rows(row: list[float], d: int, st: _Static) -> tuple[FewSurface, 
 
 def _chain_of_few(
     two_rows: TwoSurfaces, res: Array, table: list[list[float]], chains: list[FewChain | None],
-    necks: dict[tuple[int, int], list[float]], st: _Static, points: bool,
+    necks: Array, st: _Static, points: bool, s_rows: Array,
 ) -> Chain:
     """The Chain of ``_chains_few``'s rows (those left open resolved over their first two
     surfaces first, by ``resolve``, then over the third), with the first two surfaces'
     engagement (and, with ``points``, where their lines end and start) written into
-    ``two_rows``; their lengths and tangent points are in ``res``, under ``two_rows``."""
+    ``two_rows``. Their lengths and first four tangent points are in ``res``, under
+    ``two_rows``; the rows that wrap the third surface are patched into the rest, whose third
+    surface's tangent points are s (``s_rows``)."""
     rows = st.third_pick  # the two-surface rows with a third surface (a slice if it can be)
     late = [j for j, c in enumerate(chains) if c is None]
     if late:  # resolve gave these rows' first two surfaces: now the third
@@ -730,26 +737,29 @@ def _chain_of_few(
             chains[j] = c
             d = st.third_few[j][0]
             res[d] = out[d]
-    records = []
-    for c in chains:
+    on0, on1, state = two_rows.on0[rows].copy(), two_rows.on1[rows].copy(), two_rows.state[rows].copy()
+    on2 = np.zeros(len(chains), bool)
+    t4, t5 = s_rows.copy(), s_rows.copy()
+    for j, c in enumerate(chains):
         assert c is not None
-        (a, b, e), code, (t0, t1, t2, t3, t4, t5) = c
-        records.append([a, b, e, code, *t0, *t1, *t2, *t3, *t4, *t5])
-    table3 = np.array(records)
-    on = table3[:, :3] > 0.0
-    two_rows.on0[rows], two_rows.on1[rows] = on[:, 0], on[:, 1]
+        (a, b, e), code, tg = c
+        if tg:
+            on0[j], on1[j], on2[j], state[j] = a, b, e, code
+            t4[j], t5[j] = tg[4], tg[5]
+    two_rows.on0[rows], two_rows.on1[rows] = on0, on1
+    tangents = [res[rows, 1:4], res[rows, 4:7], res[rows, 7:10], res[rows, 10:13], t4, t5]
     starts: list[Array] = []
-    ends: list[Array] = []
+    finish: list[Array] = []
     if points:
+        flat = list(zip(*(t.tolist() for t in tangents), strict=True))  # per row, six points
         where = [chain_ends((table[d][0], table[d][1], table[d][2]),
-                            (table[d][3], table[d][4], table[d][5]), c[0], c[2])
-                 for (d, *_), c in zip(st.third_few, chains, strict=True) if c is not None]  # fmt: skip
+                            (table[d][3], table[d][4], table[d][5]), c[0], list(tg))
+                 for (d, *_), c, tg in zip(st.third_few, chains, flat, strict=True)
+                 if c is not None]  # fmt: skip
         starts = [np.array([w[0][k] for w in where]) for k in range(3)]
-        ends = [np.array([w[1][k] for w in where]) for k in range(3)]
-        two_rows.end0[rows], two_rows.start1[rows] = ends[0], starts[1]
-    return Chain([on[:, 0], on[:, 1], on[:, 2]], res[rows, 0],
-                 [table3[:, 4 + 3 * k : 7 + 3 * k] for k in range(6)],
-                 table3[:, 3].astype(np.intp), starts, ends)  # fmt: skip
+        finish = [np.array([w[1][k] for w in where]) for k in range(3)]
+        two_rows.end0[rows], two_rows.start1[rows] = finish[0], starts[1]
+    return Chain([on0, on1, on2], res[rows, 0], tangents, state, starts, finish)
 
 
 def _row_touches(x: list[float], y: list[float], c: list[float], b: list[float], r: float) -> bool:

@@ -693,7 +693,7 @@ def _f_touches(x: V3, y: V3, surf: FewSurface) -> bool:
     return span > _TWO_PI - 1e-9 or span < _LIMIT
 
 
-def _f_needs(x: V3, y: V3, neck: FewSurface) -> bool:
+def f_needs(x: V3, y: V3, neck: FewSurface) -> bool:
     """``_needs`` on one row."""
     (a0, a1, a2), (b0, b1, b2), (e0, e1, e2) = neck.b
     c0, c1, c2 = neck.c
@@ -1067,17 +1067,18 @@ def chain_of_records(out: list[list[float]]) -> Chain:
 
 def chain_row(
     p: V3, s: V3, brim: FewSurface, head: FewSurface, neck: FewSurface, on0: bool, on1: bool, length: float,
-    two_tangents: list[V3], two_state: int,
+    two_tangents: list[V3], two_state: int, needed: bool = False,
 ) -> tuple[list[bool], float, int, list[V3]]:
     """``resolve_chain`` on one row, on floats (one pose's iliopsoas rows, where numpy's
     per-call cost, not the arithmetic, would be the time), step for step as the numpy version,
     with the first two surfaces' resolution (engaged, length, four tangent points, state)
     known. Returns each surface engaged, the length, the state and the six tangent points.
-    Call ``reset_pose`` first for each pose: pair constants are kept for the pose."""
+    ``needed``: the caller has found that the path needs the neck (``f_needs``). Call
+    ``reset_pose`` first for each pose: pair constants are kept for the pose."""
     tg = [*two_tangents, s, s]
     last = tg[3] if on1 else tg[1] if on0 else p
     state = -1 if two_state < 0 else on0 * 1 + on1 * 2
-    if not _f_needs(last, s, neck):
+    if not needed and not f_needs(last, s, neck):
         return [on0, on1, False], length, state, tg
     for code in ORDER[on0 * 1 + on1 * 2]:
         got = _f_attempt(code, p, s, brim, head, neck)
