@@ -753,9 +753,8 @@ def test_weak_flexors_hold_lower(model_context) -> None:  # type: ignore[no-unty
 
 
 @pytest.mark.xfail(strict=False, reason="issue target: iliopsoas >= 60% of available flexion moment at "
-                   "110 deg knee straight; the model gives 53% with the femoral-neck wrap (55% "
-                   "without it, 58% before gluteus minimus was modelled, 52% before gluteus "
-                   "medius was split into its three parts), and "
+                   "110 deg knee straight; the model gives 55% (58% before gluteus minimus was "
+                   "modelled, 52% before gluteus medius was split into its three parts), and "
                    "docs/status.md says why no honest change found reaches 60%")  # fmt: skip
 def test_iliopsoas_dominates_at_110_knee_straight(model) -> None:  # type: ignore[no-untyped-def]
     pos = np.clip(model.at(110, 0)["max_moment_hip_flexion"][0], 0, None)
