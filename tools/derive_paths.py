@@ -664,11 +664,11 @@ def _femoral_neck(
       (where the head sphere meets a neck of the narrowest section's area) to 5 mm before the
       lesser trochanter along the axis;
     - the cylinder that fits that surface best (least squares of the points' distances from its
-      surface; axis direction, position and radius free), its radius + NECK_CAPSULE. A straight
-      cylinder enclosing the neck has to stand off its concave waist (by 14-16 mm over the
-      front and underside); the fitted one follows the underside, whose straightest direction
-      runs from the neck toward the shaft (the calcar above the lesser trochanter), so its axis
-      turns that way;
+      surface; axis direction, position and radius free), its radius + NECK_CAPSULE. A
+      cylinder enclosing the neck has to stand off its concave waist (13-18 mm over the
+      underside, for the tightest one through the head centre); the fitted one follows the
+      underside (3-5 mm off it), whose straightest direction runs from the neck toward the
+      shaft (into the calcar above the lesser trochanter), so its axis turns that way;
     - centre: the point of its axis nearest the head centre (the surface counts beyond it along
       the axis, away from the head: otherwise it would reach through the head into the pelvis);
       side: straight down across the neck (the middle of NECK_ARC) across the cylinder's axis.
