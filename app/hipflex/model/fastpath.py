@@ -54,7 +54,15 @@ from hipflex.model.threewrap import (
     reset_pose,
     resolve_chain,
 )
-from hipflex.model.twowrap import Alone, Closed, Surface, TwoSurfaces, resolve, rows_of
+from hipflex.model.twowrap import (
+    Alone,
+    Closed,
+    Surface,
+    TwoSurfaces,
+    resolve,
+    rows_of,
+    touches_in_plane,
+)
 from hipflex.model.wrapping import (
     ARC_SAMPLES,
     PROXIMAL,
@@ -769,20 +777,7 @@ def _row_touches(x: list[float], y: list[float], c: list[float], b: list[float],
     bx, by, bz = y[0] - c[0], y[1] - c[1], y[2] - c[2]
     x0, y0 = ax * b[0] + ay * b[1] + az * b[2], ax * b[3] + ay * b[4] + az * b[5]
     x1, y1 = bx * b[0] + by * b[1] + bz * b[2], bx * b[3] + by * b[4] + bz * b[5]
-    dx, dy = x1 - x0, y1 - y0
-    size2 = max(dx * dx + dy * dy, 1e-24)
-    h = (dy * x0 - dx * y0) / math.sqrt(size2)
-    d0, d1 = math.hypot(x0, y0), math.hypot(x1, y1)
-    r = min(r, min(d0, d1) * (1.0 - 1e-9))  # shrunk_radius, on floats
-    if not (d0 > r and d1 > r):
-        return False
-    foot = -(x0 * dx + y0 * dy) / size2
-    if abs(h) < r and 0.0 < foot < 1.0:
-        return True
-    if not h < r:
-        return False
-    span = (math.atan2(y1, x1) - math.acos(r / d1) - math.atan2(y0, x0) - math.acos(r / d0)) % _TWO_PI
-    return span > _TWO_PI - 1e-9 or span < _SPAN_LIMIT
+    return touches_in_plane(x0, y0, x1, y1, r)
 
 
 def _row_both(

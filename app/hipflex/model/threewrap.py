@@ -54,6 +54,7 @@ from hipflex.model.twowrap import (
     rows_of,
     touches,
     touches_in_basis,
+    touches_in_plane,
 )
 from hipflex.model.wrapping import SPAN_LIMIT, TWO_PI, stack1, surface_basis, wrap_rows
 
@@ -677,20 +678,7 @@ def _f_touches(x: V3, y: V3, surf: FewSurface) -> bool:
     v0, v1, v2 = y[0] - c0, y[1] - c1, y[2] - c2
     x0, y0 = u0 * a0 + u1 * a1 + u2 * a2, u0 * b0 + u1 * b1 + u2 * b2
     x1, y1 = v0 * a0 + v1 * a1 + v2 * a2, v0 * b0 + v1 * b1 + v2 * b2
-    dx, dy = x1 - x0, y1 - y0
-    size2 = max(dx * dx + dy * dy, 1e-24)
-    h = (dy * x0 - dx * y0) / math.sqrt(size2)
-    d0, d1 = math.hypot(x0, y0), math.hypot(x1, y1)
-    r = min(surf.r, min(d0, d1) * (1.0 - 1e-9))
-    if not (d0 > r and d1 > r):
-        return False
-    foot = -(x0 * dx + y0 * dy) / size2
-    if abs(h) < r and 0.0 < foot < 1.0:
-        return True
-    if not h < r:
-        return False
-    span = (math.atan2(y1, x1) - math.acos(r / d1) - math.atan2(y0, x0) - math.acos(r / d0)) % _TWO_PI
-    return span > _TWO_PI - 1e-9 or span < _LIMIT
+    return touches_in_plane(x0, y0, x1, y1, surf.r)
 
 
 def f_needs(x: V3, y: V3, neck: FewSurface) -> bool:
@@ -709,17 +697,7 @@ def f_needs(x: V3, y: V3, neck: FewSurface) -> bool:
     nearest = 0.0 if foot < 0.0 else 1.0 if foot > 1.0 else foot
     if z0 + nearest * (z1 - z0) < 0.0:
         return False
-    h = (dy * x0 - dx * y0) / math.sqrt(size2)
-    d0, d1 = math.hypot(x0, y0), math.hypot(x1, y1)
-    r = min(neck.r, min(d0, d1) * (1.0 - 1e-9))
-    if not (d0 > r and d1 > r):
-        return False
-    if abs(h) < r and 0.0 < foot < 1.0:
-        return True
-    if not h < r:
-        return False
-    span = (math.atan2(y1, x1) - math.acos(r / d1) - math.atan2(y0, x0) - math.acos(r / d0)) % _TWO_PI
-    return span > _TWO_PI - 1e-9 or span < _LIMIT
+    return touches_in_plane(x0, y0, x1, y1, neck.r)
 
 
 def _f_wrap(p: V3, s: V3, surf: FewSurface) -> tuple[bool, float, V3, V3]:

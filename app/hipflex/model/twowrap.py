@@ -26,6 +26,7 @@ adduction or rotation it alternated between states, so iliopsoas's length steppe
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,6 +97,29 @@ def touches_in_basis(x: Array, y: Array, c: Array, basis: Array, r: Array) -> Bo
     engaged = (h < r) & (span < SPAN_LIMIT)
     crossed = (np.abs(h) < r) & (foot > 0.0) & (foot < 1.0)
     return np.asarray(outside & (engaged | crossed))
+
+
+_TWO_PI = 2.0 * math.pi
+_SPAN_LIMIT = float(SPAN_LIMIT)
+
+
+def touches_in_plane(x0: float, y0: float, x1: float, y1: float, r: float) -> bool:
+    """``touches_in_basis`` on one row of Python floats, given the segment's ends in the
+    surface's cross-section (the fast paths' one-pose checks share it)."""
+    dx, dy = x1 - x0, y1 - y0
+    size2 = max(dx * dx + dy * dy, 1e-24)
+    h = (dy * x0 - dx * y0) / math.sqrt(size2)
+    d0, d1 = math.hypot(x0, y0), math.hypot(x1, y1)
+    r = min(r, min(d0, d1) * (1.0 - 1e-9))  # shrunk_radius, on floats
+    if not (d0 > r and d1 > r):
+        return False
+    foot = -(x0 * dx + y0 * dy) / size2
+    if abs(h) < r and 0.0 < foot < 1.0:
+        return True
+    if not h < r:
+        return False
+    span = (math.atan2(y1, x1) - math.acos(r / d1) - math.atan2(y0, x0) - math.acos(r / d0)) % _TWO_PI
+    return span > _TWO_PI - 1e-9 or span < _SPAN_LIMIT
 
 
 def touches(x: Array, y: Array, surface: Surface) -> Bools:
