@@ -8,6 +8,7 @@ tests need neither OpenSim nor the asset pack.
 from __future__ import annotations
 
 import csv
+import re
 import importlib.util
 import sys
 from pathlib import Path
@@ -135,3 +136,13 @@ def test_small_helpers(vr: ModuleType) -> None:
     mask[100:] = True  # a later run is not the one from the start
     assert vr._run_from_start(mask) == 14
     assert vr._mm0(-0.4) == "0" and vr._mm0(-16.4) == "-16"
+
+
+def test_committed_docs_hold_no_unformatted_placeholders() -> None:
+    """A sentence written as a plain string where an f-string was meant leaves ``{mm(...):.0f}``
+    in docs/validation.md; the reader then sees code where a figure should be."""
+    root = TOOL.parents[1]
+    placeholder = re.compile(r"\{[^{}\n]*(?::\.\d+f|\(ma,|\(oma,)[^{}\n]*\}")
+    for doc in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        hits = placeholder.findall(doc.read_text(encoding="utf-8"))
+        assert not hits, f"{doc.name}: {hits[:3]}"
