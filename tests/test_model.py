@@ -1102,6 +1102,27 @@ def test_one_pose_on_python_floats_equals_the_batch(model, model_context) -> Non
         np.testing.assert_allclose(arm[0], batch_arm[i], rtol=0, atol=1e-12)
 
 
+def test_one_pose_iterates_sphere_rows_on_python_floats(model, model_context, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With the knee straight at deep flexion the hamstrings wrap the femoral head sphere and the
+    back of the condyles together, a state with no closed form: one pose iterates it on floats
+    (``_row_iteration``) instead of numpy's ``resolve`` (about 1 ms a pose), to the batch's
+    numbers (the comparison above covers 115-130 deg)."""
+    import hipflex.model.fastpath as fastpath
+
+    pose = {"hip_flexion": np.array([130.0]), "knee_flexion": np.array([0.0]),
+            "hip_adduction": np.array([0.0]), "hip_rotation": np.array([0.0])}  # fmt: skip
+    tr = body_transforms(model_context.skeleton, **pose)
+    solved = model._fast._solve(tr, False)
+    assert solved.double is not None and (solved.double.state < 0).any()  # the iteration's rows
+
+    def no_resolve(*args: object, **kw: object) -> None:
+        raise AssertionError("one pose called numpy's resolve")
+
+    monkeypatch.setattr(fastpath, "resolve", no_resolve)
+    length, _ = model._fast.evaluate(tr, np.radians(pose["hip_flexion"]))
+    assert np.isfinite(length).all()
+
+
 def test_fast_paths_with_a_sphere_in_a_two_surface_segment(model_context, real_pack) -> None:  # type: ignore[no-untyped-def]
     """The same comparison with iliopsoas's femoral-head cylinder swapped for a sphere: two-surface
     segments with a sphere take the fast path's general branch (no closed form)."""

@@ -8,8 +8,8 @@ tests need neither OpenSim nor the asset pack.
 from __future__ import annotations
 
 import csv
-import re
 import importlib.util
+import re
 import sys
 from pathlib import Path
 from types import ModuleType

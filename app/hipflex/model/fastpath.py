@@ -37,7 +37,7 @@ the same posed points and arc samples as ``PathSet.evaluate(..., with_points=Tru
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
@@ -51,10 +51,12 @@ from hipflex.model.threewrap import (
     chain_ends,
     chain_row,
     f_needs,
+    f_wrap,
     reset_pose,
     resolve_chain,
 )
 from hipflex.model.twowrap import (
+    SEQUENCE_ITERATIONS,
     Alone,
     Closed,
     Surface,
@@ -405,7 +407,8 @@ def _sphere_bases(p: Array, s: Array, c: Array, e1: Array, e3: Array, st: _Stati
 
 
 def _sphere_basis_row(
-    p: list[float], s: list[float], c: list[float], side: list[float], axis: list[float]
+    p: Sequence[float], s: Sequence[float], c: Sequence[float], side: Sequence[float],
+    axis: Sequence[float],
 ) -> list[float]:
     """``surface_basis`` of one sphere row on Python floats (rows e1, e2, e3, flat): the plane
     through p, s and the centre, the side projected into it."""
@@ -584,6 +587,7 @@ def _two_surfaces_few(
     states: list[int] = []
     out: list[list[float]] = []
     known_rows: list[bool] = []
+    iterated: dict[int, tuple[bool, bool, list[float], list[float]]] = {}
     for row, (r0, r1, sg0, sg1, sph0, sph1) in zip(table, st.few, strict=True):
         pr, sr, c0, c1, b0, b1 = row[0:3], row[3:6], row[6:9], row[9:12], row[12:21], row[21:30]
         ti0, to0, ti1, to1 = row[30:33], row[33:36], row[36:39], row[39:42]
@@ -618,6 +622,11 @@ def _two_surfaces_few(
         states.append(state)
         if state == 3:
             continue
+        if state == -1 and (sph0 or sph1):  # no closed form, no Newton: resolve would iterate
+            it = _row_iteration(row, (r0, r1, sph0, sph1))
+            iterated[len(states) - 1] = it[:4]
+            out.append(it[4])
+            continue
         if state == 1 or state == 2:
             lg = len0 if state == 1 else len1
         else:
@@ -635,7 +644,12 @@ def _two_surfaces_few(
     two_rows = TwoSurfaces(on0, on1, res[:, 0], tangents, state_a,
                            np.where(on1[:, None], tangents[2], s1),
                            np.where(on0[:, None], tangents[1], p1))  # fmt: skip
+    for i, (it_on0, it_on1, it_end0, it_start1) in iterated.items():
+        two_rows.on0[i], two_rows.on1[i] = it_on0, it_on1
+        two_rows.end0[i], two_rows.start1[i] = it_end0, it_start1
     rest = np.flatnonzero(state_a < 0)
+    if iterated:
+        rest = rest[[i not in iterated for i in rest.tolist()]]
     if rest.size:  # resolve decides these, the closed form standing where it applies
         first, second = _surfaces(frames, st)
         sub: Alone = (on[one][rest], length[one][rest], t_in[one][rest], t_out[one][rest],
@@ -768,6 +782,49 @@ def _chain_of_few(
         finish = [np.array([w[1][k] for w in where]) for k in range(3)]
         two_rows.end0[rows], two_rows.start1[rows] = finish[0], starts[1]
     return Chain([on0, on1, on2], res[rows, 0], tangents, state, starts, finish)
+
+
+def _row_iteration(
+    row: list[float], few: tuple[float, float, bool, bool]
+) -> tuple[bool, bool, list[float], list[float], list[float]]:
+    """``twowrap.obstacle_iteration`` on one row of ``_two_surfaces_few``'s table (Python floats,
+    round for round): each surface alone on p->s to start, then each wrapped from p to the other's
+    entry point and from its own exit point to s until the entry points settle (0.1 um). A
+    sphere's plane is taken through the ends of each wrap, as ``wrap_rows`` takes it. Returns
+    whether each surface is engaged, where the first surface's line ends and the second's starts,
+    and the table row of ``out`` (length, then the four tangent points)."""
+    r0, r1, sph0, sph1 = few
+    p, s = _v3(row[0:3]), _v3(row[3:6])
+    c0, c1 = _v3(row[6:9]), _v3(row[9:12])
+    fixed0 = None if sph0 else FewSurface.of_basis(c0, row[12:21], 1.0, r0)
+    fixed1 = None if sph1 else FewSurface.of_basis(c1, row[21:30], 1.0, r1)
+    in0, out0, in1, out1 = _v3(row[30:33]), _v3(row[33:36]), _v3(row[36:39]), _v3(row[39:42])
+    len0, len1, on0, on1 = row[42], row[43], row[44] > 0, row[45] > 0
+    end0, start1 = s, p
+    for _ in range(SEQUENCE_ITERATIONS):
+        e0 = in1 if on1 else s
+        first = fixed0 or FewSurface.of_basis(
+            c0, _sphere_basis_row(p, e0, c0, row[46:49], row[49:52]), 1.0, r0)  # fmt: skip
+        a_on, a_len, a_in, a_out = f_wrap(p, e0, first)
+        s1 = a_out if a_on else p
+        second = fixed1 or FewSurface.of_basis(
+            c1, _sphere_basis_row(s1, s, c1, row[52:55], row[55:58]), 1.0, r1)  # fmt: skip
+        b_on, b_len, b_in, b_out = f_wrap(s1, s, second)
+        moved = max(abs(a_in[0] - in0[0]), abs(a_in[1] - in0[1]), abs(a_in[2] - in0[2]),
+                    abs(b_in[0] - in1[0]), abs(b_in[1] - in1[1]), abs(b_in[2] - in1[2]))  # fmt: skip
+        end0, start1 = e0, s1
+        on0, len0, in0, out0 = a_on, a_len, a_in, a_out
+        on1, len1, in1, out1 = b_on, b_len, b_in, b_out
+        if moved < 1e-7:
+            break
+    gap = math.sqrt((end0[0] - start1[0]) ** 2 + (end0[1] - start1[1]) ** 2
+                    + (end0[2] - start1[2]) ** 2)  # fmt: skip
+    return (on0, on1, list(end0), list(start1),
+            [len0 + len1 - gap, *in0, *out0, *in1, *out1])  # fmt: skip
+
+
+def _v3(x: Sequence[float]) -> tuple[float, float, float]:
+    return (x[0], x[1], x[2])
 
 
 def _row_touches(x: list[float], y: list[float], c: list[float], b: list[float], r: float) -> bool:

@@ -700,7 +700,7 @@ def f_needs(x: V3, y: V3, neck: FewSurface) -> bool:
     return touches_in_plane(x0, y0, x1, y1, neck.r)
 
 
-def _f_wrap(p: V3, s: V3, surf: FewSurface) -> tuple[bool, float, V3, V3]:
+def f_wrap(p: V3, s: V3, surf: FewSurface) -> tuple[bool, float, V3, V3]:
     """``wrapping.wrap_in_basis`` on one row of a cylinder, without points."""
     x0, y0, z0 = surf.local(p)
     x1, y1, z1 = surf.local(s)
@@ -1106,7 +1106,7 @@ def _f_attempt(
                 for j in (0, 1)]  # fmt: skip
         return (0, 1, 2), pair[1], ends + pair[2]
     if code == 4:
-        wrapped, lg, t_in, t_out = _f_wrap(p, s, neck)
+        wrapped, lg, t_in, t_out = f_wrap(p, s, neck)
         if (wrapped and not _f_touches(p, t_in, brim) and not _f_touches(p, t_in, head)
                 and neck.along(t_in) >= 0.0 and neck.along(t_out) >= 0.0):  # fmt: skip
             return (2,), lg, [t_in, t_out]
