@@ -89,6 +89,22 @@ def test_share_moment_infeasible_sets_every_flexor_to_one() -> None:
     np.testing.assert_array_equal(act[m <= 0], 0.0)
 
 
+def test_share_moment_one_pose_equals_the_batch() -> None:
+    """One pose takes a float path (a slider step); it must give the batch's activations to the
+    bit, feasible or not, including a requirement at capacity and none at all."""
+    rng = np.random.default_rng(11)
+    m = rng.normal(5.0, 10.0, size=(400, 12)) * (rng.random((400, 12)) > 0.2)
+    capacity = np.clip(m, 0, None).sum(axis=1)
+    required = np.concatenate([rng.normal(20.0, 40.0, 300), capacity[300:] * rng.uniform(0.98, 1.02, 100)])
+    required[:3] = (0.0, -5.0, capacity[2])
+    act, feasible = share_moment(m, required)
+    for i in range(len(m)):
+        one, ok = share_moment(m[i : i + 1], required[i : i + 1])
+        np.testing.assert_array_equal(one[0], act[i], err_msg=f"pose {i}")
+        assert ok[0] == feasible[i], i
+    assert feasible.any() and not feasible.all()
+
+
 # --- 2. smoothness of paths and flexor levers -----------------------------------------------------
 
 

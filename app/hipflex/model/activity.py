@@ -35,6 +35,9 @@ def share_moment(max_moment: Array, required: Array) -> tuple[Array, Array]:
     m = np.maximum(np.asarray(max_moment, float), 0.0)
     req = np.asarray(required, float)
     n, cols = m.shape
+    if n == 1:  # one pose (a slider step): the same steps on floats, without numpy's call cost
+        act_one, ok_one = _share_one(m[0].tolist(), float(req[0]))
+        return np.array([act_one]), np.array([ok_one])
     ms = -m
     ms.sort(axis=1)
     ms = -ms  # strongest first
@@ -55,3 +58,37 @@ def share_moment(max_moment: Array, required: Array) -> tuple[Array, Array]:
     act = np.where(feasible[:, None], act, m > 0)  # infeasible: every helpful muscle at 1
     act[req <= 0] = 0.0
     return act, feasible | (req <= 0)
+
+
+def _share_one(m: list[float], req: float) -> tuple[list[float], bool]:
+    """``share_moment`` for one pose on Python floats, step for step (``m`` already >= 0)."""
+    if req <= 0:
+        return [0.0] * len(m), True
+    ms = sorted(m, reverse=True)
+    rest_sq = [0.0] * len(ms)  # sum of squares from k to the end, accumulated from the end
+    acc = 0.0
+    for k in range(len(ms) - 1, -1, -1):
+        acc += ms[k] * ms[k]
+        rest_sq[k] = acc
+    saturated = 0.0
+    lam = None
+    for k in range(len(ms)):
+        if rest_sq[k] > 0:
+            trial = (req - saturated) / rest_sq[k]
+            if trial * ms[k] <= 1.0 + 1e-12 and trial >= 0:
+                lam = trial
+                break
+        if k < len(ms) - 1:
+            saturated += ms[k]
+    total = saturated + ms[-1] if lam is None else _sum_left(ms)
+    if lam is None or total < req - 1e-9:
+        return [1.0 if v > 0 else 0.0 for v in m], False
+    return [min(max(lam * v, 0.0), 1.0) for v in m], True
+
+
+def _sum_left(values: list[float]) -> float:
+    """Left-to-right sum (numpy's ``add.accumulate`` order, not its pairwise ``sum``)."""
+    total = 0.0
+    for v in values:
+        total += v
+    return total
