@@ -226,7 +226,8 @@ def test_run_bench_refuses_zero_repeats() -> None:
 
 def test_bench_prints_the_repeats_it_used(capsys) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = _run(capsys, "bench", "--repeats", "1")
-    assert code == 0 and "repeats: 1 (one pose), 5 (sweep)" in out
+    assert code == 0 and "repeats: 1 (one pose), 5 (sweep), 1 (rounds of the sagittal poses)" in out
+    assert "each of the 302 sagittal poses" in out and "slowest" in out
 
 
 def test_sweep_into_a_folder_is_refused(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]

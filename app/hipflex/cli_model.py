@@ -367,7 +367,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         default=30,
         metavar="N",
         help="runs per timing (default 30, at least 1; the sweep timing uses "
-        "max(5, N/5), --media max(3, N/10))",
+        "max(5, N/5), the rounds of all sagittal poses max(1, N/50), --media max(3, N/10))",
     )
     which = be.add_mutually_exclusive_group()
     which.add_argument(
