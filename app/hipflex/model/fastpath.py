@@ -17,10 +17,14 @@ slider-rate use:
   two circles, arc, tangent; along the axes the path climbs evenly, as on any developable
   surface) in place of Newton's method;
 - one pose is a handful of rows, where numpy's per-call cost, not the arithmetic, is the time:
-  there the sphere bases and the two-surface checks and closed form (eight rows: iliopsoas
-  over two cylinders, the hamstrings over the femoral-head sphere and the condyle cylinder)
+  there the sphere bases and the two-surface checks and closed form (nine rows: iliopsoas
+  over two cylinders, the hamstrings over the femoral-head sphere and the condyle cylinder,
+  lower gluteus maximus over the posterior hip cylinder and the greater trochanter's roller)
   run on Python floats, step for step as their numpy versions (``_sphere_bases``,
-  ``_two_surfaces_few``); a test pins single poses to the batch;
+  ``_two_surfaces_few``; two cylinders whose axes are not parallel, the roller off the sagittal
+  plane, by ``threewrap.f_pair``, the float twin of the batch's ``cylinder_pair``, with
+  ``twowrap.resolve``'s rules for a second surface on a distal body); a test pins single poses
+  to the batch;
 - a two-surface segment may have a third surface (iliopsoas: the femoral neck, on the femur):
   ``threewrap.resolve_chain`` takes the two-surface result and wraps the third only on the rows
   whose path enters it; the rest cost one test. A pose or two resolve those rows on Python
@@ -51,6 +55,7 @@ from hipflex.model.threewrap import (
     chain_ends,
     chain_row,
     f_needs,
+    f_pair,
     f_wrap,
     reset_pose,
     resolve_chain,
@@ -63,6 +68,7 @@ from hipflex.model.twowrap import (
     TwoSurfaces,
     resolve,
     rows_of,
+    touches_beyond_in_plane,
     touches_in_plane,
 )
 from hipflex.model.wrapping import (
@@ -218,6 +224,9 @@ class FastPaths:
         double_line = db[:, 2].astype(np.intp)
         self._double_w = db[:, [3, 5]].astype(np.intp)  # (S2, 2)
         self._double_sense = db[:, [4, 6]]
+        # rows whose second surface is fixed to a body distal of the first's (twowrap.resolve)
+        self._double_distal = self.wraps.body[self._double_w[:, 0]] != self.wraps.body[
+            self._double_w[:, 1]]  # fmt: skip
         self.n_single, self.n_double = len(single), len(double)
         tb = np.array(third, float).reshape(-1, 3)
         self._third_row, self._third_w = tb[:, 0].astype(np.intp), tb[:, 1].astype(np.intp)
@@ -494,9 +503,12 @@ class _Static:
             self.sense[both], self.radius[both], self.sphere[both])  # fmt: skip
         self.unsense0 = np.ones((n * s2, 3, 1))  # undoes the sense in surface 0's basis
         self.unsense0[:, 1, 0] = self.sg0
+        self.distal = np.repeat(fp._double_distal, n)
         per_row = (self.r0.tolist(), self.r1.tolist(), self.sg0.tolist(), self.sg1.tolist(),
-                   self.sphere[self.one].tolist(), self.sphere[self.two].tolist())  # fmt: skip
-        self.few = list(zip(*per_row, strict=True))  # radii, senses, spheres per two-surface row
+                   self.sphere[self.one].tolist(), self.sphere[self.two].tolist(),
+                   self.distal.tolist())  # fmt: skip
+        # radii, senses, spheres, whether the second is on a distal body, per two-surface row
+        self.few = list(zip(*per_row, strict=True))
         # third-surface rows (segment-major too): their two-surface rows, surface and sense
         self.third = (fp._third_row[:, None] * n + np.arange(n)).ravel()
         self.third_all = bool(np.array_equal(fp._third_row, np.arange(s2)))
@@ -555,7 +567,7 @@ def _two_surfaces(
     first, second = _surfaces(frames, st)
     return resolve(p, s, first, second, alone=(
         on[one], length[one], t_in[one], t_out[one], on[two], length[two], t_in[two],
-        t_out[two]), closed=closed)  # fmt: skip
+        t_out[two]), closed=closed, distal=st.distal)  # fmt: skip
 
 
 def _two_surfaces_few(
@@ -567,11 +579,14 @@ def _two_surfaces_few(
     necks: Array | None = None,
     points: bool = False,
 ) -> tuple[TwoSurfaces, Chain | None]:
-    """``_two_surfaces`` for a few rows, on Python floats (one pose has eight): numpy's
+    """``_two_surfaces`` for a few rows, on Python floats (one pose has nine): numpy's
     per-call cost dominates there. Each row takes the same checks in the same order as
     ``twowrap.resolve``; a sphere's plane is taken through the ends of the segment checked, as
-    ``twowrap.touches`` takes it. Rows no check decides (both surfaces needed where there is no
-    closed form: non-parallel axes or a sphere; or none consistent) go to ``resolve`` itself.
+    ``twowrap.touches`` takes it. Two cylinders whose axes are not parallel take the pair
+    search on floats (``threewrap.f_pair``); a second surface on a body distal of the first's
+    follows ``resolve``'s rules for it (counted beyond its centre, the first surface's path
+    kept where consistent and where no state is). Rows no check decides (both surfaces needed
+    where there is no closed form: a sphere; or none consistent) go to ``resolve`` itself.
 
     With ``necks`` (the posed surfaces: centre, side and axis by pose and wrap) the rows with a third surface are resolved over it too
     (``threewrap.chain_row``), and the first two surfaces' numbers are the chain's; the Chain of
@@ -588,19 +603,23 @@ def _two_surfaces_few(
     out: list[list[float]] = []
     known_rows: list[bool] = []
     iterated: dict[int, tuple[bool, bool, list[float], list[float]]] = {}
-    for row, (r0, r1, sg0, sg1, sph0, sph1) in zip(table, st.few, strict=True):
+    for row, (r0, r1, sg0, sg1, sph0, sph1, distal) in zip(table, st.few, strict=True):
         pr, sr, c0, c1, b0, b1 = row[0:3], row[3:6], row[6:9], row[9:12], row[12:21], row[21:30]
         ti0, to0, ti1, to1 = row[30:33], row[33:36], row[36:39], row[39:42]
         len0, len1 = row[42], row[43]
         on_a, on_b = row[44] > 0, row[45] > 0
+        touch1 = _row_touches
+        if distal:  # the second surface counts only beyond its centre
+            touch1 = _row_touches_beyond
+            on_b = on_b and _ahead(ti1, c1, row[55:58]) and _ahead(to1, c1, row[55:58])
         state = -1
         if not on_a and not on_b:
-            if not _row_touches(pr, sr, c0, b0, r0) and not _row_touches(pr, sr, c1, b1, r1):
+            if not _row_touches(pr, sr, c0, b0, r0) and not touch1(pr, sr, c1, b1, r1):
                 state = 0
         else:
             if on_a:
                 b1x = _sphere_basis_row(to0, sr, c1, row[52:55], row[55:58]) if sph1 else b1
-                first_ok = not _row_touches(to0, sr, c1, b1x, r1)
+                first_ok = not touch1(to0, sr, c1, b1x, r1)
             else:
                 first_ok = False
             if on_b:
@@ -608,16 +627,28 @@ def _two_surfaces_few(
                 second_ok = not _row_touches(pr, ti1, c0, b0x, r0)
             else:
                 second_ok = False
-            if first_ok and (not second_ok or len0 <= len1):
+            if first_ok and (not second_ok or len0 <= len1 or distal):
                 state = 1
             elif second_ok:
                 state = 2
         known = False
         if state == -1 and not (sph0 or sph1):
             known, ok, l_both, ends = _row_both(pr, sr, c0, c1, b0, b1[6:9], r0, r1, sg0, sg1)
+            if not known:  # axes not parallel: twowrap's cylinder_pair, on floats
+                got = f_pair(_v3(pr), _v3(sr), FewSurface.of_basis(_v3(c0), b0, sg0, r0),
+                             FewSurface.of_basis(_v3(c1), b1, sg1, r1))  # fmt: skip
+                known = True
+                if got is not None:
+                    ok, l_both, ends = True, got[0], [x for t in got[1] for x in t]
+                else:
+                    ok = False
+            if ok and distal:
+                ok = _ahead(ends[6:9], c1, row[55:58]) and _ahead(ends[9:12], c1, row[55:58])
             if known and ok:
                 state = 3
                 out.append([l_both, *ends])
+        if state == -1 and distal:  # no consistent state: the first surface's own path
+            state = 1 if on_a else 0
         known_rows.append(known)
         states.append(state)
         if state == 3:
@@ -730,7 +761,7 @@ def _first_two_rows(row: list[float], d: int, st: _Static) -> tuple[FewSurface, 
     kept = st.fixed_rows.get(d)
     if kept is not None:
         return kept
-    r0, r1, sg0, sg1, _, _ = st.few[d]
+    r0, r1, sg0, sg1, _, _, _ = st.few[d]
     rows = (FewSurface.of_basis((row[6], row[7], row[8]), row[12:21], sg0, r0),
             FewSurface.of_basis((row[9], row[10], row[11]), row[21:30], sg1, r1))  # fmt: skip
     if st.pelvis_pair[d]:
@@ -827,6 +858,23 @@ def _v3(x: Sequence[float]) -> tuple[float, float, float]:
     return (x[0], x[1], x[2])
 
 
+def _ahead(x: Sequence[float], c: Sequence[float], axis: Sequence[float]) -> bool:
+    """``twowrap.beyond`` on one point: beyond the centre ``c`` along ``axis``."""
+    return (x[0] - c[0]) * axis[0] + (x[1] - c[1]) * axis[1] + (x[2] - c[2]) * axis[2] >= 0.0
+
+
+def _row_touches_beyond(
+    x: list[float], y: list[float], c: list[float], b: list[float], r: float
+) -> bool:
+    """``twowrap.touches_beyond`` on one row, Python floats (``_row_touches``'s arguments)."""
+    ax, ay, az = x[0] - c[0], x[1] - c[1], x[2] - c[2]
+    bx, by, bz = y[0] - c[0], y[1] - c[1], y[2] - c[2]
+    x0, y0 = ax * b[0] + ay * b[1] + az * b[2], ax * b[3] + ay * b[4] + az * b[5]
+    x1, y1 = bx * b[0] + by * b[1] + bz * b[2], bx * b[3] + by * b[4] + bz * b[5]
+    z0, z1 = ax * b[6] + ay * b[7] + az * b[8], bx * b[6] + by * b[7] + bz * b[8]
+    return touches_beyond_in_plane(x0, y0, z0, x1, y1, z1, r)
+
+
 def _row_touches(x: list[float], y: list[float], c: list[float], b: list[float], r: float) -> bool:
     """``twowrap.touches_in_basis`` on one row, Python floats: the segment x->y and a surface
     with centre ``c`` and kernel basis ``b`` (rows, flat)."""
@@ -918,11 +966,14 @@ def _two_surface_arcs(sv: _Solved) -> list[Array]:
     if sv.chain is not None:  # with a third surface, the second's line ends at its entry
         end1 = s.copy()
         end1[st.third] = sv.chain.ends[1]
-    world, _, _, _, _ = wrap_rows(
-        np.concatenate([p, sv.double.start1]), np.concatenate([sv.double.end0, end1]),
+    starts = np.concatenate([p, sv.double.start1])
+    world, on, _, _, _ = wrap_rows(
+        starts, np.concatenate([sv.double.end0, end1]),
         np.concatenate([c0, c1]), np.concatenate([e10, e11]), np.concatenate([e30, e31]),
         st.two_sense, st.two_radius, st.two_sphere, True)  # fmt: skip
     assert world is not None
+    off = ~(on & np.concatenate([sv.double.on0, sv.double.on1]))  # as PathSet draws them
+    world[off] = starts[off, None]
     half = len(p)
     if sv.chain is not None:  # as PathSet draws a chain: each surface only where it is wrapped
         for k, start in ((0, p), (1, sv.double.start1)):

@@ -49,11 +49,13 @@ from numpy.typing import NDArray
 from hipflex.model.twowrap import (
     Surface,
     TwoSurfaces,
+    beyond,
     chain_surfaces,
     resolve,
     rows_of,
     touches,
-    touches_in_basis,
+    touches_beyond,
+    touches_beyond_in_plane,
     touches_in_plane,
 )
 from hipflex.model.wrapping import SPAN_LIMIT, TWO_PI, stack1, surface_basis, wrap_rows
@@ -567,18 +569,12 @@ def _needs(x: Array, y: Array, neck: Surface) -> Bools:
     axis: x, or the point of the segment nearest the axis seen along it)."""
     c, e1, e3, sense, r, sphere = neck
     basis = surface_basis(x, y, c, e1, e3, sense, sphere)
-    loc = (stack1(x, y) - c[:, None]) @ basis.transpose(0, 2, 1)  # (N, 2 ends, local x y z)
-    x0, d = loc[:, 0], loc[:, 1] - loc[:, 0]
+    x0 = ((stack1(x, y) - c[:, None]) @ basis.transpose(0, 2, 1))[:, 0]  # x in local x y z
     inside = (x0[:, 0] ** 2 + x0[:, 1] ** 2 < r * r) & (x0[:, 2] >= 0.0)
-    size2 = np.maximum(d[:, 0] ** 2 + d[:, 1] ** 2, 1e-24)
-    nearest = np.clip(-(x0[:, 0] * d[:, 0] + x0[:, 1] * d[:, 1]) / size2, 0.0, 1.0)
-    beyond = x0[:, 2] + nearest * d[:, 2] >= 0.0
-    return np.asarray(inside | (beyond & touches_in_basis(x, y, c, basis, r)))
+    return np.asarray(inside | touches_beyond(x, y, neck, basis))
 
 
-def _beyond(x: Array, surface: Surface) -> Bools:
-    """Whether points x lie beyond the surface's centre along its axis (the neck's side)."""
-    return np.asarray(np.add.reduce((x - surface[0]) * surface[2], axis=1) >= 0.0)
+_beyond = beyond  # the neck's side of the head centre
 
 
 def _on_neck(tangents: list[Array], neck: Surface) -> Bools:
@@ -691,13 +687,7 @@ def f_needs(x: V3, y: V3, neck: FewSurface) -> bool:
     x1, y1, z1 = v0 * a0 + v1 * a1 + v2 * a2, v0 * b0 + v1 * b1 + v2 * b2, v0 * e0 + v1 * e1 + v2 * e2
     if x0 * x0 + y0 * y0 < neck.r * neck.r and z0 >= 0.0:
         return True
-    dx, dy = x1 - x0, y1 - y0
-    size2 = max(dx * dx + dy * dy, 1e-24)
-    foot = -(x0 * dx + y0 * dy) / size2
-    nearest = 0.0 if foot < 0.0 else 1.0 if foot > 1.0 else foot
-    if z0 + nearest * (z1 - z0) < 0.0:
-        return False
-    return touches_in_plane(x0, y0, x1, y1, neck.r)
+    return touches_beyond_in_plane(x0, y0, z0, x1, y1, z1, neck.r)
 
 
 def f_wrap(p: V3, s: V3, surf: FewSurface) -> tuple[bool, float, V3, V3]:
@@ -945,6 +935,14 @@ class _FewPair:
             if best is None or length < best[0]:
                 best = (length, span0)
         return None if best is None else best[1]
+
+
+def f_pair(x: V3, s: V3, first: FewSurface, second: FewSurface) -> tuple[float, list[V3]] | None:
+    """``cylinder_pair`` on one row (twowrap's both-surfaces path over two cylinders whose axes
+    are not parallel, on floats): its length and four tangent points, or None."""
+    got = _FewPair(x, s, first, second).solve()
+    _MIXED.pop((id(first), id(second), *s), None)  # kept per pose only for chain_row's pairs
+    return None if got is None else (got[1], got[2])
 
 
 def _f_spans_fine(span0: float, span1: float) -> bool:

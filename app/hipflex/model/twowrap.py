@@ -22,6 +22,18 @@ alone, move the end points, stop when they settle or after ``SEQUENCE_ITERATIONS
 Until session 9 the iteration decided every row that no unique state fitted, and at strong hip
 adduction or rotation it alternated between states, so iliopsoas's length stepped by up to
 10 mm a degree in the everyday range (docs/status.md).
+
+Two cylinders whose axes are not parallel (a pelvis-fixed surface, then one fixed to the femur,
+off the sagittal plane) take the both-surfaces path from ``threewrap.cylinder_pair``, a
+one-dimensional search, not Newton's method. A second surface fixed to a body distal of the
+first's (``distal`` rows: lower gluteus maximus over the posterior hip cylinder, then the
+greater trochanter's posterior roller) stands for a feature of that bone, as the femoral neck
+does for iliopsoas (threewrap): it counts only beyond its centre along its axis (its tangent
+points, and the point of a segment nearest its axis, seen along it), the path over the first
+surface is kept wherever that path does not touch it (before a shorter path over the second
+alone: the muscle does not leave the first surface for a path it cannot reach without passing
+through the bone), and where no state is consistent the first surface's path stands (no
+iteration).
 """
 
 from __future__ import annotations
@@ -126,6 +138,41 @@ def touches(x: Array, y: Array, surface: Surface) -> Bools:
     """``touches_in_basis`` for surface rows."""
     c, e1, e3, sense, r, sphere = surface
     return touches_in_basis(x, y, c, surface_basis(x, y, c, e1, e3, sense, sphere), r)
+
+
+def beyond(x: Array, surface: Surface) -> Bools:
+    """Whether points x lie beyond the surface's centre along its axis (where a surface that
+    stands for part of a bone, as the femoral neck, counts)."""
+    return np.asarray(np.add.reduce((x - surface[0]) * surface[2], axis=1) >= 0.0)
+
+
+def touches_beyond(x: Array, y: Array, surface: Surface, basis: Array | None = None) -> Bools:
+    """``touches`` for a surface that counts only beyond its centre along its axis: the point of
+    x->y nearest the axis (seen along it) must lie beyond the centre. ``basis``: the kernel
+    basis, if known."""
+    c, e1, e3, sense, r, sphere = surface
+    if basis is None:
+        basis = surface_basis(x, y, c, e1, e3, sense, sphere)
+    loc = (stack1(x, y) - c[:, None]) @ basis.transpose(0, 2, 1)  # (N, 2 ends, local x y z)
+    x0, d = loc[:, 0], loc[:, 1] - loc[:, 0]
+    size2 = np.maximum(d[:, 0] ** 2 + d[:, 1] ** 2, 1e-24)
+    nearest = np.clip(-(x0[:, 0] * d[:, 0] + x0[:, 1] * d[:, 1]) / size2, 0.0, 1.0)
+    ahead = x0[:, 2] + nearest * d[:, 2] >= 0.0
+    return np.asarray(ahead & touches_in_basis(x, y, c, basis, r))
+
+
+def touches_beyond_in_plane(
+    x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, r: float
+) -> bool:
+    """``touches_beyond`` on one row of Python floats, given the segment's ends in the
+    surface's local axes."""
+    dx, dy = x1 - x0, y1 - y0
+    size2 = max(dx * dx + dy * dy, 1e-24)
+    foot = -(x0 * dx + y0 * dy) / size2
+    nearest = 0.0 if foot < 0.0 else 1.0 if foot > 1.0 else foot
+    if z0 + nearest * (z1 - z0) < 0.0:
+        return False
+    return touches_in_plane(x0, y0, x1, y1, r)
 
 
 def _forced(p: Array, s: Array, c: Array, basis: Array, r: Array) -> tuple[Array, ...]:
@@ -364,6 +411,32 @@ def obstacle_iteration(
                        np.full(len(p), -1, dtype=np.intp), end0, start1)  # fmt: skip
 
 
+def _both(p: Array, s: Array, first: Surface, second: Surface) -> tuple[Bools, Array, list[Array]]:
+    """The both-surfaces path where it exists: two cylinders whose axes are not parallel by
+    ``threewrap.cylinder_pair``, the rest by Newton's method (``both_surfaces``)."""
+    tilt = cross(first[2], second[2])
+    skew = (np.add.reduce(tilt * tilt, axis=1) >= 1e-18) & ~first[5] & ~second[5]
+    if not skew.any():
+        return both_surfaces(p, s, first, second)
+    from hipflex.model.threewrap import cylinder_pair  # it builds on this module
+
+    ok, length = np.zeros(len(p), bool), np.zeros(len(p))
+    tangents = [np.zeros((len(p), 3)) for _ in range(4)]
+    for rows, solve in ((np.flatnonzero(skew), "pair"), (np.flatnonzero(~skew), "newton")):
+        if not rows.size:
+            continue
+        sub0, sub1 = rows_of(first, rows), rows_of(second, rows)
+        if solve == "pair":
+            pair = cylinder_pair(p[rows], s[rows], sub0, sub1)
+            got, lg, tg = pair.ok, pair.length, pair.tangents
+        else:
+            got, lg, tg = both_surfaces(p[rows], s[rows], sub0, sub1)
+        ok[rows], length[rows] = got, lg
+        for t, g in zip(tangents, tg, strict=True):
+            t[rows] = g
+    return ok, length, tangents
+
+
 def resolve(
     p: Array,
     s: Array,
@@ -371,35 +444,49 @@ def resolve(
     second: Surface,
     alone: Alone | None = None,
     closed: Closed | None = None,
+    distal: Bools | None = None,
 ) -> TwoSurfaces:
     """Resolve segments p->s (N, 3) over ``first`` then ``second``.
 
     ``alone`` = each surface's wrap of p->s by itself (on, length, t_in, t_out, twice), if
     already known; ``closed`` = a closed form of the both-surfaces state (applies, exists,
-    length, tangent points) for all rows, used where it applies instead of Newton's method.
+    length, tangent points) for all rows, used where it applies instead of Newton's method;
+    ``distal`` (N,) = rows whose second surface is fixed to a body distal of the first's
+    (module docstring).
     """
     if alone is None:
         w0, w1 = wrap_rows(p, s, *first, False), wrap_rows(p, s, *second, False)
         alone = (w0[1], w0[2], w0[3], w0[4], w1[1], w1[2], w1[3], w1[4])
     on0, len0, t_in0, t_out0, on1, len1, t_in1, t_out1 = alone
     n = len(p)
+    bound = np.zeros(n, bool) if distal is None else distal
+    if bound.any():  # the second surface's own wrap counts only beyond its centre
+        on1 = on1 & (~bound | (beyond(t_in1, second) & beyond(t_out1, second)))
+
+    def touches_second(x: Array, y: Array, i: NDArray[np.intp]) -> Bools:
+        hit = touches(x, y, rows_of(second, i))
+        b = bound[i]
+        if b.any():
+            k = np.flatnonzero(b)
+            hit[k] = touches_beyond(x[k], y[k], rows_of(second, i[k]))
+        return hit
+
     straight = np.zeros(n, bool)
     free = ~on0 & ~on1
     if free.any():
         i = np.flatnonzero(free)
-        straight[i] = ~touches(p[i], s[i], rows_of(first, i)) & ~touches(
-            p[i], s[i], rows_of(second, i))  # fmt: skip
+        straight[i] = ~touches(p[i], s[i], rows_of(first, i)) & ~touches_second(p[i], s[i], i)
     first_ok = on0.copy()
     if on0.any():
         i = np.flatnonzero(on0)
-        first_ok[i] = ~touches(t_out0[i], s[i], rows_of(second, i))
+        first_ok[i] = ~touches_second(t_out0[i], s[i], i)
     second_ok = on1.copy()
     if on1.any():
         i = np.flatnonzero(on1)
         second_ok[i] = ~touches(p[i], t_in1[i], rows_of(first, i))
     state = np.full(n, -1, dtype=np.intp)
     state[second_ok] = 2
-    state[first_ok & (~second_ok | (len0 <= len1))] = 1
+    state[first_ok & (~second_ok | (len0 <= len1) | bound)] = 1
     state[straight] = 0
     length = np.where(state == 1, len0, np.where(state == 2, len1, np.linalg.norm(s - p, axis=1)))
     tangents = [t_in0.copy(), t_out0.copy(), t_in1.copy(), t_out1.copy()]
@@ -408,19 +495,30 @@ def resolve(
         applies, exists, l_closed, t_closed = closed
         use = need[applies[need]]
         found = use[exists[use]]
+        b = bound[found]
+        if b.any():  # the second surface's tangent points beyond its centre
+            sub = rows_of(second, found)
+            found = found[~b | (beyond(t_closed[2][found], sub) & beyond(t_closed[3][found], sub))]
         state[found] = 3
         length[found] = l_closed[found]
         for t, tc in zip(tangents, t_closed, strict=True):
             t[found] = tc[found]
         need = need[~applies[need]]
     if need.size:
-        ok, l_both, t_both = both_surfaces(p[need], s[need], rows_of(first, need),
-                                           rows_of(second, need))  # fmt: skip
+        ok, l_both, t_both = _both(p[need], s[need], rows_of(first, need), rows_of(second, need))
+        b = bound[need]
+        if b.any():
+            sub = rows_of(second, need)
+            ok &= ~b | (beyond(t_both[2], sub) & beyond(t_both[3], sub))
         found = need[ok]
         state[found] = 3
         length[found] = l_both[ok]
         for t, tb in zip(tangents, t_both, strict=True):
             t[found] = tb[ok]
+    kept = np.flatnonzero((state < 0) & bound)
+    if kept.size:  # no consistent state: the first surface's own path stands
+        state[kept] = np.where(on0[kept], 1, 0)
+        length[kept] = np.where(on0[kept], len0[kept], np.linalg.norm(s[kept] - p[kept], axis=1))
     on_first = (state == 1) | (state == 3)
     on_second = (state == 2) | (state == 3)
     end0 = np.where(on_second[:, None], tangents[2], s)

@@ -447,8 +447,8 @@ class PathSet:
                 assert world is not None
                 shown.append(np.where((on & chain.on[k])[:, None, None], world, start[:, None]))
             return np.concatenate(shown, axis=1), chain.length, candidates
-        two = resolve(p, s, surfaces[0], surfaces[1])
         (c0, _), (c1, _) = wraps
+        two = resolve(p, s, surfaces[0], surfaces[1], distal=np.full(n_rows, c0.body != c1.body))
         candidates = [
             (two.tangents[0], c0.body, two.on0), (two.tangents[1], c0.body, two.on0),
             (two.tangents[2], c1.body, two.on1), (two.tangents[3], c1.body, two.on1),
@@ -456,10 +456,11 @@ class PathSet:
         if not with_points:
             return None, two.length, candidates
         shown = []
-        for surface, start, end in ((surfaces[0], p, two.end0), (surfaces[1], two.start1, s)):
+        for surface, start, end, used in ((surfaces[0], p, two.end0, two.on0),
+                                          (surfaces[1], two.start1, s, two.on1)):  # fmt: skip
             world, on, _, _, _ = wrap_rows(start, end, *surface, True)
             assert world is not None
-            shown.append(np.where(on[:, None, None], world, start[:, None]))
+            shown.append(np.where((on & used)[:, None, None], world, start[:, None]))
         return np.concatenate(shown, axis=1), two.length, candidates
 
 
