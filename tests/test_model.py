@@ -233,9 +233,9 @@ def test_iliopsoas_is_smooth_where_the_iteration_alternated(model, pose) -> None
 
 
 def test_both_surfaces_state_has_a_bridge_tangent_to_both(model_context) -> None:  # type: ignore[no-untyped-def]
-    """Newton's method for two cylinders whose axes are not parallel: the straight bridge
-    between them is tangent to each, and the path is no shorter than either surface's wrap
-    alone. The data's two iliopsoas cylinders are both on the pelvis, so parallel; here the
+    """The both-surfaces path of two cylinders whose axes are not parallel (Newton's method
+    until session 14, ``threewrap.cylinder_pair`` since): the straight bridge between them is
+    tangent to each, and the path is no shorter than either surface's wrap alone. The data's two iliopsoas cylinders are both on the pelvis, so parallel; here the
     femoral-head cylinder is put on the femur, as it stood until session 10, so that hip
     adduction and rotation tilt its axis."""
     from hipflex.model.twowrap import resolve
@@ -846,6 +846,76 @@ def test_gluteus_minimus_passes_over_the_greater_trochanter(model_context) -> No
     ((_, _, depth, _),) = _femur_samples(model_context, "gluteus_minimus", seed=13)
     per_pose = depth.reshape(len(depth), -1).min(axis=1)
     assert per_pose.min() > -2 * MM, f"{(per_pose < -2 * MM).sum()} poses, {1000 * per_pose.min():.1f} mm"
+
+
+def test_gluteus_maximus_passes_behind_the_greater_trochanter(model_context) -> None:  # type: ignore[no-untyped-def]
+    """Over random explorer poses gluteus maximus's lower line reaches the gluteal tuberosity
+    behind the greater trochanter, over its posterior roller after the posterior hip cylinder.
+    With the hip abducted and turned outward its straight last stretch cut the back of the
+    trochanter and the intertrochanteric crest (session 14: 81 of 3000 such poses more than
+    2 mm inside the femur, up to 8.9 mm)."""
+    lower = [depth for line, _, depth, _ in _femur_samples(model_context, "gluteus_maximus", seed=14)
+             if line.name == "gluteus_maximus_lower"]  # fmt: skip
+    per_pose = lower[0].reshape(len(lower[0]), -1).min(axis=1)
+    assert per_pose.min() > -2 * MM, f"{(per_pose < -2 * MM).sum()} poses, {1000 * per_pose.min():.1f} mm"
+
+
+def test_trochanter_roller_counts_lateral_of_the_head_and_leaves_the_sagittal_plane(
+    model, model_context, real_pack
+) -> None:  # type: ignore[no-untyped-def]
+    """The greater trochanter's posterior roller is fixed to the femur, after the pelvis-fixed
+    posterior hip cylinder (``twowrap.resolve``'s ``distal`` rows): where the lower line wraps
+    it, its tangent points lie lateral of the head centre (beyond the roller's centre along its
+    axis), and the bridge from the hip cylinder is tangent to both; in the sagittal plane, where
+    the roller stands just clear of the line, lengths and moment arms are those without it."""
+    from hipflex.model.skeleton import ModelContext
+    from hipflex.model.twowrap import resolve
+    from hipflex.model.wrapping import line_points
+
+    ctx = model_context
+    ps = model.paths
+    g, k = ps.line_group["gluteus_maximus_lower"]
+    ((seg, wraps),) = ps.groups[g].segments.items()
+    assert [c.body for c, _ in wraps] == ["pelvis", "femur_r"]
+    rng = np.random.default_rng(14)
+    n = 3000
+    pose = {"hip_flexion": rng.uniform(-20, 130, n), "hip_adduction": rng.uniform(-30, 30, n),
+            "hip_rotation": rng.uniform(-40, 40, n), "knee_flexion": rng.uniform(0, 140, n)}  # fmt: skip
+    tr = body_transforms(ctx.skeleton, **pose)
+    line = next(ln for ln in ctx.lines if ln.name == "gluteus_maximus_lower")
+    pts = line_points(line, tr)
+    p, s = pts[:, seg], pts[:, seg + 1]
+    surfaces = []
+    for cyl, senses in wraps:
+        rot = tr[cyl.body][:, :3, :3]
+        surfaces.append((rot @ cyl.centre + tr[cyl.body][:, :3, 3], rot @ cyl.side, rot @ cyl.axis,
+                         np.full(n, senses[k]), np.full(n, cyl.radius), np.zeros(n, bool)))  # fmt: skip
+    two = resolve(p, s, surfaces[0], surfaces[1], distal=np.ones(n, bool))
+    roller = surfaces[1]
+    for t in two.tangents[2:]:
+        along = np.einsum("ij,ij->i", t - roller[0], roller[2])
+        assert along[two.on1].min() >= 0.0
+    both = two.state == 3
+    assert both.sum() > 50  # the roller holds the line off the trochanter in these poses
+    bridge = two.tangents[2] - two.tangents[1]
+    bridge /= np.linalg.norm(bridge, axis=1, keepdims=True)
+    for surface, point in ((surfaces[0], two.tangents[1]), (roller, two.tangents[2])):
+        size, radial = _radial(point, surface)
+        np.testing.assert_allclose(size[both], surface[4][both], atol=1e-9)
+        assert np.abs(np.einsum("ij,ij->i", radial, bridge)[both]).max() < 1e-6
+    # without the roller, in the sagittal plane: the same numbers
+    anatomy = ctx.anatomy.model_copy(deep=True)
+    glmax = anatomy.muscles["gluteus_maximus"]
+    anatomy.muscles["gluteus_maximus"] = glmax.model_copy(update={"line": [
+        ln.model_copy(update={"wraps": ["hip_posterior_r"]}) if ln.name == "gluteus_maximus_lower"
+        else ln for ln in glmax.line]})  # fmt: skip
+    bare = HipModel(ModelContext.load(real_pack, anatomy))
+    for knee in (0.0, 90.0):
+        with_roller = model.sweep(HIP_SWEEP, knee_flexion=knee)
+        without = bare.sweep(HIP_SWEEP, knee_flexion=knee)
+        for quantity in ("length", "moment_arm_hip_flexion", "moment_arm_hip_adduction",
+                         "moment_arm_hip_rotation"):  # fmt: skip
+            np.testing.assert_allclose(with_roller[quantity], without[quantity], rtol=0, atol=1e-12)
 
 
 def test_iliotibial_tract_stays_outside_the_femoral_shaft(model_context) -> None:  # type: ignore[no-untyped-def]
