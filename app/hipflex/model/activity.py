@@ -80,8 +80,7 @@ def _share_one(m: list[float], req: float) -> tuple[list[float], bool]:
                 break
         if k < len(ms) - 1:
             saturated += ms[k]
-    total = saturated + ms[-1] if lam is None else _sum_left(ms)
-    if lam is None or total < req - 1e-9:
+    if lam is None or _sum_left(ms) < req - 1e-9:
         return [1.0 if v > 0 else 0.0 for v in m], False
     return [min(max(lam * v, 0.0), 1.0) for v in m], True
 

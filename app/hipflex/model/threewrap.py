@@ -523,7 +523,7 @@ def _attempt_rank(
         n4 = rows_of(neck, r4)
         _, alone, lg, t_in, t_out = wrap_rows(pr[r4], sr[r4], *n4, False)
         alone &= ~touches(pr[r4], t_in, rows_of(brim, r4)) & ~touches(pr[r4], t_in, rows_of(head, r4))
-        alone &= _beyond(t_in, n4) & _beyond(t_out, n4)
+        alone &= beyond(t_in, n4) & beyond(t_out, n4)
         take(r4, alone, (2,), lg, [t_in, t_out])
     # all three: the brim and head's prefix, then the head and neck from the virtual start
     # (Newton's method on the entry points where the brim and head are not parallel)
@@ -548,13 +548,13 @@ def _attempt_rank(
             t3 = _three_over_prefix(pr[sub], rows_of(head, sub), [q[f7] for q in points],
                                     planar[f7], tn)  # fmt: skip
             n7 = rows_of(neck, sub)
-            take(sub, tn.ok & _beyond(t3[4], n7) & _beyond(t3[5], n7), (0, 1, 2), tn.length, t3)
+            take(sub, tn.ok & beyond(t3[4], n7) & beyond(t3[5], n7), (0, 1, 2), tn.length, t3)
     other = r7[~applies & cyl7]
     if other.size:
         found, lg, tg, _ = chain_surfaces(pr[other], sr[other],
                                           [rows_of(x, other) for x in (brim, head, neck)])  # fmt: skip
         n7 = rows_of(neck, other)
-        take(other, found & _beyond(tg[4], n7) & _beyond(tg[5], n7), (0, 1, 2), lg, tg)
+        take(other, found & beyond(tg[4], n7) & beyond(tg[5], n7), (0, 1, 2), lg, tg)
 
 
 def _pair_rows(pair: Pair, index: Index) -> Pair:
@@ -574,12 +574,9 @@ def _needs(x: Array, y: Array, neck: Surface) -> Bools:
     return np.asarray(inside | touches_beyond(x, y, neck, basis))
 
 
-_beyond = beyond  # the neck's side of the head centre
-
-
 def _on_neck(tangents: list[Array], neck: Surface) -> Bools:
     """Whether a pair's second surface (the neck) has both tangent points on the neck."""
-    return _beyond(tangents[2], neck) & _beyond(tangents[3], neck)
+    return beyond(tangents[2], neck) & beyond(tangents[3], neck)
 
 
 def _spread(values: Array, rest: Index, size: int) -> Array:

@@ -422,11 +422,11 @@ def _both(p: Array, s: Array, first: Surface, second: Surface) -> tuple[Bools, A
 
     ok, length = np.zeros(len(p), bool), np.zeros(len(p))
     tangents = [np.zeros((len(p), 3)) for _ in range(4)]
-    for rows, solve in ((np.flatnonzero(skew), "pair"), (np.flatnonzero(~skew), "newton")):
+    for rows in (np.flatnonzero(skew), np.flatnonzero(~skew)):
         if not rows.size:
             continue
         sub0, sub1 = rows_of(first, rows), rows_of(second, rows)
-        if solve == "pair":
+        if skew[rows[0]]:
             pair = cylinder_pair(p[rows], s[rows], sub0, sub1)
             got, lg, tg = pair.ok, pair.length, pair.tangents
         else:
