@@ -172,9 +172,12 @@ def _note_beyond_explorer(hips: list[float]) -> None:
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     model = _model(args)
-    statements = model.explain(args.hip, args.knee, hip_acceleration=args.hip_acceleration)
+    statements = model.explain(args.hip, args.knee, hip_acceleration=args.hip_acceleration,
+                               hip_adduction=args.hip_adduction, hip_rotation=args.hip_rotation)  # fmt: skip
     _note_beyond_explorer([float(args.hip)])
     print("Why, at this pose:")
+    if args.hip_adduction or args.hip_rotation:
+        print("- (Apart from bone contact, these statements take hip adduction and rotation as 0.)")
     for s in statements:
         if s["quantity"] != "caveat":
             print(f"- {s['text']}  [{s['quantity']}]")
@@ -342,6 +345,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         metavar="DEG",
         help="knee flexion, degrees (default 0, knee straight)",
     )
+    for flag, name, words in (("--adduction", "hip_adduction", "hip adduction (negative = abduction)"),
+                              ("--rotation", "hip_rotation", "hip internal rotation (negative = external)")):  # fmt: skip
+        ex.add_argument(flag, dest=name, type=float, default=0.0, metavar="DEG",
+                        help=f"{words}, degrees (default 0): only decides whether bone meets "
+                             "bone; the muscle statements are for the sagittal plane")  # fmt: skip
     _subject(ex)
     _task(ex)
     ex.set_defaults(func=_cmd_explain)

@@ -38,12 +38,47 @@ class Coordinate(_Strict):
         return self
 
 
+class ContactRegion(_Strict):
+    """A named part of a bone where the other bone of a joint can meet it (bony impingement).
+
+    A contact point is named by the region whose ``direction`` (from the joint centre, in the
+    body's frame) it lies closest to, among the regions whose ``distance`` band holds it.
+    """
+
+    id: str
+    body: BodyId
+    name: str  # in a sentence: "the anterior inferior iliac spine and the front of the rim"
+    short: str  # in the status bar: "front of the socket"
+    direction: Vec3
+    distance: Annotated[list[float], Field(min_length=2, max_length=2)] = [0.0, 0.2]  # m
+    note: str = ""  # what clinicians call a contact here, cited in ``references``
+    references: list[str] = []
+
+    @model_validator(mode="after")
+    def _sound(self) -> ContactRegion:
+        if sum(x * x for x in self.direction) < 1e-12:
+            raise ValueError("direction must not be the zero vector")
+        lo, hi = self.distance
+        if not 0 <= lo < hi:
+            raise ValueError(f"distance {self.distance} must be increasing and not negative (m)")
+        return self
+
+
 class Joint(_Strict):
     id: str
     parent: BodyId
     child: BodyId
     centre: str
     coordinate: list[Coordinate]
+    contact_region: list[ContactRegion] = []
+
+    @model_validator(mode="after")
+    def _regions_on_its_bodies(self) -> Joint:
+        for n, r in enumerate(self.contact_region):
+            if r.body not in (self.parent, self.child):
+                raise ValueError(f"contact_region[{n}] ({r.id}): body {r.body!r} is neither "
+                                 f"{self.parent!r} nor {self.child!r}")  # fmt: skip
+        return self
 
 
 class Body(_Strict):
@@ -181,12 +216,18 @@ def _load_cached(root: Path) -> AnatomyData:
         _validated(Reference, r, rp, f"reference[{n}]")
         for n, r in enumerate(refs_raw.get("reference", []))
     ]
+    ref_ids = {r.id for r in refs}  # type: ignore[attr-defined]
+    for n, j in enumerate(joints):
+        for k, region in enumerate(j.contact_region):  # type: ignore[attr-defined]
+            for r in region.references:
+                if r not in ref_ids:
+                    raise DataError(f"{jp}: key 'joint[{n}].contact_region[{k}].references': "
+                                    f"unknown reference id {r!r} ({rp})")  # fmt: skip
     muscles = {}
     mdir = root / "muscles"
     files = sorted(mdir.glob("*.toml"))
     if not files:
         raise DataError(f"{mdir}: no muscle files")
-    ref_ids = {r.id for r in refs}  # type: ignore[attr-defined]
     wrap_ids = {w.id for w in wraps}  # type: ignore[attr-defined]
     for f in files:
         m = _validated(Muscle, _read(f), f)

@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hipflex.model.activity import needs_flexors
+from hipflex.model.contact import angle_words, rounded_down
 
 if TYPE_CHECKING:
     from hipflex.model.hipmodel import HipModel
@@ -95,9 +96,43 @@ def _knee_contrast(name: str, muscle: str, knee: float, other_knee: float, norm:
     }  # fmt: skip
 
 
+def contact_statement(model: HipModel, hip_flexion: float, hip_adduction: float,
+                      hip_rotation: float) -> dict[str, object] | None:  # fmt: skip
+    """Bone meeting bone at this pose, in words, or None where the bones are apart: how deep,
+    where, what clinicians call it, and how far the hip flexes (or extends) clear of it at this
+    adduction and rotation."""
+    contact = model.bone_contact(hip_flexion, hip_adduction, hip_rotation)
+    if not contact.touching[0]:
+        return None
+    femur, pelvis = contact.femur_region[0], contact.pelvis_region[0]
+    depth = 1000 * float(contact.overlap[0])
+    text = (f"Bone meets bone here: in this model {femur.name} runs {depth:.0f} mm into "
+            f"{pelvis.name}. A real hip stops before this pose"
+            + (f"; clinicians call such contact {pelvis.note}" if pelvis.note else "")
+            + ". Muscle paths near the contact are less sound.")  # fmt: skip
+    free = model.free_flexion(hip_adduction, hip_rotation)
+    held = f"With the hip {angle_words(hip_adduction, hip_rotation)}"
+    if free.highest is None:
+        text += f" {held}, the bones meet even at 0 deg of flexion."
+    else:
+        flexing = hip_flexion > 0
+        limit = free.highest if flexing else free.lowest
+        assert limit is not None
+        motion = "flexion" if flexing else "extension"
+        text += (f" {held}, {motion} is clear of bone contact up to "
+                 f"{abs(rounded_down(limit)):g} deg.")  # fmt: skip
+    return {"text": text, "quantity": "bone_overlap", "muscles": [],
+            "value": float(contact.overlap[0])}  # fmt: skip
+
+
 def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
-            hip_acceleration: float = 0.0) -> list[dict[str, object]]:  # fmt: skip
-    """Statements, each ``{"text", "quantity", "muscles", "value"}``, plus the caveats last."""
+            hip_acceleration: float = 0.0, hip_adduction: float = 0.0,
+            hip_rotation: float = 0.0) -> list[dict[str, object]]:  # fmt: skip
+    """Statements, each ``{"text", "quantity", "muscles", "value"}``, plus the caveats last.
+
+    The muscle statements are for the sagittal plane (adduction and rotation 0); adduction and
+    rotation only decide whether bone meets bone, which comes first when it does.
+    """
     names = {m: model.ctx.anatomy.muscles[m].display_name for m in model.muscles}
     # The pose itself, neutral at this knee, and this hip angle over the knee's range (where a
     # two-joint flexor's most telling knee posture is sought).
@@ -113,6 +148,9 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
                  else f"{-hip_flexion:g} deg hip extension")  # fmt: skip
     where = f"At {hip_words} with the knee {_knee_words(knee_flexion)}"
     out: list[dict[str, object]] = []
+    contact = contact_statement(model, hip_flexion, hip_adduction, hip_rotation)
+    if contact is not None:
+        out.append(contact)
 
     capacity = np.clip(mm[0], 0, None)
     available = float(capacity.sum())

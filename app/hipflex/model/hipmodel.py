@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hipflex.errors import PoseError
 from hipflex.model.activity import share_moment
+from hipflex.model.contact import ContactResult, FlexionRange, bone_contact
 from hipflex.model.fastpath import FastPaths
 from hipflex.model.kinematics import COORDINATES, body_transforms, check_angles
 from hipflex.model.limits import MAX_HIP_ACCELERATION, STRENGTH_RANGE
@@ -291,6 +292,26 @@ class HipModel:
             hip_flexion, hip_adduction, hip_rotation, knee_flexion, hip_acceleration
         )
 
+    def bone_contact(self, hip_flexion: ArrayLike = 0.0, hip_adduction: ArrayLike = 0.0,
+                     hip_rotation: ArrayLike = 0.0) -> ContactResult:  # fmt: skip
+        """Where and how deeply the pelvis and the femur overlap at each pose (degrees in, m
+        out); ``touching`` marks poses where a real hip would already have stopped."""
+        poses = self._poses(hip_flexion=hip_flexion, hip_adduction=hip_adduction,
+                            hip_rotation=hip_rotation)  # fmt: skip
+        angles = [poses[c] for c in ("hip_flexion", "hip_adduction", "hip_rotation")]
+        if angles[0].size == 1:  # one pose: the contact model remembers the last one asked
+            return bone_contact(self.ctx).at(*(float(a[0]) for a in angles))
+        return bone_contact(self.ctx).at(*angles)
+
+    def free_flexion(self, hip_adduction: float = 0.0, hip_rotation: float = 0.0) -> FlexionRange:
+        """Hip flexion and extension reachable from 0 deg at this adduction and rotation before
+        bone meets bone (deg; the joint range's ends where the bones never meet)."""
+        poses = self._poses(hip_adduction=_one_angle("hip_adduction", hip_adduction),
+                            hip_rotation=_one_angle("hip_rotation", hip_rotation))  # fmt: skip
+        return bone_contact(self.ctx).free_flexion(
+            float(poses["hip_adduction"][0]), float(poses["hip_rotation"][0])
+        )
+
     def highest_hold_angle(
         self, knee_flexion: float = 0.0, hip_acceleration: float = 0.0
     ) -> float | None:
@@ -308,7 +329,11 @@ class HipModel:
         from hipflex.model.explain import explain
 
         hip = _one_angle("hip_flexion", hip_flexion)
-        return explain(self, hip, _one_angle("knee_flexion", knee_flexion), **kw)
+        knee = _one_angle("knee_flexion", knee_flexion)
+        off = {k: _one_angle(k, kw.pop(k)) for k in ("hip_adduction", "hip_rotation") if k in kw}
+        poses = self._poses(hip_flexion=hip, knee_flexion=knee, **off)  # joint ranges, finite
+        off = {k: float(poses[k][0]) for k in off}
+        return explain(self, hip, knee, **off, **kw)
 
 
 def load_model(pack: object | None = None, **kw: object) -> HipModel:

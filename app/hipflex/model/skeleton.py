@@ -59,6 +59,7 @@ class ModelContext:
     lines: list[LineGeometry] = field(default_factory=list)
     bone_distance: dict[str, BoneDistance] = field(default_factory=dict)
     path_set: object | None = None  # hipflex.model.wrapping.PathSet, built on first use
+    bone_contact: object | None = None  # hipflex.model.contact.BoneContact, built on first use
 
     @classmethod
     def load(
