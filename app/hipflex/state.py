@@ -41,8 +41,9 @@ Finite = Annotated[float, Field(allow_inf_nan=False)]
 # poses, up to 17 mm, against 3-10% and up to 15 mm at 15-30 deg (session 10, 3000 poses a band).
 # Internal rotation past about 32 deg with flexion past 115 deg makes gluteus maximus's path jump
 # by up to 5 cm a degree, mostly beyond the ranges here (1 step in 40000 inside them). Inside
-# them some paths still cut bone off the sagittal plane (docs/status.md). The engine takes the
-# whole joint range.
+# them some paths still cut bone off the sagittal plane (docs/status.md), and far off the plane
+# the femur can run into the pelvis (6% of random poses; hipflex.model.contact), which the
+# explorer marks and names rather than stops. The engine takes the whole joint range.
 POSE_RANGES: dict[str, tuple[float, float]] = {
     "hip_flexion": (-20.0, 130.0),
     "knee_flexion": (0.0, 140.0),

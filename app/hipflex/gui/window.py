@@ -415,8 +415,13 @@ class MainWindow(QMainWindow):
             hold = (f"{what} needs {moment_words(need)}: flexors {can} "
                     + ("hold it" if drive == 0 else "give it"))  # fmt: skip
         task = self.state.task.words(self.task_panel.names, drive=False)
+        contact = self.analysis.model.bone_contact(p.hip_flexion, p.hip_adduction, p.hip_rotation)
+        bones = ""
+        if contact.touching[0]:  # the model's bones overlap where a real hip would stop
+            bones = (f"  ·  bone contact: {contact.femur_region[0].short} in "
+                     f"{contact.pelvis_region[0].short}, {1000 * contact.overlap[0]:.0f} mm")  # fmt: skip
         self.status.setText(f"hip {p.hip_flexion:.1f}°  knee {p.knee_flexion:.1f}°  ·  "
-                            + (f"{task}  ·  " if task else "") + hold)  # fmt: skip
+                            + (f"{task}  ·  " if task else "") + hold + bones)  # fmt: skip
         name = self.session_path.name if self.session_path else "untitled"
         title = f"HipFlex {__version__} — {name}"
         if self.windowTitle() != title:

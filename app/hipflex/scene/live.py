@@ -17,6 +17,7 @@ import numpy as np
 import pyvista as pv
 from numpy.typing import NDArray
 
+from hipflex.model.contact import bone_contact
 from hipflex.model.wrapping import path_point_bodies
 from hipflex.scene import _vtk as vtk
 from hipflex.scene.builder import BONE_COLOUR, FRAME_BONES, LINE_COLOUR, SceneBuilder, _polydata
@@ -42,6 +43,8 @@ TUBE_SCALE = 0.4  # tube radius = 0.4 x the radius of a circle with the muscle's
 LINE_RADIUS = 0.0012  # m, thin lines of action
 SELECT_COLOUR = (1.0, 0.85, 0.1)
 MOMENT_ARM_COLOUR = (0.85, 0.1, 0.1)
+CONTACT_COLOUR = (0.8, 0.1, 0.8)  # bone meeting bone: apart from the selection and the lever
+CONTACT_RADIUS = 0.005  # m, the marker at the deepest point of a bone-on-bone overlap
 # Landmarks labelled with the muscles (keys of the pack's landmarks.json).
 LANDMARK_LABELS = {
     "hip_centre_r": "Hip joint centre",
@@ -149,6 +152,10 @@ class LiveScene:
             tuple[list[tuple[vtk.vtkLineSource, vtk.vtkActor]], vtk.vtkActor, vtk.vtkCaptionActor2D]
             | None
         ) = None
+        self._top: vtk.vtkRenderer | None = None
+        self._contact_props: tuple[vtk.vtkActor, vtk.vtkCaptionActor2D] | None = None
+        self._contact_sphere: vtk.vtkSphereSource | None = None
+        self.contact_depth = 0.0  # m, bone-on-bone overlap at the applied pose (0: apart)
         self._build()
 
     # -- construction -------------------------------------------------------------------------
@@ -261,6 +268,7 @@ class LiveScene:
         for bone, actor in self.bone_actors.items():
             actor.SetUserMatrix(_matrix(self._transforms[self.ctx.pack.mesh_body(bone)]))
         self._line_points = line_polylines(self.ctx, self._transforms)
+        self._contact(snap)
 
     def set_detail(self, detail: str) -> None:
         """ "drag": coarser bones and muscles while the user drags; "full" when they stop."""
@@ -420,15 +428,7 @@ class LiveScene:
         updated in place each pose instead of rebuilt, to keep dragging fast."""
         if self._arm is None:
             # drawn in a layer over the scene: the lever arm sits inside the femoral head
-            top = vtk.vtkRenderer()
-            top.SetLayer(1)
-            top.InteractiveOff()
-            top.SetActiveCamera(self.plotter.renderer.GetActiveCamera())
-            rw = self.plotter.ren_win
-            assert rw is not None
-            rw.SetNumberOfLayers(max(2, rw.GetNumberOfLayers()))
-            rw.AddRenderer(top)
-            self._top = top
+            top = self._top_layer()
             segs = []
             for r in (0.0006, 0.0015, 0.0006):
                 src = vtk.vtkLineSource()
@@ -449,6 +449,53 @@ class LiveScene:
             cap = self._caption("", np.zeros(3), (0, -40), MOMENT_ARM_COLOUR)
             self._arm = (segs, dot, cap)
         return self._arm
+
+    def _top_layer(self) -> vtk.vtkRenderer:
+        """A renderer drawn over the scene with its camera, for marks that sit inside bone."""
+        if self._top is None:
+            top = vtk.vtkRenderer()
+            top.SetLayer(1)
+            top.InteractiveOff()
+            top.SetActiveCamera(self.plotter.renderer.GetActiveCamera())
+            rw = self.plotter.ren_win
+            assert rw is not None
+            rw.SetNumberOfLayers(max(2, rw.GetNumberOfLayers()))
+            rw.AddRenderer(top)
+            self._top = top
+        return self._top
+
+    def _contact(self, snap: Snapshot) -> None:
+        """Mark where bone meets bone (the deepest point of the overlap), with its depth; the
+        femur turns freely about the hip centre, so the model's bones can pass into each other
+        where a real hip stops (hipflex.model.contact)."""
+        p = snap.pose
+        found = bone_contact(self.ctx).at(p.hip_flexion, p.hip_adduction, p.hip_rotation)
+        self.contact_depth = float(found.overlap[0]) if found.touching[0] else 0.0
+        if not self.contact_depth:
+            if self._contact_props is not None:
+                for prop in self._contact_props:
+                    prop.SetVisibility(False)
+            return
+        if self._contact_props is None:
+            self._contact_sphere = vtk.vtkSphereSource()
+            self._contact_sphere.SetRadius(CONTACT_RADIUS)
+            self._contact_sphere.SetThetaResolution(16)
+            self._contact_sphere.SetPhiResolution(12)
+            dot = _actor_for(self._contact_sphere)
+            dot.GetProperty().SetColor(*CONTACT_COLOUR)
+            self._top_layer().AddActor(dot)
+            cap = self._caption("", np.zeros(3), (30, 30), CONTACT_COLOUR)
+            self._contact_props = (dot, cap)
+        dot, cap = self._contact_props
+        point = found.point[0]
+        assert self._contact_sphere is not None
+        self._contact_sphere.SetCenter(*map(float, point))
+        text = f"bone contact {1000 * self.contact_depth:.0f} mm"
+        cap.SetCaption(text)
+        cap.SetAttachmentPoint(*map(float, point))
+        self._size_caption(cap, text)
+        for prop in self._contact_props:
+            prop.SetVisibility(True)
 
     def _hide_arm(self) -> None:
         if self._arm is not None:

@@ -23,6 +23,7 @@ QUANTITY_TAGS = {
     "moment_arm_hip_adduction": "adduction lever",
     "activation": "hold task",
     "share": "hold task",
+    "bone_overlap": "bone contact",
 }
 STYLE = """
 p.stmt { margin: 0 0 6px 0; }
@@ -33,6 +34,7 @@ div.task { color: #5b6f86; font-size: small; margin: -4px 0 6px 0; }
 div.caveats { color: #808080; font-size: small; margin-top: 10px; }
 p.caveat { margin: 0 0 3px 0; }
 p.note { color: #8a6d00; font-size: small; margin: 0 0 6px 0; }
+p.contact { margin: 0 0 6px 0; color: #8a1a8a; }
 """
 
 
@@ -57,8 +59,9 @@ def explanation_html(
         parts.append(f'<div class="task">Task: {esc(task)}</div>')
     if off_plane:
         # the engine explains flexion in the sagittal plane only
-        parts.append('<p class="note">These statements take hip adduction and rotation as 0; '
-                     "the plots and the info card use the full pose.</p>")  # fmt: skip
+        parts.append('<p class="note">Apart from bone contact, these statements take hip '
+                     "adduction and rotation as 0; the plots and the info card use the full "
+                     "pose.</p>")  # fmt: skip
     caveats = [s for s in statements if s.get("quantity") == "caveat"]
     for s in statements:
         if s.get("quantity") == "caveat":
@@ -71,7 +74,8 @@ def explanation_html(
                      for m in muscles if m in names]  # fmt: skip
             if links:
                 tag += " · " + ", ".join(links)
-        parts.append(f'<p class="stmt">{esc(s.get("text", ""))} <span class="tag">[{tag}]</span></p>')  # fmt: skip
+        cls = "contact" if q == "bone_overlap" else "stmt"  # the 3D marker's colour
+        parts.append(f'<p class="{cls}">{esc(s.get("text", ""))} <span class="tag">[{tag}]</span></p>')  # fmt: skip
     if caveats:
         parts.append('<div class="caveats"><b>Caveats</b>')
         parts.extend(f'<p class="caveat">{esc(c.get("text", ""))}</p>' for c in caveats)
@@ -114,7 +118,8 @@ class ExplanationPanel(QTextBrowser):
         pose, task = snap.pose, snap.task
         task.apply_to(self.analysis.model)  # already so, unless someone else changed the model
         self.statements = self.analysis.model.explain(
-            pose.hip_flexion, pose.knee_flexion, hip_acceleration=task.hip_acceleration
+            pose.hip_flexion, pose.knee_flexion, hip_acceleration=task.hip_acceleration,
+            hip_adduction=pose.hip_adduction, hip_rotation=pose.hip_rotation,
         )
         bar = self.verticalScrollBar()
         keep = bar.value()
