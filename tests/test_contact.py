@@ -161,3 +161,38 @@ def test_window_marks_and_names_the_contact(qtbot, window) -> None:  # type: ign
     qtbot.waitUntil(lambda: not w.view._stale and not w.view._timer.isActive(), timeout=5000)
     w.view.render_now()
     assert scene.contact_depth == 0.0 and not dot.GetVisibility()
+
+
+def test_pose_panel_can_stop_where_bone_meets_bone(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    w = window
+    panel = w.pose_panel
+    w.state.set_pose(hip_flexion=60.0, hip_adduction=20.0, hip_rotation=30.0)
+    free = w.analysis.model.free_flexion(20.0, 30.0)
+    assert free.highest is not None and free.highest < 120.0
+    panel.stop_box.setChecked(True)
+    assert w.state.display.stop_at_bone_contact
+    messages: list[str] = []
+    panel.stopped.connect(messages.append)
+    for half_degrees in range(121, 241):  # a drag from 60.5 to 120 deg
+        panel.sliders["hip_flexion"].setValue(half_degrees)
+    stop = w.state.pose.hip_flexion
+    assert free.highest - 0.5 <= stop <= free.highest  # the last half degree clear of contact
+    assert not w.analysis.model.bone_contact(stop, 20.0, 30.0).touching[0]
+    assert panel.sliders["hip_flexion"].value() == round(2 * stop)
+    assert messages and f"Stopped at {stop:g}°" in messages[-1] and "socket" in messages[-1]
+    # a number typed past the contact stops there too; moving back is free
+    panel.boxes["hip_flexion"].setValue(125.0)
+    assert w.state.pose.hip_flexion == stop
+    panel.boxes["hip_flexion"].setValue(70.0)
+    assert w.state.pose.hip_flexion == 70.0
+    # off: the move goes on into contact, which is marked instead
+    panel.stop_box.setChecked(False)
+    panel.boxes["hip_flexion"].setValue(120.0)
+    assert w.state.pose.hip_flexion == 120.0
+    assert w.analysis.model.bone_contact(120.0, 20.0, 30.0).touching[0]
+    # started in contact, with the option on: deeper is refused, shallower is allowed
+    panel.stop_box.setChecked(True)
+    panel.boxes["hip_flexion"].setValue(125.0)
+    assert w.state.pose.hip_flexion == 120.0
+    panel.boxes["hip_flexion"].setValue(115.0)
+    assert w.state.pose.hip_flexion == 115.0

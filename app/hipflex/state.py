@@ -121,6 +121,9 @@ class Display(_Frozen):
     labels: bool = False
     show_moment_arm: bool = True
     show_lines: bool = True
+    # the pose panel stops a hip move where the femur would run into the pelvis (bone contact,
+    # hipflex.model.contact); off, the move goes on and the contact is marked and named
+    stop_at_bone_contact: bool = False
 
 
 class Camera(_Frozen):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
+import numpy as np
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDoubleSpinBox,
     QGridLayout,
     QGroupBox,
@@ -18,7 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from hipflex.gui.qtstate import QtState
+from hipflex.model.contact import ContactResult
 from hipflex.state import POSE_PRESETS, POSE_RANGES, Snapshot
+
+Contact = Callable[[Any, Any, Any], ContactResult]  # model.bone_contact(flexion, add., rotation)
+HIP = ("hip_flexion", "hip_adduction", "hip_rotation")
 
 LABELS = {
     "hip_flexion": "Hip flexion",
@@ -30,10 +38,16 @@ STEPS_PER_DEG = 2  # sliders move in half degrees
 
 
 class PosePanel(QWidget):
-    """Writes joint angles to the state; a slider drag is one undo step."""
+    """Writes joint angles to the state; a slider drag is one undo step. With "stop where bone
+    meets bone" on (and ``contact`` given), a hip move stops at the last half degree before the
+    femur would run into the pelvis, and ``stopped`` says where and why."""
 
-    def __init__(self, qstate: QtState, parent: QWidget | None = None) -> None:
+    stopped = Signal(str)
+
+    def __init__(self, qstate: QtState, parent: QWidget | None = None,
+                 contact: Contact | None = None) -> None:  # fmt: skip
         super().__init__(parent)
+        self.contact = contact
         self.setObjectName("posePanel")
         self.qstate = qstate
         self.sliders: dict[str, QSlider] = {}
@@ -62,6 +76,15 @@ class PosePanel(QWidget):
             grid.addWidget(spin, 2 * row + 1, 1)
             self.sliders[coord] = slider
             self.boxes[coord] = spin
+        self.stop_box = QCheckBox("Stop where bone meets bone")
+        self.stop_box.setObjectName("stopAtBoneContact")
+        self.stop_box.setToolTip("Hip moves stop before the femur runs into the pelvis (bony "
+                                 "impingement); off, the contact is marked and named instead")  # fmt: skip
+        self.stop_box.setEnabled(contact is not None)
+        self.stop_box.toggled.connect(
+            lambda on: self.qstate.state.set_display(stop_at_bone_contact=bool(on))
+        )
+        grid.addWidget(self.stop_box, 2 * len(LABELS), 0, 1, 2)
         presets = QGroupBox("Poses")
         plo = QGridLayout(presets)
         for k, name in enumerate(POSE_PRESETS):
@@ -94,15 +117,41 @@ class PosePanel(QWidget):
         self._set(coord, value / STEPS_PER_DEG, f"slider:{coord}")
 
     def _set(self, coord: str, value: float, merge: str | None) -> None:
-        if getattr(self.qstate.snapshot.pose, coord) == value:
+        snap = self.qstate.snapshot
+        if getattr(snap.pose, coord) == value:
             return
+        if snap.display.stop_at_bone_contact and coord in HIP and self.contact is not None:
+            value = self._stop(snap, coord, value)
+            if getattr(snap.pose, coord) == value:
+                self._show(snap)  # the slider or box goes back to the pose that stays
+                return
         self.qstate.state.set_pose(merge, **{coord: value})
+
+    def _stop(self, snap: Snapshot, coord: str, value: float) -> float:
+        """``value``, or the last half-degree step toward it before bone meets bone (deeper
+        than where the move started, when it started in contact)."""
+        assert self.contact is not None
+        start = getattr(snap.pose, coord)
+        n = math.ceil(abs(value - start) * STEPS_PER_DEG - 1e-9)
+        path = np.append(start + np.sign(value - start) * np.arange(n) / STEPS_PER_DEG, value)
+        angles = [path if c == coord else np.full(path.size, getattr(snap.pose, c)) for c in HIP]
+        found = self.contact(*angles)
+        depth = np.where(found.touching, found.overlap, 0.0)
+        worse = np.flatnonzero(depth > depth[0] + 1e-6)
+        if worse.size == 0:
+            return value
+        k = int(worse[0])
+        self.stopped.emit(
+            f"Stopped at {path[k - 1]:g}°: beyond it {found.femur_region[k].name} would run "
+            f"into {found.pelvis_region[k].name} (untick \"Stop where bone meets bone\" to go on)"
+        )
+        return float(path[k - 1])
 
     def apply_preset(self, name: str) -> None:
         self.qstate.state.set_pose(None, **POSE_PRESETS[name])
 
     def _on_change(self, _old: Snapshot, new: Snapshot, fields: Any) -> None:
-        if "pose" in fields:
+        if "pose" in fields or "display" in fields:
             self._show(new)
 
     def _show(self, snap: Snapshot) -> None:
@@ -115,3 +164,6 @@ class PosePanel(QWidget):
             box.blockSignals(True)
             box.setValue(v)
             box.blockSignals(False)
+        self.stop_box.blockSignals(True)
+        self.stop_box.setChecked(snap.display.stop_at_bone_contact)
+        self.stop_box.blockSignals(False)

@@ -127,7 +127,8 @@ class MainWindow(QMainWindow):
         self._warm_timer.setInterval(0)
         self._warm_timer.timeout.connect(self._warm_up)
         self.setCentralWidget(self.view)
-        self.pose_panel = PosePanel(self.qstate, self)
+        self.pose_panel = PosePanel(self.qstate, self, contact=model.bone_contact)
+        self.pose_panel.stopped.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self._docks: dict[str, QDockWidget] = {}
         self._dock("Pose", self.pose_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._panels()
