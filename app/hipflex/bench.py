@@ -55,6 +55,7 @@ def run_bench(repeats: int = 30) -> dict[str, float]:
     take longer, which the range figures show.
     """
     from hipflex.errors import HipFlexError
+    from hipflex.model.contact import bone_contact
     from hipflex.model.hipmodel import load_model
 
     if repeats < 1:
@@ -69,6 +70,17 @@ def run_bench(repeats: int = 30) -> dict[str, float]:
             lambda: model.sweep(angles, knee_flexion=0.0), sweep_repeats(repeats)
         ),
     }
+    # bone contact: one pose (arrays, so the remembered last pose is not what is timed), and the
+    # flexion reachable before contact at one adduction and rotation (its cache emptied first)
+    contact = bone_contact(model.ctx)
+    fadir = (np.array([110.0]), np.array([20.0]), np.array([30.0]))
+    out["contact_ms"] = _median_ms(lambda: contact.at(*fadir), repeats)
+
+    def free() -> None:
+        contact._free.clear()
+        contact.free_flexion(20.0, 30.0)
+
+    out["free_flexion_ms"] = _median_ms(free, sweep_repeats(repeats))
     per_pose, poses = _range_times_ms(model, range_rounds(repeats))
     worst = int(np.argmax(per_pose))
     out["range_median_ms"] = float(np.median(per_pose))
@@ -85,4 +97,7 @@ def run_bench(repeats: int = 30) -> dict[str, float]:
           f"95th percentile {out['range_p95_ms']:.2f} ms, slowest {out['range_max_ms']:.2f} ms "
           f"(hip {poses[worst][0]:.0f}, knee {poses[worst][1]:.0f})")  # fmt: skip
     print(f"151-angle sweep, all muscles: median {out['sweep_151_ms']:.1f} ms")
+    print(f"bone contact, one pose (window and explain only): median {out['contact_ms']:.2f} ms; "
+          f"flexion reachable before contact at one adduction and rotation: median "
+          f"{out['free_flexion_ms']:.1f} ms")  # fmt: skip
     return out
