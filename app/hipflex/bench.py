@@ -77,7 +77,7 @@ def run_bench(repeats: int = 30) -> dict[str, float]:
     out["contact_ms"] = _median_ms(lambda: contact.at(*fadir), repeats)
 
     def free() -> None:
-        contact._free.clear()
+        contact.forget()
         contact.free_flexion(20.0, 30.0)
 
     out["free_flexion_ms"] = _median_ms(free, sweep_repeats(repeats))

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from hipflex.errors import DataError
 from hipflex.model.kinematics import Skeleton, body_transforms
 
 if TYPE_CHECKING:
@@ -85,9 +86,14 @@ class BoneContact:
         self.points = np.ascontiguousarray(pelvis_points, float)  # (m, 3), pelvis frame
         self.femur = femur
         self.regions = {body: [r for r in regions if r.body == body] for body in ("pelvis", "femur_r")}
+        self._lookup: dict[str, tuple[Array, Array]] = {}  # body -> (unit directions, bands)
         for body, found in self.regions.items():
             if not found:
-                raise ValueError(f"no contact_region for {body!r} in anatomy_data/joints.toml")
+                raise DataError(f"anatomy_data/joints.toml: key 'joint.contact_region': none on "
+                                f"{body!r}, so a contact there could not be named")  # fmt: skip
+            dirs = np.array([r.direction for r in found], float)
+            self._lookup[body] = (dirs / np.linalg.norm(dirs, axis=1, keepdims=True),
+                                  np.array([r.distance for r in found], float))  # fmt: skip
         self._free: OrderedDict[tuple[float, float], FlexionRange] = OrderedDict()
         self._last: tuple[tuple[float, float, float], ContactResult] | None = None
 
@@ -132,14 +138,17 @@ class BoneContact:
     def _name(self, body: str, offsets: Array) -> tuple[ContactRegion, ...]:
         """The region of ``body`` each offset (from the hip centre, that body's frame) lies in."""
         regions = self.regions[body]
-        dirs = np.array([r.direction for r in regions], float)
-        dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+        dirs, bands = self._lookup[body]
         r = np.linalg.norm(offsets, axis=1)
         cos = offsets @ dirs.T / np.maximum(r, 1e-12)[:, None]
-        bands = np.array([r_.distance for r_ in regions], float)
         inside = (r[:, None] >= bands[:, 0]) & (r[:, None] < bands[:, 1])
         cos = np.where(inside, cos, -2.0 + cos)  # outside every band: still the nearest direction
         return tuple(regions[int(k)] for k in np.argmax(cos, axis=1))
+
+    def forget(self) -> None:
+        """Drop the remembered poses and free ranges (so a benchmark times the work)."""
+        self._free.clear()
+        self._last = None
 
     def free_flexion(self, hip_adduction: float = 0.0, hip_rotation: float = 0.0) -> FlexionRange:
         """How far the hip can flex and extend from 0 deg at this adduction and rotation before

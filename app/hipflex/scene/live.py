@@ -154,7 +154,7 @@ class LiveScene:
         ) = None
         self._top: vtk.vtkRenderer | None = None
         self._contact_props: tuple[vtk.vtkActor, vtk.vtkCaptionActor2D] | None = None
-        self._contact_sphere: vtk.vtkSphereSource | None = None
+        self._contact_sphere = vtk.vtkSphereSource()  # replaced when the marker is first made
         self.contact_depth = 0.0  # m, bone-on-bone overlap at the applied pose (0: apart)
         self._build()
 
@@ -477,18 +477,18 @@ class LiveScene:
                     prop.SetVisibility(False)
             return
         if self._contact_props is None:
-            self._contact_sphere = vtk.vtkSphereSource()
-            self._contact_sphere.SetRadius(CONTACT_RADIUS)
-            self._contact_sphere.SetThetaResolution(16)
-            self._contact_sphere.SetPhiResolution(12)
-            dot = _actor_for(self._contact_sphere)
+            sphere = vtk.vtkSphereSource()
+            sphere.SetRadius(CONTACT_RADIUS)
+            sphere.SetThetaResolution(16)
+            sphere.SetPhiResolution(12)
+            dot = _actor_for(sphere)
             dot.GetProperty().SetColor(*CONTACT_COLOUR)
             self._top_layer().AddActor(dot)
             cap = self._caption("", np.zeros(3), (30, 30), CONTACT_COLOUR)
+            self._contact_sphere = sphere
             self._contact_props = (dot, cap)
         dot, cap = self._contact_props
         point = found.point[0]
-        assert self._contact_sphere is not None
         self._contact_sphere.SetCenter(*map(float, point))
         text = f"bone contact {1000 * self.contact_depth:.0f} mm"
         cap.SetCaption(text)
