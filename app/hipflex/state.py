@@ -43,7 +43,8 @@ Finite = Annotated[float, Field(allow_inf_nan=False)]
 # by up to 5 cm a degree, mostly beyond the ranges here (1 step in 40000 inside them). Inside
 # them some paths still cut bone off the sagittal plane (docs/status.md), and far off the plane
 # the femur can run into the pelvis (6% of random poses; hipflex.model.contact), which the
-# explorer marks and names rather than stops. The engine takes the whole joint range.
+# explorer marks and names, and stops at only when the pose panel's option asks it to. The
+# engine takes the whole joint range.
 POSE_RANGES: dict[str, tuple[float, float]] = {
     "hip_flexion": (-20.0, 130.0),
     "knee_flexion": (0.0, 140.0),

@@ -136,7 +136,7 @@ class PosePanel(QWidget):
         path = np.append(start + np.sign(value - start) * np.arange(n) / STEPS_PER_DEG, value)
         angles = [path if c == coord else np.full(path.size, getattr(snap.pose, c)) for c in HIP]
         found = self.contact(*angles)
-        depth = np.where(found.touching, found.overlap, 0.0)
+        depth = found.depth
         worse = np.flatnonzero(depth > depth[0] + 1e-6)
         if worse.size == 0:
             return value

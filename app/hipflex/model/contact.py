@@ -64,6 +64,13 @@ class ContactResult:
         """Poses where bone meets bone: overlap beyond ``CONTACT_TOLERANCE``."""
         return self.overlap > CONTACT_TOLERANCE
 
+    @property
+    def depth(self) -> Array:
+        """The overlap (m) where bone meets bone, 0 elsewhere: what the views show and the
+        pose panel's stop compares."""
+        overlap = self.overlap
+        return np.where(overlap > CONTACT_TOLERANCE, overlap, 0.0)
+
 
 @dataclass(frozen=True)
 class FlexionRange:

@@ -31,6 +31,8 @@ SIDE_WORDS = {  # (quantity, sign): what a positive or negative moment arm does 
     ("hip_adduction", -1): ("pull", "the thigh out to the side"),
 }  # fmt: skip
 
+# said wherever a pose off the sagittal plane is explained (the window, ``hipflex explain``)
+OFF_PLANE_NOTE = "Apart from bone contact, these statements take hip adduction and rotation as 0"
 CAVEATS = [
     "Model estimate from one body (Visible Human Male) with straight-line and wrapped muscle paths.",
     "Rigid tendons, full activation, no passive force; tendon slack lengths re-derived for these bones.",

@@ -470,7 +470,7 @@ class LiveScene:
         where a real hip stops (hipflex.model.contact)."""
         p = snap.pose
         found = bone_contact(self.ctx).at(p.hip_flexion, p.hip_adduction, p.hip_rotation)
-        self.contact_depth = float(found.overlap[0]) if found.touching[0] else 0.0
+        self.contact_depth = float(found.depth[0])
         if not self.contact_depth:
             if self._contact_props is not None:
                 for prop in self._contact_props:

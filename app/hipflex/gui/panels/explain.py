@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from hipflex.gui.panels._common import LINK_SCHEME, Debouncer, esc
 from hipflex.gui.qtstate import Analysis, QtState
+from hipflex.model.explain import OFF_PLANE_NOTE
 
 EXPLAIN_MS = 100
 MAX_WAIT_MS = 400  # during playback or a long drag, still refresh this often
@@ -59,9 +60,8 @@ def explanation_html(
         parts.append(f'<div class="task">Task: {esc(task)}</div>')
     if off_plane:
         # the engine explains flexion in the sagittal plane only
-        parts.append('<p class="note">Apart from bone contact, these statements take hip '
-                     "adduction and rotation as 0; the plots and the info card use the full "
-                     "pose.</p>")  # fmt: skip
+        parts.append(f'<p class="note">{esc(OFF_PLANE_NOTE)}; the plots and the info card '
+                     "use the full pose.</p>")  # fmt: skip
     caveats = [s for s in statements if s.get("quantity") == "caveat"]
     for s in statements:
         if s.get("quantity") == "caveat":
