@@ -446,7 +446,7 @@ class LiveScene:
             dot = _actor_for(sphere)
             dot.GetProperty().SetColor(*MOMENT_ARM_COLOUR)
             top.AddActor(dot)
-            cap = self._caption("", np.zeros(3), (0, -40), MOMENT_ARM_COLOUR)
+            cap = self._caption("", np.zeros(3), (0, -40), MOMENT_ARM_COLOUR, backdrop=True)
             self._arm = (segs, dot, cap)
         return self._arm
 
@@ -484,7 +484,7 @@ class LiveScene:
             dot = _actor_for(sphere)
             dot.GetProperty().SetColor(*CONTACT_COLOUR)
             self._top_layer().AddActor(dot)
-            cap = self._caption("", np.zeros(3), (30, 30), CONTACT_COLOUR)
+            cap = self._caption("", np.zeros(3), (30, 30), CONTACT_COLOUR, backdrop=True)
             self._contact_sphere = sphere
             self._contact_props = (dot, cap)
         dot, cap = self._contact_props
@@ -536,7 +536,10 @@ class LiveScene:
         cap.SetVisibility(True)
 
     def _caption(self, text: str, anchor: Array, offset: tuple[float, float],
-                 colour: tuple[float, float, float] = (0.1, 0.1, 0.1)) -> vtk.vtkCaptionActor2D:  # fmt: skip
+                 colour: tuple[float, float, float] = (0.1, 0.1, 0.1),
+                 backdrop: bool = False) -> vtk.vtkCaptionActor2D:  # fmt: skip
+        """A label with a leader line to ``anchor``; ``backdrop`` puts it on a pale box framed in
+        its colour, for marks drawn over bone, where coloured text alone is hard to read."""
         cap = vtk.vtkCaptionActor2D()
         cap.SetCaption(text)
         cap.SetAttachmentPoint(*map(float, anchor))
@@ -554,6 +557,12 @@ class LiveScene:
         tp.SetShadow(False)
         tp.SetFontFamilyToArial()
         tp.SetJustificationToLeft()
+        if backdrop:
+            tp.SetBackgroundColor(1.0, 1.0, 1.0)
+            tp.SetBackgroundOpacity(0.85)
+            tp.SetFrame(True)
+            tp.SetFrameColor(*colour)
+            tp.SetFrameWidth(max(1, round(self.scale)))
         cap.GetProperty().SetColor(*colour)
         cap.GetProperty().SetLineWidth(1.0 * self.scale)
         self.plotter.renderer.AddActor(cap)
