@@ -29,7 +29,11 @@ slider-rate use:
   ``threewrap.resolve_chain`` takes the two-surface result and wraps the third only on the rows
   whose path enters it; the rest cost one test. A pose or two resolve those rows on Python
   floats in the same pass (``_chains_few``, ``threewrap.chain_row``), a batch with numpy, where
-  the search for the paths over two non-parallel cylinders of every state tried is one call.
+  the search for the paths over two non-parallel cylinders of every state tried is one call;
+- or a third surface between its two (the hamstrings: the quadratus femoris bed between the
+  femoral-head sphere and the condyle cylinder, ``threewrap.resolve_middle``): the rows whose
+  bridge touches it are iterated over all three, a pose or two on floats
+  (``_middle_iteration_few``), the rest cost one test on floats (``_bridge_touches``).
 
 A test compares this module with ``PathSet.evaluate`` to 1e-6 m over many poses.
 
@@ -50,6 +54,9 @@ from numpy.typing import NDArray
 
 from hipflex.model.skeleton import ModelContext
 from hipflex.model.threewrap import (
+    MIDDLE_ITERATIONS,
+    MIDDLE_TOLERANCE,
+    V3,
     Chain,
     FewSurface,
     chain_ends,
@@ -59,6 +66,7 @@ from hipflex.model.threewrap import (
     f_wrap,
     reset_pose,
     resolve_chain,
+    resolve_middle,
 )
 from hipflex.model.twowrap import (
     SEQUENCE_ITERATIONS,
@@ -78,6 +86,7 @@ from hipflex.model.wrapping import (
     TWO_PI,
     Cylinder,
     PathSet,
+    added_surface,
     cross,
     path_set,
     stack1,
@@ -116,10 +125,12 @@ class FastPaths:
         single: list[tuple[int, int, int, int, float]] = []  # + (wrap, sense)
         double: list[tuple[int, int, int, int, float, int, float]] = []  # + (wrap, sense) x 2
         third: list[tuple[int, int, float]] = []  # (two-surface row, wrap, sense): a third surface
+        middle: list[tuple[int, int, float]] = []  # the same, for a third surface between the two
         cands: list[list[tuple[str, int, int]]] = [[] for _ in range(self.n_lines)]
         # candidate = (kind, index, body): kind "p" posed point, "s0"/"s1" single-wrap tangent
         # in/out, "d0".."d3" two-surface tangents (first in, first out, second in, second out),
-        # "n0"/"n1" the third surface's (threewrap) of a two-surface row that has one
+        # "n0"/"n1" the third surface's (threewrap) of a two-surface row that has one, "m0"/"m1"
+        # those of a surface between a two-surface row's two (threewrap.resolve_middle)
 
         def wrap_index(cyl: Cylinder) -> int:
             for i, c in enumerate(cyls):
@@ -149,14 +160,20 @@ class FastPaths:
                         bi = BODY_INDEX[cyl.body]
                         cand += [("s0", row, bi), ("s1", row, bi)]
                     elif len(wraps) <= 3:
-                        (c0, s0), (c1, s1) = wraps[:2]
+                        added = added_surface(wraps) if len(wraps) == 3 else 2
+                        (c0, s0), (c1, s1) = (wraps[0], wraps[2]) if added == 1 else wraps[:2]
                         row = len(double)
                         double.append((ia, ib, int(line), wrap_index(c0), float(s0[k]),
                                        wrap_index(c1), float(s1[k])))  # fmt: skip
                         b0, b1 = BODY_INDEX[c0.body], BODY_INDEX[c1.body]
-                        cand += [("d0", row, b0), ("d1", row, b0), ("d2", row, b1),
-                                 ("d3", row, b1)]  # fmt: skip
-                        if len(wraps) == 3:
+                        cand += [("d0", row, b0), ("d1", row, b0)]
+                        if added == 1:  # between the two, in path order
+                            cm, sm = wraps[1]
+                            bm = BODY_INDEX[cm.body]
+                            cand += [("m0", len(middle), bm), ("m1", len(middle), bm)]
+                            middle.append((row, wrap_index(cm), float(sm[k])))
+                        cand += [("d2", row, b1), ("d3", row, b1)]
+                        if len(wraps) == 3 and added == 2:
                             c2, s2 = wraps[2]
                             b2 = BODY_INDEX[c2.body]
                             cand += [("n0", len(third), b2), ("n1", len(third), b2)]
@@ -168,14 +185,15 @@ class FastPaths:
         # polylines (what PathSet.evaluate(with_points=True) draws): per line, its posed points
         # with each wrapped segment's arc points in between, as indices into one point bank:
         # posed points, one-surface arcs, first-surface arcs, second-surface arcs, third-surface
-        # arcs
+        # arcs, middle-surface arcs
         self.line_names = [""] * self.n_lines
         for name, (gi, k) in ps.line_group.items():
             self.line_names[int(ps.groups[gi].index[k])] = name
         arc = ARC_SAMPLES + 2
         base = {"s0": len(local), "d0": len(local) + arc * len(single),
                 "d2": len(local) + arc * (len(single) + len(double)),
-                "n0": len(local) + arc * (len(single) + 2 * len(double))}  # fmt: skip
+                "n0": len(local) + arc * (len(single) + 2 * len(double)),
+                "m0": len(local) + arc * (len(single) + 2 * len(double) + len(third))}  # fmt: skip
         gather: list[int] = []
         self._poly_slices: list[tuple[str, int, int]] = []
         for line, cand in enumerate(cands):
@@ -184,8 +202,8 @@ class FastPaths:
                 if kind == "p":
                     gather.append(pos)
                     continue
-                for key in {"s0": ("s0",), "d0": ("d0", "d2"), "n0": ("n0",)}.get(kind, ()):
-                    gather.extend(range(base[key] + arc * pos, base[key] + arc * (pos + 1)))
+                if kind in base:  # a surface's arcs, where its entry point stands in the path
+                    gather.extend(range(base[kind] + arc * pos, base[kind] + arc * (pos + 1)))
             self._poly_slices.append((self.line_names[line], first, len(gather)))
         self._poly_gather = np.array(gather, dtype=np.intp)
         self.points = np.array(local)
@@ -232,17 +250,22 @@ class FastPaths:
         self._third_row, self._third_w = tb[:, 0].astype(np.intp), tb[:, 1].astype(np.intp)
         self._third_sense = tb[:, 2]
         self.n_third = len(third)
+        mb = np.array(middle, float).reshape(-1, 3)
+        self._middle_row, self._middle_w = mb[:, 0].astype(np.intp), mb[:, 1].astype(np.intp)
+        self._middle_sense = mb[:, 2]
+        self.n_middle = len(middle)
         # line length = sum of its segments' lengths: one matrix product
         n_seg = len(plain) + len(single) + len(double)
         self._incidence = np.zeros((n_seg, self.n_lines))
         seg_line = np.concatenate([plain_line, single_line, double_line])
         self._incidence[np.arange(n_seg), seg_line] = 1.0
         # candidate table for the points where the force acts (see wrapping._force_pair)
-        n_p, n_1, n_2, n_3 = len(local), len(single), len(double), len(third)
+        n_p, n_1, n_2, n_3, n_m = len(local), len(single), len(double), len(third), len(middle)
         offset = {"p": 0, "s0": n_p, "s1": n_p + n_1, "d0": n_p + 2 * n_1,
                   "d1": n_p + 2 * n_1 + n_2, "d2": n_p + 2 * n_1 + 2 * n_2,
                   "d3": n_p + 2 * n_1 + 3 * n_2, "n0": n_p + 2 * n_1 + 4 * n_2,
-                  "n1": n_p + 2 * n_1 + 4 * n_2 + n_3}  # fmt: skip
+                  "n1": n_p + 2 * n_1 + 4 * n_2 + n_3, "m0": n_p + 2 * n_1 + 4 * n_2 + 2 * n_3,
+                  "m1": n_p + 2 * n_1 + 4 * n_2 + 2 * n_3 + n_m}  # fmt: skip
         k_max = max(len(c) for c in cands)
         self._cand = np.zeros((self.n_lines, k_max), dtype=np.intp)
         cand_body = np.full((self.n_lines, k_max), -1)
@@ -312,6 +335,7 @@ class FastPaths:
         double: TwoSurfaces | None = None
         chain: Chain | None = None
         neck: Surface | None = None
+        between: _Between | None = None
         if self.n_double:
             frames, alone = (c, e1, e3, basis), (on, length, t_in, t_out)
             if self.n_third and st.chain_cylinders and len(st.r0) <= FEW_ROWS:
@@ -324,6 +348,8 @@ class FastPaths:
                 double = _two_surfaces(p, s, frames, alone, st)
                 if self.n_third:
                     chain, neck = _third_surface(p, s, frames, double, wb, self, st)
+            if self.n_middle:
+                between = _middle_surface(p, s, frames, double, wb, self, st, points)
             seg_len.append(double.length.reshape(-1, n).T)
             bank += [_pose_major(t, n) for t in double.tangents]
             on0, on1 = double.on0.reshape(-1, n).T, double.on1.reshape(-1, n).T
@@ -332,8 +358,12 @@ class FastPaths:
                 bank += [_pose_major(chain.tangents[4], n), _pose_major(chain.tangents[5], n)]
                 on2 = chain.on[2].reshape(-1, n).T
                 engaged += [on2, on2]
+            if between is not None:
+                bank += [_pose_major(between.t_in, n), _pose_major(between.t_out, n)]
+                on_m = between.on.reshape(-1, n).T
+                engaged += [on_m, on_m]
         return _Solved(n, st, pts, seg_len, bank, engaged, (p, s, c, e1, e3, basis), world,
-                       double, chain, neck)  # fmt: skip
+                       double, chain, neck, between)  # fmt: skip
 
     def evaluate(self, transforms: dict[str, Array], hip_flexion_rad: Array) -> tuple[Array, Array]:
         """Lengths (n, n_lines) and moment arms (n, n_lines, 4) about hip flexion, adduction,
@@ -382,6 +412,8 @@ class FastPaths:
             parts += _two_surface_arcs(sv)
         if self.n_third:
             parts.append(_third_surface_arcs(sv, self))
+        if self.n_middle:
+            parts.append(_middle_surface_arcs(sv))
         bank = np.concatenate(parts, axis=1)[:, self._poly_gather]
         return {name: bank[:, a:b] for name, a, b in self._poly_slices}
 
@@ -401,6 +433,21 @@ class _Solved:
     double: TwoSurfaces | None  # the two-surface segments, resolved
     chain: Chain | None  # those of them with a third surface, resolved (threewrap)
     neck: Surface | None  # the third surface's rows, posed
+    between: _Between | None  # the surfaces between a two-surface row's two
+
+
+@dataclass
+class _Between:
+    """The surfaces between the two of the two-surface rows that have one (``_middle_surface``):
+    engaged, entry and exit points, and (with ``points``) where their lines start and end;
+    posed (centre, side, axis, sense, radius, sphere)."""
+
+    on: Bools
+    t_in: Array
+    t_out: Array
+    start: Array | None
+    end: Array | None
+    surface: Surface
 
 
 def _sphere_bases(p: Array, s: Array, c: Array, e1: Array, e3: Array, st: _Static) -> Array:
@@ -529,6 +576,18 @@ class _Static:
         contiguous = rows.size > 0 and np.array_equal(rows, np.arange(rows[0], rows[0] + rows.size))
         self.third_pick: slice | Index = slice(int(rows[0]), int(rows[-1]) + 1) if contiguous else rows
         self.fixed_rows: dict[int, tuple[FewSurface, FewSurface]] = {}  # pelvis-fixed surfaces on floats
+        # surfaces between a two-surface row's two (segment-major): their rows, sense, radius
+        self.middle = (fp._middle_row[:, None] * n + np.arange(n)).ravel()
+        self.middle_sense = np.repeat(fp._middle_sense, n)
+        self.middle_radius = np.repeat(w.radius[fp._middle_w], n)
+        self.middle_sphere = np.repeat(w.sphere[fp._middle_w], n)
+        mr = self.middle  # as a slice where they are contiguous (views, not copies)
+        contiguous = mr.size > 0 and np.array_equal(mr, np.arange(mr[0], mr[0] + mr.size))
+        self.middle_pick: slice | Index = slice(int(mr[0]), int(mr[-1]) + 1) if contiguous else mr
+        self.middle_batch: slice | Index = (slice(self.one.start + int(mr[0]), self.one.start + int(mr[-1]) + 1)
+                                            if contiguous else self.one.start + mr)  # fmt: skip
+        self.middle_few = (self.middle_radius.tolist(), self.middle_sphere.tolist(),
+                           self.middle_sense.tolist())  # fmt: skip
 
 
 _TWO_PI = float(TWO_PI)
@@ -854,6 +913,81 @@ def _row_iteration(
             [len0 + len1 - gap, *in0, *out0, *in1, *out1])  # fmt: skip
 
 
+def _middle_iteration_few(
+    p: Array, s: Array, surfaces: list[Surface], on: list[Bools], tangents: list[Array]
+) -> Chain:
+    """``threewrap.middle_iteration`` on a few rows, Python floats, round for round (a pose's
+    hamstring rows that need the surface between their two)."""
+    cols: list[Array] = [p, s]
+    for c, e1, e3, sense, r, sphere in surfaces:
+        cols += [c, e1, e3, sense[:, None], r[:, None], sphere[:, None].astype(float)]
+    cols += [x[:, None].astype(float) for x in on] + tangents
+    out_on: list[list[bool]] = [[], [], []]
+    total: list[float] = []
+    points: list[list[V3]] = [[] for _ in range(6)]
+    for row in np.concatenate(cols, axis=1).tolist():
+        ons, length, tg = _row_middle(row)
+        for k in range(3):
+            out_on[k].append(ons[k])
+        total.append(length)
+        for k in range(6):
+            points[k].append(tg[k])
+    on_a = [np.array(x, bool) for x in out_on]
+    state = (on_a[0] * 1 + on_a[1] * 2 + on_a[2] * 4).astype(np.intp)
+    return Chain(on_a, np.array(total), [np.array(x).reshape(-1, 3) for x in points], state, [], [])
+
+
+def _row_middle(row: list[float]) -> tuple[list[bool], float, list[V3]]:
+    """``_middle_iteration_few`` on one row: p, s, each surface's centre, side, axis, sense,
+    radius and sphere flag, then whether each is engaged, then the six tangent points."""
+    p, s = _v3(row[0:3]), _v3(row[3:6])
+    surf = [row[6 + 12 * k : 18 + 12 * k] for k in range(3)]
+    on = [row[42 + k] > 0 for k in range(3)]
+    tg = [_v3(row[45 + 3 * k : 48 + 3 * k]) for k in range(6)]
+    fixed = [None if x[11] > 0 else FewSurface(_v3(x[0:3]), _v3(x[3:6]), _v3(x[6:9]), x[9], x[10])
+             for x in surf]  # fmt: skip
+    lengths = [0.0, 0.0, 0.0]
+    starts, ends = [p, p, p], [s, s, s]
+    for _ in range(MIDDLE_ITERATIONS):
+        moved = 0.0
+        for k in range(3):
+            start = p
+            for j in range(k):
+                start = tg[2 * j + 1] if on[j] else start
+            end = s
+            for j in range(2, k, -1):
+                end = tg[2 * j] if on[j] else end
+            x = surf[k]
+            surface = fixed[k] or FewSurface.of_basis(
+                _v3(x[0:3]), _sphere_basis_row(start, end, x[0:3], x[3:6], x[6:9]), 1.0, x[10])  # fmt: skip
+            wrapped, lg, t_in, t_out = f_wrap(start, end, surface)
+            if not wrapped:
+                t_in, t_out = end, start
+            old_in, old_out = tg[2 * k], tg[2 * k + 1]
+            moved = max(moved, abs(t_in[0] - old_in[0]), abs(t_in[1] - old_in[1]),
+                        abs(t_in[2] - old_in[2]), abs(t_out[0] - old_out[0]),
+                        abs(t_out[1] - old_out[1]), abs(t_out[2] - old_out[2]))  # fmt: skip
+            on[k], lengths[k], tg[2 * k], tg[2 * k + 1] = wrapped, lg, t_in, t_out
+            starts[k], ends[k] = start, end
+        if moved < MIDDLE_TOLERANCE:
+            break
+    total = 0.0
+    for k in range(3):
+        if not on[k]:
+            continue
+        total += lengths[k]
+        prior = None
+        for j in range(k):
+            prior = ends[j] if on[j] else prior
+        if prior is not None:
+            a = starts[k]
+            total -= math.sqrt((prior[0] - a[0]) ** 2 + (prior[1] - a[1]) ** 2
+                               + (prior[2] - a[2]) ** 2)  # fmt: skip
+    if not (on[0] or on[1] or on[2]):
+        total = math.sqrt((s[0] - p[0]) ** 2 + (s[1] - p[1]) ** 2 + (s[2] - p[2]) ** 2)
+    return on, total, tg
+
+
 def _v3(x: Sequence[float]) -> tuple[float, float, float]:
     return (x[0], x[1], x[2])
 
@@ -1025,6 +1159,91 @@ def _write_chain(double: TwoSurfaces, rows: Index, chain: Chain) -> None:
     for k in range(4):
         double.tangents[k][rows] = chain.tangents[k]
     double.end0[rows], double.start1[rows] = chain.ends[0], chain.starts[1]
+
+
+def _middle_surface(
+    p: Array,
+    s: Array,
+    frames: tuple[Array, Array, Array, Array],
+    double: TwoSurfaces,
+    wb: Array,
+    fp: FastPaths,
+    st: _Static,
+    points: bool,
+) -> _Between:
+    """Resolve the two-surface rows that have a surface between their two
+    (``threewrap.resolve_middle``, with the two-surface resolution known), and write the result
+    into ``double`` (lengths, engagement, the outer surfaces' tangent points, and where their
+    lines end and start). A pose or two test on floats which rows' bridge touches the middle
+    surface (``_bridge_touches``) and iterate those on floats (``_middle_iteration_few``); where
+    none does, the two-surface path stands and ``resolve_middle`` is not called."""
+    rows = st.middle_pick
+    mid = wb[:, fp._middle_w].transpose(1, 0, 2, 3).reshape(-1, 3, 3)  # centre, side, axis
+    surface = (mid[:, 0], mid[:, 1], mid[:, 2], st.middle_sense, st.middle_radius,
+               st.middle_sphere)  # fmt: skip
+    p1, s1 = p[st.middle_batch], s[st.middle_batch]
+    need = None
+    if len(st.middle) <= FEW_ROWS:
+        on0, on1 = double.on0[rows], double.on1[rows]
+        table = np.concatenate((double.tangents[1][rows], double.tangents[2][rows], p1, s1,
+                                mid.reshape(-1, 9)), axis=1).tolist()  # fmt: skip
+        flags = zip(table, on0.tolist(), on1.tolist(), *st.middle_few, strict=True)
+        need = np.array([_bridge_touches(row[0:3] if a else row[6:9], row[3:6] if b else row[9:12],
+                                         row[12:], r, sphere, sense)
+                         for row, a, b, r, sphere, sense in flags], bool)  # fmt: skip
+        if not need.any():  # the two-surface path stands: no numbers change
+            start = end = None
+            if points:  # as threewrap's Chain has them (the middle surface is not wrapped)
+                start = np.where(on0[:, None], double.tangents[1][rows], p1)
+                end = np.where(on1[:, None], double.tangents[2][rows], s1)
+                double.end0[rows], double.start1[rows] = end, start
+            return _Between(need, s1, s1, start, end, surface)
+    first, last = _surfaces(frames, st)
+    two = TwoSurfaces(double.on0[rows], double.on1[rows], double.length[rows],
+                      [t[rows] for t in double.tangents], double.state[rows], double.end0[rows],
+                      double.start1[rows])  # fmt: skip
+    chain = resolve_middle(p1, s1, [rows_of(first, st.middle), surface, rows_of(last, st.middle)], two,
+                           need=need, iterate=None if need is None else _middle_iteration_few)  # fmt: skip
+    double.length[rows] = chain.length
+    double.on0[rows], double.on1[rows] = chain.on[0], chain.on[2]
+    for k, j in ((0, 0), (1, 1), (2, 4), (3, 5)):
+        double.tangents[k][rows] = chain.tangents[j]
+    double.end0[rows], double.start1[rows] = chain.ends[0], chain.starts[2]
+    return _Between(chain.on[1], chain.tangents[2], chain.tangents[3], chain.starts[1],
+                    chain.ends[1], surface)  # fmt: skip
+
+
+def _bridge_touches(
+    x: list[float], y: list[float], frame: list[float], r: float, sphere: bool, sense: float
+) -> bool:
+    """``twowrap.touches`` of the bridge x->y and one surface (its centre, side and axis, flat),
+    Python floats. A sphere is not touched where the line through x and y passes at least its
+    radius from its centre (the distance ``touches_in_plane`` compares, in the plane through the
+    three), which most rows are: that is tested first."""
+    c = frame[0:3]
+    if sphere:
+        dx, dy, dz = y[0] - x[0], y[1] - x[1], y[2] - x[2]
+        ux, uy, uz = c[0] - x[0], c[1] - x[1], c[2] - x[2]
+        cx, cy, cz = uy * dz - uz * dy, uz * dx - ux * dz, ux * dy - uy * dx
+        if cx * cx + cy * cy + cz * cz >= r * r * (dx * dx + dy * dy + dz * dz):
+            return False
+        b = _sphere_basis_row(x, y, c, frame[3:6], frame[6:9])
+    else:
+        e1, e3 = frame[3:6], frame[6:9]
+        b = [*e1, *(sense * q for q in (e3[1] * e1[2] - e3[2] * e1[1], e3[2] * e1[0] - e3[0] * e1[2],
+                                        e3[0] * e1[1] - e3[1] * e1[0])), *e3]  # fmt: skip
+    return _row_touches(x, y, c, b, r)
+
+
+def _middle_surface_arcs(sv: _Solved) -> Array:
+    """Arc points of every surface between a two-surface row's two, pose-major (n, S * arc, 3):
+    from where its line starts to where it ends, where it is wrapped (as PathSet draws it)."""
+    between = sv.between
+    assert between is not None and between.start is not None and between.end is not None
+    world, _, _, _, _ = wrap_rows(between.start, between.end, *between.surface, True)
+    assert world is not None
+    world = np.where(between.on[:, None, None], world, between.start[:, None])
+    return _arcs_pose_major(world, sv.n)
 
 
 def _third_surface_arcs(sv: _Solved, fp: FastPaths) -> Array:

@@ -238,18 +238,30 @@ def _segment_for(line: LineGeometry, wrap: Wrap) -> int:
     return next(i for i, b in enumerate(bodies) if b != "pelvis") - 1
 
 
+def added_surface(wraps: list[tuple[Cylinder, Array]]) -> int:
+    """Which of a segment's three surfaces is resolved as an addition to the path over the other
+    two (threewrap): the middle one where the first and last are fixed to one body (the
+    hamstrings: the femoral-head sphere and the condyle cylinder, with the back of the proximal
+    femur between them), else the last (iliopsoas: the brim and the head on the pelvis, then the
+    femoral neck on the femur)."""
+    return 1 if wraps[0][0].body == wraps[2][0].body else 2
+
+
 def _third_senses(
     lines: list[LineGeometry],
     seg: int,
     first_two: list[tuple[Cylinder, Array]],
     cyl: Cylinder,
     neutral: dict[str, Array],
+    middle: bool = False,
 ) -> list[float]:
     """Sense of a third surface in a row, per line, at the neutral pose: the muscle passes the
-    side direction on its way from where the first two surfaces' path leaves them (their last
-    tangent point, or the proximal point) to the distal point. The whole segment's direction
-    (the rule for the first two) can point the other way about a surface that lies along the
-    path's last stretch, as the femoral neck's does."""
+    side direction on its way from where the other two surfaces' path leaves them (their last
+    tangent point, or the proximal point) to the distal point, or, for a surface between them
+    (``middle``), along their path's bridge: from the first's exit (or the proximal point) to the
+    last's entry (or the distal point). The whole segment's direction (the rule for the other
+    two) can point the other way about a surface that lies along the path's last stretch, as the
+    femoral neck's does."""
     from hipflex.model.twowrap import resolve  # it builds on this module's kernel
 
     p = np.stack([line_points(ln, neutral)[0][seg] for ln in lines])
@@ -265,6 +277,9 @@ def _third_senses(
     two = resolve(p, s, surfaces[0], surfaces[1])
     last = np.where(two.on1[:, None], two.tangents[3], np.where(two.on0[:, None],
                                                                 two.tangents[1], p))  # fmt: skip
+    if middle:
+        last = np.where(two.on0[:, None], two.tangents[1], p)
+        s = np.where(two.on1[:, None], two.tangents[2], s)
     t = neutral[cyl.body][0]
     e2 = np.cross(t[:3, :3] @ cyl.axis, t[:3, :3] @ cyl.side)
     return [1.0 if d @ e2 >= 0 else -1.0 for d in s - last]
@@ -312,13 +327,17 @@ class PathSet:
                 for ln in lines:
                     p = line_points(ln, neutral)[0]
                     senses.append(1.0 if (p[seg + 1] - p[seg]) @ e2 >= 0 else -1.0)
-                if len(segments.get(seg, [])) == 2:
-                    senses = _third_senses(lines, seg, segments[seg], cyl, neutral)
                 segments.setdefault(seg, []).append((cyl, np.array(senses)))
                 if len(segments[seg]) > 3:
                     raise NotImplementedError(
                         f"{lines[0].muscle}: more than three wrap surfaces on one segment"
                     )
+            for seg, row in segments.items():
+                if len(row) == 3:  # the added surface's sense from the other two's path
+                    k = added_surface(row)
+                    others = [x for j, x in enumerate(row) if j != k]
+                    row[k] = (row[k][0], np.array(_third_senses(lines, seg, others, row[k][0],
+                                                                neutral, middle=k == 1)))  # fmt: skip
             for k, i in enumerate(members):
                 self.line_group[ctx.lines[i].name] = (len(self.groups), k)
             self.groups.append(_Group(np.array(members), bodies, pts, segments))
@@ -411,7 +430,9 @@ class PathSet:
         n_lines: int,
         with_points: bool,
     ) -> tuple[Array | None, Array, list[_Candidate]]:
-        """Wrap p->s over one surface, or two in order (their states, ``twowrap.resolve``).
+        """Wrap p->s over one surface, or two in order (their states, ``twowrap.resolve``), or
+        three (``threewrap``: the one ``added_surface`` names added to the path over the other
+        two, last by ``resolve_chain``, in the middle by ``resolve_middle``).
 
         Returns the points (or None), the length, and the tangent points as candidates for the
         points where the muscle's force acts on each body.
@@ -425,7 +446,10 @@ class PathSet:
                 p, s, cyl_t[0], cyl, senses[0], with_points
             )
             return single, length, [(t_in, cyl.body, on), (t_out, cyl.body, on)]
-        from hipflex.model.threewrap import resolve_chain  # they build on this module's kernel
+        from hipflex.model.threewrap import (  # they build on this module's kernel
+            resolve_chain,
+            resolve_middle,
+        )
         from hipflex.model.twowrap import resolve
 
         surfaces = []
@@ -435,7 +459,10 @@ class PathSet:
                              rot @ cyl.axis, senses[k], np.full(n_rows, cyl.radius),
                              np.full(n_rows, cyl.kind == "sphere")))  # fmt: skip
         if len(wraps) == 3:
-            chain = resolve_chain(p, s, surfaces)
+            if added_surface(wraps) == 1:
+                chain = resolve_middle(p, s, surfaces)
+            else:
+                chain = resolve_chain(p, s, surfaces)
             candidates = [(t, wraps[k // 2][0].body, chain.on[k // 2])
                           for k, t in enumerate(chain.tangents)]  # fmt: skip
             if not with_points:
