@@ -59,7 +59,13 @@ Rules (so that a reviewer can reproduce them):
   knee axis + 3 mm); femoral head spheres (head radius + 4 mm capsule, centred on the hip
   centre), passed behind by the hamstrings' proximal tendons, piriformis and gluteus medius's
   posterior line and in front by sartorius, so that no line cuts through the head at the ends
-  of the flexion range or, for gluteus medius, with the thigh turned outward.
+  of the flexion range or, for gluteus medius, with the thigh turned outward; quadratus femoris
+  bed (the hamstrings, between the head sphere and the posterior condyle cylinder: a sphere
+  fitted QF_BED = 5 mm off the back of the proximal femur below the neck, the vertices from
+  15 mm below the lesser trochanter's apex to 30 mm below the hip centre, lateral of 5 mm
+  medial of the apex, facing within 45 deg of straight back; for each radius the centre by
+  least squares, the radius the largest whole millimetre clear of the head sphere;
+  _quadratus_bed has the rule and QF_BED its source).
 
 Usage: with no options everything is regenerated. ``--only MUSCLE,...`` regenerates those
 muscles' lines, ``--wraps ID,...`` those wrap entries (keeping the others), and ``--wrap-lists``
@@ -71,7 +77,8 @@ greater_trochanter_top_r,femoral_head_posterior_r`` then ``--wrap-lists`` (and t
 greater trochanter cylinder along the shaft was deleted from wraps.toml by hand); in session
 13, ``--wraps greater_trochanter_top_r`` then ``--wrap-lists`` (gluteus minimus); for the
 femoral neck, ``--wraps femoral_neck_r`` then ``--wrap-lists``; in session 14, ``--wraps
-greater_trochanter_posterior_r`` then ``--wrap-lists`` (lower gluteus maximus).
+greater_trochanter_posterior_r`` then ``--wrap-lists`` (lower gluteus maximus); in session 16,
+``--wraps quadratus_femoris_bed_r`` then ``--wrap-lists`` (the hamstrings).
 """
 
 from __future__ import annotations
@@ -133,9 +140,6 @@ WRAPS = {
     "psoas": ["pelvic_brim_r", "femoral_head_r", "femoral_neck_r"],
     "rectus_femoris": ["quadriceps_bed_r", "distal_femur_anterior_r"],
     "gracilis": ["distal_femur_medial_r"],
-    "semitendinosus": ["femoral_head_posterior_r", "distal_femur_posterior_r"],
-    "semimembranosus": ["femoral_head_posterior_r", "distal_femur_posterior_r"],
-    "biceps_femoris_long_head": ["femoral_head_posterior_r", "distal_femur_posterior_r"],
     "sartorius": ["femoral_head_anterior_r"],
     "tensor_fasciae_latae": ["femoral_shaft_lateral_r"],
     "piriformis": ["femoral_head_posterior_r"],
@@ -151,6 +155,16 @@ WRAPS = {
     # trochanter and the intertrochanteric crest (81 of 3000 explorer poses, up to 8.9 mm), so it
     # passes over the trochanter's posterior roller after the posterior hip cylinder
     "gluteus_maximus_lower": ["hip_posterior_r", "greater_trochanter_posterior_r"],
+    # with the hip deeply flexed, abducted and turned outward their line from the femoral head
+    # to the condyles cut the back of the proximal femur (biceps femoris 48, semitendinosus 9 of
+    # 3000 explorer poses, up to 12.0 mm), so they pass behind the quadratus femoris bed between
+    # the two (session 16); semimembranosus, more medial, shares their surfaces
+    "semitendinosus": ["femoral_head_posterior_r", "quadratus_femoris_bed_r",
+                       "distal_femur_posterior_r"],
+    "semimembranosus": ["femoral_head_posterior_r", "quadratus_femoris_bed_r",
+                        "distal_femur_posterior_r"],
+    "biceps_femoris_long_head": ["femoral_head_posterior_r", "quadratus_femoris_bed_r",
+                                 "distal_femur_posterior_r"],
 }
 
 
@@ -571,6 +585,33 @@ def _wraps(
         "outward.",
         side=[*(-bone_side), 0.0],
     )
+    # The hamstrings' common line, from the ischial tuberosity behind the femoral head to the
+    # back of the condyles, passes behind the proximal femur; with the hip deeply flexed,
+    # abducted and turned outward it cut the back of the proximal femur below the neck (the
+    # intertrochanteric crest, the quadrate tubercle, the lesser trochanter: biceps femoris 48
+    # and semitendinosus 9 of 3000 explorer poses more than 2 mm inside, up to 12.0 and 7.6 mm).
+    # Quadratus femoris covers that surface, between it and the hamstring tendons. A sphere
+    # fitted to it holds the line there (_quadratus_bed), between the head sphere and the
+    # condyle cylinder on the one segment (threewrap.resolve_middle).
+    bed_c, bed_r = _quadratus_bed(fv, pack.mesh("femur_r", "full").faces, lesser_trochanter,
+                                  head_r + 0.004)
+    out += _wrap(
+        "quadratus_femoris_bed_r",
+        "femur_r",
+        "sphere",
+        bed_c,
+        bed_r,
+        [0.0, 0, 1.0],
+        None,
+        "Back of the proximal femur below the neck (intertrochanteric crest, quadrate tubercle, "
+        "lesser trochanter) under quadratus femoris: a sphere fitted 5 mm off it, the muscle "
+        "squeezed as in ischiofemoral impingement (quadratus femoris space 5.3 mm, Barros et "
+        "al. 2019, Radiol Bras 52:237-241), as large as it can be clear of the femoral head "
+        "sphere. The hamstrings pass behind it, between the femoral head and the condyles, "
+        "when the deeply flexed hip abducts and turns outward; the sagittal paths stay clear "
+        "of it.",
+        side=[-1.0, 0, 0],
+    )
     knee = (inv["femur_r"] @ pack.body_at_scan("tibia_r"))[:3, 3]
     # Rectus femoris lies on vastus intermedius, not on the femur: a large cylinder about the
     # medio-lateral axis at mid-thigh whose anterior surface is QUAD_BED in front of the most
@@ -680,6 +721,60 @@ def _wraps(
             side=side,
         )
     return header, _split_wraps("\n".join(out) + "\n")
+
+
+# Quadratus femoris between the hamstring tendons and the back of the proximal femur: the
+# quadratus femoris space (the narrowest gap it passes, from the hamstring tendons to the lesser
+# trochanter) is 18.8 +- 4.8 mm in controls and 5.3 +- 1.8 mm where it is squeezed in
+# ischiofemoral impingement (Barros et al. 2019, Radiol Bras 52:237-241); the deep flexion with
+# abduction and external rotation where the surface engages squeezes it, so the smaller, 5 mm.
+QF_BED = 0.005
+QF_BELOW = 0.015  # the surface reaches this far below the lesser trochanter's apex
+QF_TOP = -0.030  # and up to this height (femur frame: 30 mm below the hip centre, under the neck)
+QF_MEDIAL = 0.005  # and this far medial of the lesser trochanter's apex
+QF_FACING = np.cos(np.radians(45.0))  # its vertices face backward: within 45 deg of posterior
+
+
+def _quadratus_bed(
+    fv: np.ndarray, faces: np.ndarray, lesser_trochanter: np.ndarray, head: float
+) -> tuple[np.ndarray, float]:
+    """The quadratus femoris bed in the femur frame (origin at the head centre): centre and
+    radius. Rule: the femur vertices from QF_BELOW below the lesser trochanter's apex up to
+    QF_TOP, lateral of QF_MEDIAL medial of the apex, whose outward normal lies within 45 deg of
+    straight back (the back of the proximal femur below the neck: the intertrochanteric crest
+    with the quadrate tubercle, the back of the lesser trochanter and the base of the greater);
+    for a radius R, the centre whose sphere of radius R - QF_BED fits them best (least squares
+    of their distances from its surface), so the bed stands QF_BED off the bone on average; R
+    the largest whole millimetre with which the bed stays clear of the femoral head sphere
+    (``head``, centred on the hip centre). Where the two spheres overlapped (the best fit with
+    a free radius, 38.7 + 5 mm, reaches 11 mm into the head sphere) a path over the crease
+    between them had two ways over the back of the neck and jumped between them, by up to 4 mm
+    in length, at 137 deg of flexion. A sphere, not a roller, because its rounded edge lets a
+    line come onto it from beside the bone without a step (tried first: a roller about the
+    medio-lateral axis, counted only lateral of the lesser trochanter so that it stays clear of
+    the sagittal paths medial of it, stepped the lines' lengths by up to 8 mm a degree where
+    they crossed that edge)."""
+    from scipy.optimize import least_squares
+
+    normals = trimesh.Trimesh(fv, faces, process=False).vertex_normals
+    sel = ((fv[:, 1] <= QF_TOP) & (fv[:, 1] >= lesser_trochanter[1] - QF_BELOW)
+           & (fv[:, 2] >= lesser_trochanter[2] - QF_MEDIAL) & (normals[:, 0] < -QF_FACING))  # fmt: skip
+    pts = fv[sel]
+
+    def fitted(radius: float) -> tuple[np.ndarray, np.ndarray]:
+        inner = radius - QF_BED
+        fit = least_squares(lambda c: np.linalg.norm(pts - c, axis=1) - inner,
+                            pts.mean(axis=0) + np.array([inner, 0.0, 0.0]))  # fmt: skip
+        return fit.x, np.linalg.norm(pts - fit.x, axis=1) - inner
+
+    radius = next(r for r in np.arange(0.060, 0.010, -0.001)
+                  if np.linalg.norm(fitted(r)[0]) >= head + r)  # fmt: skip
+    centre, res = fitted(radius)
+    print(f"quadratus femoris bed: {len(pts)} vertices, radius {1000 * radius:.0f} mm, centre "
+          f"{np.round(1000 * centre, 1)} mm, {1000 * (np.linalg.norm(centre) - head - radius):.1f} "
+          f"mm clear of the head sphere; bone rms {1000 * np.sqrt(np.mean(res**2)):.1f} mm from "
+          f"{1000 * (radius - QF_BED):.0f} mm, {1000 * res.max():.1f} mm the most outside")  # fmt: skip
+    return centre, float(radius)
 
 
 # the greater trochanter's posterior roller (lower gluteus maximus): its clearance from the lower
