@@ -310,6 +310,38 @@ def _radial(point, surface):  # type: ignore[no-untyped-def]
     return size, d / size[:, None]
 
 
+def test_one_surface_states_keep_both_legs_clear_of_the_other_surface() -> None:
+    """A path over one of two surfaces has two straight legs, to that surface and from it, and
+    ``twowrap.resolve`` takes it only where neither leg touches the surface it leaves out. A
+    sphere (the femoral head) then a long cylinder beside it (a femoral shaft cylinder, whose
+    axis runs up past the head toward the segment's start): until session 16 only the leg
+    between the two surfaces was checked, and here 854 of 4000 rows took the sphere's path with
+    its first leg through the cylinder and 306 the cylinder's with its last leg through the
+    sphere (as sartorius's line, from an origin inside the shaft cylinder's proximal reach, ran
+    through the femoral head)."""
+    from hipflex.model.twowrap import resolve, touches
+
+    rng = np.random.default_rng(16)
+    n = 4000
+    p = np.column_stack([rng.uniform(-1, 1, n), rng.uniform(2.0, 4.0, n), rng.uniform(-1, 1, n)])
+    s = np.column_stack([rng.uniform(-3, 3, n), rng.uniform(-6, -3, n), rng.uniform(-3, 3, n)])
+    axis = np.array([0.1, 1.0, 0.05]) / np.linalg.norm([0.1, 1.0, 0.05])
+    side = np.array([1.0, 0.0, 0.0]) - axis[0] * axis
+
+    def rows(c, e1, e3, r, sphere):  # type: ignore[no-untyped-def]
+        return (np.tile(c, (n, 1)), np.tile(e1, (n, 1)), np.tile(e3, (n, 1)), np.ones(n),
+                np.full(n, r), np.full(n, sphere))  # fmt: skip
+
+    first = rows([0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0], 1.0, True)
+    second = rows([0.3, 0.0, 0.0], side / np.linalg.norm(side), axis, 0.9, False)
+    two = resolve(p, s, first, second)
+    t = two.tangents
+    on_first, on_second = two.state == 1, two.state == 2
+    assert on_first.sum() > 100 and on_second.sum() > 100
+    assert not (on_first & (touches(p, t[0], second) | touches(t[1], s, second))).any()
+    assert not (on_second & (touches(p, t[2], first) | touches(t[3], s, first))).any()
+
+
 def test_three_surface_paths_have_bridges_tangent_to_both(model_context) -> None:  # type: ignore[no-untyped-def]
     """Iliopsoas over the brim, the head and the femoral neck (hipflex.model.threewrap): every
     tangent point lies on its cylinder, every bridge between two wrapped surfaces is tangent to

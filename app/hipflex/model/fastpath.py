@@ -676,14 +676,20 @@ def _two_surfaces_few(
             if not _row_touches(pr, sr, c0, b0, r0) and not touch1(pr, sr, c1, b1, r1):
                 state = 0
         else:
-            if on_a:
+            if on_a:  # neither leg of the first surface's path touches the second
                 b1x = _sphere_basis_row(to0, sr, c1, row[52:55], row[55:58]) if sph1 else b1
                 first_ok = not touch1(to0, sr, c1, b1x, r1)
+                if first_ok:
+                    b1x = _sphere_basis_row(pr, ti0, c1, row[52:55], row[55:58]) if sph1 else b1
+                    first_ok = not touch1(pr, ti0, c1, b1x, r1)
             else:
                 first_ok = False
-            if on_b:
+            if on_b:  # nor either leg of the second's the first
                 b0x = _sphere_basis_row(pr, ti1, c0, row[46:49], row[49:52]) if sph0 else b0
                 second_ok = not _row_touches(pr, ti1, c0, b0x, r0)
+                if second_ok:
+                    b0x = _sphere_basis_row(to1, sr, c0, row[46:49], row[49:52]) if sph0 else b0
+                    second_ok = not _row_touches(to1, sr, c0, b0x, r0)
             else:
                 second_ok = False
             if first_ok and (not second_ok or len0 <= len1 or distal):
@@ -878,7 +884,8 @@ def _row_iteration(
     row: list[float], few: tuple[float, float, bool, bool]
 ) -> tuple[bool, bool, list[float], list[float], list[float]]:
     """``twowrap.obstacle_iteration`` on one row of ``_two_surfaces_few``'s table (Python floats,
-    round for round): each surface alone on p->s to start, then each wrapped from p to the other's
+    round for round): each surface alone on p->s to start (a second surface p lies inside
+    unengaged, ``_inside``), then each wrapped from p to the other's
     entry point and from its own exit point to s until the entry points settle (0.1 um). A
     sphere's plane is taken through the ends of each wrap, as ``wrap_rows`` takes it. Returns
     whether each surface is engaged, where the first surface's line ends and the second's starts,
@@ -889,7 +896,8 @@ def _row_iteration(
     fixed0 = None if sph0 else FewSurface.of_basis(c0, row[12:21], 1.0, r0)
     fixed1 = None if sph1 else FewSurface.of_basis(c1, row[21:30], 1.0, r1)
     in0, out0, in1, out1 = _v3(row[30:33]), _v3(row[33:36]), _v3(row[36:39]), _v3(row[39:42])
-    len0, len1, on0, on1 = row[42], row[43], row[44] > 0, row[45] > 0
+    len0, len1, on0 = row[42], row[43], row[44] > 0
+    on1 = row[45] > 0 and not _inside(p, c1, row[55:58], r1, sph1)  # twowrap.inside
     end0, start1 = s, p
     for _ in range(SEQUENCE_ITERATIONS):
         e0 = in1 if on1 else s
@@ -986,6 +994,18 @@ def _row_middle(row: list[float]) -> tuple[list[bool], float, list[V3]]:
     if not (on[0] or on[1] or on[2]):
         total = math.sqrt((s[0] - p[0]) ** 2 + (s[1] - p[1]) ** 2 + (s[2] - p[2]) ** 2)
     return on, total, tg
+
+
+def _inside(
+    x: Sequence[float], c: Sequence[float], axis: Sequence[float], r: float, sphere: bool
+) -> bool:
+    """``twowrap.inside`` on one point: nearer the axis (a sphere: the centre) than ``r``."""
+    dx, dy, dz = x[0] - c[0], x[1] - c[1], x[2] - c[2]
+    size2 = dx * dx + dy * dy + dz * dz
+    if not sphere:
+        along = dx * axis[0] + dy * axis[1] + dz * axis[2]
+        size2 = size2 - along * along
+    return size2 < r * r
 
 
 def _v3(x: Sequence[float]) -> tuple[float, float, float]:

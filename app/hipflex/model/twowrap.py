@@ -6,8 +6,13 @@ only, over the second only, or over both. A state is *consistent* when each surf
 engages by the kernel's rule and the path does not touch a surface it leaves out: neither
 engages it nor passes within its radius of the axis. (A line that cuts a surface with the axis
 on the wrong side of its sense engages nothing, because that wrap would go more than half a
-turn round, yet it runs through the bone the surface stands for.) The path taken is the first
-consistent state of: straight, the shorter one-surface path, both surfaces.
+turn round, yet it runs through the bone the surface stands for.) A one-surface path has two
+straight legs, to the surface and from it, and neither may touch the surface left out (until
+session 16 only the leg between the two surfaces was checked: the first surface's path after
+it, the second's before it; a surface that stands for a long bone, as the femoral shaft's
+cylinders, also reaches the other leg, and the second surface's path then ran on through the
+first, sartorius through the femoral head). The path taken is the first consistent state of:
+straight, the shorter one-surface path, both surfaces.
 
 Both surfaces: each surface's path ends at the other's tangent point, so the bridge between
 them is tangent to both (the fixed point of the obstacle-set iteration). It is solved by
@@ -17,7 +22,11 @@ a closed form (fastpath), which decides iliopsoas in every pose since session 10
 femoral-head cylinder moved to the pelvis. Rows where no state is consistent (the path runs
 over the crease where the two surfaces meet, so no bridge is tangent to both; a sphere, which
 has no cylinder coordinates) take the obstacle-set iteration as it stood before: start from each surface
-alone, move the end points, stop when they settle or after ``SEQUENCE_ITERATIONS`` rounds.
+alone, move the end points, stop when they settle or after ``SEQUENCE_ITERATIONS`` rounds. A
+second surface that the segment's start lies inside (the pelvis-fixed origin of sartorius or
+tensor fasciae latae inside the proximal reach of a femoral shaft cylinder, with the hip
+extended and turned inward) starts unengaged: its own path would begin at that start, so the
+first surface could never come before it, and the iteration would stay on the second alone.
 
 Until session 9 the iteration decided every row that no unique state fitted, and at strong hip
 adduction or rotation it alternated between states, so iliopsoas's length stepped by up to
@@ -381,14 +390,25 @@ Alone = tuple[Bools, Array, Array, Array, Bools, Array, Array, Array]
 Closed = tuple[Bools, Bools, Array, list[Array]]
 
 
+def inside(x: Array, surface: Surface) -> Bools:
+    """Whether points x lie inside the surface: nearer its axis (a sphere: its centre) than its
+    radius. Squared distances, summed as ``fastpath._row_iteration`` sums them on floats."""
+    c, _, e3, _, r, sphere = surface
+    d = x - c
+    size2 = np.add.reduce(d * d, axis=1)
+    along = np.add.reduce(d * e3, axis=1)
+    return np.asarray(np.where(sphere, size2, size2 - along * along) < r * r)
+
+
 def obstacle_iteration(
     p: Array, s: Array, first: Surface, second: Surface, alone: Alone
 ) -> TwoSurfaces:
     """The obstacle-set iteration: start from each surface alone on p->s (``alone``, as
     ``resolve`` takes it), move each surface's end to the other's tangent point, until the
     row's entry points settle (0.1 um) or for ``SEQUENCE_ITERATIONS`` rounds. Each row stops on
-    its own, so a row's result does not depend on the rows it is solved with."""
-    on0, on1 = alone[0].copy(), alone[4].copy()
+    its own, so a row's result does not depend on the rows it is solved with. Where p lies
+    inside the second surface (``inside``), that surface starts unengaged (module docstring)."""
+    on0, on1 = alone[0].copy(), alone[4].copy() & ~inside(p, second)
     len0, in0, out0 = alone[1].copy(), alone[2].copy(), alone[3].copy()
     len1, in1, out1 = alone[5].copy(), alone[6].copy(), alone[7].copy()
     end0, start1 = s.copy(), p.copy()
@@ -479,11 +499,12 @@ def resolve(
     first_ok = on0.copy()
     if on0.any():
         i = np.flatnonzero(on0)
-        first_ok[i] = ~touches_second(t_out0[i], s[i], i)
+        first_ok[i] = ~touches_second(t_out0[i], s[i], i) & ~touches_second(p[i], t_in0[i], i)
     second_ok = on1.copy()
     if on1.any():
         i = np.flatnonzero(on1)
-        second_ok[i] = ~touches(p[i], t_in1[i], rows_of(first, i))
+        sub = rows_of(first, i)
+        second_ok[i] = ~touches(p[i], t_in1[i], sub) & ~touches(t_out1[i], s[i], sub)
     state = np.full(n, -1, dtype=np.intp)
     state[second_ok] = 2
     state[first_ok & (~second_ok | (len0 <= len1) | bound)] = 1
