@@ -44,8 +44,9 @@ Rules (so that a reviewer can reproduce them):
   tuberosity, capped at 80% of the nearest gluteus maximus origin's and of the nearest gluteus
   maximus femoral insertion's distance from the axis, so that both lines start and end outside
   it and the wrap can engage); greater trochanter sphere (gluteus medius's anterior and middle
-  lines: centred medial of their lateral-facet insertion, the smallest whole-millimetre radius
-  that holds every trochanter vertex above the insertion); greater trochanter's posterior
+  lines, gluteus minimus, and tensor fasciae latae before its shaft cylinder: centred medial of
+  the middle line's lateral-facet insertion, the smallest whole-millimetre radius that holds
+  every trochanter vertex above the insertion); greater trochanter's posterior
   roller (lower gluteus maximus, after the posterior hip cylinder: a cylinder about the femur's
   medio-lateral axis tangent, from the bone side and GT_ROLLER_GAP clear, to that line's
   sagittal stretch from the hip cylinder to its insertion, level with the femur point lateral of
@@ -85,8 +86,10 @@ greater trochanter cylinder along the shaft was deleted from wraps.toml by hand)
 13, ``--wraps greater_trochanter_top_r`` then ``--wrap-lists`` (gluteus minimus); for the
 femoral neck, ``--wraps femoral_neck_r`` then ``--wrap-lists``; in session 14, ``--wraps
 greater_trochanter_posterior_r`` then ``--wrap-lists`` (lower gluteus maximus); in session 16,
-``--wraps quadratus_femoris_bed_r`` then ``--wrap-lists`` (the hamstrings), and ``--wraps
-vasti_mid_thigh_r`` then ``--wrap-lists`` (sartorius).
+``--wraps quadratus_femoris_bed_r`` then ``--wrap-lists`` (the hamstrings), ``--wraps
+vasti_mid_thigh_r`` then ``--wrap-lists`` (sartorius), and ``--wraps greater_trochanter_top_r``
+(its note only: its centre and radius came out unchanged) then ``--wrap-lists`` (tensor fasciae
+latae over the greater trochanter sphere before its shaft cylinder).
 """
 
 from __future__ import annotations
@@ -152,7 +155,10 @@ WRAPS = {
     # with the hip flexed and turned inward its line cut the front of the femoral shaft: it lies
     # on the vasti there (session 16)
     "sartorius": ["femoral_head_anterior_r", "vasti_mid_thigh_r"],
-    "tensor_fasciae_latae": ["femoral_shaft_lateral_r"],
+    # the iliotibial tract passes over the greater trochanter (on its bursa) before the shaft:
+    # with the hip extended and turned inward its line cut the trochanter's lateral face
+    # (session 16)
+    "tensor_fasciae_latae": ["greater_trochanter_top_r", "femoral_shaft_lateral_r"],
     "piriformis": ["femoral_head_posterior_r"],
     # its straight line to the anterior facet cut the top of the greater trochanter by up to 4 mm
     # with the hip adducted or extended (140 of 3000 explorer poses; 1.2 mm at -20 deg in the
@@ -550,7 +556,8 @@ def _wraps(
         None,
         "Top of the greater trochanter: a sphere through the lateral-facet insertion holding "
         "the trochanter above it; gluteus medius's anterior and middle parts and gluteus minimus "
-        "pass over it.",
+        "pass over it, and the iliotibial tract (tensor fasciae latae), over the trochanteric "
+        "bursa, on its way to the femoral shaft.",
         side=np.array([0.0, 1.0, 1.0]) / np.sqrt(2.0),
     )
     # Gluteus maximus's lower fibres pass behind the greater trochanter, over the trochanteric
