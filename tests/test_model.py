@@ -317,8 +317,8 @@ def test_one_surface_states_keep_both_legs_clear_of_the_other_surface() -> None:
     axis runs up past the head toward the segment's start): until session 16 only the leg
     between the two surfaces was checked, and here 854 of 4000 rows took the sphere's path with
     its first leg through the cylinder and 306 the cylinder's with its last leg through the
-    sphere (as sartorius's line, from an origin inside the shaft cylinder's proximal reach, ran
-    through the femoral head)."""
+    sphere (as tensor fasciae latae's line, from an origin inside the femoral shaft cylinder's
+    proximal reach, ran through the greater trochanter sphere)."""
     from hipflex.model.twowrap import resolve, touches
 
     rng = np.random.default_rng(16)

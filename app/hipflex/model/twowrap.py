@@ -9,10 +9,10 @@ on the wrong side of its sense engages nothing, because that wrap would go more 
 turn round, yet it runs through the bone the surface stands for.) A one-surface path has two
 straight legs, to the surface and from it, and neither may touch the surface left out (until
 session 16 only the leg between the two surfaces was checked: the first surface's path after
-it, the second's before it; a surface that stands for a long bone, as the femoral shaft's
-cylinders, also reaches the other leg, and the second surface's path then ran on through the
-first, sartorius through the femoral head). The path taken is the first consistent state of:
-straight, the shorter one-surface path, both surfaces.
+it, the second's before it; an infinite cylinder standing for a long bone, as the femoral
+shaft's, also reaches the other leg, and tensor fasciae latae's path over the shaft cylinder
+alone then ran on through the greater trochanter sphere before it). The path taken is the
+first consistent state of: straight, the shorter one-surface path, both surfaces.
 
 Both surfaces: each surface's path ends at the other's tangent point, so the bridge between
 them is tangent to both (the fixed point of the obstacle-set iteration). It is solved by
@@ -23,10 +23,10 @@ femoral-head cylinder moved to the pelvis. Rows where no state is consistent (th
 over the crease where the two surfaces meet, so no bridge is tangent to both; a sphere, which
 has no cylinder coordinates) take the obstacle-set iteration as it stood before: start from each surface
 alone, move the end points, stop when they settle or after ``SEQUENCE_ITERATIONS`` rounds. A
-second surface that the segment's start lies inside (the pelvis-fixed origin of sartorius or
-tensor fasciae latae inside the proximal reach of a femoral shaft cylinder, with the hip
-extended and turned inward) starts unengaged: its own path would begin at that start, so the
-first surface could never come before it, and the iteration would stay on the second alone.
+second surface that the segment's start lies inside (tensor fasciae latae's pelvis-fixed
+origin inside the proximal reach of the femoral shaft cylinder, with the hip extended and
+turned inward) starts unengaged: its own path would begin at that start, so the first surface
+could never come before it, and the iteration would stay on the second alone.
 
 Until session 9 the iteration decided every row that no unique state fitted, and at strong hip
 adduction or rotation it alternated between states, so iliopsoas's length stepped by up to
