@@ -45,7 +45,7 @@ the same posed points and arc samples as ``PathSet.evaluate(..., with_points=Tru
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
@@ -641,7 +641,8 @@ def _two_surfaces_few(
     """``_two_surfaces`` for a few rows, on Python floats (one pose has nine): numpy's
     per-call cost dominates there. Each row takes the same checks in the same order as
     ``twowrap.resolve``; a sphere's plane is taken through the ends of the segment checked, as
-    ``twowrap.touches`` takes it. Two cylinders whose axes are not parallel take the pair
+    ``twowrap.touches`` takes it (none is needed where the segment passes clear of the sphere,
+    ``_sphere_clear``). Two cylinders whose axes are not parallel take the pair
     search on floats (``threewrap.f_pair``); a second surface on a body distal of the first's
     follows ``resolve``'s rules for it (counted beyond its centre, the first surface's path
     kept where consistent and where no state is). Rows no check decides (both surfaces needed
@@ -677,19 +678,26 @@ def _two_surfaces_few(
                 state = 0
         else:
             if on_a:  # neither leg of the first surface's path touches the second
-                b1x = _sphere_basis_row(to0, sr, c1, row[52:55], row[55:58]) if sph1 else b1
-                first_ok = not touch1(to0, sr, c1, b1x, r1)
-                if first_ok:
-                    b1x = _sphere_basis_row(pr, ti0, c1, row[52:55], row[55:58]) if sph1 else b1
-                    first_ok = not touch1(pr, ti0, c1, b1x, r1)
+                if sph1:
+                    e11, e31 = row[52:55], row[55:58]
+                    first_ok = not (
+                        _sphere_leg_touches(to0, sr, c1, e11, e31, r1, touch1)
+                        or _sphere_leg_touches(pr, ti0, c1, e11, e31, r1, touch1)
+                    )
+                else:
+                    first_ok = not (touch1(to0, sr, c1, b1, r1) or touch1(pr, ti0, c1, b1, r1))
             else:
                 first_ok = False
             if on_b:  # nor either leg of the second's the first
-                b0x = _sphere_basis_row(pr, ti1, c0, row[46:49], row[49:52]) if sph0 else b0
-                second_ok = not _row_touches(pr, ti1, c0, b0x, r0)
-                if second_ok:
-                    b0x = _sphere_basis_row(to1, sr, c0, row[46:49], row[49:52]) if sph0 else b0
-                    second_ok = not _row_touches(to1, sr, c0, b0x, r0)
+                touch0 = _row_touches
+                if sph0:
+                    e10, e30 = row[46:49], row[49:52]
+                    second_ok = not (
+                        _sphere_leg_touches(pr, ti1, c0, e10, e30, r0, touch0)
+                        or _sphere_leg_touches(to1, sr, c0, e10, e30, r0, touch0)
+                    )
+                else:
+                    second_ok = not (touch0(pr, ti1, c0, b0, r0) or touch0(to1, sr, c0, b0, r0))
             else:
                 second_ok = False
             if first_ok and (not second_ok or len0 <= len1 or distal):
@@ -733,20 +741,19 @@ def _two_surfaces_few(
     if necks is not None:
         chains = _chains_few(table, out, states, None, necks, st.third_few, st)
     res = np.array(out)
-    state_a = np.array(states, dtype=np.intp)
-    on0, on1 = (state_a == 1) | (state_a == 3), (state_a == 2) | (state_a == 3)
+    on0 = np.array([x == 1 or x == 3 for x in states], dtype=bool)
+    on1 = np.array([x >= 2 for x in states], dtype=bool)
     tangents = [res[:, 1:4], res[:, 4:7], res[:, 7:10], res[:, 10:13]]
     p1, s1 = p[one], s[one]
-    two_rows = TwoSurfaces(on0, on1, res[:, 0], tangents, state_a,
+    two_rows = TwoSurfaces(on0, on1, res[:, 0], tangents, np.array(states, dtype=np.intp),
                            np.where(on1[:, None], tangents[2], s1),
                            np.where(on0[:, None], tangents[1], p1))  # fmt: skip
     for i, (it_on0, it_on1, it_end0, it_start1) in iterated.items():
         two_rows.on0[i], two_rows.on1[i] = it_on0, it_on1
         two_rows.end0[i], two_rows.start1[i] = it_end0, it_start1
-    rest = np.flatnonzero(state_a < 0)
-    if iterated:
-        rest = rest[[i not in iterated for i in rest.tolist()]]
-    if rest.size:  # resolve decides these, the closed form standing where it applies
+    open_rows = [i for i, x in enumerate(states) if x < 0 and i not in iterated]
+    if open_rows:  # resolve decides these, the closed form standing where it applies
+        rest = np.array(open_rows, dtype=np.intp)
         first, second = _surfaces(frames, st)
         sub: Alone = (on[one][rest], length[one][rest], t_in[one][rest], t_out[one][rest],
                       on[two][rest], length[two][rest], t_in[two][rest], t_out[two][rest])  # fmt: skip
@@ -1237,15 +1244,11 @@ def _bridge_touches(
     x: list[float], y: list[float], frame: list[float], r: float, sphere: bool, sense: float
 ) -> bool:
     """``twowrap.touches`` of the bridge x->y and one surface (its centre, side and axis, flat),
-    Python floats. A sphere is not touched where the line through x and y passes at least its
-    radius from its centre (the distance ``touches_in_plane`` compares, in the plane through the
-    three), which most rows are: that is tested first."""
+    Python floats. A sphere is not touched where the line passes clear of it
+    (``_sphere_clear``), which most rows do: that is tested first."""
     c = frame[0:3]
     if sphere:
-        dx, dy, dz = y[0] - x[0], y[1] - x[1], y[2] - x[2]
-        ux, uy, uz = c[0] - x[0], c[1] - x[1], c[2] - x[2]
-        cx, cy, cz = uy * dz - uz * dy, uz * dx - ux * dz, ux * dy - uy * dx
-        if cx * cx + cy * cy + cz * cz >= r * r * (dx * dx + dy * dy + dz * dz):
+        if _sphere_clear(x, y, c, r):
             return False
         b = _sphere_basis_row(x, y, c, frame[3:6], frame[6:9])
     else:
@@ -1253,6 +1256,32 @@ def _bridge_touches(
         b = [*e1, *(sense * q for q in (e3[1] * e1[2] - e3[2] * e1[1], e3[2] * e1[0] - e3[0] * e1[2],
                                         e3[0] * e1[1] - e3[1] * e1[0])), *e3]  # fmt: skip
     return _row_touches(x, y, c, b, r)
+
+
+def _sphere_clear(x: Sequence[float], y: Sequence[float], c: Sequence[float], r: float) -> bool:
+    """Whether the line through x and y passes clear of a sphere (centre c, radius r), so the
+    segment x->y does not touch it: its distance from the centre is the h that
+    ``twowrap.touches_in_plane`` compares with the radius in the sphere's plane through x, y
+    and the centre (positive there: the plane's normal is (x - c) x (y - c)), and a row is
+    clear only with a margin (1e-9 of the radius) far above either's rounding, so it never
+    rejects a row the full test would take."""
+    dx, dy, dz = y[0] - x[0], y[1] - x[1], y[2] - x[2]
+    ux, uy, uz = c[0] - x[0], c[1] - x[1], c[2] - x[2]
+    cx, cy, cz = uy * dz - uz * dy, uz * dx - ux * dz, ux * dy - uy * dx
+    size2 = dx * dx + dy * dy + dz * dz
+    return size2 > 1e-20 and cx * cx + cy * cy + cz * cz >= r * r * (1.0 + 1e-9) * size2
+
+
+def _sphere_leg_touches(
+    x: list[float], y: list[float], c: list[float], side: list[float], axis: list[float],
+    r: float, touch: Callable[[list[float], list[float], list[float], list[float], float], bool],
+) -> bool:
+    """``touch`` (``_row_touches`` or ``_row_touches_beyond``) of the leg x->y and a sphere, in
+    the plane through the leg's ends and the centre, as ``twowrap.touches`` takes it; a leg
+    clear of the sphere (``_sphere_clear``) spares that plane."""
+    if _sphere_clear(x, y, c, r):
+        return False
+    return touch(x, y, c, _sphere_basis_row(x, y, c, side, axis), r)
 
 
 def _middle_surface_arcs(sv: _Solved) -> Array:

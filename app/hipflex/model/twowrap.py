@@ -126,10 +126,14 @@ _SPAN_LIMIT = float(SPAN_LIMIT)
 
 def touches_in_plane(x0: float, y0: float, x1: float, y1: float, r: float) -> bool:
     """``touches_in_basis`` on one row of Python floats, given the segment's ends in the
-    surface's cross-section (the fast paths' one-pose checks share it)."""
+    surface's cross-section (the fast paths' one-pose checks share it). Most segments pass
+    clear of the axis on the side the wrap keeps it (h at least the radius, which only shrinks
+    below): neither engaged nor crossed, decided before the rest is computed."""
     dx, dy = x1 - x0, y1 - y0
     size2 = max(dx * dx + dy * dy, 1e-24)
     h = (dy * x0 - dx * y0) / math.sqrt(size2)
+    if h >= r:
+        return False
     d0, d1 = math.hypot(x0, y0), math.hypot(x1, y1)
     r = min(r, min(d0, d1) * (1.0 - 1e-9))  # shrunk_radius, on floats
     if not (d0 > r and d1 > r):
