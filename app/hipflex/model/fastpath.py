@@ -59,10 +59,12 @@ from hipflex.model.threewrap import (
     V3,
     Chain,
     FewSurface,
+    Prefix,
     chain_ends,
     chain_row,
     f_needs,
     f_pair,
+    f_prefix,
     f_wrap,
     reset_pose,
     resolve_chain,
@@ -572,10 +574,20 @@ class _Static:
                                   (self.third % n).tolist(), strict=True))  # fmt: skip
         self.third_wraps = sorted(set(fp._third_w.tolist()))
         self.pelvis_pair = np.repeat((w.body[fp._double_w] == 0).all(axis=1), n).tolist()
+        # per two-surface row: its surfaces and senses (rows over the same pelvis-fixed pair share
+        # one FewSurface each, so their pair constants are shared within a pose), and whether
+        # the segment starts on the pelvis too
+        self.pair_key = list(zip(np.repeat(fp._double_w[:, 0], n).tolist(),
+                                 np.repeat(fp._double_w[:, 1], n).tolist(), self.sg0.tolist(),
+                                 self.sg1.tolist(), strict=True))  # fmt: skip
+        self.pelvis_start = np.repeat(fp.point_body[fp._double_a] == 0, n).tolist()
         rows = self.third
         contiguous = rows.size > 0 and np.array_equal(rows, np.arange(rows[0], rows[0] + rows.size))
         self.third_pick: slice | Index = slice(int(rows[0]), int(rows[-1]) + 1) if contiguous else rows
-        self.fixed_rows: dict[int, tuple[FewSurface, FewSurface]] = {}  # pelvis-fixed surfaces on floats
+        # pelvis-fixed pairs on floats, by pair_key; the path's part over them from a pelvis-fixed
+        # start (threewrap.f_prefix), by two-surface row: neither changes from pose to pose
+        self.fixed_rows: dict[tuple[int, int, float, float], tuple[FewSurface, FewSurface]] = {}
+        self.fixed_prefix: dict[int, Prefix] = {}
         # surfaces between a two-surface row's two (segment-major): their rows, sense, radius
         self.middle = (fp._middle_row[:, None] * n + np.arange(n)).ravel()
         self.middle_sense = np.repeat(fp._middle_sense, n)
@@ -815,11 +827,17 @@ def _chains_few(
             found.append(([on0, on1, False], -1 if state < 0 else on0 * 1 + on1 * 2, []))
             continue
         brim, head = _first_two_rows(row, d, st)
+        p = (row[0], row[1], row[2])
+        prefix = None
+        if st.pelvis_pair[d] and st.pelvis_start[d]:  # p, brim and head never move
+            prefix = st.fixed_prefix.get(d)
+            if prefix is None:
+                prefix = st.fixed_prefix[d] = f_prefix(p, brim, head)
         ons, length, code, tg = chain_row(
-            (row[0], row[1], row[2]), s, brim, head, neck, on0, on1,
+            p, s, brim, head, neck, on0, on1,
             done[0], [(done[1], done[2], done[3]), (done[4], done[5], done[6]),
                       (done[7], done[8], done[9]), (done[10], done[11], done[12])], state,
-            needed=True)  # fmt: skip
+            needed=True, prefix=prefix)  # fmt: skip
         t0, t1, t2, t3 = tg[:4]
         out[d] = [length, *t0, *t1, *t2, *t3]
         found.append((ons, code, tg))
@@ -829,15 +847,17 @@ def _chains_few(
 def _first_two_rows(row: list[float], d: int, st: _Static) -> tuple[FewSurface, FewSurface]:
     """The first two surfaces of two-surface row ``d`` on floats (``FewSurface``), from its kernel
     bases in ``_two_surfaces_few``'s ``row``; kept across poses where they are on the pelvis (the
-    model frame: they never move)."""
-    kept = st.fixed_rows.get(d)
-    if kept is not None:
-        return kept
+    model frame: they never move), one pair for the rows over the same two."""
+    fixed = st.pelvis_pair[d]
+    if fixed:
+        kept = st.fixed_rows.get(st.pair_key[d])
+        if kept is not None:
+            return kept
     r0, r1, sg0, sg1, _, _, _ = st.few[d]
     rows = (FewSurface.of_basis((row[6], row[7], row[8]), row[12:21], sg0, r0),
             FewSurface.of_basis((row[9], row[10], row[11]), row[21:30], sg1, r1))  # fmt: skip
-    if st.pelvis_pair[d]:
-        st.fixed_rows[d] = rows
+    if fixed:
+        st.fixed_rows[st.pair_key[d]] = rows
     return rows
 
 

@@ -1068,9 +1068,13 @@ def _f_spans_fine(span0: float, span1: float) -> bool:
     return 0.0 <= span0 < _LIMIT and 0.0 <= span1 < _LIMIT
 
 
-def _f_prefix(p: V3, brim: FewSurface, head: FewSurface) -> tuple[bool, V3, list[V3], tuple[float, ...]]:
+Prefix = tuple[bool, V3, list[V3], tuple[float, ...]]
+
+
+def f_prefix(p: V3, brim: FewSurface, head: FewSurface) -> Prefix:
     """``parallel_prefix`` on one row: exists, virtual start (world), the brim's entry and exit
-    at p's height (head basis), planar lengths to them."""
+    at p's height (head basis), planar lengths to them. It depends on p and the two surfaces
+    only: the fast path keeps it where all three are fixed to the pelvis."""
     a3, b3 = brim.axis, head.axis
     along = a3[0] * b3[0] + a3[1] * b3[1] + a3[2] * b3[2]
     tilt = (a3[1] * b3[2] - a3[2] * b3[1], a3[2] * b3[0] - a3[0] * b3[2],
@@ -1162,21 +1166,22 @@ def chain_of_records(out: list[list[float]]) -> Chain:
 
 def chain_row(
     p: V3, s: V3, brim: FewSurface, head: FewSurface, neck: FewSurface, on0: bool, on1: bool, length: float,
-    two_tangents: list[V3], two_state: int, needed: bool = False,
+    two_tangents: list[V3], two_state: int, needed: bool = False, prefix: Prefix | None = None,
 ) -> tuple[list[bool], float, int, list[V3]]:
     """``resolve_chain`` on one row, on floats (one pose's iliopsoas rows, where numpy's
     per-call cost, not the arithmetic, would be the time), step for step as the numpy version,
     with the first two surfaces' resolution (engaged, length, four tangent points, state)
     known. Returns each surface engaged, the length, the state and the six tangent points.
-    ``needed``: the caller has found that the path needs the neck (``f_needs``). Call
-    ``reset_pose`` first for each pose: pair constants are kept for the pose."""
+    ``needed``: the caller has found that the path needs the neck (``f_needs``); ``prefix``:
+    ``f_prefix(p, brim, head)``, if known. Call ``reset_pose`` first for each pose: pair
+    constants are kept for the pose."""
     tg = [*two_tangents, s, s]
     last = tg[3] if on1 else tg[1] if on0 else p
     state = -1 if two_state < 0 else on0 * 1 + on1 * 2
     if not needed and not f_needs(last, s, neck):
         return [on0, on1, False], length, state, tg
     for code in ORDER[on0 * 1 + on1 * 2]:
-        got = _f_attempt(code, p, s, brim, head, neck)
+        got = _f_attempt(code, p, s, brim, head, neck, prefix)
         if got is None:
             continue
         which, length, found = got
@@ -1208,11 +1213,13 @@ def chain_ends(p: V3, s: V3, ons: list[bool], tg: list[V3]) -> tuple[list[V3], l
 
 
 def _f_attempt(
-    code: int, p: V3, s: V3, brim: FewSurface, head: FewSurface, neck: FewSurface
+    code: int, p: V3, s: V3, brim: FewSurface, head: FewSurface, neck: FewSurface,
+    prefix: Prefix | None = None,
 ) -> tuple[tuple[int, ...], float, list[V3]] | None:
-    """``_attempt`` on one row: the state's surfaces, length and tangent points, if consistent."""
+    """``_attempt`` on one row: the state's surfaces, length and tangent points, if consistent
+    (``prefix``: ``f_prefix(p, brim, head)``, if known)."""
     if code == 7:
-        ok, start, points, planar = _f_prefix(p, brim, head)
+        ok, start, points, planar = prefix or f_prefix(p, brim, head)
         if not ok:
             return None
         pair = _FewPair(start, s, head, neck).solve()
