@@ -377,14 +377,15 @@ class FastPaths:
         lengths = np.concatenate(seg_len, axis=1) @ self._incidence
 
         # moment arms: where the force acts on the distal bodies (virtual work), both joints
-        cand = np.concatenate(bank, axis=1)[:, self._cand]  # (n, L, K, 3)
-        cand_on = np.concatenate(engaged, axis=1)[:, self._cand]
+        cand_on = np.concatenate(engaged, axis=1)[:, self._cand]  # (n, L, K)
         prox = cand_on & self._prox_j  # (2 joints, n, L, K)
         dist = cand_on & self._dist_j
         ia = self._last - prox[..., ::-1].argmax(axis=3)  # last proximal
         ib = dist.argmax(axis=3)  # first distal
-        a = cand[st.pose_ix, self._line_ix, ia]  # (2, n, L, 3)
-        b = cand[st.pose_ix, self._line_ix, ib]
+        # only those two candidates' points are taken from the bank (n, candidates, 3)
+        points = np.concatenate(bank, axis=1)
+        a = points[st.pose_ix, self._cand[self._line_ix, ia]]  # (2, n, L, 3)
+        b = points[st.pose_ix, self._cand[self._line_ix, ib]]
         u = a - b
         u /= np.maximum(np.sqrt(np.add.reduce(u * u, axis=-1)), 1e-12)[..., None]
         st.centres[0] = femur[:, None, :3, 3]
@@ -600,6 +601,8 @@ class _Static:
                                             if contiguous else self.one.start + mr)  # fmt: skip
         self.middle_few = (self.middle_radius.tolist(), self.middle_sphere.tolist(),
                            self.middle_sense.tolist())  # fmt: skip
+        self.middle_off = np.zeros(len(self.middle), bool)  # none engaged (read only)
+        self.middle_off.flags.writeable = False
 
 
 _TWO_PI = float(TWO_PI)
@@ -1235,16 +1238,17 @@ def _middle_surface(
         table = np.concatenate((double.tangents[1][rows], double.tangents[2][rows], p1, s1,
                                 mid.reshape(-1, 9)), axis=1).tolist()  # fmt: skip
         flags = zip(table, on0.tolist(), on1.tolist(), *st.middle_few, strict=True)
-        need = np.array([_bridge_touches(row[0:3] if a else row[6:9], row[3:6] if b else row[9:12],
-                                         row[12:], r, sphere, sense)
-                         for row, a, b, r, sphere, sense in flags], bool)  # fmt: skip
-        if not need.any():  # the two-surface path stands: no numbers change
+        touched = [_bridge_touches(row[0:3] if a else row[6:9], row[3:6] if b else row[9:12],
+                                   row[12:], r, sphere, sense)
+                   for row, a, b, r, sphere, sense in flags]  # fmt: skip
+        if not any(touched):  # the two-surface path stands: no numbers change
             start = end = None
             if points:  # as threewrap's Chain has them (the middle surface is not wrapped)
                 start = np.where(on0[:, None], double.tangents[1][rows], p1)
                 end = np.where(on1[:, None], double.tangents[2][rows], s1)
                 double.end0[rows], double.start1[rows] = end, start
-            return _Between(need, s1, s1, start, end, surface)
+            return _Between(st.middle_off, s1, s1, start, end, surface)
+        need = np.array(touched, bool)
     first, last = _surfaces(frames, st)
     two = TwoSurfaces(double.on0[rows], double.on1[rows], double.length[rows],
                       [t[rows] for t in double.tangents], double.state[rows], double.end0[rows],

@@ -52,10 +52,11 @@ class LegInertia:
         lt, ls = THIGH["length"] * self.height, SHANK["length"] * self.height
         mt, ms, mf = (s["mass"] * self.body_mass for s in (THIGH, SHANK, FOOT))
         # horizontal (anterior) distance of each centre of mass from the hip centre
-        x_thigh = THIGH["com"] * lt * np.sin(q)
-        x_knee = lt * np.sin(q)
-        x_shank = x_knee + SHANK["com"] * ls * np.sin(q - k)
-        x_ankle = x_knee + ls * np.sin(q - k)
+        sin_thigh, sin_shank = np.sin(q), np.sin(q - k)
+        x_thigh = THIGH["com"] * lt * sin_thigh
+        x_knee = lt * sin_thigh
+        x_shank = x_knee + SHANK["com"] * ls * sin_shank
+        x_ankle = x_knee + ls * sin_shank
         gravity = GRAVITY * (mt * x_thigh + ms * x_shank + mf * x_ankle)
         if hip_acceleration == 0.0:
             return np.asarray(gravity)
