@@ -102,11 +102,18 @@ def rows_of(surface: Surface, index: NDArray[np.intp] | NDArray[np.bool_]) -> Su
 
 def touches_in_basis(x: Array, y: Array, c: Array, basis: Array, r: Array) -> Bools:
     """Whether the segment x->y touches the surface (local axes ``basis``): it engages by the
-    kernel's rule, or it passes within the radius of the axis (both ends outside)."""
+    kernel's rule, or it passes within the radius of the axis (both ends outside). A segment
+    that passes the axis at least the radius away on the side the wrap keeps it (h >= r, the
+    radius only shrinks below) does neither: the rest is computed on the other rows only."""
     loc = (stack1(x, y) - c[:, None]) @ basis[:, :2].transpose(0, 2, 1)  # (N, 2 ends, x y)
     x0, d = loc[:, 0], loc[:, 1] - loc[:, 0]
     size2 = np.maximum(np.add.reduce(d * d, axis=1), 1e-24)
     h = (d[:, 1] * x0[:, 0] - d[:, 0] * x0[:, 1]) / np.sqrt(size2)
+    out = np.zeros(len(x), bool)
+    near = np.flatnonzero(h < r)
+    if not near.size:
+        return out
+    loc, x0, d, size2, h, r = loc[near], x0[near], d[near], size2[near], h[near], r[near]
     dist = np.hypot(loc[:, :, 0], loc[:, :, 1])
     r = shrunk_radius(r, dist[:, 0], dist[:, 1])
     th = np.arctan2(loc[:, :, 1], loc[:, :, 0])
@@ -117,7 +124,8 @@ def touches_in_basis(x: Array, y: Array, c: Array, basis: Array, r: Array) -> Bo
     foot = -np.add.reduce(x0 * d, axis=1) / size2  # where the axis is nearest, along x->y
     engaged = (h < r) & (span < SPAN_LIMIT)
     crossed = (np.abs(h) < r) & (foot > 0.0) & (foot < 1.0)
-    return np.asarray(outside & (engaged | crossed))
+    out[near] = outside & (engaged | crossed)
+    return out
 
 
 _TWO_PI = 2.0 * math.pi

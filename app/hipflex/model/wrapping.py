@@ -133,19 +133,24 @@ def surface_basis(
         # the shorter way round (a geodesic): the normal is (p - c) x (s - c) as it comes, so
         # going counter-clockwise from p to s turns through less than half a turn, whatever
         # the sense. Where p, s and the centre are in line, both ways are equally long; the
-        # plane of the line and the side is taken.
-        n = cross(p - c, s - c)
+        # plane of the line and the side is taken. Computed on the sphere rows only (each
+        # row's numbers are its own: the batch's mixed rows cost what their spheres do).
+        k = slice(None) if sphere.all() else np.flatnonzero(sphere)
+        pk, sk, ck, side = p[k], s[k], c[k], e1[k]
+        n = cross(pk - ck, sk - ck)
         size = np.sqrt(np.add.reduce(n * n, axis=1))
-        ref = cross(e1, s - p)
-        ref_size = np.sqrt(np.add.reduce(ref * ref, axis=1))
-        fallback = np.where((ref_size > 1e-15)[:, None],
-                            ref / np.maximum(ref_size, 1e-300)[:, None], e3)  # fmt: skip
-        n = np.where((size > 1e-15)[:, None], n / np.maximum(size, 1e-300)[:, None], fallback)
-        side = e1 - np.add.reduce(e1 * n, axis=1)[:, None] * n
+        n /= np.maximum(size, 1e-300)[:, None]
+        in_line = size <= 1e-15
+        if in_line.any():
+            j = np.flatnonzero(in_line)
+            ref = cross(side[j], sk[j] - pk[j])
+            ref_size = np.sqrt(np.add.reduce(ref * ref, axis=1))
+            n[j] = np.where((ref_size > 1e-15)[:, None],
+                            ref / np.maximum(ref_size, 1e-300)[:, None], e3[k][j])  # fmt: skip
+        side = side - np.add.reduce(side * n, axis=1)[:, None] * n
         side /= np.maximum(np.sqrt(np.add.reduce(side * side, axis=1)), 1e-300)[:, None]
-        e3 = np.where(sphere[:, None], n, e3)
-        e1 = np.where(sphere[:, None], side, e1)
-        sense = np.where(sphere, 1.0, sense)
+        e1, e3, sense = e1.copy(), e3.copy(), sense.copy()
+        e1[k], e3[k], sense[k] = side, n, 1.0
     e2 = sense[:, None] * cross(e3, e1)  # sense -1 mirrors the plane: always CCW below
     return stack1(e1, e2, e3)  # rows: local axes
 
