@@ -503,6 +503,8 @@ def _homogeneous(v: Array, w: float) -> Array:
 
 def _pose_major(rows: Array, n: int) -> Array:
     """(segments * n, 3) rows, segment-major, as (n, segments, 3)."""
+    if n == 1:  # one pose: the same view in one call
+        return rows[None]
     return rows.reshape(-1, n, 3).transpose(1, 0, 2)
 
 
@@ -554,6 +556,11 @@ class _Static:
         self.unsense0 = np.ones((n * s2, 3, 1))  # undoes the sense in surface 0's basis
         self.unsense0[:, 1, 0] = self.sg0
         self.distal = np.repeat(fp._double_distal, n)
+        # ``_two_surfaces_few``'s rows, as flat indices into the kernel table (rows, 32)
+        from_first = np.array([k == 0 for k, a, b in _TWO_SURFACE_ROW for _ in range(a, b)])
+        column = np.concatenate([np.arange(a, b) for _, a, b in _TWO_SURFACE_ROW])
+        row = self.one.start + np.arange(n * s2)[:, None] + np.where(from_first, 0, n * s2)
+        self.two_table = row * _KERNEL_COLUMNS + column
         per_row = (self.r0.tolist(), self.r1.tolist(), self.sg0.tolist(), self.sg1.tolist(),
                    self.sphere[self.one].tolist(), self.sphere[self.two].tolist(),
                    self.distal.tolist())  # fmt: skip
@@ -607,6 +614,17 @@ class _Static:
 
 _TWO_PI = float(TWO_PI)
 _SPAN_LIMIT = float(SPAN_LIMIT)
+# The kernel table of ``_two_surfaces_few``, a row per kernel row: p 0:3, s 3:6, centre 6:9,
+# side 9:12, axis 12:15, basis 15:24 (rows e1, e2, e3), entry and exit tangent points 24:30,
+# length 30, engaged 31. A two-surface row takes (surface 0 or 1, columns) in this order: p and
+# s, both centres, both bases, both surfaces' tangent points, both lengths, both engagements,
+# both sides and axes; so row[0:3] p, [3:6] s, [6:9] and [9:12] the centres, [12:21] and
+# [21:30] the bases, [30:36] and [36:42] the tangent points, [42:44] the lengths, [44:46] the
+# engagement, [46:52] and [52:58] the sides and axes.
+_KERNEL_COLUMNS = 32
+_TWO_SURFACE_ROW = ((0, 0, 6), (0, 6, 9), (1, 6, 9), (0, 15, 24), (1, 15, 24), (0, 24, 30),
+                    (1, 24, 30), (0, 30, 31), (1, 30, 31), (0, 31, 32), (1, 31, 32), (0, 9, 15),
+                    (1, 9, 15))  # fmt: skip
 
 
 def _surfaces(frames: tuple[Array, Array, Array, Array], st: _Static) -> tuple[Surface, Surface]:
@@ -669,29 +687,30 @@ def _two_surfaces_few(
     one, two = st.one, st.two
     c, e1, e3, basis = frames
     on, length, t_in, t_out = alone
-    m = len(st.r0)
-    table = np.concatenate(
-        (p[one], s[one], c[one], c[two], basis[one].reshape(m, 9), basis[two].reshape(m, 9),
-         t_in[one], t_out[one], t_in[two], t_out[two], length[one, None], length[two, None],
-         on[one, None], on[two, None], e1[one], e3[one], e1[two], e3[two]), axis=1).tolist()  # fmt: skip
+    # per row (``_TWO_SURFACE_ROW``): p, s, centres, bases, tangent points, lengths and
+    # engagement of both surfaces alone, their sides and axes; gathered from the kernel batch
+    # in one step
+    kernel = np.concatenate((p, s, c, e1, e3, basis.reshape(-1, 9), t_in, t_out, length[:, None],
+                             on[:, None]), axis=1)  # fmt: skip
+    table = kernel.ravel()[st.two_table].tolist()
     states: list[int] = []
     out: list[list[float]] = []
     known_rows: list[bool] = []
     iterated: dict[int, tuple[bool, bool, list[float], list[float]]] = {}
     for row, (r0, r1, sg0, sg1, sph0, sph1, distal) in zip(table, st.few, strict=True):
         pr, sr, c0, c1, b0, b1 = row[0:3], row[3:6], row[6:9], row[9:12], row[12:21], row[21:30]
-        ti0, to0, ti1, to1 = row[30:33], row[33:36], row[36:39], row[39:42]
         len0, len1 = row[42], row[43]
         on_a, on_b = row[44] > 0, row[45] > 0
         touch1 = _row_touches
         if distal:  # the second surface counts only beyond its centre
             touch1 = _row_touches_beyond
-            on_b = on_b and _ahead(ti1, c1, row[55:58]) and _ahead(to1, c1, row[55:58])
+            on_b = on_b and _ahead(row[36:39], c1, row[55:58]) and _ahead(row[39:42], c1, row[55:58])
         state = -1
         if not on_a and not on_b:
             if not _row_touches(pr, sr, c0, b0, r0) and not touch1(pr, sr, c1, b1, r1):
                 state = 0
         else:
+            ti0, to0, ti1, to1 = row[30:33], row[33:36], row[36:39], row[39:42]
             if on_a:  # neither leg of the first surface's path touches the second
                 if sph1:
                     e11, e31 = row[52:55], row[55:58]
@@ -751,7 +770,7 @@ def _two_surfaces_few(
         else:
             dx, dy, dz = sr[0] - pr[0], sr[1] - pr[1], sr[2] - pr[2]
             lg = math.sqrt(dx * dx + dy * dy + dz * dz)
-        out.append([lg, *ti0, *to0, *ti1, *to1])
+        out.append([lg, *row[30:42]])  # and both surfaces' tangent points
     chains = None
     if necks is not None:
         chains = _chains_few(table, out, states, None, necks, st.third_few, st)

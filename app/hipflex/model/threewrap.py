@@ -765,8 +765,9 @@ class FewSurface:
     def of_basis(cls, c: V3, basis: list[float], sense: float, r: float) -> FewSurface:
         """From the kernel basis (``surface_basis``, its rows flat): no cross product."""
         row = cls.__new__(cls)
-        e1, e2, e3 = cast(V3, tuple(basis[0:3])), cast(V3, tuple(basis[3:6])), cast(V3, tuple(basis[6:9]))
-        row.c, row.r, row.axis, row.sense, row.b = c, r, e3, sense, (e1, e2, e3)
+        b0, b1, b2, b3, b4, b5, b6, b7, b8 = basis
+        e3 = (b6, b7, b8)
+        row.c, row.r, row.axis, row.sense, row.b = c, r, e3, sense, ((b0, b1, b2), (b3, b4, b5), e3)
         return row
 
     def local(self, x: V3) -> V3:
@@ -858,9 +859,11 @@ class _FewPair:
         key = (id(first), id(second), *s)
         known = _MIXED.get(key)
         if known is None or known[0] is not first or known[1] is not second:
-            m = []  # m[i][j]: the first's basis vector j along the second's basis vector i
-            for bi in second.b:
-                m.append([bi[0] * fj[0] + bi[1] * fj[1] + bi[2] * fj[2] for fj in first.b])
+            (a0, a1, a2), (b0, b1, b2), (e0, e1, e2) = first.b
+            m = [  # m[i][j]: the first's basis vector j along the second's basis vector i
+                [u0 * a0 + u1 * a1 + u2 * a2, u0 * b0 + u1 * b1 + u2 * b2, u0 * e0 + u1 * e1 + u2 * e2]
+                for u0, u1, u2 in second.b
+            ]
             sl = second.local(s)
             dist_s = math.hypot(sl[0], sl[1])
             theta_out = math.atan2(sl[1], sl[0]) - math.acos(min(r1 / max(dist_s, 1e-300), 1.0))
