@@ -82,7 +82,8 @@ def _share_one(m: list[float], req: float) -> tuple[list[float], bool]:
             saturated += ms[k]
     if lam is None or _sum_left(ms) < req - 1e-9:
         return [1.0 if v > 0 else 0.0 for v in m], False
-    return [min(max(lam * v, 0.0), 1.0) for v in m], True
+    # clip(lam * v, 0, 1) as np.minimum(np.maximum(...)) gives it (the moments are finite)
+    return [0.0 if x < 0.0 else 1.0 if x > 1.0 else x for x in [lam * v for v in m]], True
 
 
 def _sum_left(values: list[float]) -> float:

@@ -491,7 +491,8 @@ def _sphere_basis_row(
             nx, ny, nz = axis
     d = ax * nx + ay * ny + az * nz  # the side, projected into that plane
     ax, ay, az = ax - d * nx, ay - d * ny, az - d * nz
-    size = max(math.sqrt(ax * ax + ay * ay + az * az), 1e-300)
+    size = math.sqrt(ax * ax + ay * ay + az * az)
+    size = 1e-300 if size < 1e-300 else size  # max(size, 1e-300), without the call
     ax, ay, az = ax / size, ay / size, az / size
     return [ax, ay, az, ny * az - nz * ay, nz * ax - nx * az, nx * ay - ny * ax, nx, ny, nz]
 

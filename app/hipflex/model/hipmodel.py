@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -64,6 +65,24 @@ def _angle_array(name: str, value: object) -> Array:
     if arr.size == 0:
         raise PoseError(f"{name}: no angles given (empty array)")
     return np.atleast_1d(arr.astype(float))
+
+
+def _plain_pose(
+    angles: Mapping[str, ArrayLike], ranges: Mapping[str, tuple[float, float]]
+) -> dict[str, Array] | None:
+    """One pose given as plain numbers (float or int), each within its coordinate's range, as
+    one-element arrays of every coordinate (0 where not given); None for anything else, which
+    the full check then decides. One loop, no generator: this runs at slider rate."""
+    values = dict.fromkeys(COORDINATES, 0.0)
+    for name, value in angles.items():
+        if type(value) not in (float, int):
+            return None
+        angle = float(value)  # type: ignore[arg-type]
+        span = ranges.get(name)
+        if span is None or not (math.isfinite(angle) and span[0] - 1e-9 <= angle <= span[1] + 1e-9):
+            return None
+        values[name] = angle
+    return {c: np.array([values[c]]) for c in COORDINATES}
 
 
 def _one_angle(name: str, value: object) -> float:
@@ -190,13 +209,9 @@ class HipModel:
         return self._strong[1]
 
     def _poses(self, **angles: ArrayLike) -> dict[str, Array]:
-        ranges = self.ctx.skeleton.ranges
-        if all(type(v) in (float, int) for v in angles.values()):
-            # one pose of plain numbers, the common slider case: checked cheaply if valid
-            plain = {k: float(cast(float, v)) for k, v in angles.items()}
-            if all(k in ranges and math.isfinite(v) and ranges[k][0] - 1e-9 <= v
-                   <= ranges[k][1] + 1e-9 for k, v in plain.items()):  # fmt: skip
-                return {c: np.array([plain.get(c, 0.0)]) for c in COORDINATES}
+        plain = _plain_pose(angles, self.ctx.skeleton.ranges)
+        if plain is not None:  # one pose of plain numbers, the common slider case
+            return plain
         given = {k: _angle_array(k, v) for k, v in angles.items()}
         checked = check_angles(self.ctx.skeleton, given)
         try:

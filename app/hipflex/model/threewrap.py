@@ -1187,10 +1187,10 @@ def chain_row(
         got = _f_attempt(code, p, s, brim, head, neck, prefix)
         if got is None:
             continue
-        which, length, found = got
+        which, length, found = got  # the surfaces of state ``code`` (its bits)
         for j, k in enumerate(which):
             tg[2 * k], tg[2 * k + 1] = found[2 * j], found[2 * j + 1]
-        return [k in which for k in range(3)], length, sum(1 << k for k in which), tg
+        return [(code & 1) > 0, (code & 2) > 0, (code & 4) > 0], length, code, tg
     return [on0, on1, False], length, state, tg
 
 

@@ -138,7 +138,8 @@ def touches_in_plane(x0: float, y0: float, x1: float, y1: float, r: float) -> bo
     clear of the axis on the side the wrap keeps it (h at least the radius, which only shrinks
     below): neither engaged nor crossed, decided before the rest is computed."""
     dx, dy = x1 - x0, y1 - y0
-    size2 = max(dx * dx + dy * dy, 1e-24)
+    size2 = dx * dx + dy * dy
+    size2 = 1e-24 if size2 < 1e-24 else size2  # max(size2, 1e-24), without the call
     h = (dy * x0 - dx * y0) / math.sqrt(size2)
     if h >= r:
         return False
@@ -188,7 +189,8 @@ def touches_beyond_in_plane(
     """``touches_beyond`` on one row of Python floats, given the segment's ends in the
     surface's local axes."""
     dx, dy = x1 - x0, y1 - y0
-    size2 = max(dx * dx + dy * dy, 1e-24)
+    size2 = dx * dx + dy * dy
+    size2 = 1e-24 if size2 < 1e-24 else size2  # max(size2, 1e-24), without the call
     foot = -(x0 * dx + y0 * dy) / size2
     nearest = 0.0 if foot < 0.0 else 1.0 if foot > 1.0 else foot
     if z0 + nearest * (z1 - z0) < 0.0:
