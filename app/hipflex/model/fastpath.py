@@ -340,8 +340,9 @@ class FastPaths:
         between: _Between | None = None
         if self.n_double:
             frames, alone = (c, e1, e3, basis), (on, length, t_in, t_out)
+            touched = None  # whether the bridges touch the surfaces between, if known
             if self.n_third and st.chain_cylinders and len(st.r0) <= FEW_ROWS:
-                double, chain = _two_surfaces_few(p, s, frames, alone, st, wb, points)
+                double, chain, touched = _two_surfaces_few(p, s, frames, alone, st, wb, points)
                 if points:
                     rows = wb[:, self._third_w].transpose(1, 0, 2, 3).reshape(-1, 3, 3)
                     neck = (rows[:, 0], rows[:, 1], rows[:, 2], st.third_sense, st.third_radius,
@@ -351,7 +352,7 @@ class FastPaths:
                 if self.n_third:
                     chain, neck = _third_surface(p, s, frames, double, wb, self, st)
             if self.n_middle:
-                between = _middle_surface(p, s, frames, double, wb, self, st, points)
+                between = _middle_surface(p, s, frames, double, wb, self, st, points, touched)
             seg_len.append(double.length.reshape(-1, n).T)
             bank += [_pose_major(t, n) for t in double.tangents]
             on0, on1 = double.on0.reshape(-1, n).T, double.on1.reshape(-1, n).T
@@ -443,14 +444,15 @@ class _Solved:
 class _Between:
     """The surfaces between the two of the two-surface rows that have one (``_middle_surface``):
     engaged, entry and exit points, and (with ``points``) where their lines start and end;
-    posed (centre, side, axis, sense, radius, sphere)."""
+    posed (centre, side, axis, sense, radius, sphere; with ``points``, or where a row needed
+    them)."""
 
     on: Bools
     t_in: Array
     t_out: Array
     start: Array | None
     end: Array | None
-    surface: Surface
+    surface: Surface | None
 
 
 def _sphere_bases(p: Array, s: Array, c: Array, e1: Array, e3: Array, st: _Static) -> Array:
@@ -609,6 +611,9 @@ class _Static:
                                             if contiguous else self.one.start + mr)  # fmt: skip
         self.middle_few = (self.middle_radius.tolist(), self.middle_sphere.tolist(),
                            self.middle_sense.tolist())  # fmt: skip
+        self.middle_rows = self.middle.tolist()  # ``_bridges_few``: row, wrap, pose
+        self.middle_wraps = np.repeat(fp._middle_w, n).tolist()
+        self.middle_poses = (self.middle % n).tolist()
         self.middle_off = np.zeros(len(self.middle), bool)  # none engaged (read only)
         self.middle_off.flags.writeable = False
 
@@ -671,7 +676,7 @@ def _two_surfaces_few(
     st: _Static,
     necks: Array | None = None,
     points: bool = False,
-) -> tuple[TwoSurfaces, Chain | None]:
+) -> tuple[TwoSurfaces, Chain | None, list[bool] | None]:
     """``_two_surfaces`` for a few rows, on Python floats (one pose has nine): numpy's
     per-call cost dominates there. Each row takes the same checks in the same order as
     ``twowrap.resolve``; a sphere's plane is taken through the ends of the segment checked, as
@@ -684,7 +689,9 @@ def _two_surfaces_few(
 
     With ``necks`` (the posed surfaces: centre, side and axis by pose and wrap) the rows with a third surface are resolved over it too
     (``threewrap.chain_row``), and the first two surfaces' numbers are the chain's; the Chain of
-    those rows is returned, where their lines start and end only with ``points``."""
+    those rows is returned, where their lines start and end only with ``points``; and for the
+    rows with a surface between their two, whether their bridge touches it (``_bridges_few``;
+    None where ``resolve`` decided one of them)."""
     one, two = st.one, st.two
     c, e1, e3, basis = frames
     on, length, t_in, t_out = alone
@@ -775,18 +782,23 @@ def _two_surfaces_few(
     chains = None
     if necks is not None:
         chains = _chains_few(table, out, states, None, necks, st.third_few, st)
+    first_on = [x == 1 or x == 3 for x in states]
+    second_on = [x >= 2 for x in states]
+    for i, (it_on0, it_on1, _, _) in iterated.items():
+        first_on[i], second_on[i] = it_on0, it_on1
+    open_rows = [i for i, x in enumerate(states) if x < 0 and i not in iterated]
+    bridges = None
+    if necks is not None and st.middle_rows and not set(open_rows).intersection(st.middle_rows):
+        bridges = _bridges_few(table, out, first_on, second_on, necks, st)
     res = np.array(out)
-    on0 = np.array([x == 1 or x == 3 for x in states], dtype=bool)
-    on1 = np.array([x >= 2 for x in states], dtype=bool)
+    on0, on1 = np.array(first_on, dtype=bool), np.array(second_on, dtype=bool)
     tangents = [res[:, 1:4], res[:, 4:7], res[:, 7:10], res[:, 10:13]]
     p1, s1 = p[one], s[one]
     two_rows = TwoSurfaces(on0, on1, res[:, 0], tangents, np.array(states, dtype=np.intp),
                            np.where(on1[:, None], tangents[2], s1),
                            np.where(on0[:, None], tangents[1], p1))  # fmt: skip
-    for i, (it_on0, it_on1, it_end0, it_start1) in iterated.items():
-        two_rows.on0[i], two_rows.on1[i] = it_on0, it_on1
+    for i, (_, _, it_end0, it_start1) in iterated.items():
         two_rows.end0[i], two_rows.start1[i] = it_end0, it_start1
-    open_rows = [i for i, x in enumerate(states) if x < 0 and i not in iterated]
     if open_rows:  # resolve decides these, the closed form standing where it applies
         rest = np.array(open_rows, dtype=np.intp)
         first, second = _surfaces(frames, st)
@@ -802,8 +814,32 @@ def _two_surfaces_few(
         for t, tr in zip(two_rows.tangents, r.tangents, strict=True):
             t[rest] = tr
     if chains is None or necks is None:
-        return two_rows, None
-    return two_rows, _chain_of_few(two_rows, res, table, chains, necks, st, points, s1[st.third_pick])
+        return two_rows, None, bridges
+    chain = _chain_of_few(two_rows, res, table, chains, necks, st, points, s1[st.third_pick])
+    return two_rows, chain, bridges
+
+
+def _bridges_few(
+    table: list[list[float]], out: list[list[float]], first_on: list[bool],
+    second_on: list[bool], posed: Array, st: _Static,
+) -> list[bool]:
+    """Whether each two-surface row with a surface between its two has its bridge (from the
+    first surface's exit, or p, to the second's entry, or s) touching that surface
+    (``_bridge_touches``), from ``_two_surfaces_few``'s rows on floats (``table``, its results
+    ``out`` and each surface's engagement) and the posed surfaces (by pose and wrap):
+    ``_middle_surface`` then needs no table of its own."""
+    frames: dict[tuple[int, int], list[float]] = {}
+    touched = []
+    for d, w, pose, r, sphere, sense in zip(st.middle_rows, st.middle_wraps, st.middle_poses,
+                                            *st.middle_few, strict=True):  # fmt: skip
+        frame = frames.get((w, pose))
+        if frame is None:
+            frame = frames[(w, pose)] = posed[pose, w].ravel().tolist()
+        row, done = table[d], out[d]
+        touched.append(_bridge_touches(done[4:7] if first_on[d] else row[0:3],
+                                       done[7:10] if second_on[d] else row[3:6],
+                                       frame, r, sphere, sense))  # fmt: skip
+    return touched
 
 
 FewChain = tuple[list[bool], int, list[tuple[float, float, float]]]  # engaged, state, tangents
@@ -1240,35 +1276,38 @@ def _middle_surface(
     fp: FastPaths,
     st: _Static,
     points: bool,
+    touched: list[bool] | None = None,
 ) -> _Between:
     """Resolve the two-surface rows that have a surface between their two
     (``threewrap.resolve_middle``, with the two-surface resolution known), and write the result
     into ``double`` (lengths, engagement, the outer surfaces' tangent points, and where their
     lines end and start). A pose or two test on floats which rows' bridge touches the middle
-    surface (``_bridge_touches``) and iterate those on floats (``_middle_iteration_few``); where
-    none does, the two-surface path stands and ``resolve_middle`` is not called."""
+    surface (``_bridge_touches``; ``touched``, if ``_two_surfaces_few`` found it) and iterate
+    those on floats (``_middle_iteration_few``); where none does, the two-surface path stands
+    and ``resolve_middle`` is not called."""
     rows = st.middle_pick
-    mid = wb[:, fp._middle_w].transpose(1, 0, 2, 3).reshape(-1, 3, 3)  # centre, side, axis
-    surface = (mid[:, 0], mid[:, 1], mid[:, 2], st.middle_sense, st.middle_radius,
-               st.middle_sphere)  # fmt: skip
     p1, s1 = p[st.middle_batch], s[st.middle_batch]
     need = None
-    if len(st.middle) <= FEW_ROWS:
+    if touched is None and len(st.middle) <= FEW_ROWS:
         on0, on1 = double.on0[rows], double.on1[rows]
+        mid = _middle_surfaces(wb, fp, st)
         table = np.concatenate((double.tangents[1][rows], double.tangents[2][rows], p1, s1,
-                                mid.reshape(-1, 9)), axis=1).tolist()  # fmt: skip
+                                *mid[:3]), axis=1).tolist()  # fmt: skip
         flags = zip(table, on0.tolist(), on1.tolist(), *st.middle_few, strict=True)
         touched = [_bridge_touches(row[0:3] if a else row[6:9], row[3:6] if b else row[9:12],
                                    row[12:], r, sphere, sense)
                    for row, a, b, r, sphere, sense in flags]  # fmt: skip
+    if touched is not None:
         if not any(touched):  # the two-surface path stands: no numbers change
-            start = end = None
+            start = end = surface = None
             if points:  # as threewrap's Chain has them (the middle surface is not wrapped)
-                start = np.where(on0[:, None], double.tangents[1][rows], p1)
-                end = np.where(on1[:, None], double.tangents[2][rows], s1)
+                start = np.where(double.on0[rows, None], double.tangents[1][rows], p1)
+                end = np.where(double.on1[rows, None], double.tangents[2][rows], s1)
                 double.end0[rows], double.start1[rows] = end, start
+                surface = _middle_surfaces(wb, fp, st)
             return _Between(st.middle_off, s1, s1, start, end, surface)
         need = np.array(touched, bool)
+    surface = _middle_surfaces(wb, fp, st)
     first, last = _surfaces(frames, st)
     two = TwoSurfaces(double.on0[rows], double.on1[rows], double.length[rows],
                       [t[rows] for t in double.tangents], double.state[rows], double.end0[rows],
@@ -1282,6 +1321,12 @@ def _middle_surface(
     double.end0[rows], double.start1[rows] = chain.ends[0], chain.starts[2]
     return _Between(chain.on[1], chain.tangents[2], chain.tangents[3], chain.starts[1],
                     chain.ends[1], surface)  # fmt: skip
+
+
+def _middle_surfaces(wb: Array, fp: FastPaths, st: _Static) -> Surface:
+    """The surfaces between a two-surface row's two, posed, a row each (segment-major)."""
+    mid = wb[:, fp._middle_w].transpose(1, 0, 2, 3).reshape(-1, 3, 3)  # centre, side, axis
+    return mid[:, 0], mid[:, 1], mid[:, 2], st.middle_sense, st.middle_radius, st.middle_sphere
 
 
 def _bridge_touches(
@@ -1333,6 +1378,7 @@ def _middle_surface_arcs(sv: _Solved) -> Array:
     from where its line starts to where it ends, where it is wrapped (as PathSet draws it)."""
     between = sv.between
     assert between is not None and between.start is not None and between.end is not None
+    assert between.surface is not None
     world, _, _, _, _ = wrap_rows(between.start, between.end, *between.surface, True)
     assert world is not None
     world = np.where(between.on[:, None, None], world, between.start[:, None])
