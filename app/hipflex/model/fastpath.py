@@ -269,6 +269,7 @@ class FastPaths:
                   "n1": n_p + 2 * n_1 + 4 * n_2 + n_3, "m0": n_p + 2 * n_1 + 4 * n_2 + 2 * n_3,
                   "m1": n_p + 2 * n_1 + 4 * n_2 + 2 * n_3 + n_m}  # fmt: skip
         k_max = max(len(c) for c in cands)
+        self._n_bank = n_p + 2 * n_1 + 4 * n_2 + 2 * n_3 + 2 * n_m  # candidates a pose
         self._cand = np.zeros((self.n_lines, k_max), dtype=np.intp)
         cand_body = np.full((self.n_lines, k_max), -1)
         for line, cand in enumerate(cands):
@@ -378,15 +379,17 @@ class FastPaths:
         lengths = np.concatenate(seg_len, axis=1) @ self._incidence
 
         # moment arms: where the force acts on the distal bodies (virtual work), both joints
-        cand_on = np.concatenate(engaged, axis=1)[:, self._cand]  # (n, L, K)
+        # (flat takes: every pose's bank, engagement and candidates end to end)
+        cand = st.cand  # (n, L, K) into the poses' banks end to end
+        cand_on = np.concatenate(engaged, axis=1).ravel().take(cand)
         prox = cand_on & self._prox_j  # (2 joints, n, L, K)
         dist = cand_on & self._dist_j
         ia = self._last - prox[..., ::-1].argmax(axis=3)  # last proximal
         ib = dist.argmax(axis=3)  # first distal
-        # only those two candidates' points are taken from the bank (n, candidates, 3)
-        points = np.concatenate(bank, axis=1)
-        a = points[st.pose_ix, self._cand[self._line_ix, ia]]  # (2, n, L, 3)
-        b = points[st.pose_ix, self._cand[self._line_ix, ib]]
+        # only those two candidates' points are taken from the bank
+        points = np.concatenate(bank, axis=1).reshape(-1, 3)
+        a = points.take(cand.take(st.cand_row + ia), axis=0)  # (2, n, L, 3)
+        b = points.take(cand.take(st.cand_row + ib), axis=0)
         u = a - b
         u /= np.maximum(np.sqrt(np.add.reduce(u * u, axis=-1)), 1e-12)[..., None]
         st.centres[0] = femur[:, None, :3, 3]
@@ -531,7 +534,10 @@ class _Static:
         self.radius = np.repeat(w.radius[self.w_idx], n)
         self.sphere = np.repeat(w.sphere[self.w_idx], n)
         self.point_on = np.ones((n, len(fp.points)), bool)
-        self.pose_ix = np.arange(n)[:, None]
+        # moment-arm candidates of every pose as flat positions in the poses' banks end to end,
+        # and where each pose's line's candidates start in that table
+        self.cand = fp._cand + np.arange(n)[:, None, None] * fp._n_bank
+        self.cand_row = (np.arange(n)[:, None] * fp.n_lines + fp._line_ix) * fp._cand.shape[1]
         self.axes = np.zeros((n, 4, 3))
         self.axes[:, 0, 2] = 1.0  # hip flexion: about the pelvis z
         self.centres = np.zeros((2, n, 1, 3))
@@ -787,6 +793,11 @@ def _two_surfaces_few(
     for i, (it_on0, it_on1, _, _) in iterated.items():
         first_on[i], second_on[i] = it_on0, it_on1
     open_rows = [i for i, x in enumerate(states) if x < 0 and i not in iterated]
+    folded = chains is not None and not open_rows
+    if folded:  # the rows whose path wraps their third surface take the chain's engagement
+        for (d, *_), few_chain in zip(st.third_few, chains or [], strict=True):
+            if few_chain is not None and few_chain[2]:
+                first_on[d], second_on[d] = few_chain[0][0], few_chain[0][1]
     bridges = None
     if necks is not None and st.middle_rows and not set(open_rows).intersection(st.middle_rows):
         bridges = _bridges_few(table, out, first_on, second_on, necks, st)
@@ -815,7 +826,7 @@ def _two_surfaces_few(
             t[rest] = tr
     if chains is None or necks is None:
         return two_rows, None, bridges
-    chain = _chain_of_few(two_rows, res, table, chains, necks, st, points, s1[st.third_pick])
+    chain = _chain_of_few(two_rows, res, table, chains, necks, st, points, folded)
     return two_rows, chain, bridges
 
 
@@ -922,14 +933,15 @@ def _first_two_rows(row: list[float], d: int, st: _Static) -> tuple[FewSurface, 
 
 def _chain_of_few(
     two_rows: TwoSurfaces, res: Array, table: list[list[float]], chains: list[FewChain | None],
-    necks: Array, st: _Static, points: bool, s_rows: Array,
+    necks: Array, st: _Static, points: bool, folded: bool,
 ) -> Chain:
     """The Chain of ``_chains_few``'s rows (those left open resolved over their first two
     surfaces first, by ``resolve``, then over the third), with the first two surfaces'
     engagement (and, with ``points``, where their lines end and start) written into
-    ``two_rows``. Their lengths and first four tangent points are in ``res``, under
-    ``two_rows``; the rows that wrap the third surface are patched into the rest, whose third
-    surface's tangent points are s (``s_rows``)."""
+    ``two_rows`` unless ``folded`` (``_two_surfaces_few`` put it there already). Their lengths
+    and first four tangent points are in ``res``, under ``two_rows``; the rows that wrap the
+    third surface take its engagement, state and tangent points, the rest keep their two
+    surfaces' state and have s for the third surface's tangent points."""
     rows = st.third_pick  # the two-surface rows with a third surface (a slice if it can be)
     late = [j for j, c in enumerate(chains) if c is None]
     if late:  # resolve gave these rows' first two surfaces: now the third
@@ -941,17 +953,29 @@ def _chain_of_few(
             chains[j] = c
             d = st.third_few[j][0]
             res[d] = out[d]
-    on0, on1, state = two_rows.on0[rows].copy(), two_rows.on1[rows].copy(), two_rows.state[rows].copy()
-    on2 = np.zeros(len(chains), bool)
-    t4, t5 = s_rows.copy(), s_rows.copy()
-    for j, c in enumerate(chains):
+    on0, on1 = two_rows.on0[rows].copy(), two_rows.on1[rows].copy()
+    two_state = two_rows.state[rows].tolist()
+    on2: list[bool] = []
+    state: list[int] = []
+    ends: list[list[float]] = []  # the third surface's tangent points, flat
+    for j, ((d, *_), c) in enumerate(zip(st.third_few, chains, strict=True)):
         assert c is not None
         (a, b, e), code, tg = c
         if tg:
-            on0[j], on1[j], on2[j], state[j] = a, b, e, code
-            t4[j], t5[j] = tg[4], tg[5]
-    two_rows.on0[rows], two_rows.on1[rows] = on0, on1
-    tangents = [res[rows, 1:4], res[rows, 4:7], res[rows, 7:10], res[rows, 10:13], t4, t5]
+            if not folded:
+                on0[j], on1[j] = a, b
+            on2.append(e)
+            state.append(code)
+            ends.append([*tg[4], *tg[5]])
+        else:
+            on2.append(False)
+            state.append(two_state[j])
+            ends.append(table[d][3:6] * 2)
+    if not folded:
+        two_rows.on0[rows], two_rows.on1[rows] = on0, on1
+    third = np.array(ends)
+    tangents = [res[rows, 1:4], res[rows, 4:7], res[rows, 7:10], res[rows, 10:13], third[:, 0:3],
+                third[:, 3:6]]  # fmt: skip
     starts: list[Array] = []
     finish: list[Array] = []
     if points:
@@ -963,7 +987,8 @@ def _chain_of_few(
         starts = [np.array([w[0][k] for w in where]) for k in range(3)]
         finish = [np.array([w[1][k] for w in where]) for k in range(3)]
         two_rows.end0[rows], two_rows.start1[rows] = finish[0], starts[1]
-    return Chain([on0, on1, on2], res[rows, 0], tangents, state, starts, finish)
+    return Chain([on0, on1, np.array(on2, bool)], res[rows, 0], tangents,
+                 np.array(state, dtype=np.intp), starts, finish)  # fmt: skip
 
 
 def _row_iteration(

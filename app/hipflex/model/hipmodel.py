@@ -40,6 +40,10 @@ QUANTITIES = (
 )  # fmt: skip
 
 
+# the per-coordinate quantities' names, in COORDINATES order
+_PER_COORDINATE = tuple((f"moment_arm_{c}", f"max_moment_{c}") for c in COORDINATES)
+
+
 def _is_number(value: object) -> bool:
     """A real number that is not a bool (True is not an angle)."""
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
@@ -273,9 +277,9 @@ class HipModel:
         arm_avg = arms_t @ self._avg
         moments = (arms_t * force) @ self._sum  # moments add over a muscle's lines
         vals = {"length": avg[0], "norm_fiber_length": avg[1], "force_length_factor": avg[2]}
-        for k, c in enumerate(COORDINATES):
-            vals[f"moment_arm_{c}"] = arm_avg[k]
-            vals[f"max_moment_{c}"] = moments[k]
+        for k, (arm_key, moment_key) in enumerate(_PER_COORDINATE):
+            vals[arm_key] = arm_avg[k]
+            vals[moment_key] = moments[k]
         vals["slack"] = (avg[1] <= 0).astype(float)
         if self._inertia is None or self._inertia[0] != (self.body_mass, self.height):
             self._inertia = ((self.body_mass, self.height), LegInertia(self.body_mass, self.height))

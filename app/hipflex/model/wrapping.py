@@ -152,7 +152,7 @@ def surface_basis(
         e1, e3, sense = e1.copy(), e3.copy(), sense.copy()
         e1[k], e3[k], sense[k] = side, n, 1.0
     e2 = sense[:, None] * cross(e3, e1)  # sense -1 mirrors the plane: always CCW below
-    return stack1(e1, e2, e3)  # rows: local axes
+    return np.concatenate((e1, e2, e3), axis=1).reshape(-1, 3, 3)  # rows: local axes
 
 
 def shrunk_radius(r: Array, dist_p: Array, dist_s: Array) -> Array:
