@@ -32,15 +32,16 @@ _FL_F = np.array([
 _FL = PchipInterpolator(_FL_L, _FL_F, extrapolate=False)
 _FL_C = np.asarray(_FL.c)  # (4, pieces): cubic coefficients on each interval
 _FL_PER_STEP = 20.0  # 1 / 0.05, the grid's spacing
+_FL_LO, _FL_HI, _FL_LAST = float(_FL_L[0]), float(_FL_L[-1]), len(_FL_L) - 2  # ends, last piece
 
 
 def active_force_length(norm_fiber_length: ArrayLike) -> Array:
     """Active force-length factor (0..1) at normalised fibre length (NaN for slack reads 0)."""
     # fmax/fmin drop NaN, so NaN and +-inf land on the curve's zero ends; np.clip is slower
-    x = np.fmin(np.fmax(np.asarray(norm_fiber_length, float), _FL_L[0]), _FL_L[-1])
+    x = np.fmin(np.fmax(np.asarray(norm_fiber_length, float), _FL_LO), _FL_HI)
     # the interpolant's cubic pieces on the even grid, evaluated directly (faster than
     # PchipInterpolator's call or a search)
-    i = np.minimum(((x - _FL_L[0]) * _FL_PER_STEP).astype(np.intp), len(_FL_L) - 2)
+    i = np.minimum(((x - _FL_LO) * _FL_PER_STEP).astype(np.intp), _FL_LAST)
     dx = x - _FL_L[i]
     c = _FL_C[:, i]
     out = ((c[0] * dx + c[1]) * dx + c[2]) * dx + c[3]

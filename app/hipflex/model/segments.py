@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -13,6 +14,7 @@ from hipflex.errors import PoseError
 from hipflex.model.limits import BODY_MASS_RANGE, HEIGHT_RANGE
 
 Array = NDArray[np.float64]
+FloatOrArray = TypeVar("FloatOrArray", float, Array)
 GRAVITY = 9.81  # m/s^2
 
 # de Leva P (1996) J Biomech 29(9):1223-1230, Table 4, adult males (adjusted Zatsiorsky-Seluyanov):
@@ -50,19 +52,29 @@ class LegInertia:
         q = np.radians(np.asarray(hip_flexion_deg, float))
         k = np.radians(np.asarray(knee_flexion_deg, float))
         lt, ls = THIGH["length"] * self.height, SHANK["length"] * self.height
-        mt, ms, mf = (s["mass"] * self.body_mass for s in (THIGH, SHANK, FOOT))
-        # horizontal (anterior) distance of each centre of mass from the hip centre
-        sin_thigh, sin_shank = np.sin(q), np.sin(q - k)
-        x_thigh = THIGH["com"] * lt * sin_thigh
-        x_knee = lt * sin_thigh
-        x_shank = x_knee + SHANK["com"] * ls * sin_shank
-        x_ankle = x_knee + ls * sin_shank
-        gravity = GRAVITY * (mt * x_thigh + ms * x_shank + mf * x_ankle)
+        if q.shape == k.shape == (1,):  # one pose (a slider step): the sums on floats
+            sin_thigh, sin_shank = np.sin(np.array([q[0], q[0] - k[0]])).tolist()
+            gravity = np.array([self._gravity(sin_thigh, sin_shank)])
+        else:
+            gravity = self._gravity(np.sin(q), np.sin(q - k))
         if hip_acceleration == 0.0:
             return np.asarray(gravity)
         # moment of inertia about the hip (parallel-axis theorem), knee angle held
         d_shank = np.sqrt(lt**2 + (SHANK["com"] * ls) ** 2 + 2 * lt * SHANK["com"] * ls * np.cos(k))
         d_ankle = np.sqrt(lt**2 + ls**2 + 2 * lt * ls * np.cos(k))
+        mt, ms, mf = (s["mass"] * self.body_mass for s in (THIGH, SHANK, FOOT))
         inertia = (mt * ((THIGH["gyration"] * lt) ** 2 + (THIGH["com"] * lt) ** 2)
                    + ms * ((SHANK["gyration"] * ls) ** 2 + d_shank**2) + mf * d_ankle**2)  # fmt: skip
         return np.asarray(gravity + inertia * hip_acceleration)
+
+    def _gravity(self, sin_thigh: FloatOrArray, sin_shank: FloatOrArray) -> FloatOrArray:
+        """The weight's moment about the hip (N m) from the sines of the thigh's and the shank's
+        angles from vertical, floats or arrays alike (the same operations in the same order)."""
+        lt, ls = THIGH["length"] * self.height, SHANK["length"] * self.height
+        mt, ms, mf = (s["mass"] * self.body_mass for s in (THIGH, SHANK, FOOT))
+        # horizontal (anterior) distance of each centre of mass from the hip centre
+        x_thigh = THIGH["com"] * lt * sin_thigh
+        x_knee = lt * sin_thigh
+        x_shank = x_knee + SHANK["com"] * ls * sin_shank
+        x_ankle = x_knee + ls * sin_shank
+        return GRAVITY * (mt * x_thigh + ms * x_shank + mf * x_ankle)
