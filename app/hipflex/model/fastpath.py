@@ -326,9 +326,12 @@ class FastPaths:
         s = pts[:, st.b_idx].transpose(1, 0, 2).reshape(-1, 3)
         rows = wb[:, st.w_idx].transpose(1, 0, 2, 3).reshape(-1, 3, 3)
         c, e1, e3 = rows[:, 0], rows[:, 1], rows[:, 2]
-        basis = surface_basis(p, s, c, e1, e3, st.sense, st.no_sphere)  # as if all cylinders
-        if st.sph.size:  # a sphere's plane goes through the line's ends
-            basis[st.sph] = _sphere_bases(p, s, c, e1, e3, st)
+        if n == 1:  # one pose: on floats
+            basis = _bases_few(p, s, c, e1, e3, st)
+        else:
+            basis = surface_basis(p, s, c, e1, e3, st.sense, st.no_sphere)  # as if all cylinders
+            if st.sph.size:  # a sphere's plane goes through the line's ends
+                basis[st.sph] = _sphere_bases(p, s, c, e1, e3, st)
         world, on, length, t_in, t_out = wrap_in_basis(p, s, c, basis, st.radius, points)
         ns1 = n * self.n_single
         seg_len.append(length[:ns1].reshape(-1, n).T)
@@ -459,14 +462,26 @@ class _Between:
 
 
 def _sphere_bases(p: Array, s: Array, c: Array, e1: Array, e3: Array, st: _Static) -> Array:
-    """``surface_basis`` of the kernel batch's sphere rows (k, 3, 3); on Python floats for a
-    few rows (one pose has five), where numpy's per-call cost dominates."""
+    """``surface_basis`` of the kernel batch's sphere rows (k, 3, 3), for a batch."""
     r = st.sph
-    if len(r) > FEW_ROWS:
-        return surface_basis(p[r], s[r], c[r], e1[r], e3[r], st.sense[r], st.sphere[r])
-    out: list[float] = []
-    for row in np.concatenate((p, s, c, e1, e3), axis=1)[r].tolist():
-        out += _sphere_basis_row(row[0:3], row[3:6], row[6:9], row[9:12], row[12:15])
+    return surface_basis(p[r], s[r], c[r], e1[r], e3[r], st.sense[r], st.sphere[r])
+
+
+def _bases_few(p: Array, s: Array, c: Array, e1: Array, e3: Array, st: _Static) -> Array:
+    """``surface_basis`` of every kernel row (rows, 3, 3) for one pose, on Python floats, where
+    numpy's per-call cost dominates: the pelvis-fixed cylinders' bases are kept (they never
+    move), the other cylinders' second axis is sense * (axis x side) (the products and
+    differences ``cross`` takes), and a sphere's plane goes through the line's ends
+    (``_sphere_basis_row``)."""
+    out = list(st.fixed_bases)
+    table = np.concatenate((p, s, c, e1, e3), axis=1)[st.live].tolist()
+    for (k, sphere, sense), row in zip(st.live_rows, table, strict=True):
+        if sphere:
+            out[k] = _sphere_basis_row(row[0:3], row[3:6], row[6:9], row[9:12], row[12:15])
+        else:
+            a0, a1, a2, b0, b1, b2 = row[9:15]  # side, axis
+            out[k] = [a0, a1, a2, sense * (b1 * a2 - b2 * a1), sense * (b2 * a0 - b0 * a2),
+                      sense * (b0 * a1 - b1 * a0), b0, b1, b2]  # fmt: skip
     return np.array(out).reshape(-1, 3, 3)
 
 
@@ -547,6 +562,19 @@ class _Static:
         self.wb[:, fp._wrap_by_body[0]] = fp._wrap_fixed
         self.no_sphere = np.zeros(len(self.sphere), bool)
         self.sph = np.flatnonzero(self.sphere)
+        # ``_bases_few``: the kernel bases of the pelvis-fixed cylinders (flat, None for the
+        # other rows), and the other rows with whether each is a sphere and its sense
+        fixed = (w.body[self.w_idx] == 0) & ~w.sphere[self.w_idx]
+        frames = np.repeat(np.stack([w.centre, w.side, w.axis], axis=1)[self.w_idx], n, axis=0)
+        kept = np.flatnonzero(np.repeat(fixed, n))
+        bases = surface_basis(frames[kept, 0], frames[kept, 0], frames[kept, 0], frames[kept, 1],
+                              frames[kept, 2], self.sense[kept], self.no_sphere[kept])  # fmt: skip
+        self.fixed_bases: list[list[float] | None] = [None] * len(self.sense)
+        for k, b in zip(kept.tolist(), bases.reshape(-1, 9).tolist(), strict=True):
+            self.fixed_bases[k] = b
+        self.live = np.flatnonzero(~np.repeat(fixed, n))
+        self.live_rows = list(zip(self.live.tolist(), self.sphere[self.live].tolist(),
+                                  self.sense[self.live].tolist(), strict=True))  # fmt: skip
         # two-surface rows: surface 0 rows, then surface 1 rows, in the kernel batch
         self.one = slice(n * s1, n * (s1 + s2))
         self.two = slice(n * (s1 + s2), n * (s1 + 2 * s2))
