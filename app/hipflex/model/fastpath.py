@@ -223,7 +223,6 @@ class FastPaths:
         w = self.wraps
         fixed = self._wrap_by_body[0]
         frame = np.stack([w.centre, w.side, w.axis], axis=1)  # (W, 3, 3) per surface
-        self._wrap_fixed = frame[fixed]
         self._moving = {  # per moving body, homogeneous: its path points, then its surfaces'
             # centres (w = 1), sides and axes (w = 0); one product poses them all
             b: np.concatenate([_homogeneous(self.points[self._by_body[b]], 1.0)]
@@ -231,6 +230,21 @@ class FastPaths:
                                  for k in range(3)])
             for b in (1, 2)
         }  # fmt: skip
+        # a pose's posed table: the pelvis's points and surface frames (centre, side, axis) as
+        # they are, then each moving body's product rows; where each point and each surface's
+        # frame rows sit in it
+        self._posed_fixed = np.concatenate([self.points[self._by_body[0]], frame[fixed].reshape(-1, 3)])
+        self._point_row = np.empty(len(self.points), np.intp)
+        self._frame_row = np.empty((len(w.body), 3), np.intp)
+        self._point_row[self._by_body[0]] = np.arange(len(self._by_body[0]))
+        self._frame_row[fixed] = len(self._by_body[0]) + np.arange(3 * len(fixed)).reshape(-1, 3)
+        start = len(self._posed_fixed)
+        for b in (1, 2):
+            sel, wsel = self._by_body[b], self._wrap_by_body[b]
+            self._point_row[sel] = start + np.arange(len(sel))
+            self._frame_row[wsel] = (start + len(sel) + np.arange(3) * len(wsel)
+                                     + np.arange(len(wsel))[:, None])  # fmt: skip
+            start += len(self._moving[b])
         self._cache: dict[int, _Static] = {}
         # segment tables
         pl = np.array(plain, dtype=np.intp).reshape(-1, 3)
@@ -310,21 +324,18 @@ class FastPaths:
         n = femur.shape[0]
         st = self._static(n)
         # posed path points and surfaces (centre, side, axis): one product per moving body
-        pts, wb = st.pts, st.wb  # pose-independent parts already filled in
-        for b, tr in ((1, femur), (2, tibia)):
-            sel, wsel, m = self._by_body[b], self._wrap_by_body[b], len(self._by_body[b])
-            moved = self._moving[b] @ tr[:, :3].transpose(0, 2, 1)
-            pts[:, sel] = moved[:, :m]
-            if wsel.size:
-                wb[:, wsel] = moved[:, m:].reshape(n, 3, wsel.size, 3).transpose(0, 2, 1, 3)
+        posed = np.concatenate([st.posed_fixed, self._moving[1] @ femur[:, :3].transpose(0, 2, 1),
+                                self._moving[2] @ tibia[:, :3].transpose(0, 2, 1)], axis=1)  # fmt: skip
+        pts = posed[:, self._point_row]  # (n, points, 3)
+        wb = posed[:, self._frame_row]  # (n, surfaces, 3, 3)
         # straight segments
         v = pts[:, self._plain_b] - pts[:, self._plain_a]
         seg_len = [np.sqrt(np.add.reduce(v * v, axis=-1))]
         # one batched kernel call: one-surface segments, then each surface of the two-surface
         # segments taken alone
-        p = pts[:, st.a_idx].transpose(1, 0, 2).reshape(-1, 3)
-        s = pts[:, st.b_idx].transpose(1, 0, 2).reshape(-1, 3)
-        rows = wb[:, st.w_idx].transpose(1, 0, 2, 3).reshape(-1, 3, 3)
+        p = posed[:, st.a_row].transpose(1, 0, 2).reshape(-1, 3)
+        s = posed[:, st.b_row].transpose(1, 0, 2).reshape(-1, 3)
+        rows = posed[:, st.w_row].transpose(1, 0, 2, 3).reshape(-1, 3, 3)
         c, e1, e3 = rows[:, 0], rows[:, 1], rows[:, 2]
         if n == 1:  # one pose: on floats
             basis = _bases_few(p, s, c, e1, e3, st)
@@ -434,7 +445,7 @@ class _Solved:
 
     n: int  # poses
     st: _Static
-    pts: Array  # (n, P, 3) posed path points (a reused buffer: copy before keeping)
+    pts: Array  # (n, P, 3) posed path points
     seg_len: list[Array]  # per segment kind, (n, segments)
     bank: list[Array]  # tangent-point candidates, pose-major
     engaged: list[Bools]
@@ -556,10 +567,10 @@ class _Static:
         self.axes = np.zeros((n, 4, 3))
         self.axes[:, 0, 2] = 1.0  # hip flexion: about the pelvis z
         self.centres = np.zeros((2, n, 1, 3))
-        self.pts = np.empty((n, len(fp.points), 3))
-        self.pts[:, fp._by_body[0]] = fp.points[fp._by_body[0]]
-        self.wb = np.empty((n, len(w.body), 3, 3))
-        self.wb[:, fp._wrap_by_body[0]] = fp._wrap_fixed
+        self.posed_fixed = np.repeat(fp._posed_fixed[None], n, axis=0)  # the pelvis's, per pose
+        # the kernel rows' ends and surface frames in the posed table
+        self.a_row, self.b_row = fp._point_row[self.a_idx], fp._point_row[self.b_idx]
+        self.w_row = fp._frame_row[self.w_idx]
         self.no_sphere = np.zeros(len(self.sphere), bool)
         self.sph = np.flatnonzero(self.sphere)
         # ``_bases_few``: the kernel bases of the pelvis-fixed cylinders (flat, None for the
