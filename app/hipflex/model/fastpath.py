@@ -17,14 +17,17 @@ slider-rate use:
   two circles, arc, tangent; along the axes the path climbs evenly, as on any developable
   surface) in place of Newton's method;
 - one pose is a handful of rows, where numpy's per-call cost, not the arithmetic, is the time:
-  there the sphere bases and the two-surface checks and closed form (nine rows: iliopsoas
-  over two cylinders, the hamstrings over the femoral-head sphere and the condyle cylinder,
-  lower gluteus maximus over the posterior hip cylinder and the greater trochanter's roller)
-  run on Python floats, step for step as their numpy versions (``_sphere_bases``,
-  ``_two_surfaces_few``; two cylinders whose axes are not parallel, the roller off the sagittal
-  plane, by ``threewrap.f_pair``, the float twin of the batch's ``cylinder_pair``, with
-  ``twowrap.resolve``'s rules for a second surface on a distal body); a test pins single poses
-  to the batch;
+  there the kernel's bases (the pelvis-fixed cylinders' kept: they never move) and the
+  two-surface checks and closed form (eleven rows: iliopsoas over two cylinders, the hamstrings
+  over the femoral-head sphere and the condyle cylinder, lower gluteus maximus over the
+  posterior hip cylinder and the greater trochanter's roller, sartorius over two spheres,
+  tensor fasciae latae over a sphere and a cylinder) run on Python floats, step for step as
+  their numpy versions (``_bases_few``, ``_two_surfaces_few``; two cylinders whose axes are not
+  parallel, the roller off the sagittal plane, by ``threewrap.f_pair``, the float twin of the
+  batch's ``cylinder_pair``, with ``twowrap.resolve``'s rules for a second surface on a distal
+  body); a test pins single poses to the batch. Cheap exact tests come first where most rows
+  fail them (a segment clear of the axis on the side the wrap keeps it; a leg clear of a
+  sphere), and nothing pose-dependent is kept from one pose to the next;
 - a two-surface segment may have a third surface (iliopsoas: the femoral neck, on the femur):
   ``threewrap.resolve_chain`` takes the two-surface result and wraps the third only on the rows
   whose path enters it; the rest cost one test. A pose or two resolve those rows on Python
@@ -722,7 +725,7 @@ def _two_surfaces_few(
     necks: Array | None = None,
     points: bool = False,
 ) -> tuple[TwoSurfaces, Chain | None, list[bool] | None]:
-    """``_two_surfaces`` for a few rows, on Python floats (one pose has nine): numpy's
+    """``_two_surfaces`` for a few rows, on Python floats (one pose has eleven): numpy's
     per-call cost dominates there. Each row takes the same checks in the same order as
     ``twowrap.resolve``; a sphere's plane is taken through the ends of the segment checked, as
     ``twowrap.touches`` takes it (none is needed where the segment passes clear of the sphere,
