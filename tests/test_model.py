@@ -284,8 +284,9 @@ def test_both_surfaces_state_has_a_bridge_tangent_to_both(model_context) -> None
     assert checked > 100  # most of these poses wrap both surfaces
 
 
-def _iliopsoas_surfaces(ctx, tr, line):  # type: ignore[no-untyped-def]
-    """p, s and the posed brim, head and neck rows of one iliopsoas line."""
+def _segment_surfaces(ctx, tr, line):  # type: ignore[no-untyped-def]
+    """p, s and the posed surface rows of a line's one wrapped segment (iliopsoas: brim, head and
+    neck; the hamstrings: head sphere, quadratus femoris bed and condyle cylinder)."""
     from hipflex.model.wrapping import line_points, path_set
 
     ps = path_set(ctx)
@@ -297,7 +298,8 @@ def _iliopsoas_surfaces(ctx, tr, line):  # type: ignore[no-untyped-def]
     for cyl, senses in wraps:
         rot = tr[cyl.body][:, :3, :3]
         surfaces.append((rot @ cyl.centre + tr[cyl.body][:, :3, 3], rot @ cyl.side, rot @ cyl.axis,
-                         np.full(n, senses[k]), np.full(n, cyl.radius), np.zeros(n, bool)))  # fmt: skip
+                         np.full(n, senses[k]), np.full(n, cyl.radius),
+                         np.full(n, cyl.kind == "sphere")))  # fmt: skip
     return pts[:, seg], pts[:, seg + 1], surfaces
 
 
@@ -360,7 +362,7 @@ def test_three_surface_paths_have_bridges_tangent_to_both(model_context) -> None
     states = set()
     compared = 0
     for line in (ln for ln in ctx.lines if ln.muscle in ("iliacus", "psoas")):
-        p, s, surfaces = _iliopsoas_surfaces(ctx, tr, line)
+        p, s, surfaces = _segment_surfaces(ctx, tr, line)
         chain = resolve_chain(p, s, surfaces)
         states |= set(chain.state.tolist())
         for k, surface in enumerate(surfaces):
@@ -981,25 +983,6 @@ def test_hamstrings_pass_behind_the_back_of_the_proximal_femur(model_context) ->
                                           f"{1000 * per_pose.min():.1f} mm")  # fmt: skip
 
 
-def _hamstring_surfaces(ctx, tr, line):  # type: ignore[no-untyped-def]
-    """p, s and the posed head sphere, quadratus femoris bed and condyle cylinder rows of one
-    hamstring line."""
-    from hipflex.model.wrapping import line_points, path_set
-
-    ps = path_set(ctx)
-    g, k = ps.line_group[line.name]
-    ((seg, wraps),) = ps.groups[g].segments.items()
-    pts = line_points(line, tr)
-    n = len(pts)
-    surfaces = []
-    for cyl, senses in wraps:
-        rot = tr[cyl.body][:, :3, :3]
-        surfaces.append((rot @ cyl.centre + tr[cyl.body][:, :3, 3], rot @ cyl.side, rot @ cyl.axis,
-                         np.full(n, senses[k]), np.full(n, cyl.radius),
-                         np.full(n, cyl.kind == "sphere")))  # fmt: skip
-    return pts[:, seg], pts[:, seg + 1], surfaces
-
-
 def test_quadratus_femoris_bed_lies_between_the_head_and_the_condyles_and_leaves_the_sagittal_plane(
     model, model_context, real_pack
 ) -> None:  # type: ignore[no-untyped-def]
@@ -1031,7 +1014,7 @@ def test_quadratus_femoris_bed_lies_between_the_head_and_the_condyles_and_leaves
         ((_, wraps),) = ps.groups[g].segments.items()
         assert [c.kind for c, _ in wraps] == ["sphere", "sphere", "cylinder"]
         assert added_surface(wraps) == 1
-        p, s, surfaces = _hamstring_surfaces(ctx, tr, line)
+        p, s, surfaces = _segment_surfaces(ctx, tr, line)
         chain = resolve_middle(p, s, surfaces)
         wrapped += int(chain.on[1].sum())
         for k, surface in enumerate(surfaces):
