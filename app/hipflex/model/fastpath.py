@@ -767,29 +767,12 @@ def _two_surfaces_few(
                 state = 0
         else:
             ti0, to0, ti1, to1 = row[30:33], row[33:36], row[36:39], row[39:42]
-            if on_a:  # neither leg of the first surface's path touches the second
-                if sph1:
-                    e11, e31 = row[52:55], row[55:58]
-                    first_ok = not (
-                        _sphere_leg_touches(to0, sr, c1, e11, e31, r1, touch1)
-                        or _sphere_leg_touches(pr, ti0, c1, e11, e31, r1, touch1)
-                    )
-                else:
-                    first_ok = not (touch1(to0, sr, c1, b1, r1) or touch1(pr, ti0, c1, b1, r1))
-            else:
-                first_ok = False
-            if on_b:  # nor either leg of the second's the first
-                touch0 = _row_touches
-                if sph0:
-                    e10, e30 = row[46:49], row[49:52]
-                    second_ok = not (
-                        _sphere_leg_touches(pr, ti1, c0, e10, e30, r0, touch0)
-                        or _sphere_leg_touches(to1, sr, c0, e10, e30, r0, touch0)
-                    )
-                else:
-                    second_ok = not (touch0(pr, ti1, c0, b0, r0) or touch0(to1, sr, c0, b0, r0))
-            else:
-                second_ok = False
+            # neither leg of the first surface's path touches the second, nor either leg of
+            # the second's the first
+            first_ok = on_a and _legs_clear(to0, sr, pr, ti0, c1, row[52:55], row[55:58], b1, r1,
+                                            sph1, touch1)  # fmt: skip
+            second_ok = on_b and _legs_clear(pr, ti1, to1, sr, c0, row[46:49], row[49:52], b0, r0,
+                                             sph0, _row_touches)  # fmt: skip
             if first_ok and (not second_ok or len0 <= len1 or distal):
                 state = 1
             elif second_ok:
@@ -1426,6 +1409,20 @@ def _sphere_clear(x: Sequence[float], y: Sequence[float], c: Sequence[float], r:
     cx, cy, cz = uy * dz - uz * dy, uz * dx - ux * dz, ux * dy - uy * dx
     size2 = dx * dx + dy * dy + dz * dz
     return size2 > 1e-20 and cx * cx + cy * cy + cz * cz >= r * r * (1.0 + 1e-9) * size2
+
+
+def _legs_clear(
+    a0: list[float], a1: list[float], b0: list[float], b1: list[float], c: list[float],
+    e1: list[float], e3: list[float], basis: list[float], r: float, sphere: bool,
+    touch: Callable[[list[float], list[float], list[float], list[float], float], bool],
+) -> bool:
+    """Neither leg (a0->a1, then b0->b1) of one surface's path touches the other surface: the
+    check a one-surface state must pass, for either surface (a sphere's plane is taken through
+    each leg's ends, ``_sphere_leg_touches``)."""
+    if sphere:
+        return not (_sphere_leg_touches(a0, a1, c, e1, e3, r, touch)
+                    or _sphere_leg_touches(b0, b1, c, e1, e3, r, touch))  # fmt: skip
+    return not (touch(a0, a1, c, basis, r) or touch(b0, b1, c, basis, r))
 
 
 def _sphere_leg_touches(
