@@ -64,6 +64,60 @@ def test_slider_moves_femur_and_plot_cursors(qtbot, window) -> None:  # type: ig
     assert np.allclose(xs, 90.0)
 
 
+def _line_pixels(w) -> int:  # type: ignore[no-untyped-def]
+    """Pixels the visible lines of action cover in the frame just drawn (dark pixels with the
+    lines shown, less those with them hidden)."""
+    rw = w.view.plotter.ren_win
+
+    def dark() -> int:
+        rw.Render()
+        img = np.asarray(w.view.plotter.screenshot(return_img=True))[..., :3]
+        return int((img.max(axis=2) < 70).sum())
+
+    shown = [ln.actor for ln in w.view.scene.lines.values() if ln.actor.GetVisibility()]
+    with_lines = dark()
+    for actor in shown:
+        actor.SetVisibility(False)
+    without = dark()
+    for actor in shown:
+        actor.SetVisibility(True)
+    return with_lines - without
+
+
+def test_drag_draws_lines_of_action_without_tube_filters(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    """While the pose moves, each line of action is its bare polyline, drawn as a shaded tube by
+    the line shader (no tube filter runs each frame), at the engine's points and about as wide
+    on screen as its tube; at rest it is the real tube again."""
+    from vtkmodules.util.numpy_support import vtk_to_numpy
+
+    from hipflex.scene.deform import line_polylines
+
+    w = window
+    scene = w.view.scene
+    w.pose_panel.sliders["hip_flexion"].setValue(60 * 2)
+    _settle(qtbot, w)
+    rest_pixels = _line_pixels(w)
+    w.pose_panel.sliders["hip_flexion"].setValue(62 * 2)
+    assert scene.detail == "drag"
+    w.view.flush()
+    engine = line_polylines(scene.ctx, scene._transforms)
+    shown = [ln for ln in scene.lines.values() if ln.actor.GetVisibility()]
+    assert len(shown) >= 10
+    for ln in shown:
+        drawn = ln.actor.GetMapper().GetInput()
+        assert ln.actor.GetProperty().GetRenderLinesAsTubes()
+        assert drawn.GetNumberOfPolys() == drawn.GetNumberOfStrips() == 0  # not a tube
+        np.testing.assert_allclose(vtk_to_numpy(drawn.GetPoints().GetData()), engine[ln.name])
+        assert ln.actor.GetProperty().GetLineWidth() > 1.0
+    drag_pixels = _line_pixels(w)
+    assert 0.5 < drag_pixels / rest_pixels < 2.0, (drag_pixels, rest_pixels)
+    _settle(qtbot, w)
+    assert scene.detail == "full"
+    for ln in shown:
+        assert not ln.actor.GetProperty().GetRenderLinesAsTubes()
+        assert ln.actor.GetMapper().GetInputAlgorithm() is ln.tube
+
+
 def test_presets_and_views(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     w = window
     from PySide6.QtWidgets import QPushButton

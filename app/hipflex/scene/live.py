@@ -16,6 +16,7 @@ from typing import cast
 import numpy as np
 import pyvista as pv
 from numpy.typing import NDArray
+from vtkmodules.util.numpy_support import vtk_to_numpy
 
 from hipflex.model.contact import bone_contact
 from hipflex.model.wrapping import path_point_bodies
@@ -45,6 +46,8 @@ SELECT_COLOUR = (1.0, 0.85, 0.1)
 MOMENT_ARM_COLOUR = (0.85, 0.1, 0.1)
 CONTACT_COLOUR = (0.8, 0.1, 0.8)  # bone meeting bone: apart from the selection and the lever
 CONTACT_RADIUS = 0.005  # m, the marker at the deepest point of a bone-on-bone overlap
+_BONE_RGB = pv.Color(BONE_COLOUR).float_rgb  # named colours resolved once, not every frame
+_LINE_RGB = pv.Color(LINE_COLOUR).float_rgb
 # Landmarks labelled with the muscles (keys of the pack's landmarks.json).
 LANDMARK_LABELS = {
     "hip_centre_r": "Hip joint centre",
@@ -80,6 +83,18 @@ class _Line:
     ends: pv.PolyData
     ends_actor: vtk.vtkActor
     pcsa_radius: float
+
+
+def _write_points(poly: pv.PolyData, points: NDArray[np.floating]) -> None:
+    """Overwrite ``poly``'s points in place (same count): the VTK array's own memory, without
+    pyvista's per-assignment conversion, which cost a drag frame about 2 ms over its 60 updates."""
+    vtk_points = poly.GetPoints()
+    if vtk_points is None or vtk_points.GetNumberOfPoints() != len(points):
+        poly.points = points
+    else:
+        vtk_to_numpy(vtk_points.GetData())[:] = points
+        vtk_points.Modified()
+    poly.Modified()
 
 
 def _actor_for(source: vtk.vtkAlgorithm | pv.PolyData) -> vtk.vtkActor:
@@ -177,7 +192,7 @@ class LiveScene:
             self._bone_polys[bone, "full"] = _with_normals(mesh.vertices, mesh.faces)
             actor = _actor_for(self._bone_polys[bone, "full"])
             prop = actor.GetProperty()
-            prop.SetColor(*pv.Color(BONE_COLOUR).float_rgb)
+            prop.SetColor(*_BONE_RGB)
             prop.SetInterpolationToPhong()
             prop.SetSpecular(0.15)
             prop.SetSpecularPower(20)
@@ -288,8 +303,15 @@ class LiveScene:
             cast(vtk.vtkPolyDataMapper, actor.GetMapper()).SetInputData(
                 self._skins[mid, detail].poly
             )
+        # Lines of action: real tubes at rest; while dragging the polyline itself, drawn as
+        # shaded tubes by the line shader, which saves a tube filter run and a vertex upload
+        # per line each frame (about 5 ms of a drag frame here, docs/performance.md).
+        for ln in self.lines.values():
+            self._line_input(ln)
+            ln.actor.GetProperty().SetRenderLinesAsTubes(detail == "drag")
         if self._applied is not None:
             self._skin_visible(self._applied)
+            self._style_lines(self._applied)
 
     def _skin_visible(self, snap: Snapshot) -> None:
         """Re-skin visible muscle surfaces that are stale (hidden ones wait until shown)."""
@@ -308,9 +330,14 @@ class LiveScene:
                 pts = push_out_of_bone(pts, push)
                 nrm = vertex_normals(pts, skin.faces)
             poly = skin.poly
-            poly.points = pts
-            poly.point_data["Normals"] = nrm
-            poly.point_data.active_normals_name = "Normals"  # type: ignore[attr-defined,unused-ignore]
+            _write_points(poly, pts)
+            normals = poly.GetPointData().GetNormals()
+            if normals is not None and normals.GetNumberOfTuples() == len(nrm):
+                vtk_to_numpy(normals)[:] = nrm
+                normals.Modified()
+            else:
+                poly.point_data["Normals"] = nrm
+                poly.point_data.active_normals_name = "Normals"  # type: ignore[attr-defined,unused-ignore]
             poly.Modified()
             self._skinned_pose[mid, self.detail] = snap.pose
 
@@ -318,6 +345,7 @@ class LiveScene:
         visible = set(snap.visible)
         style = snap.display.muscle_style
         show = style != "surface" or snap.display.show_lines
+        pixels_per_metre = self._pixels_per_metre()
         for ln in self.lines.values():
             on = show and ln.muscle in visible
             ln.actor.SetVisibility(on)
@@ -326,19 +354,39 @@ class LiveScene:
                 continue
             pts = self._line_points[ln.name]
             if ln.poly.n_points == len(pts):
-                ln.poly.points = pts  # same point count: update in place
-                ln.poly.Modified()
+                _write_points(ln.poly, pts)  # same point count: update in place
             else:
                 ln.poly = pv.lines_from_points(pts)
                 ln.tube.SetInputData(ln.poly)
-            ln.tube.SetRadius(
+                self._line_input(ln)
+            radius = (
                 ln.pcsa_radius
                 if style == "tube"
                 else LINE_RADIUS * (1.5 if style == "surface" else 1.0)
             )
-            ln.ends.points = pts[[0, -1]]
-            ln.ends.Modified()
+            ln.tube.SetRadius(radius)
+            if self.detail == "drag":
+                ln.actor.GetProperty().SetLineWidth(2 * radius * pixels_per_metre)
+            _write_points(ln.ends, pts[[0, -1]])
             ln.ends_actor.GetProperty().SetPointSize(8 * self.scale)
+
+    def _line_input(self, ln: _Line) -> None:
+        """The line's mapper draws its tube at rest and its bare polyline while dragging."""
+        mapper = cast(vtk.vtkPolyDataMapper, ln.actor.GetMapper())
+        if self.detail == "drag":
+            mapper.SetInputData(ln.poly)
+        else:
+            mapper.SetInputConnection(ln.tube.GetOutputPort())
+
+    def _pixels_per_metre(self) -> float:
+        """Screen pixels per metre at the camera's focal point (line widths while dragging)."""
+        cam = self.plotter.renderer.GetActiveCamera()
+        height = max(self.plotter.renderer.GetSize()[1], 1)
+        if cam.GetParallelProjection():
+            world = 2.0 * cam.GetParallelScale()
+        else:
+            world = 2.0 * cam.GetDistance() * np.tan(np.radians(cam.GetViewAngle()) / 2.0)
+        return float(height / max(world, 1e-9))
 
     def _colour(self, snap: Snapshot) -> None:
         muscles = self.ctx.muscle_ids
@@ -350,7 +398,7 @@ class LiveScene:
             actor.GetProperty().SetColor(*colours[mid])
         surface = snap.display.muscle_style == "surface"
         for ln in self.lines.values():
-            rgb = pv.Color(LINE_COLOUR).float_rgb if surface else colours[ln.muscle]
+            rgb = _LINE_RGB if surface else colours[ln.muscle]
             ln.actor.GetProperty().SetColor(*rgb)
             ln.ends_actor.GetProperty().SetColor(*colours[ln.muscle])
         self.colours = colours
@@ -360,7 +408,7 @@ class LiveScene:
         for bone, actor in self.bone_actors.items():
             on = sel == f"bone:{bone}"
             actor.GetProperty().SetColor(
-                *(SELECT_COLOUR if on else pv.Color(BONE_COLOUR).float_rgb)
+                *(SELECT_COLOUR if on else _BONE_RGB)
             )
             actor.GetProperty().SetAmbient(0.25 if on else 0.0)
         for mid, actor in self.muscle_actors.items():
