@@ -26,7 +26,7 @@ from hipflex.assets.geometry import Array, homogeneous
 from hipflex.assets.sources import SourceFile, fetch, read_recipe
 from hipflex.errors import AssetError
 
-PIPELINE_VERSION = "1.4"  # 1.4: attribution text (Andreassen et al. 2023); geometry as 1.3
+PIPELINE_VERSION = "1.5"  # 1.5: distance-grid sign from ray winding numbers (1.4: attribution text)
 
 Progress = Callable[[str], None]
 

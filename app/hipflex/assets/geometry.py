@@ -113,13 +113,13 @@ class SignedDistanceGrid:
         meshes: list[trimesh.Trimesh],
         pitch: float = 0.0015,
         margin: float = 0.03,
-        band: float = 0.006,
     ) -> SignedDistanceGrid:
-        """Grid from surfaces that need not be watertight.
+        """Grid from closed surfaces; where shells overlap, the solid is their union.
 
-        Distance comes from a voxelised surface; the sign, near the surface, from the normal of
-        the nearest surface sample, and farther away from the nearest signed voxel, so a pin-hole
-        in a scanned mesh cannot flood the inside.
+        Distance comes from a voxelised surface; the sign from winding numbers counted along the
+        grid lines (:func:`ray_inside_votes`): exact for closed surfaces. Where a surface has a
+        hole the rays through it are outvoted by the others (a tie takes the sign of the nearest
+        decided cell), so a pin-hole in a scanned mesh cannot flood the inside.
         """
         lo = np.min([m.bounds[0] for m in meshes], axis=0) - margin
         hi = np.max([m.bounds[1] for m in meshes], axis=0) + margin
@@ -129,29 +129,11 @@ class SignedDistanceGrid:
         surface = np.zeros(shape, bool)
         surface[tuple(idx.T)] = True
         dist = ndimage.distance_transform_edt(~surface) * pitch
-        near = np.argwhere(dist < band)
-        centres = lo + near * pitch
-        # Sign near the surface: a distance-weighted vote of the normals of the 8 nearest
-        # samples, so that one sample across a concave crease cannot flip a voxel.
-        dk, nearest = sampler.tree.query(centres, k=8)
-        offsets = centres[:, None, :] - sampler.points[nearest]
-        votes = (
-            np.einsum("nkj,nkj->nk", offsets, sampler.normals[nearest]) / np.maximum(dk, 1e-9) ** 2
-        )
-        sign = np.zeros(shape, np.int8)
-        sign[tuple(near.T)] = np.where(votes.sum(axis=1) < 0, -1, 1)
-        # Far from the surface: whatever connects to the grid's border without crossing the
-        # band is outside; enclosed pockets take the sign of their nearest band voxel.
-        far = sign == 0
-        labels, _ = ndimage.label(far)
-        border = np.unique(np.concatenate([
-            labels[[0, -1]].ravel(), labels[:, [0, -1]].ravel(), labels[:, :, [0, -1]].ravel()
-        ]))  # fmt: skip
-        outside = np.isin(labels, border[border > 0])
-        sign[outside] = 1
-        unknown = sign == 0
-        if unknown.any():
-            _, (ii, jj, kk) = ndimage.distance_transform_edt(unknown, return_indices=True)
+        votes = ray_inside_votes(meshes, lo, pitch, shape)
+        sign = np.where(votes > 3, -1, np.where(votes < 3, 1, 0)).astype(np.int8)
+        undecided = sign == 0  # three rays against three: only where the surface is open
+        if undecided.any():
+            _, (ii, jj, kk) = ndimage.distance_transform_edt(undecided, return_indices=True)
             sign = sign[ii, jj, kk]
         values = (np.where(surface, 0.0, dist) * sign).astype(np.float32)
         return cls(origin=lo, pitch=pitch, values=values)
@@ -161,6 +143,70 @@ class SignedDistanceGrid:
         idx = (np.asarray(points, float) - self.origin) / self.pitch
         out = ndimage.map_coordinates(self.values, idx.T, order=1, mode="constant", cval=1.0)
         return np.asarray(out, float)
+
+
+def ray_inside_votes(
+    meshes: list[trimesh.Trimesh], origin: Array, pitch: float, shape: tuple[int, ...]
+) -> NDArray[np.int8]:
+    """For each cell centre of a grid, how many of six rays (+-x, +-y, +-z) find it inside.
+
+    Along each grid line the signed crossings of the surfaces (+1 where a face's normal points
+    against the ray) summed from one end of the line give the winding number of every cell on
+    it. For closed, outward-facing surfaces all six counts are the same exact winding number
+    (0 outside, 1 inside, 2 where two shells overlap), so a cell is inside on 6 votes, outside
+    on 0. A ray through a hole in an open surface miscounts; the other rays outvote it.
+
+    Why not the normals of nearby surface samples: across a sharp crease, in a thin sliver and
+    where two bones overlap, the nearest samples can belong to a face that does not bound the
+    cell's side, and whole patches of cells then took the wrong sign.
+    """
+    verts = [np.asarray(m.vertices, float) for m in meshes]
+    offsets = np.cumsum([0, *(len(v) for v in verts)])
+    faces = np.vstack([np.asarray(m.faces) + o for m, o in zip(meshes, offsets, strict=False)])
+    # Shift the lines by a tiny odd fraction of a cell so none passes exactly through a vertex
+    # or an edge (a double or missed crossing there would spoil a whole line).
+    shift = pitch * np.array([3.1415927e-7, 2.7182818e-7, 1.4142136e-7])
+    tri = (np.vstack(verts)[faces] - (np.asarray(origin, float) + shift)) / pitch  # cell units
+    votes = np.zeros(shape, np.int8)
+    for axis in range(3):
+        votes += _axis_inside_votes(tri, shape, axis)
+    return votes
+
+
+def _axis_inside_votes(tri: Array, shape: tuple[int, ...], axis: int) -> NDArray[np.int8]:
+    """0-2 votes a cell: its winding number counted from the low and from the high end of the
+    grid lines along ``axis`` (``tri``: the faces' corners in cell units from the first cell)."""
+    b, c = (axis + 1) % 3, (axis + 2) % 3  # cyclic, so projected areas have the normals' sign
+    pb, pc, pa = tri[:, :, b], tri[:, :, c], tri[:, :, axis]
+    j0, j1 = np.ceil(pb.min(axis=1)).astype(int), np.floor(pb.max(axis=1)).astype(int)
+    k0, k1 = np.ceil(pc.min(axis=1)).astype(int), np.floor(pc.max(axis=1)).astype(int)
+    nj, nk = np.maximum(j1 - j0 + 1, 0), np.maximum(k1 - k0 + 1, 0)
+    # Every (face, grid line) pair whose line meets the face's bounding box.
+    count = nj * nk
+    face = np.repeat(np.arange(len(tri)), count)
+    local = np.arange(len(face)) - np.repeat(np.cumsum(count) - count, count)
+    j = j0[face] + local // nk[face]
+    k = k0[face] + local % nk[face]
+    # Twice the signed areas of (corner u, corner v, the line's point) in projection: the
+    # line meets the face where all three have one sign; they weight the corners there.
+    fb, fc = pb[face], pc[face]
+    w = [(fb[:, v] - fb[:, u]) * (k - fc[:, u]) - (fc[:, v] - fc[:, u]) * (j - fb[:, u])
+         for u, v in ((1, 2), (2, 0), (0, 1))]  # fmt: skip
+    hit = ((w[0] > 0) & (w[1] > 0) & (w[2] > 0)) | ((w[0] < 0) & (w[1] < 0) & (w[2] < 0))
+    hit &= (j >= 0) & (j < shape[b]) & (k >= 0) & (k < shape[c])
+    w0, w1, w2, face, j, k = w[0][hit], w[1][hit], w[2][hit], face[hit], j[hit], k[hit]
+    area = w0 + w1 + w2
+    along = (w0 * pa[face, 0] + w1 * pa[face, 1] + w2 * pa[face, 2]) / area
+    # First cell past the crossing; a crossing into the solid adds one from there on.
+    first = np.clip(np.floor(along).astype(int) + 1, 0, shape[axis])
+    steps_shape = (shape[b], shape[c], shape[axis] + 1)
+    flat = np.ravel_multi_index((j, k, first), steps_shape)
+    steps = np.bincount(flat, weights=-np.sign(area), minlength=int(np.prod(steps_shape)))
+    from_low = np.cumsum(steps.reshape(steps_shape), axis=2)
+    # A line's net crossing is 0 on a closed surface; otherwise the two ends' counts differ.
+    from_high = from_low[:, :, :-1] - from_low[:, :, -1:]
+    inside = (from_low[:, :, :-1] > 0.5).astype(np.int8) + (from_high > 0.5).astype(np.int8)
+    return np.moveaxis(inside, (0, 1, 2), (b, c, axis))
 
 
 def kabsch(src: Array, dst: Array) -> Array:
