@@ -1292,9 +1292,7 @@ def _third_surface(
     if st.third_all:  # every two-surface row has a third surface (iliopsoas): no subsets
         chain = resolve_chain(p[st.one], s[st.one], [first, second, chain_neck], double,
                               few=False)  # fmt: skip
-        double.length, double.on0, double.on1 = chain.length, chain.on[0], chain.on[1]
-        double.tangents = chain.tangents[:4]
-        double.end0, double.start1 = chain.ends[0], chain.starts[1]
+        _write_chain(double, slice(None), chain)
         return chain, chain_neck
     rows = st.third
     two = TwoSurfaces(double.on0[rows], double.on1[rows], double.length[rows],
@@ -1307,7 +1305,7 @@ def _third_surface(
     return chain, chain_neck
 
 
-def _write_chain(double: TwoSurfaces, rows: Index, chain: Chain) -> None:
+def _write_chain(double: TwoSurfaces, rows: Index | slice, chain: Chain) -> None:
     """Write a chain's first two surfaces into the two-surface rows ``rows``: lengths,
     engagement, tangent points and where their lines end and start."""
     double.length[rows] = chain.length
