@@ -71,9 +71,9 @@ Rules (so that a reviewer can reproduce them):
   bed (the hamstrings, between the head sphere and the posterior condyle cylinder: a sphere
   fitted QF_BED = 5 mm off the back of the proximal femur below the neck, the vertices from
   15 mm below the lesser trochanter's apex to 30 mm below the hip centre, lateral of 5 mm
-  medial of the apex, facing within 45 deg of straight back; for each radius the centre by
-  least squares, the radius the largest whole millimetre clear of the head sphere;
-  _quadratus_bed has the rule and QF_BED its source).
+  medial of the apex, facing within 45 deg of straight back; radius QF_RADIUS = 36 mm, the
+  centre by least squares with the bed QF_HEAD_GAP = 1 mm clear of the head sphere;
+  _quadratus_bed has the rule, QF_BED and QF_RADIUS their sources).
 
 Usage: with no options everything is regenerated. ``--only MUSCLE,...`` regenerates those
 muscles' lines, ``--wraps ID,...`` those wrap entries (keeping the others), and ``--wrap-lists``
@@ -89,7 +89,8 @@ greater_trochanter_posterior_r`` then ``--wrap-lists`` (lower gluteus maximus); 
 ``--wraps quadratus_femoris_bed_r`` then ``--wrap-lists`` (the hamstrings), ``--wraps
 vasti_mid_thigh_r`` then ``--wrap-lists`` (sartorius), and ``--wraps greater_trochanter_top_r``
 (its note only: its centre and radius came out unchanged) then ``--wrap-lists`` (tensor fasciae
-latae over the greater trochanter sphere before its shaft cylinder).
+latae over the greater trochanter sphere before its shaft cylinder); then ``--wraps
+quadratus_femoris_bed_r`` again (QF_RADIUS, the centre fitted clear of the head sphere).
 """
 
 from __future__ import annotations
@@ -624,10 +625,11 @@ def _wraps(
         "Back of the proximal femur below the neck (intertrochanteric crest, quadrate tubercle, "
         "lesser trochanter) under quadratus femoris: a sphere fitted 5 mm off it, the muscle "
         "squeezed as in ischiofemoral impingement (quadratus femoris space 5.3 mm, Barros et "
-        "al. 2019, Radiol Bras 52:237-241), as large as it can be clear of the femoral head "
-        "sphere. The hamstrings pass behind it, between the femoral head and the condyles, "
-        "when the deeply flexed hip abducts and turns outward; the sagittal paths stay clear "
-        "of it.",
+        "al. 2019, Radiol Bras 52:237-241), 36 mm in radius, its centre fitted 1 mm clear of "
+        "the femoral head sphere (held down and out, 2 mm behind the head centre's plane, deep "
+        "in the bone). The hamstrings pass behind it, between the femoral head and the "
+        "condyles, when the deeply flexed hip abducts and turns outward; the sagittal paths "
+        "stay clear of it.",
         side=[-1.0, 0, 0],
     )
     knee = (inv["femur_r"] @ pack.body_at_scan("tibia_r"))[:3, 3]
@@ -807,6 +809,20 @@ QF_BELOW = 0.015  # the surface reaches this far below the lesser trochanter's a
 QF_TOP = -0.030  # and up to this height (femur frame: 30 mm below the hip centre, under the neck)
 QF_MEDIAL = 0.005  # and this far medial of the lesser trochanter's apex
 QF_FACING = np.cos(np.radians(45.0))  # its vertices face backward: within 45 deg of posterior
+# The bed's radius: a sphere is wrapped the shorter way round, so a hamstring line that crosses
+# the back of the femur in front of the bed's centre goes round its front, and on through the
+# femoral shaft (biceps femoris 10.6 mm inside it at 130 deg of flexion, 30 deg of abduction,
+# 32 deg of external rotation), where its hip moment arms step by up to 30 mm a degree. The
+# larger the radius, the further forward the fitted centre (the surface stays QF_BED off the
+# bone): with the old rule's 30 mm (centre 9 mm behind the head centre's plane) the hip flexion
+# moment arms of biceps femoris, semitendinosus and semimembranosus jumped by more than 2 mm at
+# 880, 290 and 0 of the 35880 one-degree steps of a grid over the explorer's corner (flexion
+# 118-130, abduction 18-30, external rotation 22-40 deg, knee 0, 45, 90, 140 deg), with 36 mm
+# at 172, 68 and 0. Larger radii fit the bone worse and reach the ischial origin with the hip
+# extended, adducted and turned outward (42 mm: moment arms stepping by up to 8 mm a degree
+# there).
+QF_RADIUS = 0.036
+QF_HEAD_GAP = 0.001  # the bed stays this far clear of the femoral head sphere (no crease)
 
 
 def _quadratus_bed(
@@ -817,33 +833,37 @@ def _quadratus_bed(
     QF_TOP, lateral of QF_MEDIAL medial of the apex, whose outward normal lies within 45 deg of
     straight back (the back of the proximal femur below the neck: the intertrochanteric crest
     with the quadrate tubercle, the back of the lesser trochanter and the base of the greater);
-    for a radius R, the centre whose sphere of radius R - QF_BED fits them best (least squares
-    of their distances from its surface), so the bed stands QF_BED off the bone on average; R
-    the largest whole millimetre with which the bed stays clear of the femoral head sphere
-    (``head``, centred on the hip centre). Where the two spheres overlapped (the best fit with
-    a free radius, 38.7 + 5 mm, reaches 11 mm into the head sphere) a path over the crease
-    between them had two ways over the back of the neck and jumped between them, by up to 4 mm
-    in length, at 137 deg of flexion. A sphere, not a roller, because its rounded edge lets a
+    the radius QF_RADIUS (its source there), and the centre whose sphere of radius
+    QF_RADIUS - QF_BED fits them best (least squares of their distances from its surface) with
+    the bed at least QF_HEAD_GAP clear of the femoral head sphere (``head``, centred on the hip
+    centre), so the bed stands QF_BED off the bone on average (the constraint holds it down and
+    out, away from the head). Where the two spheres overlapped (the best fit with a free radius,
+    38.7 + 5 mm, reaches 11 mm into the head sphere) a path over the crease between them had
+    two ways over the back of the neck and jumped between them, by up to 4 mm in length, at
+    137 deg of flexion; the radius was first the largest whole millimetre whose unconstrained
+    fit stayed clear (30 mm). A sphere, not a roller, because its rounded edge lets a
     line come onto it from beside the bone without a step (tried first: a roller about the
     medio-lateral axis, counted only lateral of the lesser trochanter so that it stays clear of
     the sagittal paths medial of it, stepped the lines' lengths by up to 8 mm a degree where
-    they crossed that edge)."""
-    from scipy.optimize import least_squares
+    they crossed that edge; nor a roller tilted about the femur's long axis so that its medial
+    reach clears the sagittal paths, tried with QF_RADIUS: a straight roller cannot follow the
+    back of the bone and recede fast enough medially, and its far reach takes in the ischial
+    origin with the hip extended and turned inward)."""
+    from scipy.optimize import minimize
 
     normals = trimesh.Trimesh(fv, faces, process=False).vertex_normals
     sel = ((fv[:, 1] <= QF_TOP) & (fv[:, 1] >= lesser_trochanter[1] - QF_BELOW)
            & (fv[:, 2] >= lesser_trochanter[2] - QF_MEDIAL) & (normals[:, 0] < -QF_FACING))  # fmt: skip
     pts = fv[sel]
 
-    def fitted(radius: float) -> tuple[np.ndarray, np.ndarray]:
-        inner = radius - QF_BED
-        fit = least_squares(lambda c: np.linalg.norm(pts - c, axis=1) - inner,
-                            pts.mean(axis=0) + np.array([inner, 0.0, 0.0]))  # fmt: skip
-        return fit.x, np.linalg.norm(pts - fit.x, axis=1) - inner
-
-    radius = next(r for r in np.arange(0.060, 0.010, -0.001)
-                  if np.linalg.norm(fitted(r)[0]) >= head + r)  # fmt: skip
-    centre, res = fitted(radius)
+    radius, inner = QF_RADIUS, QF_RADIUS - QF_BED
+    fit = minimize(lambda c: np.sum((np.linalg.norm(pts - c, axis=1) - inner) ** 2),
+                   pts.mean(axis=0) + np.array([inner, 0.0, 0.0]), method="SLSQP",
+                   constraints=[{"type": "ineq",
+                                 "fun": lambda c: np.linalg.norm(c) - head - radius - QF_HEAD_GAP}],
+                   options={"ftol": 1e-15, "maxiter": 1000})  # fmt: skip
+    centre = fit.x
+    res = np.linalg.norm(pts - centre, axis=1) - inner
     print(f"quadratus femoris bed: {len(pts)} vertices, radius {1000 * radius:.0f} mm, centre "
           f"{np.round(1000 * centre, 1)} mm, {1000 * (np.linalg.norm(centre) - head - radius):.1f} "
           f"mm clear of the head sphere; bone rms {1000 * np.sqrt(np.mean(res**2)):.1f} mm from "

@@ -41,11 +41,13 @@ iteration over all three decides (``middle_iteration``: each surface wrapped in 
 engaged neighbours until no tangent point moves; rows settle within 10 rounds in the explorer's
 ranges, 15 over the whole joint range): there is no closed form over a sphere. A sphere is
 wrapped the shorter way round, so where the line from the femoral head passes in front of the
-bed's centre the path goes round its front: in 2 and 5 of 10000 explorer poses (seeds 0 and
-5), at 124-130 deg of flexion with 24-30 deg of abduction and 27-38 deg of external rotation,
-where the ischial tuberosity stands above the femoral head and in front of its centre in the
-femur's frame; the hip moment arm steps by up to 30 mm where the path changes sides there. A
-pose or two take the iteration on floats (``fastpath``).
+bed's centre the path goes round its front, and on through the femoral shaft: biceps femoris
+in 1 and 0 of 10000 explorer poses (seeds 0 and 5; 2 and 5 with the 30 mm bed, centred 7 mm
+further back, of until the bed's radius became derive_paths's QF_RADIUS), at 124-130 deg of
+flexion with 24-30 deg of abduction and 27-38 deg of external rotation, where the ischial
+tuberosity stands above the femoral head and in front of its centre in the femur's frame; the
+hip moment arm steps by up to 34 mm where the path changes sides there. A pose or two take the
+iteration on floats (``fastpath``).
 
 The reference walk (``PathSet.evaluate``) and the fast evaluation (``fastpath``) call the same
 functions here; ``twowrap.chain_surfaces`` (Newton's method on the entry points, any number of
