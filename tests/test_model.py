@@ -1102,6 +1102,118 @@ def test_one_pose_iterates_the_quadratus_femoris_bed_on_python_floats(
         monkeypatch.setattr(threewrap, "middle_iteration", no_numpy)
 
 
+# The corner of the explorer's ranges where the hamstrings' line from the femoral head crosses
+# the back of the femur in front of the quadratus femoris bed's centre: hip flexion 124-130 deg,
+# abduction 24-30 (adduction -24..-30), external rotation 27-38 (rotation -27..-38), in one-degree
+# steps, with the knee straight and fully bent.
+CORNER_SHAPE = (7, 7, 12, 2)
+HAMSTRING_CORNER = {
+    name: values.ravel()
+    for name, values in zip(
+        ("hip_flexion", "hip_adduction", "hip_rotation", "knee_flexion"),
+        np.meshgrid(np.arange(124.0, 131.0), -np.arange(24.0, 31.0), -np.arange(27.0, 39.0),
+                    np.array([0.0, 140.0]), indexing="ij"),
+        strict=True,
+    )
+}  # fmt: skip
+
+
+def test_hamstrings_stay_behind_the_quadratus_femoris_bed_in_the_explorers_corner(
+    model, model_context
+) -> None:  # type: ignore[no-untyped-def]
+    """In the explorer's corner (HAMSTRING_CORNER) the hamstrings pass behind the quadratus
+    femoris bed wherever they wrap it (the midpoint of its arc behind its centre), stay out of
+    the femur, and their lengths and moment arms change by less than 2.5 mm a degree. The bed is
+    a sphere, wrapped the shorter way round, and there that way is often in front
+    (``resolve_middle`` without its continuation from behind): until the continuation, biceps
+    femoris went round the front and on through the femoral shaft at 936 of these 1176 poses (up
+    to 10.2 mm inside the femur), semitendinosus at 191 (2.5 mm), and their hip moment arms
+    stepped by up to 30 mm a degree where the path changed sides."""
+    from hipflex.model.threewrap import _in_front, resolve_middle
+
+    ctx = model_context
+    tr = body_transforms(ctx.skeleton, **HAMSTRING_CORNER)
+    lines = [ln for ln in ctx.lines if ln.muscle in HAMSTRINGS]
+    shorter_in_front = 0
+    for line in lines:
+        p, s, surfaces = _segment_surfaces(ctx, tr, line)
+        chain = resolve_middle(p, s, surfaces)
+        front = _in_front(chain.on[1], chain.tangents[2], chain.tangents[3], surfaces[1])
+        assert not front.any(), f"{line.name} round the bed's front at {front.sum()} poses"
+        shorter = resolve_middle(p, s, surfaces, behind=False)
+        shorter_in_front += int(_in_front(shorter.on[1], shorter.tangents[2], shorter.tangents[3],
+                                          surfaces[1]).sum())  # fmt: skip
+    assert shorter_in_front > 50  # the continuation is what keeps them behind here
+    inv = np.linalg.inv(tr["femur_r"])
+    frac = np.linspace(0.0, 1.0, 25)[None, None, :, None]
+    for line in lines:
+        pts = wrapped_path(ctx, line, tr)
+        a, b = pts[:, :-1], pts[:, 1:]
+        local = (np.einsum("nij,nksj->nksi", inv[:, :3, :3], a[:, :, None] + (b - a)[:, :, None] * frac)
+                 + inv[:, None, None, :3, 3])  # fmt: skip
+        depth = ctx.bone_distance["femur_r"](local).reshape(len(pts), -1).min(axis=1)
+        assert depth.min() > -2 * MM, f"{line.name}: {(depth < -2 * MM).sum()} poses, {1000 * depth.min():.1f} mm"
+    res = model.sweep(**HAMSTRING_CORNER)
+    for muscle in HAMSTRINGS:
+        j = res.muscles.index(muscle)
+        for quantity in ("length", "moment_arm_hip_flexion", "moment_arm_hip_adduction",
+                         "moment_arm_hip_rotation", "moment_arm_knee_flexion"):  # fmt: skip
+            values = res[quantity][:, j].reshape(CORNER_SHAPE)
+            worst = max(float(np.abs(np.diff(values, axis=axis)).max()) for axis in range(3))
+            assert worst < 2.5 * MM, f"{muscle} {quantity} steps by {1000 * worst:.1f} mm a degree"
+
+
+def test_one_pose_continues_the_hamstrings_behind_the_bed_on_python_floats(
+    model, model_context, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Where biceps femoris's shorter way round the quadratus femoris bed is in front (in the
+    explorer's corner, HAMSTRING_CORNER), one pose finds the path behind it by the same
+    continuation as the batch, every step iterated on floats (the fast path's twin of
+    ``threewrap.middle_iteration``): its drawn arc over the bed lies behind the bed's centre, and
+    its lengths and moment arms are the batch's (1e-12) and the reference path walk's (1e-6),
+    its drawn points the walk's."""
+    import hipflex.model.threewrap as threewrap
+    from hipflex.model.fastpath import wrapped_polylines
+    from hipflex.model.threewrap import _in_front, resolve_middle
+
+    ctx = model_context
+    tr = body_transforms(ctx.skeleton, **HAMSTRING_CORNER)
+    bflh = next(ln for ln in ctx.lines if ln.name == "biceps_femoris_long_head")
+    p, s, surfaces = _segment_surfaces(ctx, tr, bflh)
+    shorter = resolve_middle(p, s, surfaces, behind=False)
+    continued = np.flatnonzero(_in_front(shorter.on[1], shorter.tangents[2], shorter.tangents[3],
+                                         surfaces[1]))  # fmt: skip
+    assert continued.size > 20
+    flex_deg = HAMSTRING_CORNER["hip_flexion"]
+    batch_len, batch_arm = model._fast.evaluate(tr, np.radians(flex_deg))
+    ref_len, _, ref_arm = model.paths.evaluate(tr, hip_flexion_deg=flex_deg)
+    np.testing.assert_allclose(batch_len, ref_len, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(batch_arm, ref_arm, rtol=0, atol=1e-6)
+
+    def no_numpy(*args: object, **kw: object) -> None:
+        raise AssertionError("one pose called numpy's middle_iteration")
+
+    monkeypatch.setattr(threewrap, "middle_iteration", no_numpy)
+    lines = [ln for ln in ctx.lines if ln.muscle in HAMSTRINGS]
+    bed = ctx.anatomy.wraps["quadratus_femoris_bed_r"]
+    for i in continued[:: max(1, continued.size // 20)]:
+        one = {k: v[i : i + 1].copy() for k, v in tr.items()}
+        length, arm = model._fast.evaluate(one, np.radians(flex_deg[i : i + 1]))
+        np.testing.assert_allclose(length[0], batch_len[i], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(arm[0], batch_arm[i], rtol=0, atol=1e-12)
+        drawn = wrapped_polylines(ctx, {k: v[0] for k, v in one.items()})
+        femur = one["femur_r"][0]
+        rel = drawn[bflh.name] - (femur[:3, :3] @ bed.centre + femur[:3, 3])
+        on_bed = np.abs(np.linalg.norm(rel, axis=1) - bed.radius) < 1e-7
+        assert on_bed.any()
+        assert (rel[on_bed] @ (femur[:3, :3] @ np.asarray(bed.side))).min() > 0.0
+        monkeypatch.undo()
+        for line in lines:
+            np.testing.assert_allclose(drawn[line.name], wrapped_path(ctx, line, one)[0],
+                                       rtol=0, atol=1e-9)  # fmt: skip
+        monkeypatch.setattr(threewrap, "middle_iteration", no_numpy)
+
+
 def test_iliotibial_tract_passes_over_the_greater_trochanter(model, model_context) -> None:  # type: ignore[no-untyped-def]
     """Over random explorer poses, tensor fasciae latae's line passes over the greater
     trochanter sphere before the shaft cylinder instead of through the trochanter (samples more

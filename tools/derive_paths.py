@@ -818,8 +818,13 @@ QF_FACING = np.cos(np.radians(45.0))  # its vertices face backward: within 45 de
 # moment arms of biceps femoris, semitendinosus and semimembranosus jumped by more than 2 mm at
 # 880, 290 and 0 of the 35880 one-degree steps of a grid over the explorer's corner (flexion
 # 118-130, abduction 18-30, external rotation 22-40 deg, knee 0, 45, 90, 140 deg), with 36 mm
-# at 172, 68 and 0. Larger radii fit the bone worse and reach the ischial origin with the hip
-# extended, adducted and turned outward (42 mm: moment arms stepping by up to 8 mm a degree
+# at 172, 68 and 0. threewrap.resolve_middle then continues those paths from behind, and the
+# further forward the centre, the further that path behind persists beyond the explorer's
+# ranges before it folds into the one in front and the length steps: with 30 mm from 2 deg
+# beyond them (biceps femoris stepping by up to 15.3 mm, 5.4 mm in the whole-range test), with
+# 36 mm from 7 deg (one-degree grid of flexion 110-140, abduction 15-45, external rotation
+# 15-45, knee 0-140 deg). Larger radii fit the bone worse and reach the ischial origin with the
+# hip extended, adducted and turned outward (42 mm: moment arms stepping by up to 8 mm a degree
 # there).
 QF_RADIUS = 0.036
 QF_HEAD_GAP = 0.001  # the bed stays this far clear of the femoral head sphere (no crease)

@@ -36,7 +36,9 @@ slider-rate use:
 - or a third surface between its two (the hamstrings: the quadratus femoris bed between the
   femoral-head sphere and the condyle cylinder, ``threewrap.resolve_middle``): the rows whose
   bridge touches it are iterated over all three, a pose or two on floats
-  (``_middle_iteration_few``), the rest cost one test on floats (``_bridge_touches``).
+  (``_middle_iteration_few``), the rest cost one test on floats (``_bridge_touches``); a row that
+  ends up round the bed's front is continued from behind with the same iteration, its twin on
+  floats for a pose or two.
 
 A test compares this module with ``PathSet.evaluate`` to 1e-6 m over many poses.
 

@@ -39,15 +39,31 @@ outer two are resolved first (``twowrap.resolve``); where that path's bridge doe
 middle surface, that is the path (in the sagittal plane, always). Elsewhere the obstacle-set
 iteration over all three decides (``middle_iteration``: each surface wrapped in turn between its
 engaged neighbours until no tangent point moves; rows settle within 10 rounds in the explorer's
-ranges, 15 over the whole joint range): there is no closed form over a sphere. A sphere is
-wrapped the shorter way round, so where the line from the femoral head passes in front of the
-bed's centre the path goes round its front, and on through the femoral shaft: biceps femoris
-in 1 and 0 of 10000 explorer poses (seeds 0 and 5; 2 and 5 with the 30 mm bed, centred 7 mm
-further back, of until the bed's radius became derive_paths's QF_RADIUS), at 124-130 deg of
-flexion with 24-30 deg of abduction and 27-38 deg of external rotation, where the ischial
-tuberosity stands above the femoral head and in front of its centre in the femur's frame; the
-hip moment arm steps by up to 34 mm where the path changes sides there. A pose or two take the
-iteration on floats (``fastpath``).
+ranges, 15 over the whole joint range): there is no closed form over a sphere. A pose or two
+take the iteration on floats (``fastpath``).
+
+A sphere is wrapped the shorter way round, and where the ischial tuberosity comes to stand
+above the femoral head and in front of its centre in the femur's frame (hip flexed past about
+120 deg, abducted past 20 and turned outward past 25) two paths over the head and the bed are
+taut: one behind the bed and one round its front, which runs on through the femoral shaft
+(biceps femoris 10.6 mm inside it at hip 130, abduction 30, external rotation 32 deg). Deep in
+that corner the one in front is the shorter, and which of the two the iteration settles on
+depends on where it starts: the path changed sides where the outer two's bridge crossed the
+bed's centre, and the hip moment arms stepped there by up to 34 mm a degree (the lengths, near
+equal there, did not). No rule on the sphere alone can keep the path behind it and continuous:
+a sphere has no sides, and whatever picks one of the two ways round flips somewhere. So a path
+whose middle surface is wrapped on the far side of its centre from the surface's ``side`` (the
+bed's is straight back) is found again by continuation from behind (``_continue_behind``): the
+segment's start moved BEHIND_REACH back along that side, where the path is behind, then brought
+to where it is in BEHIND_STEPS steps, each iterated from the last one's path; where that ends
+behind the centre it is the path (the tendon cannot have crossed the bone to the front), else
+the path in front stands. Over the explorer's ranges, and 7 deg beyond them, it always ends
+behind (one-degree grid of hip flexion 110-140, abduction 15-45, external rotation 15-45 and
+knee 0-140 deg). Farther out, toward the far corner of the joint ranges (abduction past 38 deg
+for biceps femoris; flexion past 136 deg or abduction past 37 for semitendinosus), the path
+behind stops being taut and folds into the one in front, and the lengths step there by up to
+12.5 mm (at 1489 and 1586 of that grid's 432450 steps); the shorter way's choice kept the
+lengths continuous there, but the hip moment arms jumped, at about twice as many steps.
 
 The reference walk (``PathSet.evaluate``) and the fast evaluation (``fastpath``) call the same
 functions here; ``twowrap.chain_surfaces`` (Newton's method on the entry points, any number of
@@ -640,11 +656,18 @@ def _take(
 
 MIDDLE_ITERATIONS = 40  # rounds of the three-surface iteration at most (rows settle in 10-15)
 MIDDLE_TOLERANCE = 1e-9  # metres: a row stops when no tangent point moves more in a round
+# the continuation from behind (module docstring): the start moved this far back along the middle
+# surface's side (over the explorer's ranges the hamstrings' origin stands up to 8.4 mm in front
+# of the head centre in the femur's frame, 19 mm 5 deg beyond them), and brought back in this
+# many steps of 5 mm (four steps of 7.5 mm found the path behind wherever six did over the
+# explorer's ranges and 5 deg beyond; six leave a margin)
+BEHIND_REACH = 0.03
+BEHIND_STEPS = 6
 
 
 def resolve_middle(
     p: Array, s: Array, surfaces: list[Surface], two: TwoSurfaces | None = None,
-    need: Bools | None = None, iterate: Callable[..., Chain] | None = None,
+    need: Bools | None = None, iterate: Callable[..., Chain] | None = None, behind: bool = True,
 ) -> Chain:
     """Resolve segments p->s (N, 3) over three surfaces in a row, the middle one added to the
     path over the outer two: ``two`` is the outer two's resolution (``twowrap.resolve`` of the
@@ -654,9 +677,11 @@ def resolve_middle(
     from that path (its first round wraps the middle surface on the bridge the first surface
     leaves it). The Chain is in path order (first, middle, last); its state has a bit per
     engaged surface, or -1 where the outer two's own iteration decided a row that does not need
-    the middle one. ``need``: which rows' bridge touches the middle surface, if already known;
-    ``iterate``: ``middle_iteration`` or a twin with its arguments and results (the fast path's
-    pose on floats)."""
+    the middle one. Rows whose middle surface ends up wrapped on the far side of its centre from
+    its ``side`` are continued from behind (module docstring; ``behind``: False leaves them, as
+    the continuation's own start does). ``need``: which rows' bridge touches the middle surface,
+    if already known; ``iterate``: ``middle_iteration`` or a twin with its arguments and results
+    (the fast path's pose on floats), which the continuation uses too."""
     first, middle, last = surfaces
     if two is None:
         two = resolve(p, s, first, last)
@@ -677,7 +702,48 @@ def resolve_middle(
         for t, tg in zip(tangents, got.tangents, strict=True):
             t[rows] = tg
         state[rows] = got.state
+        if behind:
+            front = rows[_in_front(got.on[1], got.tangents[2], got.tangents[3],
+                                   rows_of(middle, rows))]  # fmt: skip
+            if front.size:
+                _continue_behind(p, s, surfaces, front, iterate, on, length, tangents, state)
     return _chain_of(p, s, on, length, tangents, state)
+
+
+def _in_front(on: Bools, t_in: Array, t_out: Array, surface: Surface) -> Bools:
+    """Rows whose surface is wrapped (``on``) with its arc, from ``t_in`` to ``t_out``, on the far
+    side of its centre from its side direction (the midpoint of its tangent points, seen from the
+    centre, against the side)."""
+    c, side = surface[0], surface[1]
+    return on & (np.add.reduce((t_in + t_out - 2.0 * c) * side, axis=1) < 0.0)
+
+
+def _continue_behind(
+    p: Array, s: Array, surfaces: list[Surface], rows: Index,
+    iterate: Callable[..., Chain] | None, on: list[Bools], length: Array, tangents: list[Array],
+    state: NDArray[np.intp],
+) -> None:
+    """The path of rows ``rows`` continued from behind the middle surface (module docstring):
+    resolved (``resolve_middle``) with the start BEHIND_REACH back along the middle surface's
+    side, then iterated (``iterate`` or ``middle_iteration``) from each step's path as the start
+    comes back in BEHIND_STEPS equal steps, the last one the start itself. Where it ends with the
+    middle surface behind its centre (or not wrapped) it replaces the row's path in ``on``,
+    ``length``, ``tangents`` and ``state``."""
+    sub = [rows_of(x, rows) for x in surfaces]
+    side = sub[1][1]
+    pr, sr = p[rows], s[rows]
+    got = resolve_middle(pr + BEHIND_REACH * side, sr, sub, iterate=iterate, behind=False)
+    for j in range(BEHIND_STEPS - 1, -1, -1):
+        got = (iterate or middle_iteration)(pr + (BEHIND_REACH * j / BEHIND_STEPS) * side, sr, sub,
+                                            got.on, got.tangents)  # fmt: skip
+    ok = ~_in_front(got.on[1], got.tangents[2], got.tangents[3], sub[1])
+    take = rows[ok]
+    for k in range(3):
+        on[k][take] = got.on[k][ok]
+    length[take] = got.length[ok]
+    for t, tg in zip(tangents, got.tangents, strict=True):
+        t[take] = tg[ok]
+    state[take] = got.state[ok]
 
 
 def middle_iteration(
