@@ -57,13 +57,15 @@ bed's is straight back) is found again by continuation from behind (``_continue_
 segment's start moved BEHIND_REACH back along that side, where the path is behind, then brought
 to where it is in BEHIND_STEPS steps, each iterated from the last one's path; where that ends
 behind the centre it is the path (the tendon cannot have crossed the bone to the front), else
-the path in front stands. Over the explorer's ranges, and 7 deg beyond them, it always ends
-behind (one-degree grid of hip flexion 110-140, abduction 15-45, external rotation 15-45 and
-knee 0-140 deg). Farther out, toward the far corner of the joint ranges (abduction past 38 deg
-for biceps femoris; flexion past 136 deg or abduction past 37 for semitendinosus), the path
-behind stops being taut and folds into the one in front, and the lengths step there by up to
-12.5 mm (at 1489 and 1586 of that grid's 432450 steps); the shorter way's choice kept the
-lengths continuous there, but the hip moment arms jumped, at about twice as many steps.
+the path in front stands. Over the explorer's ranges it always ends behind (one-degree grid of
+hip flexion 110-130, abduction 15-30, external rotation 15-40 and knee 0-140 deg; 20000 random
+poses). Beyond them, toward the far corner of the joint ranges (abduction beyond 39 deg for
+biceps femoris; flexion beyond 136 deg or abduction beyond 36 for semitendinosus), the path behind
+can stop being taut and fold into the one in front, and the lengths step there by up to 12.5 mm
+(at 1489 and 1586 of the 432450 steps of a one-degree grid of flexion 110-140, abduction 15-45,
+external rotation 15-45 and knee 0-140 deg, none within 7 deg of the explorer's ranges); the
+shorter way's choice kept the lengths continuous there, but the hip moment arms jumped, at
+about twice as many steps.
 
 The reference walk (``PathSet.evaluate``) and the fast evaluation (``fastpath``) call the same
 functions here; ``twowrap.chain_surfaces`` (Newton's method on the entry points, any number of
