@@ -698,12 +698,7 @@ def resolve_middle(
     if rows.size:
         got = (iterate or middle_iteration)(p[rows], s[rows], [rows_of(x, rows) for x in surfaces],
                                             [x[rows] for x in on], [t[rows] for t in tangents])  # fmt: skip
-        for k in range(3):
-            on[k][rows] = got.on[k]
-        length[rows] = got.length
-        for t, tg in zip(tangents, got.tangents, strict=True):
-            t[rows] = tg
-        state[rows] = got.state
+        _write_rows(rows, got, on, length, tangents, state)
         if behind:
             front = rows[_in_front(got.on[1], got.tangents[2], got.tangents[3],
                                    rows_of(middle, rows))]  # fmt: skip
@@ -739,13 +734,21 @@ def _continue_behind(
         got = (iterate or middle_iteration)(pr + (BEHIND_REACH * j / BEHIND_STEPS) * side, sr, sub,
                                             got.on, got.tangents)  # fmt: skip
     ok = ~_in_front(got.on[1], got.tangents[2], got.tangents[3], sub[1])
-    take = rows[ok]
+    _write_rows(rows[ok], got, on, length, tangents, state, ok)
+
+
+def _write_rows(
+    rows: Index, got: Chain, on: list[Bools], length: Array, tangents: list[Array],
+    state: NDArray[np.intp], pick: Bools | slice = slice(None),
+) -> None:
+    """Write the chain ``got`` (its rows ``pick``) into rows ``rows`` of a segment's
+    engagement, length, tangent points and state."""
     for k in range(3):
-        on[k][take] = got.on[k][ok]
-    length[take] = got.length[ok]
+        on[k][rows] = got.on[k][pick]
+    length[rows] = got.length[pick]
     for t, tg in zip(tangents, got.tangents, strict=True):
-        t[take] = tg[ok]
-    state[take] = got.state[ok]
+        t[rows] = tg[pick]
+    state[rows] = got.state[pick]
 
 
 def middle_iteration(

@@ -6,7 +6,7 @@ window needs only these, and the OpenGL back end and text rendering that pyvista
 
 import vtkmodules.vtkRenderingFreeType  # text rendering
 import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (the OpenGL back end)
-from vtkmodules.vtkCommonCore import vtkLookupTable, vtkPoints
+from vtkmodules.vtkCommonCore import vtkDataArray, vtkLookupTable, vtkPoints
 from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
 from vtkmodules.vtkCommonExecutionModel import vtkAlgorithm
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
@@ -32,6 +32,7 @@ __all__ = [
     "vtkCaptionActor2D",
     "vtkCellArray",
     "vtkCoordinate",
+    "vtkDataArray",
     "vtkLineSource",
     "vtkLookupTable",
     "vtkMatrix4x4",
