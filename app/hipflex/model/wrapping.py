@@ -3,9 +3,9 @@
 A wrap cylinder is fixed in a body and has a *side*: the half-space the muscle must stay in.
 The segment that crosses the wrap's joint is replaced by tangent line, helical arc, tangent line
 whenever the straight segment would cut the cylinder **or pass behind it** (through the bone the
-cylinder stands for), unless the arc would exceed half a turn (SPAN_LIMIT: the segment then
-stops short of the cylinder). Engaging only by touching the cylinder on its free side keeps
-length and moment arm continuous. The "behind" rule is what stops iliopsoas from sliding off
+cylinder stands for), unless it passes behind with an arc of more than half a turn (SPAN_LIMIT:
+the segment then stops short of the cylinder). Engaging only by touching the cylinder on its
+free side keeps length and moment arm continuous. The "behind" rule is what stops iliopsoas from sliding off
 the pelvic brim at deep flexion, the failure of published OpenSim models (biomechanics.md
 section 2), where the path only wraps while it intersects the surface and a conditional via
 point switches off.
@@ -25,14 +25,17 @@ from hipflex.model.skeleton import LineGeometry, ModelContext
 Array = NDArray[np.float64]
 ARC_SAMPLES = 8
 TWO_PI = 2 * np.pi
-# A wrap engages only while its arc, measured in the wrapping sense from the tangent point seen
-# from p to the one seen from s, is shorter than this. A straight segment that stops short of
-# the surface, although its line would pass within the radius, has an "arc" of more than half a
-# turn (the two tangent points in the wrong order; 246-310 deg for the hamstrings and gracilis
-# past 100-127 deg of knee flexion): that segment is clear of the surface, and wrapping it would
-# add most of a circumference in one step. Real wraps grow from a zero arc; over the joint
-# ranges the arcs of the engaged wraps stay under this in the sagittal plane (hip -30..140 deg,
-# knee 0..140 deg).
+# A wrap engages while its arc, measured in the wrapping sense from the tangent point seen from
+# p to the one seen from s, is shorter than this, or whatever its arc where the straight segment
+# itself cuts the surface (passes within the radius of the axis between p and s). A straight
+# segment that stops short of the surface, although its line would pass within the radius, has
+# an "arc" of more than half a turn (the two tangent points in the wrong order; 246-310 deg for
+# the hamstrings and gracilis past 100-127 deg of knee flexion): that segment is clear of the
+# surface, and wrapping it would add most of a circumference in one step. Real wraps grow from a
+# zero arc, and one that grows past half a turn is still real while the straight segment would
+# cut the surface: gluteus maximus's upper line round the back of the hip passes half a turn at
+# about 125 deg of flexion with 35 deg of internal rotation, and until session 18 it dropped
+# its wrap there, shortening by up to 5 cm in one degree and running 12-15 mm into the femur.
 SPAN_LIMIT = 1.0 * np.pi
 LEVI_CIVITA = np.zeros((3, 3, 3))
 LEVI_CIVITA[0, 1, 2] = LEVI_CIVITA[1, 2, 0] = LEVI_CIVITA[2, 0, 1] = 1.0
@@ -203,7 +206,14 @@ def wrap_in_basis(p: Array, s: Array, c: Array, basis: Array, r: Array, points: 
     start = th[0] + beta[0]
     span = np.mod(th[1] - beta[1] - start, TWO_PI)
     span[span > TWO_PI - 1e-9] = 0.0
-    wrapped = (h < r) & (np.minimum(dist[0], dist[1]) > r) & (span < SPAN_LIMIT)
+    near = (h < r) & (np.minimum(dist[0], dist[1]) > r)
+    wrapped = near & (span < SPAN_LIMIT)
+    long = near > wrapped
+    if long.any():  # where the segment itself cuts the surface (passes within the radius and
+        # the axis's foot on it lies between p and s), the wrap is real whatever its arc
+        k = np.flatnonzero(long)
+        foot = -(dx[k] * x[0, k] + dy[k] * y[0, k]) / np.maximum(dx[k] ** 2 + dy[k] ** 2, 1e-300)
+        wrapped[k] = (np.abs(h[k]) < r[k]) & (foot > 0.0) & (foot < 1.0)
     legs = np.sqrt(np.maximum(dist**2 - r2**2, 0.0))  # tangent line lengths in the plane
     l_in, arc = legs[0], r * span
     planar = l_in + arc + legs[1]
