@@ -1421,11 +1421,12 @@ def test_an_end_moving_inside_a_cylinder_keeps_the_wrap_continuous() -> None:
 
 
 def test_a_wrap_whose_segment_cuts_the_cylinder_stays_on_past_half_a_turn() -> None:
-    """A straight segment that cuts the cylinder wraps it whatever its arc: s swings round so the
-    arc grows from 150 past 180 deg (p at 60 mm, s at 45 mm from the axis of a 40 mm cylinder)
-    and the length changes smoothly, where the half-turn limit dropped the wrap and the length
-    fell by some 9 cm at 180 deg. A segment that stops short of the cylinder, its line within
-    the radius but the axis's foot beyond its end, has a false "arc" of 234 deg and stays
+    """On a segment with one surface, a straight segment that cuts the cylinder wraps it whatever
+    its arc: s swings round so the arc grows from 150 past 180 deg (p at 60 mm, s at 45 mm from
+    the axis of a 40 mm cylinder) and the length changes smoothly, where the half-turn limit
+    dropped the wrap (as it still does for the surfaces of two- and three-surface segments,
+    whose states resolve such a cut). A segment that stops short of the cylinder, its line
+    within the radius but the axis's foot beyond its end, has a false "arc" of 234 deg and stays
     straight."""
     from hipflex.model.wrapping import wrap_rows
 
@@ -1435,8 +1436,10 @@ def test_a_wrap_whose_segment_cuts_the_cylinder_stays_on_past_half_a_turn() -> N
     s = np.column_stack([0.045 * np.cos(ang), 0.045 * np.sin(ang), np.zeros(k)])
     args = (np.zeros((k, 3)), np.tile([1.0, 0, 0], (k, 1)), np.tile([0, 0, 1.0], (k, 1)),
             np.ones(k), np.full(k, r), np.zeros(k, bool))  # fmt: skip
-    _, on, length, t_in, t_out = wrap_rows(p, s, *args)
+    _, on, length, t_in, t_out = wrap_rows(p, s, *args, False, np.ones(k, bool))
     assert on.all()
+    plain = wrap_rows(p, s, *args, False)[1]
+    assert plain.any() and not plain.all()
     arc = np.mod(np.arctan2(t_out[:, 1], t_out[:, 0]) - np.arctan2(t_in[:, 1], t_in[:, 0]), 2 * np.pi)
     assert arc.min() < np.radians(160.0) and arc.max() > np.radians(200.0)
     expected = np.sqrt(0.06**2 - r**2) + np.sqrt(0.045**2 - r**2) + r * arc
@@ -1444,7 +1447,7 @@ def test_a_wrap_whose_segment_cuts_the_cylinder_stays_on_past_half_a_turn() -> N
     assert np.abs(np.diff(length)).max() < 1e-4
     # stops short: p and s on the +x axis, the cylinder 50 mm beyond s
     short = wrap_rows(np.array([[0.1, 0.0, 0.0]]), np.array([[0.05, 0.0, 0.0]]),
-                      *(a[:1] for a in args))  # fmt: skip
+                      *(a[:1] for a in args), False, np.ones(1, bool))  # fmt: skip
     assert not short[1][0]
     assert short[2][0] == pytest.approx(0.05)
 

@@ -348,7 +348,8 @@ class FastPaths:
             basis = surface_basis(p, s, c, e1, e3, st.sense, st.no_sphere)  # as if all cylinders
             if st.sph.size:  # a sphere's plane goes through the line's ends
                 basis[st.sph] = _sphere_bases(p, s, c, e1, e3, st)
-        world, on, length, t_in, t_out = wrap_in_basis(p, s, c, basis, st.radius, points)
+        world, on, length, t_in, t_out = wrap_in_basis(p, s, c, basis, st.radius, points,
+                                                       st.past_half)  # fmt: skip
         ns1 = n * self.n_single
         seg_len.append(length[:ns1].reshape(-1, n).T)
         bank = [pts, _pose_major(t_in[:ns1], n), _pose_major(t_out[:ns1], n)]
@@ -564,6 +565,9 @@ class _Static:
         self.sense = np.repeat(sense, n)
         self.radius = np.repeat(w.radius[self.w_idx], n)
         self.sphere = np.repeat(w.sphere[self.w_idx], n)
+        # one-surface rows keep a wrap past half a turn where the segment cuts the surface
+        # (wrapping.SPAN_LIMIT); the two-surface rows' surfaces taken alone do not
+        self.past_half = np.arange(len(self.sphere)) < n * s1
         self.point_on = np.ones((n, len(fp.points)), bool)
         # moment-arm candidates of every pose as flat positions in the poses' banks end to end,
         # and where each pose's line's candidates start in that table

@@ -896,10 +896,7 @@ def f_wrap(p: V3, s: V3, surf: FewSurface) -> tuple[bool, float, V3, V3]:
     span = (math.atan2(y1, x1) - b1 - start) % _TWO_PI
     if span > _TWO_PI - 1e-9:
         span = 0.0
-    size2 = max(dx * dx + dy * dy, 1e-300)
-    foot = -(dx * x0 + dy * y0) / size2
-    cuts = abs(h) < r and 0.0 < foot < 1.0
-    wrapped = h < r and min(d0, d1) > r and (span < _LIMIT or cuts)
+    wrapped = h < r and min(d0, d1) > r and span < _LIMIT
     l_in = math.sqrt(max(d0 * d0 - r * r, 0.0))
     arc = r * span
     planar = l_in + arc + math.sqrt(max(d1 * d1 - r * r, 0.0))

@@ -3,8 +3,8 @@
 A wrap cylinder is fixed in a body and has a *side*: the half-space the muscle must stay in.
 The segment that crosses the wrap's joint is replaced by tangent line, helical arc, tangent line
 whenever the straight segment would cut the cylinder **or pass behind it** (through the bone the
-cylinder stands for), unless it passes behind with an arc of more than half a turn (SPAN_LIMIT:
-the segment then stops short of the cylinder). Engaging only by touching the cylinder on its
+cylinder stands for), unless the arc would exceed half a turn and the straight segment does not
+cut the cylinder (SPAN_LIMIT: the segment then stops short of it). Engaging only by touching the cylinder on its
 free side keeps length and moment arm continuous. The "behind" rule is what stops iliopsoas from sliding off
 the pelvic brim at deep flexion, the failure of published OpenSim models (biomechanics.md
 section 2), where the path only wraps while it intersects the surface and a conditional via
@@ -23,11 +23,13 @@ from hipflex.model.paths import line_points
 from hipflex.model.skeleton import LineGeometry, ModelContext
 
 Array = NDArray[np.float64]
+Bools = NDArray[np.bool_]
 ARC_SAMPLES = 8
 TWO_PI = 2 * np.pi
 # A wrap engages while its arc, measured in the wrapping sense from the tangent point seen from
-# p to the one seen from s, is shorter than this, or whatever its arc where the straight segment
-# itself cuts the surface (passes within the radius of the axis between p and s). A straight
+# p to the one seen from s, is shorter than this; on a segment with one surface, also whatever
+# its arc where the straight segment itself cuts the surface (passes within the radius of the
+# axis between p and s). A straight
 # segment that stops short of the surface, although its line would pass within the radius, has
 # an "arc" of more than half a turn (the two tangent points in the wrong order; 246-310 deg for
 # the hamstrings and gracilis past 100-127 deg of knee flexion): that segment is clear of the
@@ -36,6 +38,10 @@ TWO_PI = 2 * np.pi
 # cut the surface: gluteus maximus's upper line round the back of the hip passes half a turn at
 # about 125 deg of flexion with 35 deg of internal rotation, and until session 18 it dropped
 # its wrap there, shortening by up to 5 cm in one degree and running 12-15 mm into the femur.
+# Segments with two or three surfaces keep the plain limit: their states (twowrap) count a
+# segment that cuts a surface as touching it and resolve it there, and a long arc over one of
+# them alone would make a state consistent that is not (tensor fasciae latae round the femoral
+# shaft cylinder in extension with internal rotation: 2 mm shorter for a fraction of a degree).
 SPAN_LIMIT = 1.0 * np.pi
 LEVI_CIVITA = np.zeros((3, 3, 3))
 LEVI_CIVITA[0, 1, 2] = LEVI_CIVITA[1, 2, 0] = LEVI_CIVITA[2, 0, 1] = 1.0
@@ -108,7 +114,13 @@ WrapResult = tuple[Array | None, NDArray[np.bool_], Array, Array, Array]
 
 
 def _wrap_segment(
-    p: Array, s: Array, cyl_t: Array, cyl: Cylinder, sense: Array, points: bool = True
+    p: Array,
+    s: Array,
+    cyl_t: Array,
+    cyl: Cylinder,
+    sense: Array,
+    points: bool = True,
+    past_half: Bools | None = None,
 ) -> WrapResult:
     """Wrap segments p->s (N, 3) over a surface posed by ``cyl_t`` (N, 4, 4).
 
@@ -123,7 +135,8 @@ def _wrap_segment(
     e3 = rot @ cyl.axis
     e1 = rot @ cyl.side
     sphere = np.full(p.shape[0], cyl.kind == "sphere")
-    return wrap_rows(p, s, c, e1, e3, sense, np.full(p.shape[0], cyl.radius), sphere, points)
+    return wrap_rows(p, s, c, e1, e3, sense, np.full(p.shape[0], cyl.radius), sphere, points,
+                     past_half)  # fmt: skip
 
 
 def surface_basis(
@@ -175,14 +188,22 @@ def wrap_rows(
     r: Array,
     sphere: NDArray[np.bool_],
     points: bool = True,
+    past_half: Bools | None = None,
 ) -> WrapResult:
     """The wrap kernel, one surface per row: centre ``c``, side ``e1`` and axis ``e3`` (N, 3) in
-    the model frame, ``sense`` and radius ``r`` (N,), ``sphere`` (N,) bool. See _wrap_segment."""
-    return wrap_in_basis(p, s, c, surface_basis(p, s, c, e1, e3, sense, sphere), r, points)
+    the model frame, ``sense`` and radius ``r`` (N,), ``sphere`` (N,) bool. See _wrap_segment
+    and, for ``past_half``, wrap_in_basis."""
+    basis = surface_basis(p, s, c, e1, e3, sense, sphere)
+    return wrap_in_basis(p, s, c, basis, r, points, past_half)
 
 
-def wrap_in_basis(p: Array, s: Array, c: Array, basis: Array, r: Array, points: bool) -> WrapResult:
-    """``wrap_rows`` with the local axes (``surface_basis``) already known.
+def wrap_in_basis(
+    p: Array, s: Array, c: Array, basis: Array, r: Array, points: bool,
+    past_half: Bools | None = None,
+) -> WrapResult:
+    """``wrap_rows`` with the local axes (``surface_basis``) already known. ``past_half`` (N,)
+    marks the rows of segments with one surface, which keep a wrap past half a turn while the
+    straight segment cuts the surface (SPAN_LIMIT); None, no row.
 
     Works on contiguous per-coordinate rows (x, y, z of p and s, each (2, N)): on the few rows
     of one pose numpy's per-call cost dominates, and strided or broadcast operands cost it two
@@ -208,9 +229,10 @@ def wrap_in_basis(p: Array, s: Array, c: Array, basis: Array, r: Array, points: 
     span[span > TWO_PI - 1e-9] = 0.0
     near = (h < r) & (np.minimum(dist[0], dist[1]) > r)
     wrapped = near & (span < SPAN_LIMIT)
-    long = near > wrapped
-    if long.any():  # where the segment itself cuts the surface (passes within the radius and
-        # the axis's foot on it lies between p and s), the wrap is real whatever its arc
+    long = None if past_half is None else (near > wrapped) & past_half
+    if long is not None and long.any():  # where the segment itself cuts the surface (passes
+        # within the radius, the axis's foot on it between p and s), the wrap is real whatever
+        # its arc
         k = np.flatnonzero(long)
         foot = -(dx[k] * x[0, k] + dy[k] * y[0, k]) / np.maximum(dx[k] ** 2 + dy[k] ** 2, 1e-300)
         wrapped[k] = (np.abs(h[k]) < r[k]) & (foot > 0.0) & (foot < 1.0)
@@ -458,7 +480,7 @@ class PathSet:
         if len(wraps) == 1:
             cyl = wraps[0][0]
             single, on, length, t_in, t_out = _wrap_segment(
-                p, s, cyl_t[0], cyl, senses[0], with_points
+                p, s, cyl_t[0], cyl, senses[0], with_points, np.ones(n_rows, bool)
             )
             return single, length, [(t_in, cyl.body, on), (t_out, cyl.body, on)]
         from hipflex.model.threewrap import (  # they build on this module's kernel
