@@ -3,12 +3,12 @@
 A wrap cylinder is fixed in a body and has a *side*: the half-space the muscle must stay in.
 The segment that crosses the wrap's joint is replaced by tangent line, helical arc, tangent line
 whenever the straight segment would cut the cylinder **or pass behind it** (through the bone the
-cylinder stands for), unless the arc would exceed half a turn and the straight segment does not
-cut the cylinder (SPAN_LIMIT: the segment then stops short of it). Engaging only by touching the cylinder on its
-free side keeps length and moment arm continuous. The "behind" rule is what stops iliopsoas from sliding off
-the pelvic brim at deep flexion, the failure of published OpenSim models (biomechanics.md
-section 2), where the path only wraps while it intersects the surface and a conditional via
-point switches off.
+cylinder stands for), unless the arc would exceed half a turn (SPAN_LIMIT: the segment then
+stops short of the cylinder; on a segment with one surface, a segment that cuts the cylinder
+still wraps it). Engaging only by touching the cylinder on its free side keeps length and moment
+arm continuous. The "behind" rule is what stops iliopsoas from sliding off the pelvic brim at
+deep flexion, the failure of published OpenSim models (biomechanics.md section 2), where the path
+only wraps while it intersects the surface and a conditional via point switches off.
 """
 
 from __future__ import annotations
@@ -29,16 +29,15 @@ TWO_PI = 2 * np.pi
 # A wrap engages while its arc, measured in the wrapping sense from the tangent point seen from
 # p to the one seen from s, is shorter than this; on a segment with one surface, also whatever
 # its arc where the straight segment itself cuts the surface (passes within the radius of the
-# axis between p and s). A straight
-# segment that stops short of the surface, although its line would pass within the radius, has
-# an "arc" of more than half a turn (the two tangent points in the wrong order; 246-310 deg for
-# the hamstrings and gracilis past 100-127 deg of knee flexion): that segment is clear of the
-# surface, and wrapping it would add most of a circumference in one step. Real wraps grow from a
-# zero arc, and one that grows past half a turn is still real while the straight segment would
-# cut the surface: gluteus maximus's upper line round the back of the hip passes half a turn at
-# about 125 deg of flexion with 35 deg of internal rotation, and until session 18 it dropped
-# its wrap there, shortening by up to 5 cm in one degree and running 12-15 mm into the femur.
-# Segments with two or three surfaces keep the plain limit: their states (twowrap) count a
+# axis between p and s). A straight segment that stops short of the surface, although its line
+# would pass within the radius, has an "arc" of more than half a turn (the two tangent points in
+# the wrong order; 246-310 deg for the hamstrings and gracilis past 100-127 deg of knee
+# flexion): that segment is clear of the surface, and wrapping it would add most of a
+# circumference in one step. Real wraps grow from a zero arc, and one that grows past half a
+# turn is still real while the straight segment would cut the surface: gluteus maximus's upper
+# line round the back of the hip passes half a turn at about 125 deg of flexion with 35 deg of
+# internal rotation, and until session 18 it dropped its wrap there, shortening by up to 5 cm
+# in one degree and running 12-15 mm into the femur. Segments with two or three surfaces keep the plain limit: their states (twowrap) count a
 # segment that cuts a surface as touching it and resolve it there, and a long arc over one of
 # them alone would make a state consistent that is not (tensor fasciae latae round the femoral
 # shaft cylinder in extension with internal rotation: 2 mm shorter for a fraction of a degree).
