@@ -850,16 +850,28 @@ def _femur_samples(ctx, muscle: str, seed: int, n: int = 600):  # type: ignore[n
     rng = np.random.default_rng(seed)
     pose = {c: rng.uniform(lo, hi, n) for c, (lo, hi) in POSE_RANGES.items()}
     tr = body_transforms(ctx.skeleton, **pose)
-    inv = np.linalg.inv(tr["femur_r"])
     knee_y = float(np.linalg.solve(tr["femur_r"][0], tr["tibia_r"][0, :, 3])[1])
-    frac = np.linspace(0.0, 1.0, 25)[None, None, :, None]
     for line in ctx.lines:
         if line.muscle == muscle:
-            pts = wrapped_path(ctx, line, tr)
-            a, b = pts[:, :-1], pts[:, 1:]
-            samples = a[:, :, None] + (b - a)[:, :, None] * frac
-            local = np.einsum("nij,nksj->nksi", inv[:, :3, :3], samples) + inv[:, None, None, :3, 3]
+            local = _in_femur_frame(ctx, tr, line)
             yield line, local, ctx.bone_distance["femur_r"](local), knee_y
+
+
+def _in_femur_frame(ctx, tr, line):  # type: ignore[no-untyped-def]
+    """A line's wrapped path at poses ``tr``, sampled 25 times a segment, in the femur frame
+    (n, k, 25, 3)."""
+    inv = np.linalg.inv(tr["femur_r"])
+    frac = np.linspace(0.0, 1.0, 25)[None, None, :, None]
+    pts = wrapped_path(ctx, line, tr)
+    a, b = pts[:, :-1], pts[:, 1:]
+    samples = a[:, :, None] + (b - a)[:, :, None] * frac
+    return np.einsum("nij,nksj->nksi", inv[:, :3, :3], samples) + inv[:, None, None, :3, 3]
+
+
+def _deepest_in_femur(ctx, tr, line):  # type: ignore[no-untyped-def]
+    """Per pose, the signed femur distance of a line's deepest sample (negative inside)."""
+    local = _in_femur_frame(ctx, tr, line)
+    return ctx.bone_distance["femur_r"](local).reshape(len(local), -1).min(axis=1)
 
 
 def test_gluteus_medius_stays_out_of_the_trochanter_off_the_sagittal_plane(model_context) -> None:  # type: ignore[no-untyped-def]
@@ -1145,14 +1157,8 @@ def test_hamstrings_stay_behind_the_quadratus_femoris_bed_in_the_explorers_corne
         shorter_in_front += int(_in_front(shorter.on[1], shorter.tangents[2], shorter.tangents[3],
                                           surfaces[1]).sum())  # fmt: skip
     assert shorter_in_front > 50  # the continuation is what keeps them behind here
-    inv = np.linalg.inv(tr["femur_r"])
-    frac = np.linspace(0.0, 1.0, 25)[None, None, :, None]
     for line in lines:
-        pts = wrapped_path(ctx, line, tr)
-        a, b = pts[:, :-1], pts[:, 1:]
-        local = (np.einsum("nij,nksj->nksi", inv[:, :3, :3], a[:, :, None] + (b - a)[:, :, None] * frac)
-                 + inv[:, None, None, :3, 3])  # fmt: skip
-        depth = ctx.bone_distance["femur_r"](local).reshape(len(pts), -1).min(axis=1)
+        depth = _deepest_in_femur(ctx, tr, line)
         assert depth.min() > -2 * MM, f"{line.name}: {(depth < -2 * MM).sum()} poses, {1000 * depth.min():.1f} mm"
     res = model.sweep(**HAMSTRING_CORNER)
     for muscle in HAMSTRINGS:
@@ -1473,13 +1479,7 @@ def test_gluteus_maximus_keeps_its_wrap_behind_the_hip_in_deep_flexion_with_rota
     ctx = model_context
     tr = body_transforms(ctx.skeleton, **pose)
     line = next(ln for ln in ctx.lines if ln.name == "gluteus_maximus_upper")
-    pts = wrapped_path(ctx, line, tr)
-    inv = np.linalg.inv(tr["femur_r"])
-    frac = np.linspace(0.0, 1.0, 25)[None, None, :, None]
-    a, b = pts[:, :-1], pts[:, 1:]
-    local = (np.einsum("nij,nksj->nksi", inv[:, :3, :3], a[:, :, None] + (b - a)[:, :, None] * frac)
-             + inv[:, None, None, :3, 3])  # fmt: skip
-    depth = ctx.bone_distance["femur_r"](local).reshape(len(pts), -1).min(axis=1)
+    depth = _deepest_in_femur(ctx, tr, line)
     assert depth.min() > -2 * MM, f"{(depth < -2 * MM).sum()} poses, {1000 * depth.min():.1f} mm"
 
 

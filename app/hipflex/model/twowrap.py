@@ -57,6 +57,7 @@ from hipflex.model.wrapping import (
     SPAN_LIMIT,
     TWO_PI,
     cross,
+    cuts_disc,
     shrunk_radius,
     stack1,
     surface_basis,
@@ -121,9 +122,8 @@ def touches_in_basis(x: Array, y: Array, c: Array, basis: Array, r: Array) -> Bo
     span = np.mod(th[:, 1] - beta[:, 1] - th[:, 0] - beta[:, 0], TWO_PI)
     span[span > TWO_PI - 1e-9] = 0.0
     outside = (dist[:, 0] > r) & (dist[:, 1] > r)
-    foot = -np.add.reduce(x0 * d, axis=1) / size2  # where the axis is nearest, along x->y
     engaged = (h < r) & (span < SPAN_LIMIT)
-    crossed = (np.abs(h) < r) & (foot > 0.0) & (foot < 1.0)
+    crossed = cuts_disc(x0[:, 0], x0[:, 1], d[:, 0], d[:, 1], size2, h, r)
     out[near] = outside & (engaged | crossed)
     return out
 

@@ -170,6 +170,16 @@ def surface_basis(
     return np.concatenate((e1, e2, e3), axis=1).reshape(-1, 3, 3)  # rows: local axes
 
 
+def cuts_disc(x0: Array, y0: Array, dx: Array, dy: Array, size2: Array, h: Array, r: Array) -> Bools:
+    """Whether a segment cuts the surface in its cross-section: it passes within the radius ``r``
+    of the axis (``h``, the axis's signed distance from its line) and the axis's foot on it lies
+    between its ends. The segment starts at (x0, y0) with step (dx, dy); ``size2`` is the step's
+    squared length (floored above zero). The kernel keeps a one-surface wrap past half a turn
+    there, and twowrap counts such a segment as touching the surface."""
+    foot = -(x0 * dx + y0 * dy) / size2
+    return np.asarray((np.abs(h) < r) & (foot > 0.0) & (foot < 1.0))
+
+
 def shrunk_radius(r: Array, dist_p: Array, dist_s: Array) -> Array:
     """The radius a wrap uses: an end inside the surface (an attachment on the bone the surface
     stands for) shrinks it to just under that end's distance from the axis, so the path runs
@@ -233,8 +243,8 @@ def wrap_in_basis(
         # within the radius, the axis's foot on it between p and s), the wrap is real whatever
         # its arc
         k = np.flatnonzero(long)
-        foot = -(dx[k] * x[0, k] + dy[k] * y[0, k]) / np.maximum(dx[k] ** 2 + dy[k] ** 2, 1e-300)
-        wrapped[k] = (np.abs(h[k]) < r[k]) & (foot > 0.0) & (foot < 1.0)
+        size2 = np.maximum(dx[k] ** 2 + dy[k] ** 2, 1e-300)
+        wrapped[k] = cuts_disc(x[0, k], y[0, k], dx[k], dy[k], size2, h[k], r[k])
     legs = np.sqrt(np.maximum(dist**2 - r2**2, 0.0))  # tangent line lengths in the plane
     l_in, arc = legs[0], r * span
     planar = l_in + arc + legs[1]
