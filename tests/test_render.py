@@ -103,3 +103,61 @@ def test_render_to_missing_folder(
 ) -> None:
     assert main(["render", "-o", str(tmp_path / "no" / "x.png"), "--size", "64x64"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def _display_xy(renderer: object, points: np.ndarray) -> np.ndarray:
+    out = []
+    for p in points:
+        renderer.SetWorldPoint(*p, 1.0)  # type: ignore[attr-defined]
+        renderer.WorldToDisplay()  # type: ignore[attr-defined]
+        out.append(renderer.GetDisplayPoint()[:2])  # type: ignore[attr-defined]
+    return np.array(out)
+
+
+@pytest.mark.parametrize(("view", "hip", "knee"),
+                         [("oblique", 0, 0), ("lateral", 120, 90), ("anterior", -20, 0)])  # fmt: skip
+def test_preset_camera_frames_lumbar_spine_to_knee(
+    real_pack: object, view: str, hip: float, knee: float
+) -> None:
+    """A preset shows every framed bone (L1 down to the patella) with a margin, and no smaller
+    than it must: the subject fills nearly all of the picture's limiting side."""
+    from hipflex.media.still import OffscreenView
+    from hipflex.scene.builder import FRAME_BONES
+    from hipflex.scene.builder import Pose as ScenePose
+    from hipflex.scene.views import FRAME_FILL
+
+    assert {"l1", "l5", "femur_r", "patella_r"} <= set(FRAME_BONES)
+    size = np.array([400, 300])
+    snap = at_pose(Snapshot(visible=(), camera=Camera(view=view)), hip_flexion=hip,
+                   knee_flexion=knee)  # fmt: skip
+    with OffscreenView((400, 300), level="interactive") as v:
+        v.render(snap)
+        pose = ScenePose(hip_flexion=hip, knee_flexion=knee)
+        xy = _display_xy(v.plotter.renderer, v.builder.frame_points(v.builder.transforms(pose)))
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    margin = (1 - FRAME_FILL) / 2 * size
+    assert (lo >= margin - 1).all() and (hi <= size - margin + 1).all(), (lo, hi)
+    assert ((hi - lo) / size).max() > FRAME_FILL - 0.04, (lo, hi)
+
+
+def test_fit_camera_puts_points_inside_the_picture() -> None:
+    from hipflex.scene.views import fit_camera
+
+    rng = np.random.default_rng(3)
+    points = rng.normal(size=(200, 3)) * [0.1, 0.4, 0.15] + [0.0, 0.2, 0.1]
+    for view, aspect in (("lateral", 1.6), ("oblique", 0.7), ("superior", 1.0)):
+        focus, position, up = fit_camera(points, view, aspect=aspect, view_angle=30.0, fill=0.9)
+        d = np.subtract(position, focus)
+        dist = np.linalg.norm(d)
+        d /= dist
+        right = np.cross(up, d)
+        rel = points - focus
+        depth = dist - rel @ d  # distance in front of the camera
+        t = np.tan(np.radians(15.0))
+        sx = np.abs(rel @ right) / depth / (t * aspect)
+        sy = np.abs(rel @ np.asarray(up)) / depth / t
+        # every point inside; the limiting side nearly filled (centring is orthographic)
+        assert (sx <= 0.9 + 1e-9).all() and (sy <= 0.9 + 1e-9).all()
+        assert max(sx.max(), sy.max()) > 0.89
+    with pytest.raises(ValueError, match="finite"):
+        fit_camera([[np.nan, 0, 0]], "lateral", aspect=1.0)

@@ -182,7 +182,7 @@ def _render_views(
     out = []
     with OffscreenView(px, model=model, level="full") as view:
         # one camera for every pose: the views share a scale, so the poses can be compared
-        view.frame_poses(snaps, view_name, zoom=1.3)
+        view.frame_poses(snaps, view_name)
         for k, (hip, posed) in enumerate(zip(poses, snaps, strict=True)):
             job.step(0.05 + 0.55 * k / len(poses), f"rendering the view at {hip:g} deg hip flexion")
             out.append(view.render(posed, anchors=True, camera=False))

@@ -62,6 +62,7 @@ def print_size_to_pixels(width_mm: float, height_mm: float, dpi: float) -> tuple
 class _Scene(Protocol):
     def apply(self, snap: Snapshot, values: Mapping[str, Any] | None = None) -> None: ...
     def set_camera(self, camera: Any) -> None: ...
+    def fit(self, points: NDArray[np.float64], view: str) -> None: ...
     def label_anchors(self, snap: Snapshot) -> dict[str, NDArray[np.float64]]: ...
 
 
@@ -133,29 +134,14 @@ class OffscreenView:
         self.plotter.window_size = list(self.size)
 
     def frame_poses(self, snaps: Iterable[Snapshot], view: str, zoom: float = 1.0) -> None:
-        """Point the camera from preset ``view`` at the box that holds the pelvis, lumbar spine
-        and femur in every one of ``snaps``: the whole motion stays in the picture."""
-        from hipflex.scene.builder import FRAME_BONES
-        from hipflex.scene.views import VIEWS
+        """Point the camera from preset ``view`` at the lumbar spine, pelvis and femur in every
+        one of ``snaps``: the whole motion stays in the picture."""
+        from hipflex.scene.builder import Pose as ScenePose
 
-        boxes = []
-        for snap in snaps:
-            self.scene.apply(snap, None)
-            actors = getattr(self.scene, "bone_actors", {})
-            boxes += [np.array(actors[b].GetBounds()).reshape(3, 2) for b in FRAME_BONES
-                      if b in actors]  # fmt: skip
-        if not boxes:
-            boxes = [np.array(self.plotter.renderer.ComputeVisiblePropBounds()).reshape(3, 2)]
-        lo = np.min([b[:, 0] for b in boxes], axis=0)
-        hi = np.max([b[:, 1] for b in boxes], axis=0)
-        direction, up = VIEWS[view]
-        d = np.asarray(direction, float) / np.linalg.norm(direction)
-        cam = self.plotter.camera
-        cam.focal_point = (lo + hi) / 2
-        cam.position = (lo + hi) / 2 + d
-        cam.up = up
-        self.plotter.reset_camera(bounds=(lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]))  # type: ignore[call-arg,unused-ignore]
-        cam.zoom(zoom)
+        points = [self.builder.frame_points(self.builder.transforms(ScenePose(**s.pose.as_dict())))
+                  for s in snaps]  # fmt: skip
+        self.scene.fit(np.concatenate(points), view)
+        self.plotter.camera.zoom(zoom)
         self.plotter.reset_camera_clipping_range()
 
     def values(self, snap: Snapshot) -> dict[str, NDArray[np.float64]]:

@@ -15,7 +15,8 @@ from hipflex.model.skeleton import ModelContext
 Array = NDArray[np.float64]
 BONE_COLOUR = "#e6dcc8"
 LINE_COLOUR = "#1f1f1f"
-FRAME_BONES = ("hip_r", "hip_l", "sacrum", "l5", "l4", "femur_r", "patella_r")
+# what the camera presets keep in the picture: the whole psoas origin (L1-L5) down to the knee
+FRAME_BONES = ("hip_r", "hip_l", "sacrum", "l1", "l2", "l3", "l4", "l5", "femur_r", "patella_r")
 SCENE_BONES = ("hip_r", "hip_l", "sacrum", "l1", "l2", "l3", "l4", "l5",
                "femur_r", "patella_r", "tibia_r", "fibula_r")  # fmt: skip
 
@@ -52,6 +53,16 @@ class SceneBuilder:
         """Pelvis-from-body transforms at ``pose`` (validated against the joint ranges)."""
         angles = check_angles(self.ctx.skeleton, pose.as_dict())
         return {k: v[0] for k, v in body_transforms(self.ctx.skeleton, **angles).items()}
+
+    def frame_points(self, transforms: dict[str, Array]) -> Array:
+        """The vertices of the framed bones (every fourth), posed by ``transforms``."""
+        pack = self.ctx.pack
+        out = []
+        for bone in FRAME_BONES:
+            m = transforms[pack.mesh_body(bone)]
+            v = np.asarray(self.bones[bone].vertices, float)[::4]
+            out.append(v @ m[:3, :3].T + m[:3, 3])
+        return np.concatenate(out)
 
     def muscle_lines(self, muscle: str, pose: Pose) -> list[Array]:
         """Each line of action of ``muscle`` as an (k, 3) polyline at ``pose``."""

@@ -21,7 +21,7 @@ from vtkmodules.util.numpy_support import vtk_to_numpy
 from hipflex.model.contact import bone_contact
 from hipflex.model.wrapping import path_point_bodies
 from hipflex.scene import _vtk as vtk
-from hipflex.scene.builder import BONE_COLOUR, FRAME_BONES, LINE_COLOUR, SceneBuilder, _polydata
+from hipflex.scene.builder import BONE_COLOUR, LINE_COLOUR, SceneBuilder, _polydata
 from hipflex.scene.builder import Pose as ScenePose
 from hipflex.scene.colours import legend, muscle_colours
 from hipflex.scene.deform import (
@@ -34,7 +34,7 @@ from hipflex.scene.deform import (
     push_out_of_bone,
     vertex_normals,
 )
-from hipflex.scene.views import VIEWS
+from hipflex.scene.views import fit_camera
 from hipflex.state import Camera, Snapshot
 
 Array = NDArray[np.float64]
@@ -412,9 +412,7 @@ class LiveScene:
         sel = snap.selection
         for bone, actor in self.bone_actors.items():
             on = sel == f"bone:{bone}"
-            actor.GetProperty().SetColor(
-                *(SELECT_COLOUR if on else _BONE_RGB)
-            )
+            actor.GetProperty().SetColor(*(SELECT_COLOUR if on else _BONE_RGB))
             actor.GetProperty().SetAmbient(0.25 if on else 0.0)
         for mid, actor in self.muscle_actors.items():
             on = sel == f"muscle:{mid}"
@@ -799,24 +797,16 @@ class LiveScene:
             cam.zoom(camera.zoom)
 
     def frame(self, view: str) -> None:
-        """Camera preset ``view`` framing the pelvis, lumbar spine and femur."""
-        if view not in VIEWS:
-            view = "oblique"
-        direction, up = VIEWS[view]
-        boxes = [np.array(self.bone_actors[b].GetBounds()).reshape(3, 2)
-                 for b in FRAME_BONES if b in self.bone_actors]  # fmt: skip
-        lo = np.min([b[:, 0] for b in boxes], axis=0)
-        hi = np.max([b[:, 1] for b in boxes], axis=0)
-        focus = (lo + hi) / 2
-        d = np.asarray(direction, float)
-        d /= np.linalg.norm(d)
+        """Camera preset ``view`` framing the lumbar spine, pelvis and femur down to the knee."""
+        self.fit(self.builder.frame_points(self._transforms), view)
+
+    def fit(self, points: Array, view: str) -> None:
+        """Camera preset ``view`` with every one of ``points`` in the picture, as large as fits."""
+        w, h = self.plotter.renderer.GetSize()
         cam = self.plotter.camera
-        cam.focal_point = focus
-        cam.position = focus + d
-        cam.up = up
-        # VTK's own reset: pyvista's also renders, which costs a frame at start-up
-        self.plotter.renderer.ResetCamera(lo[0], hi[0], lo[1], hi[1], lo[2], hi[2])
-        cam.zoom(1.05)
+        cam.focal_point, cam.position, cam.up = fit_camera(
+            points, view, aspect=w / h if w > 0 and h > 0 else 1.0, view_angle=cam.view_angle
+        )
         self.plotter.reset_camera_clipping_range()
 
     def camera_state(self, view: str | None = None) -> Camera:
