@@ -237,13 +237,18 @@ def _draw_fibre_length(ax: Axes, data: PlotData, muscles: list[str]) -> PlotCurs
         ticks.append(tick)
     ax.set_xlim(lo, hi)
     ax.set_ylim(bottom, 1.12)
-    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
-    if n:
-        ax.text(hi - 0.02, strip[0] + 0.03, "range over the sweep", ha="right", va="bottom",
-                fontsize="x-small", color="#555555")  # fmt: skip
+    levels = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    # the strip is named on the axis, where no curve or bar can run into the words
+    ax.set_yticks(levels + ([float(strip.mean())] if n else []),
+                  [f"{v:.1f}" for v in levels] + (["sweep\nrange"] if n else []))  # fmt: skip
     ax.set_xlabel("Normalised fibre length (fibre / optimal)")
     ax.set_ylabel("Active force (fraction of peak)")
     ax.grid(True, color="#e4e4e4", lw=0.6)
+    if n:
+        ax.get_yticklabels()[-1].set_fontsize("x-small")
+        ax.get_yticklabels()[-1].set_color("#555555")
+        for line in (*ax.get_yticklines()[-2:], ax.yaxis.get_gridlines()[-1]):
+            line.set_visible(False)  # a name, not a level: no tick mark, no grid line
     ax.set_axisbelow(True)
 
     def update(h: float) -> None:
