@@ -47,6 +47,7 @@ td.v { vertical-align: top; }
 div.sec { font-weight: bold; margin-top: 8px; margin-bottom: 2px; }
 p.ref { margin: 0 0 3px 0; font-size: small; }
 p.muted { color: #808080; }
+p.att { margin-top: 2px; margin-bottom: 6px; }
 """
 
 
@@ -236,15 +237,13 @@ class InfoCard(QTextBrowser):
                  "<table>", _row("Moves with", moves), "</table>",
                  '<div class="sec">Muscles attached</div>']  # fmt: skip
         if attached:
-            parts.append("<table>")
+            # one paragraph each, the attachment under the name: a name column beside it left
+            # the description a word wide in the narrow panel
             for mid, role in attached:
                 m = a.muscles[mid]
                 text = m.origin if role == "origin" else m.insertion
                 link = f'<a href="{LINK_SCHEME}:muscle:{esc(mid)}">{esc(m.display_name)}</a>'
-                parts.append(
-                    f'<tr><td class="k">{link} ({role})</td><td class="v">{esc(text)}</td></tr>'
-                )
-            parts.append("</table>")
+                parts.append(f'<p class="att">{link} ({role})<br>{esc(text)}</p>')
         elif bone == "hip_l":
             parts.append('<p class="muted">None modelled: HipFlex models the right leg\'s muscles.</p>')  # fmt: skip
         else:
