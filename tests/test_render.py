@@ -114,13 +114,15 @@ def _display_xy(renderer: object, points: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
-@pytest.mark.parametrize(("view", "hip", "knee"),
-                         [("oblique", 0, 0), ("lateral", 120, 90), ("anterior", -20, 0)])  # fmt: skip
+@pytest.mark.parametrize(("view", "hip", "knee", "muscles"),
+                         [("oblique", 0, 0, False), ("lateral", 120, 90, False),
+                          ("anterior", -20, 0, False), ("oblique", 110, 100, True)])  # fmt: skip
 def test_preset_camera_frames_lumbar_spine_to_knee(
-    real_pack: object, view: str, hip: float, knee: float
+    real_pack: object, view: str, hip: float, knee: float, muscles: bool
 ) -> None:
-    """A preset shows every framed bone (L1 down to the patella) with a margin, and no smaller
-    than it must: the subject fills nearly all of the picture's limiting side."""
+    """A preset shows every framed bone (L1 down to the patella) and every muscle surface shown,
+    with a margin, and no smaller than it must: the subject fills nearly all of the picture's
+    limiting side."""
     from hipflex.media.still import OffscreenView
     from hipflex.scene.builder import FRAME_BONES
     from hipflex.scene.builder import Pose as ScenePose
@@ -128,12 +130,16 @@ def test_preset_camera_frames_lumbar_spine_to_knee(
 
     assert {"l1", "l5", "femur_r", "patella_r"} <= set(FRAME_BONES)
     size = np.array([400, 300])
-    snap = at_pose(Snapshot(visible=(), camera=Camera(view=view)), hip_flexion=hip,
-                   knee_flexion=knee)  # fmt: skip
     with OffscreenView((400, 300), level="interactive") as v:
+        shown = v.model.ctx.muscle_ids if muscles else ()
+        snap = at_pose(Snapshot(visible=tuple(shown), camera=Camera(view=view)),  # type: ignore[arg-type]
+                       hip_flexion=hip, knee_flexion=knee)  # fmt: skip
         v.render(snap)
-        pose = ScenePose(hip_flexion=hip, knee_flexion=knee)
-        xy = _display_xy(v.plotter.renderer, v.builder.frame_points(v.builder.transforms(pose)))
+        bones = v.builder.frame_points(v.builder.transforms(ScenePose(hip_flexion=hip,
+                                                                      knee_flexion=knee)))  # fmt: skip
+        framed = v.scene.framed_points()  # type: ignore[attr-defined]
+        assert len(framed) > len(bones) if muscles else len(framed) == len(bones)
+        xy = _display_xy(v.plotter.renderer, framed[::3])
     lo, hi = xy.min(axis=0), xy.max(axis=0)
     margin = (1 - FRAME_FILL) / 2 * size
     assert (lo >= margin - 1).all() and (hi <= size - margin + 1).all(), (lo, hi)

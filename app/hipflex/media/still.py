@@ -63,6 +63,7 @@ class _Scene(Protocol):
     def apply(self, snap: Snapshot, values: Mapping[str, Any] | None = None) -> None: ...
     def set_camera(self, camera: Any) -> None: ...
     def fit(self, points: NDArray[np.float64], view: str) -> None: ...
+    def framed_points(self) -> NDArray[np.float64]: ...
     def label_anchors(self, snap: Snapshot) -> dict[str, NDArray[np.float64]]: ...
 
 
@@ -134,12 +135,13 @@ class OffscreenView:
         self.plotter.window_size = list(self.size)
 
     def frame_poses(self, snaps: Iterable[Snapshot], view: str, zoom: float = 1.0) -> None:
-        """Point the camera from preset ``view`` at the lumbar spine, pelvis and femur in every
-        one of ``snaps``: the whole motion stays in the picture."""
-        from hipflex.scene.builder import Pose as ScenePose
-
-        points = [self.builder.frame_points(self.builder.transforms(ScenePose(**s.pose.as_dict())))
-                  for s in snaps]  # fmt: skip
+        """Point the camera from preset ``view`` at what it frames (the lumbar spine, pelvis,
+        femur and the muscles shown) in every one of ``snaps``: the whole motion stays in the
+        picture."""
+        points = []
+        for snap in snaps:
+            self.scene.apply(snap, None)
+            points.append(self.scene.framed_points())
         self.scene.fit(np.concatenate(points), view)
         self.plotter.camera.zoom(zoom)
         self.plotter.reset_camera_clipping_range()

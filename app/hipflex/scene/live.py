@@ -797,8 +797,22 @@ class LiveScene:
             cam.zoom(camera.zoom)
 
     def frame(self, view: str) -> None:
-        """Camera preset ``view`` framing the lumbar spine, pelvis and femur down to the knee."""
-        self.fit(self.builder.frame_points(self._transforms), view)
+        """Camera preset ``view`` framing what :meth:`framed_points` holds."""
+        self.fit(self.framed_points(), view)
+
+    def framed_points(self) -> Array:
+        """What a preset keeps in the picture: the lumbar spine, pelvis, femur and patella, and
+        the muscles shown, as drawn now (surfaces, or their lines)."""
+        parts = [self.builder.frame_points(self._transforms)]
+        snap = self._applied
+        if snap is not None and snap.display.muscle_style == "surface":
+            for mid in snap.visible:
+                pts = self._skins[mid, self.detail].poly.GetPoints()
+                parts.append(vtk_to_numpy(pts.GetData())[::4])
+        elif snap is not None:
+            shown = set(snap.visible)
+            parts += [self._line_points[ln.name] for ln in self.ctx.lines if ln.muscle in shown]
+        return np.concatenate(parts)
 
     def fit(self, points: Array, view: str) -> None:
         """Camera preset ``view`` with every one of ``points`` in the picture, as large as fits."""
