@@ -1656,3 +1656,71 @@ def test_a_full_disk_on_standard_output_is_one_line(argv) -> None:  # type: igno
                               stderr=subprocess.PIPE, timeout=120)  # fmt: skip
     err = proc.stderr.decode().strip().splitlines()
     assert proc.returncode == 2 and err == ["hipflex: error: No space left on device"], err
+
+
+# one segment of sartorius over three spheres (the femoral head, an experimental second vasti
+# sphere that overlaps it, the mid-thigh vasti sphere) at hip flexion -7.1, abduction 20.5,
+# internal rotation 36.5, knee 51.3 deg, as resolve_middle first iterates it (session 18's
+# experiment; these surfaces are not in the data): its rounds cycle, the mid-thigh sphere taken
+# up in one round and dropped in the next
+_CYCLE_P = [-0.00415, -0.01532, 0.12327]
+_CYCLE_S = [-0.14071514309442582, -0.45224718638088846, 0.18449238698294768]
+_CYCLE_SURFACES = [  # centre, side, axis, sense, radius, sphere
+    ([-0.0511619, -0.0789433, 0.0968902],
+     [0.7719332293851614, -0.3061683742071254, -0.5571175962095984],
+     [0.6250737594241702, 0.20596734708003067, 0.7529012200920839],
+     -1.0, 0.02928, True),
+    ([-0.03686383921701609, -0.11821311762897362, 0.1372951784213932],
+     [-0.09190921608250822, -0.2332993221065809, -0.9680517146845558],
+     [0.113311400017306, 0.9634014223670476, -0.24293667077505574],
+     1.0, 0.0346, True),
+    ([-0.05153759520416746, -0.24309203154917586, 0.1687908883410038],
+     [-0.09190921608250822, -0.2332993221065809, -0.9680517146845558],
+     [0.113311400017306, 0.9634014223670476, -0.24293667077505574],
+     1.0, 0.02729, True),
+]
+_CYCLE_ON = [False, False, True]
+_CYCLE_TANGENTS = [
+    [-0.03601497478420065, -0.08655871932466909, 0.12076266206440463],
+    [-0.03360002491313701, -0.07996011016257103, 0.12029671705245172],
+    [-0.14071514309442582, -0.45224718638088846, 0.18449238698294768],
+    [-0.14071514309442582, -0.45224718638088846, 0.18449238698294768],
+    [-0.07409221209715514, -0.23802876711806092, 0.15428583025386877],
+    [-0.07411852020420907, -0.23811294559003565, 0.15429762683249618],
+]
+
+
+def test_a_middle_iteration_that_cycles_returns_the_length_of_the_path_it_draws() -> None:
+    """Where ``threewrap.middle_iteration``'s rounds do not settle (they cycled here, a surface
+    taken up and dropped in turn, and the length was summed from a last round whose wraps did
+    not meet: 265 mm shorter than the path drawn from its state), the row is iterated again with
+    the surfaces that came and went held off: its length is that of the path drawn from its
+    tangent points (each wrapped surface as the kernel draws it between its engaged neighbours,
+    as ``fastpath`` draws it), one more round moves nothing, and the pose-on-floats twin
+    (``fastpath._middle_iteration_few``) gives the same path."""
+    from hipflex.model.fastpath import _middle_iteration_few
+    from hipflex.model.threewrap import _chain_of, middle_iteration
+    from hipflex.model.wrapping import wrap_rows
+
+    p, s = np.array([_CYCLE_P]), np.array([_CYCLE_S])
+    surfaces = [(np.array([c]), np.array([e1]), np.array([e3]), np.array([sense]), np.array([r]),
+                 np.array([sphere])) for c, e1, e3, sense, r, sphere in _CYCLE_SURFACES]  # fmt: skip
+    on = [np.array([x]) for x in _CYCLE_ON]
+    tangents = [np.array([t]) for t in _CYCLE_TANGENTS]
+    chain = middle_iteration(p, s, surfaces, on, tangents)
+    full = _chain_of(p, s, chain.on, chain.length, chain.tangents, chain.state)
+    points = [p]
+    for k in range(3):
+        if chain.on[k][0]:
+            world, wrapped, _, _, _ = wrap_rows(full.starts[k], full.ends[k], *surfaces[k], True)
+            assert wrapped[0] and world is not None
+            points.append(world[0])
+    points.append(s)
+    drawn = np.linalg.norm(np.diff(np.concatenate(points), axis=0), axis=1).sum()
+    assert drawn <= chain.length[0] + 1e-9
+    assert chain.length[0] - drawn < 1e-3, f"{1000 * (chain.length[0] - drawn):.1f} mm"
+    again = middle_iteration(p, s, surfaces, chain.on, chain.tangents)
+    assert again.length[0] == pytest.approx(chain.length[0], abs=1e-9)
+    few = _middle_iteration_few(p, s, surfaces, on, tangents)
+    assert [x[0] for x in few.on] == [x[0] for x in chain.on]
+    assert few.length[0] == pytest.approx(chain.length[0], abs=1e-12)

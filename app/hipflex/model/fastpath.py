@@ -59,6 +59,7 @@ from numpy.typing import NDArray
 
 from hipflex.model.skeleton import ModelContext
 from hipflex.model.threewrap import (
+    HELD_ROUNDS,
     MIDDLE_ITERATIONS,
     MIDDLE_TOLERANCE,
     V3,
@@ -1098,29 +1099,45 @@ def _row_middle(row: list[float]) -> tuple[list[bool], float, list[V3]]:
              for x in surf]  # fmt: skip
     lengths = [0.0, 0.0, 0.0]
     starts, ends = [p, p, p], [s, s, s]
-    for _ in range(MIDDLE_ITERATIONS):
-        moved = 0.0
-        for k in range(3):
-            start = p
-            for j in range(k):
-                start = tg[2 * j + 1] if on[j] else start
-            end = s
-            for j in range(2, k, -1):
-                end = tg[2 * j] if on[j] else end
-            x = surf[k]
-            surface = fixed[k] or FewSurface.of_basis(
-                _v3(x[0:3]), _sphere_basis_row(start, end, x[0:3], x[3:6], x[6:9]), 1.0, x[10])  # fmt: skip
-            wrapped, lg, t_in, t_out = f_wrap(start, end, surface)
-            if not wrapped:
-                t_in, t_out = end, start
-            old_in, old_out = tg[2 * k], tg[2 * k + 1]
-            moved = max(moved, abs(t_in[0] - old_in[0]), abs(t_in[1] - old_in[1]),
-                        abs(t_in[2] - old_in[2]), abs(t_out[0] - old_out[0]),
-                        abs(t_out[1] - old_out[1]), abs(t_out[2] - old_out[2]))  # fmt: skip
-            on[k], lengths[k], tg[2 * k], tg[2 * k + 1] = wrapped, lg, t_in, t_out
-            starts[k], ends[k] = start, end
-        if moved < MIDDLE_TOLERANCE:
+    held = [False, False, False]
+    for attempt in range(2):  # as threewrap.middle_iteration: a row that cycles, again held
+        flips = [False, False, False]
+        settled = False
+        for r in range(MIDDLE_ITERATIONS):
+            moved = 0.0
+            for k in range(3):
+                start = p
+                for j in range(k):
+                    start = tg[2 * j + 1] if on[j] else start
+                end = s
+                for j in range(2, k, -1):
+                    end = tg[2 * j] if on[j] else end
+                x = surf[k]
+                surface = fixed[k] or FewSurface.of_basis(
+                    _v3(x[0:3]), _sphere_basis_row(start, end, x[0:3], x[3:6], x[6:9]), 1.0, x[10])  # fmt: skip
+                wrapped, lg, t_in, t_out = f_wrap(start, end, surface)
+                wrapped = wrapped and not held[k]
+                if r >= MIDDLE_ITERATIONS - HELD_ROUNDS and wrapped != on[k]:
+                    flips[k] = True
+                if not wrapped:
+                    t_in, t_out = end, start
+                old_in, old_out = tg[2 * k], tg[2 * k + 1]
+                moved = max(moved, abs(t_in[0] - old_in[0]), abs(t_in[1] - old_in[1]),
+                            abs(t_in[2] - old_in[2]), abs(t_out[0] - old_out[0]),
+                            abs(t_out[1] - old_out[1]), abs(t_out[2] - old_out[2]))  # fmt: skip
+                on[k], lengths[k], tg[2 * k], tg[2 * k + 1] = wrapped, lg, t_in, t_out
+                starts[k], ends[k] = start, end
+            if moved < MIDDLE_TOLERANCE:
+                settled = True
+                break
+        if settled:
             break
+        if attempt:  # cycles with them held too: the segment is straight
+            on = [False, False, False]
+            tg = [s, p, s, p, s, p]
+            break
+        held = flips
+        on = [on[k] and not held[k] for k in range(3)]
     total = 0.0
     for k in range(3):
         if not on[k]:

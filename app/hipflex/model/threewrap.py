@@ -761,7 +761,14 @@ def middle_iteration(
     row moves more than MIDDLE_TOLERANCE (or for MIDDLE_ITERATIONS rounds). Each row stops on
     its own, so its result does not depend on the rows it is solved with. The length is the
     surfaces' wraps (each from where its line starts to where it ends) less the straight
-    bridges between engaged neighbours, which two wraps both hold."""
+    bridges between engaged neighbours, which two wraps both hold.
+
+    A row that has not settled by then cycles: a surface is taken up in one round and dropped
+    in the next (surfaces that overlap can do this), and its last round's wraps do not meet, so
+    neither its length nor its tangent points would be the path drawn from them. Such a row is
+    iterated again from where it stopped with every surface whose engagement changed in its last
+    HELD_ROUNDS rounds held off (``_rounds``); where that settles, it is the path (one the held
+    surfaces do not hold), and where it does not either, the segment is straight."""
     n = len(p)
     on = [x.copy() for x in on]
     tangents = [t.copy() for t in tangents]
@@ -769,27 +776,17 @@ def middle_iteration(
     starts = [p.copy() for _ in range(3)]
     ends = [s.copy() for _ in range(3)]
     active = np.ones(n, bool)
-    for _ in range(MIDDLE_ITERATIONS):
-        i = np.flatnonzero(active)
-        if not i.size:
-            break
-        moved = np.zeros(i.size)
+    flips = _rounds(p, s, surfaces, on, tangents, lengths, starts, ends, active, None)
+    straight = np.zeros(n, bool)
+    if active.any():  # rows that cycle
+        held = flips & active
         for k in range(3):
-            start = p[i]
-            for j in range(k):
-                start = np.where(on[j][i, None], tangents[2 * j + 1][i], start)
-            end = s[i]
-            for j in range(2, k, -1):
-                end = np.where(on[j][i, None], tangents[2 * j][i], end)
-            _, wrapped, lg, t_in, t_out = wrap_rows(start, end, *rows_of(surfaces[k], i), False)
-            t_in = np.where(wrapped[:, None], t_in, end)
-            t_out = np.where(wrapped[:, None], t_out, start)
-            moved = np.maximum(moved, np.maximum(np.abs(t_in - tangents[2 * k][i]).max(axis=1),
-                                                 np.abs(t_out - tangents[2 * k + 1][i]).max(axis=1)))  # fmt: skip
-            on[k][i], lengths[k, i] = wrapped, lg
-            tangents[2 * k][i], tangents[2 * k + 1][i] = t_in, t_out
-            starts[k][i], ends[k][i] = start, end
-        active[i[moved < MIDDLE_TOLERANCE]] = False
+            on[k] &= ~held[k]
+        _rounds(p, s, surfaces, on, tangents, lengths, starts, ends, active, held)
+        straight = active
+        for k in range(3):
+            on[k] &= ~straight
+            tangents[2 * k][straight], tangents[2 * k + 1][straight] = s[straight], p[straight]
     total = np.zeros(n)
     engaged = np.zeros(n, bool)
     for k in range(3):
@@ -806,6 +803,45 @@ def middle_iteration(
     total = np.where(engaged, total, np.linalg.norm(s - p, axis=1))
     state = (on[0] * 1 + on[1] * 2 + on[2] * 4).astype(np.intp)
     return Chain(on, total, tangents, state, [], [])
+
+
+HELD_ROUNDS = 10  # a row that has not settled holds off the surfaces it took up or dropped in these
+
+
+def _rounds(
+    p: Array, s: Array, surfaces: list[Surface], on: list[Bools], tangents: list[Array],
+    lengths: Array, starts: list[Array], ends: list[Array], active: Bools, held: Bools | None,
+) -> Bools:
+    """``middle_iteration``'s rounds on its ``active`` rows, in place (a row leaves ``active``
+    when it settles); ``held`` (3, N): surfaces kept off, never wrapped. Returns (3, N) which
+    surfaces' engagement changed in a row's last HELD_ROUNDS rounds."""
+    flips = np.zeros((3, len(p)), bool)
+    for r in range(MIDDLE_ITERATIONS):
+        i = np.flatnonzero(active)
+        if not i.size:
+            break
+        moved = np.zeros(i.size)
+        for k in range(3):
+            start = p[i]
+            for j in range(k):
+                start = np.where(on[j][i, None], tangents[2 * j + 1][i], start)
+            end = s[i]
+            for j in range(2, k, -1):
+                end = np.where(on[j][i, None], tangents[2 * j][i], end)
+            _, wrapped, lg, t_in, t_out = wrap_rows(start, end, *rows_of(surfaces[k], i), False)
+            if held is not None:
+                wrapped &= ~held[k, i]
+            if r >= MIDDLE_ITERATIONS - HELD_ROUNDS:
+                flips[k, i] |= wrapped != on[k][i]
+            t_in = np.where(wrapped[:, None], t_in, end)
+            t_out = np.where(wrapped[:, None], t_out, start)
+            moved = np.maximum(moved, np.maximum(np.abs(t_in - tangents[2 * k][i]).max(axis=1),
+                                                 np.abs(t_out - tangents[2 * k + 1][i]).max(axis=1)))  # fmt: skip
+            on[k][i], lengths[k, i] = wrapped, lg
+            tangents[2 * k][i], tangents[2 * k + 1][i] = t_in, t_out
+            starts[k][i], ends[k][i] = start, end
+        active[i[moved < MIDDLE_TOLERANCE]] = False
+    return flips
 
 
 # --- a few rows on Python floats ---------------------------------------------------------------
