@@ -1133,8 +1133,9 @@ def _row_middle(row: list[float]) -> tuple[list[bool], float, list[V3]]:
         if settled:
             break
         if attempt:  # cycles with them held too: the segment is straight
-            on = [False, False, False]
-            tg = [s, p, s, p, s, p]
+            if any(flips):
+                on = [False, False, False]
+                tg = [s, p, s, p, s, p]
             break
         held = flips
         on = [on[k] and not held[k] for k in range(3)]

@@ -768,7 +768,9 @@ def middle_iteration(
     neither its length nor its tangent points would be the path drawn from them. Such a row is
     iterated again from where it stopped with every surface whose engagement changed in its last
     HELD_ROUNDS rounds held off (``_rounds``); where that settles, it is the path (one the held
-    surfaces do not hold), and where it does not either, the segment is straight."""
+    surfaces do not hold), and where it cycles again, the segment is straight. A row that has not
+    settled with no surface coming or going (its points still creep, the surfaces wrapped stay
+    the same) takes the further rounds with none held and keeps its last round, as drawn."""
     n = len(p)
     on = [x.copy() for x in on]
     tangents = [t.copy() for t in tangents]
@@ -782,8 +784,8 @@ def middle_iteration(
         held = flips & active
         for k in range(3):
             on[k] &= ~held[k]
-        _rounds(p, s, surfaces, on, tangents, lengths, starts, ends, active, held)
-        straight = active
+        again = _rounds(p, s, surfaces, on, tangents, lengths, starts, ends, active, held)
+        straight = active & again.any(axis=0)
         for k in range(3):
             on[k] &= ~straight
             tangents[2 * k][straight], tangents[2 * k + 1][straight] = s[straight], p[straight]
