@@ -66,6 +66,7 @@ from hipflex.model.threewrap import (
     Chain,
     FewSurface,
     Prefix,
+    chain_end,
     chain_ends,
     chain_row,
     f_needs,
@@ -1106,12 +1107,7 @@ def _row_middle(row: list[float]) -> tuple[list[bool], float, list[V3]]:
         for r in range(MIDDLE_ITERATIONS):
             moved = 0.0
             for k in range(3):
-                start = p
-                for j in range(k):
-                    start = tg[2 * j + 1] if on[j] else start
-                end = s
-                for j in range(2, k, -1):
-                    end = tg[2 * j] if on[j] else end
+                start, end = chain_end(k, p, s, on, tg)  # from this round's earlier surfaces
                 x = surf[k]
                 surface = fixed[k] or FewSurface.of_basis(
                     _v3(x[0:3]), _sphere_basis_row(start, end, x[0:3], x[3:6], x[6:9]), 1.0, x[10])  # fmt: skip

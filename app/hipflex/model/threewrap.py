@@ -1313,17 +1313,19 @@ def reset_pose() -> None:
 def chain_ends(p: V3, s: V3, ons: list[bool], tg: list[V3]) -> tuple[list[V3], list[V3]]:
     """Where each surface's line starts (the previous engaged surface's exit, or p) and ends
     (the next one's entry, or s), on floats (``_chain_of``)."""
-    begin, finish = [], []
-    for k in range(3):
-        before = p
-        for j in range(k):
-            before = tg[2 * j + 1] if ons[j] else before
-        after = s
-        for j in range(2, k, -1):
-            after = tg[2 * j] if ons[j] else after
-        begin.append(before)
-        finish.append(after)
-    return begin, finish
+    ends = [chain_end(k, p, s, ons, tg) for k in range(3)]
+    return [e[0] for e in ends], [e[1] for e in ends]
+
+
+def chain_end(k: int, p: V3, s: V3, ons: list[bool], tg: list[V3]) -> tuple[V3, V3]:
+    """Where surface ``k``'s line starts and ends, on floats (one of ``chain_ends``)."""
+    before = p
+    for j in range(k):
+        before = tg[2 * j + 1] if ons[j] else before
+    after = s
+    for j in range(2, k, -1):
+        after = tg[2 * j] if ons[j] else after
+    return before, after
 
 
 def _f_attempt(
