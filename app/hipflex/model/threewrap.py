@@ -658,6 +658,7 @@ def _take(
 
 MIDDLE_ITERATIONS = 40  # rounds of the three-surface iteration at most (rows settle in 10-15)
 MIDDLE_TOLERANCE = 1e-9  # metres: a row stops when no tangent point moves more in a round
+HELD_ROUNDS = 10  # a row that has not settled holds off the surfaces it took up or dropped in these
 # the continuation from behind (module docstring): the start moved this far back along the middle
 # surface's side (over the explorer's ranges the hamstrings' origin stands up to 8.4 mm in front
 # of the head centre in the femur's frame, 19 mm 5 deg beyond them), and brought back in this
@@ -805,9 +806,6 @@ def middle_iteration(
     total = np.where(engaged, total, np.linalg.norm(s - p, axis=1))
     state = (on[0] * 1 + on[1] * 2 + on[2] * 4).astype(np.intp)
     return Chain(on, total, tangents, state, [], [])
-
-
-HELD_ROUNDS = 10  # a row that has not settled holds off the surfaces it took up or dropped in these
 
 
 def _rounds(

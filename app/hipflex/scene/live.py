@@ -805,11 +805,12 @@ class LiveScene:
         the muscles shown, as drawn now (surfaces, or their lines)."""
         parts = [self.builder.frame_points(self._transforms)]
         snap = self._applied
-        if snap is not None and snap.display.muscle_style == "surface":
-            for mid in snap.visible:
-                pts = self._skins[mid, self.detail].poly.GetPoints()
-                parts.append(vtk_to_numpy(pts.GetData())[::4])
-        elif snap is not None:
+        if snap is None:
+            return parts[0]
+        if snap.display.muscle_style == "surface":
+            parts += [vtk_to_numpy(self._skins[m, self.detail].poly.GetPoints().GetData())[::4]
+                      for m in snap.visible]  # fmt: skip
+        else:
             shown = set(snap.visible)
             parts += [self._line_points[ln.name] for ln in self.ctx.lines if ln.muscle in shown]
         return np.concatenate(parts)

@@ -15,7 +15,7 @@ VIEWS: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] 
     "oblique": ((0.8, 0.35, 0.9), (0, 1, 0)),
 }
 
-# the share of the picture's height (or width) the framed bones may fill: a margin round them
+# the share of the picture's height (or width) what is framed may fill: a margin round it
 FRAME_FILL = 0.92
 
 Vec3 = tuple[float, float, float]
@@ -46,20 +46,22 @@ def fit_camera(
     x, y, depth = p @ right, p @ up, p @ d
     z = depth - float(np.mean(depth))  # toward the camera, from the focal plane
     half_h = np.tan(np.radians(view_angle) / 2) * fill
-    cx, cy = (x.min() + x.max()) / 2, (y.min() + y.max()) / 2
-    for _ in range(4):
+
+    def distance(cx: float, cy: float) -> float:
         # each point needs the camera at least this far from the focal plane to fit both sides
         reach = np.maximum(np.abs(y - cy) / half_h, np.abs(x - cx) / (half_h * aspect))
-        distance = float(np.max(z + reach))
+        return float(np.max(z + reach))
+
+    cx, cy = (x.min() + x.max()) / 2, (y.min() + y.max()) / 2
+    for _ in range(4):
         # perspective makes near points look larger: centre what the camera sees, not the
         # orthographic extent, so the margins come out even
-        u, v = (x - cx) / (distance - z), (y - cy) / (distance - z)
-        cx += (u.max() + u.min()) / 2 * distance
-        cy += (v.max() + v.min()) / 2 * distance
-    reach = np.maximum(np.abs(y - cy) / half_h, np.abs(x - cx) / (half_h * aspect))
-    distance = float(np.max(z + reach))
+        dist = distance(cx, cy)
+        u, v = (x - cx) / (dist - z), (y - cy) / (dist - z)
+        cx += (u.max() + u.min()) / 2 * dist
+        cy += (v.max() + v.min()) / 2 * dist
     focus = cx * right + cy * up + d * float(np.mean(depth))
-    return _vec(focus), _vec(focus + d * distance), _vec(up)
+    return _vec(focus), _vec(focus + d * distance(cx, cy)), _vec(up)
 
 
 def _vec(a: np.ndarray) -> Vec3:
