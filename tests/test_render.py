@@ -120,9 +120,10 @@ def _display_xy(renderer: object, points: np.ndarray) -> np.ndarray:
 def test_preset_camera_frames_lumbar_spine_to_knee(
     real_pack: object, view: str, hip: float, knee: float, muscles: bool
 ) -> None:
-    """A preset shows every framed bone (L1 down to the patella) and every muscle surface shown,
-    with a margin, and no smaller than it must: the subject fills nearly all of the picture's
-    limiting side."""
+    """A preset shows every framed bone (L1 down to the top of the shank, where the hamstrings,
+    gracilis, sartorius and the iliotibial tract attach) and every muscle shown, with a margin,
+    and no smaller than it must: the subject fills nearly all of the picture's limiting side.
+    The rest of the shank is left out, or a straight leg would halve the hip."""
     from hipflex.media.still import OffscreenView
     from hipflex.scene.builder import FRAME_BONES
     from hipflex.scene.builder import Pose as ScenePose
@@ -131,19 +132,29 @@ def test_preset_camera_frames_lumbar_spine_to_knee(
     assert {"l1", "l5", "femur_r", "patella_r"} <= set(FRAME_BONES)
     size = np.array([400, 300])
     with OffscreenView((400, 300), level="interactive") as v:
-        shown = v.model.ctx.muscle_ids if muscles else ()
+        ctx = v.model.ctx
+        shown = ctx.muscle_ids if muscles else ()
         snap = at_pose(Snapshot(visible=tuple(shown), camera=Camera(view=view)),  # type: ignore[arg-type]
                        hip_flexion=hip, knee_flexion=knee)  # fmt: skip
         v.render(snap)
-        bones = v.builder.frame_points(v.builder.transforms(ScenePose(hip_flexion=hip,
-                                                                      knee_flexion=knee)))  # fmt: skip
+        tr = v.builder.transforms(ScenePose(hip_flexion=hip, knee_flexion=knee))
+        bones = v.builder.frame_points(tr)
         framed = v.scene.framed_points()  # type: ignore[attr-defined]
         assert len(framed) > len(bones) if muscles else len(framed) == len(bones)
-        xy = _display_xy(v.plotter.renderer, framed[::3])
+        on_shank = np.array([p for ln in ctx.lines for p, b in zip(ln.points, ln.bodies, strict=True)
+                             if b == "tibia_r"])  # fmt: skip
+        tibia = tr["tibia_r"]
+        attachments = on_shank @ tibia[:3, :3].T + tibia[:3, 3]
+        xy = _display_xy(v.plotter.renderer, np.concatenate([framed[::3], attachments]))
+        shank = np.asarray(v.builder.bones["tibia_r"].vertices, float)
+        shank_y = np.linalg.solve(tibia, np.c_[bones, np.ones(len(bones))].T)[1]
     lo, hi = xy.min(axis=0), xy.max(axis=0)
     margin = (1 - FRAME_FILL) / 2 * size
     assert (lo >= margin - 1).all() and (hi <= size - margin + 1).all(), (lo, hi)
     assert ((hi - lo) / size).max() > FRAME_FILL - 0.04, (lo, hi)
+    if knee == 0:  # the framed bones stop a few centimetres below the lowest attachment
+        assert on_shank[:, 1].min() - 0.03 < shank_y.min() < on_shank[:, 1].min()
+        assert shank_y.min() > shank[:, 1].min() + 0.3  # well above the ankle
 
 
 def test_fit_camera_puts_points_inside_the_picture() -> None:

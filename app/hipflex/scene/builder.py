@@ -17,6 +17,11 @@ BONE_COLOUR = "#e6dcc8"
 LINE_COLOUR = "#1f1f1f"
 # what the camera presets keep in the picture: the whole psoas origin (L1-L5) down to the knee
 FRAME_BONES = ("hip_r", "hip_l", "sacrum", "l1", "l2", "l3", "l4", "l5", "femur_r", "patella_r")
+# ... and of the shank only the top, down to its lowest muscle attachment and this far below it
+# (the fibular head and the pes anserinus), so a bent knee stays whole in the picture but the
+# shank does not halve the hip when the leg is straight
+FRAME_SHANK = ("tibia_r", "fibula_r")
+FRAME_SHANK_MARGIN = 0.02  # m
 SCENE_BONES = ("hip_r", "hip_l", "sacrum", "l1", "l2", "l3", "l4", "l5",
                "femur_r", "patella_r", "tibia_r", "fibula_r")  # fmt: skip
 
@@ -48,6 +53,20 @@ class SceneBuilder:
         pack = ctx.pack
         self.scan = {b: pack.body_at_scan(b) for b in ("pelvis", "femur_r", "tibia_r")}
         self.bones = {b: pack.mesh(b, level) for b in SCENE_BONES}
+        self._framed = {b: self._framed_vertices(b) for b in FRAME_BONES + FRAME_SHANK}
+
+    def _framed_vertices(self, bone: str) -> Array:
+        """Every fourth vertex of ``bone`` (body frame); of the shank, its top only."""
+        v = np.asarray(self.bones[bone].vertices, float)
+        if bone in FRAME_SHANK:
+            body = self.ctx.pack.mesh_body(bone)
+            lowest = min(
+                (float(p[1]) for ln in self.ctx.lines
+                 for p, b in zip(ln.points, ln.bodies, strict=True) if b == body),
+                default=0.0,
+            )  # fmt: skip
+            v = v[v[:, 1] >= lowest - FRAME_SHANK_MARGIN]
+        return v[::4]
 
     def transforms(self, pose: Pose) -> dict[str, Array]:
         """Pelvis-from-body transforms at ``pose`` (validated against the joint ranges)."""
@@ -58,9 +77,8 @@ class SceneBuilder:
         """The vertices of the framed bones (every fourth), posed by ``transforms``."""
         pack = self.ctx.pack
         out = []
-        for bone in FRAME_BONES:
+        for bone, v in self._framed.items():
             m = transforms[pack.mesh_body(bone)]
-            v = np.asarray(self.bones[bone].vertices, float)[::4]
             out.append(v @ m[:3, :3].T + m[:3, 3])
         return np.concatenate(out)
 

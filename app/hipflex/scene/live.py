@@ -801,16 +801,17 @@ class LiveScene:
         self.fit(self.framed_points(), view)
 
     def framed_points(self) -> Array:
-        """What a preset keeps in the picture: the lumbar spine, pelvis, femur and patella, and
-        the muscles shown, as drawn now (surfaces, or their lines)."""
+        """What a preset keeps in the picture: the lumbar spine, pelvis, femur, patella and the
+        top of the shank, and the muscles shown, as drawn now (surfaces and lines)."""
         parts = [self.builder.frame_points(self._transforms)]
         snap = self._applied
         if snap is None:
             return parts[0]
-        if snap.display.muscle_style == "surface":
+        surface = snap.display.muscle_style == "surface"
+        if surface:
             parts += [vtk_to_numpy(self._skins[m, self.detail].poly.GetPoints().GetData())[::4]
                       for m in snap.visible]  # fmt: skip
-        else:
+        if not surface or snap.display.show_lines:
             shown = set(snap.visible)
             parts += [self._line_points[ln.name] for ln in self.ctx.lines if ln.muscle in shown]
         return np.concatenate(parts)
