@@ -178,3 +178,23 @@ def test_fit_camera_puts_points_inside_the_picture() -> None:
         assert max(sx.max(), sy.max()) > 0.89
     with pytest.raises(ValueError, match="finite"):
         fit_camera([[np.nan, 0, 0]], "lateral", aspect=1.0)
+
+
+@pytest.mark.parametrize(("view", "behind"), [("anterior", set()),
+                                               ("lateral", {"Pubic symphysis"}),
+                                               ("posterior", {"ASIS"})])  # fmt: skip
+def test_labels_say_when_bone_hides_a_landmark(real_pack: object, view: str, behind: set[str]) -> None:
+    """From the side the pubic symphysis lies behind the right pubic bone, and from behind the
+    ASIS behind the iliac wing: their labels say "(behind)" rather than point at the bone in
+    front. Seen from the front both are in sight. Joint centres lie inside the joint and are
+    never marked."""
+    from hipflex.media.still import OffscreenView
+    from hipflex.scene.live import HIDDEN_SUFFIX
+
+    with OffscreenView((400, 300), level="interactive") as v:
+        snap = Snapshot(visible=(), camera=Camera(view=view))  # type: ignore[arg-type]
+        v.render(snap)
+        names = set(v.scene.label_anchors(snap))  # type: ignore[attr-defined]
+    marked = {n.removesuffix(HIDDEN_SUFFIX) for n in names if n.endswith(HIDDEN_SUFFIX)}
+    assert marked == behind, names
+    assert {"Hip joint centre", "Knee joint centre"} <= names

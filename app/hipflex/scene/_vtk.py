@@ -11,6 +11,7 @@ from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
 from vtkmodules.vtkCommonExecutionModel import vtkAlgorithm
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkFiltersCore import vtkTubeFilter
+from vtkmodules.vtkFiltersGeneral import vtkOBBTree
 from vtkmodules.vtkFiltersSources import vtkLineSource, vtkSphereSource
 from vtkmodules.vtkRenderingAnnotation import vtkCaptionActor2D, vtkScalarBarActor
 from vtkmodules.vtkRenderingCore import (
@@ -36,6 +37,7 @@ __all__ = [
     "vtkLineSource",
     "vtkLookupTable",
     "vtkMatrix4x4",
+    "vtkOBBTree",
     "vtkPoints",
     "vtkPolyData",
     "vtkPolyDataMapper",

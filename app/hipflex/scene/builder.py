@@ -8,9 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 import pyvista as pv
 from numpy.typing import NDArray
+from vtkmodules.util.numpy_support import vtk_to_numpy
 
 from hipflex.model.kinematics import body_transforms, check_angles
 from hipflex.model.skeleton import ModelContext
+from hipflex.scene import _vtk as vtk
 
 Array = NDArray[np.float64]
 BONE_COLOUR = "#e6dcc8"
@@ -22,6 +24,10 @@ FRAME_BONES = ("hip_r", "hip_l", "sacrum", "l1", "l2", "l3", "l4", "l5", "femur_
 # shank does not halve the hip when the leg is straight
 FRAME_SHANK = ("tibia_r", "fibula_r")
 FRAME_SHANK_MARGIN = 0.02  # m
+# a landmark on a bone's surface counts as hidden when its sight line passes through bone (goes
+# in and out again) farther than this from it: the landmark's own bone, which it may sit a few
+# millimetres inside, does not hide it
+SIGHT_CLEARANCE = 0.005  # m
 SCENE_BONES = ("hip_r", "hip_l", "sacrum", "l1", "l2", "l3", "l4", "l5",
                "femur_r", "patella_r", "tibia_r", "fibula_r")  # fmt: skip
 
@@ -54,6 +60,7 @@ class SceneBuilder:
         self.scan = {b: pack.body_at_scan(b) for b in ("pelvis", "femur_r", "tibia_r")}
         self.bones = {b: pack.mesh(b, level) for b in SCENE_BONES}
         self._framed = {b: self._framed_vertices(b) for b in FRAME_BONES + FRAME_SHANK}
+        self._trees: dict[str, vtk.vtkOBBTree] = {}
 
     def _framed_vertices(self, bone: str) -> Array:
         """Every fourth vertex of ``bone`` (body frame); of the shank, its top only."""
@@ -81,6 +88,29 @@ class SceneBuilder:
             m = transforms[pack.mesh_body(bone)]
             out.append(v @ m[:3, :3].T + m[:3, 3])
         return np.concatenate(out)
+
+    def behind_bone(self, point: Array, eye: Array, transforms: dict[str, Array]) -> bool:
+        """Whether a bone as drawn lies between ``eye`` and ``point`` (pelvis frame), so that a
+        label pointing at ``point`` would point at that bone instead."""
+        p, e = np.asarray(point, float), np.asarray(eye, float)
+        for bone in SCENE_BONES:
+            m = np.linalg.inv(transforms[self.ctx.pack.mesh_body(bone)])
+            a, b = p @ m[:3, :3].T + m[:3, 3], e @ m[:3, :3].T + m[:3, 3]
+            hits = vtk.vtkPoints()
+            self._tree(bone).IntersectWithLine(a, b, hits, None)
+            far = np.linalg.norm(vtk_to_numpy(hits.GetData()) - a, axis=1) > SIGHT_CLEARANCE
+            if far.sum() >= 2:
+                return True
+        return False
+
+    def _tree(self, bone: str) -> vtk.vtkOBBTree:
+        """Ray-casting tree of a bone's drawn mesh in its body frame (built on first use)."""
+        if bone not in self._trees:
+            tree = vtk.vtkOBBTree()
+            tree.SetDataSet(_polydata(self.bones[bone].vertices, self.bones[bone].faces))
+            tree.BuildLocator()
+            self._trees[bone] = tree
+        return self._trees[bone]
 
     def muscle_lines(self, muscle: str, pose: Pose) -> list[Array]:
         """Each line of action of ``muscle`` as an (k, 3) polyline at ``pose``."""

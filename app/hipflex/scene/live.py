@@ -55,6 +55,10 @@ LANDMARK_LABELS = {
     "knee_centre_r": "Knee joint centre",
     "pubic_symphysis": "Pubic symphysis",
 }
+# Landmarks on a bone's surface: their label says so when bone hides them from the camera. The
+# joint centres lie inside the joint by definition and never do.
+SURFACE_LANDMARKS = ("asis_r", "pubic_symphysis")
+HIDDEN_SUFFIX = " (behind)"
 
 
 @dataclass
@@ -627,7 +631,8 @@ class LiveScene:
         cap.SetHeight(font * 1.5 / max(h, 1))
 
     def label_anchors(self, snap: Snapshot) -> dict[str, Array]:
-        """Anchor points for labels: the middle of each visible muscle's first line, landmarks."""
+        """Anchor points for labels: the middle of each visible muscle's first line, landmarks
+        (named "... (behind)" where bone hides a surface landmark from the camera)."""
         out: dict[str, Array] = {}
         seen: set[str] = set()
         for ln in self.lines.values():
@@ -647,6 +652,9 @@ class LiveScene:
                 if body != "pelvis":
                     rel = self._transforms[body] @ np.linalg.inv(self.builder.scan[body])
                     p = rel[:3, :3] @ p + rel[:3, 3]
+                eye = np.asarray(self.plotter.camera.position, float)
+                if key in SURFACE_LANDMARKS and self.builder.behind_bone(p, eye, self._transforms):
+                    text += HIDDEN_SUFFIX
                 out[text] = p
         return out
 
