@@ -135,6 +135,20 @@ def test_presets_and_views(qtbot, window) -> None:  # type: ignore[no-untyped-de
     assert w.state.snapshot.camera.view == "superior"
 
 
+def test_a_preset_frames_the_pose_it_is_shown_with(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    """A pose and a preset changed together (a session loaded) are framed
+    together: the camera fits the new pose, not the one on screen before (the preset used to be
+    set before the new pose was applied)."""
+    w = window
+    w.state.set_pose(None, hip_flexion=110.0, knee_flexion=100.0)
+    w.view.set_view("lateral")
+    w.view.render_now()
+    cam = w.view.plotter.camera
+    shown = np.array([cam.position, cam.focal_point])
+    w.view.scene.frame("lateral")  # framed afresh on what is applied now
+    np.testing.assert_allclose(shown, np.array([cam.position, cam.focal_point]), atol=1e-9)
+
+
 def test_hiding_muscles_and_colour_modes_change_pixels(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     w = window
     w.state.set_pose(hip_flexion=60)
@@ -561,25 +575,34 @@ w.show()
 app.processEvents()
 w.state.set_pose(None, hip_flexion=110.0, knee_flexion=100.0)
 w.state.set_display(labels=True)
+if sys.argv[1:] == ["legend"]:  # every muscle labelled, over the activation legend
+    w.state.set_visible(w.model.muscles)
+    w.state.set_display(colour_by="activation")
+    w.view.set_view("oblique")  # framed as loaded: the knee and its labels near the bottom
 w.view.render_now()
 ren = w.view.plotter.renderer
-boxes = []
-for prop in w.view.scene._overlay:
-    if isinstance(prop, rc.vtkTextActor):
-        b = [0.0] * 4
-        prop.GetBoundingBox(ren, b)  # relative to the actor's display position
-        x, y = prop.GetPositionCoordinate().GetComputedDisplayValue(ren)
-        boxes.append([b[0] + x, b[1] + x, b[2] + y, b[3] + y])
+
+def boxes(props):
+    out = []
+    for prop in props:
+        if isinstance(prop, rc.vtkTextActor):
+            b = [0.0] * 4
+            prop.GetBoundingBox(ren, b)  # relative to the actor's display position
+            x, y = prop.GetPositionCoordinate().GetComputedDisplayValue(ren)
+            out.append([b[0] + x, b[1] + x, b[2] + y, b[3] + y])
+    return out
+
 print(json.dumps({"scale": w.view.scene.scale, "dpi": w.view.plotter.ren_win.GetDPI(),
-                  "size": list(w.view.plotter.ren_win.GetSize()), "boxes": boxes}))
+                  "size": list(w.view.plotter.ren_win.GetSize()),
+                  "boxes": boxes(w.view.scene._overlay), "legend": boxes(w.view.scene._legend)}))
 w.close()
 """
 
 
-def _label_boxes(scale_factor: str) -> dict:  # type: ignore[type-arg]
+def _label_boxes(scale_factor: str, *args: str) -> dict:  # type: ignore[type-arg]
     env = {**os.environ, "QT_SCALE_FACTOR": scale_factor, "HIPFLEX_QUIET": "1"}
-    out = subprocess.run([sys.executable, "-c", _LABEL_PROBE], env=env, capture_output=True,
-                         text=True, timeout=120)  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", _LABEL_PROBE, *args], env=env,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -603,3 +626,12 @@ def test_3d_labels_follow_the_device_pixel_ratio() -> None:
                 overlap_x = min(a[1], b[1]) - max(a[0], b[0])
                 overlap_y = min(a[3], b[3]) - max(a[2], b[2])
                 assert overlap_x <= 0 or overlap_y <= 0, f"labels overlap: {a} {b}"
+
+
+def test_3d_labels_keep_above_the_colour_legend() -> None:
+    """With every muscle labelled and coloured by activation, the label columns stop above the
+    legend (its bar, ticks, swatches and title) instead of running over it."""
+    d = _label_boxes("1", "legend")
+    assert len(d["boxes"]) >= 17 and len(d["legend"]) >= 3
+    legend_top = max(b[3] for b in d["legend"])
+    assert min(b[2] for b in d["boxes"]) > legend_top, (d["boxes"], legend_top)

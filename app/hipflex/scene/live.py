@@ -59,6 +59,7 @@ LANDMARK_LABELS = {
 # joint centres lie inside the joint by definition and never do.
 SURFACE_LANDMARKS = ("asis_r", "pubic_symphysis")
 HIDDEN_SUFFIX = " (behind)"
+LEGEND_TOP = 0.1  # the colour legend's title stands here (normalised height); labels keep above
 
 
 @dataclass
@@ -675,12 +676,15 @@ class LiveScene:
         step = 1.45 * font
         xs = np.array([d[0] for d in disp.values()])
         centre_x = float(np.median(xs))
+        bottom = font
+        if self._values is not None and legend(snap.display.colour_by) is not None:
+            bottom = LEGEND_TOP * h + 2 * font  # above the colour legend and its title
         points: list[tuple[float, float]] = []
         for side in (-1, 1):
             names = [n for n in disp if (disp[n][0] < centre_x) == (side < 0)]
             if not names:
                 continue
-            ys = _spread([float(disp[n][1]) for n in names], step, font, h - font)
+            ys = _spread([float(disp[n][1]) for n in names], step, bottom, h - font)
             if side < 0:
                 edge = max(0.02 * w + 9 * font, min(float(disp[n][0]) for n in names) - 4 * font)
             else:
@@ -747,7 +751,7 @@ class LiveScene:
         title.GetTextProperty().SetColor(0.1, 0.1, 0.1)
         title.GetTextProperty().SetJustificationToCentered()
         title.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-        title.SetPosition(0.5, 0.1)
+        title.SetPosition(0.5, LEGEND_TOP)
         self.plotter.renderer.AddViewProp(title)
         self._legend.append(title)
         bar.SetNumberOfLabels(0)
