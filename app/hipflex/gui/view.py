@@ -85,8 +85,7 @@ class View3D(QWidget):
         assert ren_win is not None
         self._render_observer = ren_win.AddObserver("EndEvent", self._on_rendered)
         qstate.changed.connect(self._on_change)
-        self.scene.apply(qstate.snapshot, analysis.values())
-        self.scene.set_camera(qstate.snapshot.camera)
+        self._apply_with_camera(qstate.snapshot)
         self._camera_stale = False
 
     # -- following the state ------------------------------------------------------------------
@@ -120,10 +119,20 @@ class View3D(QWidget):
         self._stale = False
         snap = self.qstate.snapshot
         if self._camera_stale:
-            self.scene.set_camera(snap.camera)
+            self._apply_with_camera(snap)
             self._camera_stale = False
-        self.scene.apply(snap, self.analysis.values())
+        else:
+            self.scene.apply(snap, self.analysis.values())
         self.plotter.update()
+
+    def _apply_with_camera(self, snap: Snapshot) -> None:
+        """Apply ``snap``, set its camera, then apply again: a preset frames the pose and muscles
+        of ``snap`` (not the previous ones), and labels, leaders and line widths are laid out
+        for the new camera. The second pass re-poses and re-skins nothing."""
+        values = self.analysis.values()
+        self.scene.apply(snap, values)
+        self.scene.set_camera(snap.camera)
+        self.scene.apply(snap, values)
 
     def _on_rendered(self, *_: object) -> None:
         now = time.perf_counter()
