@@ -1724,3 +1724,49 @@ def test_a_middle_iteration_that_cycles_returns_the_length_of_the_path_it_draws(
     few = _middle_iteration_few(p, s, surfaces, on, tangents)
     assert [x[0] for x in few.on] == [x[0] for x in chain.on]
     assert few.length[0] == pytest.approx(chain.length[0], abs=1e-12)
+
+
+# poses (hip flexion, adduction, rotation, knee; deg) where tensor fasciae latae with the femoral
+# head sphere between its two surfaces (session 19's trial) drew a longer path than its length:
+# by 12.9 and 11.4 um where an iteration crept (the head sphere and the shaft cylinder intersect
+# and the path runs over both where they meet), and by 2.6 um with the head sphere not wrapped
+# (its points were drawn at the trochanter's exit as the chain had it, 2 um from the exit drawn)
+TFL_HEAD_DRAWN_POSES = [(-0.13, 7.46, 38.02, 137.68), (-28.81, -3.16, 3.32, 11.5),
+                        (-17.22, 1.21, 35.67, 117.36)]  # fmt: skip
+
+
+def test_a_three_surface_path_is_drawn_as_long_as_its_length(model_context, real_pack) -> None:  # type: ignore[no-untyped-def]
+    """A three-surface segment's drawn path is as long as its length (short only by the arcs'
+    chord error) where its iteration creeps (the rounds run out with the same surfaces wrapped,
+    the points still moving: its length is that of the path drawn from its last round,
+    ``threewrap.drawn_length``) and where a surface is not wrapped (its points repeat the last
+    point drawn before it). Single poses (on floats) give the batch's lengths."""
+    from hipflex.model.fastpath import FastPaths
+    from hipflex.model.skeleton import ModelContext
+    from hipflex.model.wrapping import path_set
+
+    anatomy = model_context.anatomy.model_copy(deep=True)
+    tfl = anatomy.muscles["tensor_fasciae_latae"]
+    wraps = ["greater_trochanter_top_r", "femoral_head_anterior_r", "femoral_shaft_lateral_r"]
+    anatomy.muscles["tensor_fasciae_latae"] = tfl.model_copy(update={"line": [
+        ln.model_copy(update={"wraps": wraps}) for ln in tfl.line]})  # fmt: skip
+    ctx = ModelContext.load(real_pack, anatomy)
+    fp = FastPaths(path_set(ctx))
+    j = fp.line_names.index("tensor_fasciae_latae")
+    poses = np.array(TFL_HEAD_DRAWN_POSES)
+    tr = body_transforms(ctx.skeleton, hip_flexion=poses[:, 0], hip_adduction=poses[:, 1],
+                         hip_rotation=poses[:, 2], knee_flexion=poses[:, 3])  # fmt: skip
+    moving = {b: tr[b] for b in ("femur_r", "tibia_r")}
+    pts = fp.polylines(moving)["tensor_fasciae_latae"]
+    drawn = np.linalg.norm(np.diff(pts, axis=1), axis=2).sum(axis=1)
+    lengths = fp.evaluate(moving, np.radians(poses[:, 0]))[0][:, j]
+    short = lengths - drawn
+    assert short.min() > -1e-9, f"drawn {-1e6 * short.min():.2f} um longer than the length"
+    assert short.max() < 2e-4
+    for i in range(len(poses)):
+        one = {b: t[i : i + 1] for b, t in moving.items()}
+        single = fp.evaluate(one, np.radians(poses[i : i + 1, 0]))[0][0, j]
+        assert single == pytest.approx(lengths[i], abs=1e-12)
+        np.testing.assert_allclose(
+            fp.polylines(one)["tensor_fasciae_latae"][0], pts[i], rtol=0, atol=1e-9
+        )

@@ -438,11 +438,24 @@ class FastPaths:
         assert sv.world is not None
         parts = [sv.pts, _arcs_pose_major(sv.world[: n * self.n_single], n)]
         if self.n_double:
-            parts += _two_surface_arcs(sv)
-        if self.n_third:
-            parts.append(_third_surface_arcs(sv, self))
-        if self.n_middle:
-            parts.append(_middle_surface_arcs(sv))
+            st = sv.st
+            world, drawn = _two_surface_arcs(sv)
+            half = len(world) // 2
+            more = []
+            # with three surfaces, one not drawn repeats the last point drawn before it (as
+            # PathSet draws them)
+            if self.n_third:
+                second = st.third + half
+                world[second] = _or_last(world[second], drawn[second], world[st.third, -1])
+                third, on = _third_surface_arcs(sv, self)
+                more.append(_or_last(third, on, world[second, -1]))
+            if self.n_middle:
+                between, on = _middle_surface_arcs(sv)
+                between = _or_last(between, on, world[st.middle, -1])
+                last = st.middle + half
+                world[last] = _or_last(world[last], drawn[last], between[:, -1])
+                more.append(between)
+            parts += [_arcs_pose_major(w, n) for w in (world[:half], world[half:], *more)]
         bank = np.concatenate(parts, axis=1)[:, self._poly_gather]
         return {name: bank[:, a:b] for name, a, b in self._poly_slices}
 
@@ -1132,6 +1145,8 @@ def _row_middle(row: list[float]) -> tuple[list[bool], float, list[V3]]:
             if any(flips):
                 on = [False, False, False]
                 tg = [s, p, s, p, s, p]
+            else:  # creeps: the length of the path drawn from its last round
+                return on, _drawn_length_row(p, s, surf, fixed, on, tg), tg
             break
         held = flips
         on = [on[k] and not held[k] for k in range(3)]
@@ -1150,6 +1165,31 @@ def _row_middle(row: list[float]) -> tuple[list[bool], float, list[V3]]:
     if not (on[0] or on[1] or on[2]):
         total = math.sqrt((s[0] - p[0]) ** 2 + (s[1] - p[1]) ** 2 + (s[2] - p[2]) ** 2)
     return on, total, tg
+
+
+def _drawn_length_row(
+    p: V3, s: V3, surf: list[list[float]], fixed: list[FewSurface | None], on: list[bool],
+    tg: list[V3],
+) -> float:
+    """``threewrap.drawn_length`` on one row of ``_row_middle``, Python floats."""
+    total = 0.0
+    last = p
+    for k in range(3):
+        start, end = chain_end(k, p, s, on, tg)
+        x = surf[k]
+        surface = fixed[k] or FewSurface.of_basis(
+            _v3(x[0:3]), _sphere_basis_row(start, end, x[0:3], x[3:6], x[6:9]), 1.0, x[10])  # fmt: skip
+        wrapped, lg, t_in, t_out = f_wrap(start, end, surface)
+        if not (wrapped and on[k]):
+            continue
+        arc = (lg - math.sqrt((t_in[0] - start[0]) ** 2 + (t_in[1] - start[1]) ** 2
+                              + (t_in[2] - start[2]) ** 2)
+               - math.sqrt((end[0] - t_out[0]) ** 2 + (end[1] - t_out[1]) ** 2
+                           + (end[2] - t_out[2]) ** 2))  # fmt: skip
+        total += arc + math.sqrt((t_in[0] - last[0]) ** 2 + (t_in[1] - last[1]) ** 2
+                                 + (t_in[2] - last[2]) ** 2)  # fmt: skip
+        last = t_out
+    return total + math.sqrt((s[0] - last[0]) ** 2 + (s[1] - last[1]) ** 2 + (s[2] - last[2]) ** 2)
 
 
 def _inside(
@@ -1264,11 +1304,17 @@ def _row_both(
     return parallel, ok, math.sqrt(planar * planar + dz * dz), ends
 
 
-def _two_surface_arcs(sv: _Solved) -> list[Array]:
-    """Arc points of both surfaces of every two-surface segment, pose-major (n, S2 * arc, 3)
-    each. Surface 0 wraps p -> end0, surface 1 wraps start1 -> s, each as the kernel draws it
-    (the segment's start repeated where it does not wrap)."""
-    st, n = sv.st, sv.n
+def _or_last(world: Array, drawn: Bools, last: Array) -> Array:
+    """Arc points (rows, arc, 3) where ``drawn``, else the point ``last`` (rows, 3) repeated."""
+    return np.where(drawn[:, None, None], world, last[:, None])
+
+
+def _two_surface_arcs(sv: _Solved) -> tuple[Array, Bools]:
+    """Arc points of both surfaces of every two-surface segment, segment-major (first surfaces,
+    then second ones; rows, arc, 3), and where they are drawn. Surface 0 wraps p -> end0,
+    surface 1 wraps start1 -> s, each as the kernel draws it (the segment's start repeated
+    where it does not wrap)."""
+    st = sv.st
     assert sv.double is not None
     p, s, c0, e10, e30, _ = (r[st.one] for r in sv.rows)
     c1, e11, e31 = (r[st.two] for r in sv.rows[2:5])
@@ -1288,9 +1334,10 @@ def _two_surface_arcs(sv: _Solved) -> list[Array]:
     if sv.chain is not None:  # as PathSet draws a chain: each surface only where it is wrapped
         for k, start in ((0, p), (1, sv.double.start1)):
             rows = st.third + k * half
-            off = ~sv.chain.on[k]
-            world[rows[off]] = start[st.third[off], None]
-    return [_arcs_pose_major(world[:half], n), _arcs_pose_major(world[half:], n)]
+            chain_off = ~sv.chain.on[k]
+            world[rows[chain_off]] = start[st.third[chain_off], None]
+            off[rows[chain_off]] = True
+    return world, ~off
 
 
 def _third_surface(
@@ -1455,30 +1502,29 @@ def _sphere_leg_touches(
     return touch(x, y, c, _sphere_basis_row(x, y, c, side, axis), r)
 
 
-def _middle_surface_arcs(sv: _Solved) -> Array:
-    """Arc points of every surface between a two-surface row's two, pose-major (n, S * arc, 3):
-    from where its line starts to where it ends, where it is wrapped (as PathSet draws it)."""
+def _middle_surface_arcs(sv: _Solved) -> tuple[Array, Bools]:
+    """Arc points of every surface between a two-surface row's two, segment-major (rows, arc,
+    3): from where its line starts to where it ends; and where it is drawn (wrapped, as PathSet
+    draws it)."""
     between = sv.between
     assert between is not None and between.start is not None and between.end is not None
     assert between.surface is not None
-    world, _, _, _, _ = wrap_rows(between.start, between.end, *between.surface, True)
+    world, on, _, _, _ = wrap_rows(between.start, between.end, *between.surface, True)
     assert world is not None
-    world = np.where(between.on[:, None, None], world, between.start[:, None])
-    return _arcs_pose_major(world, sv.n)
+    return world, on & between.on
 
 
-def _third_surface_arcs(sv: _Solved, fp: FastPaths) -> Array:
-    """Arc points of the third surface of every two-surface row that has one, pose-major
-    (n, S3 * arc, 3): from the chain's start for it to s, where it is wrapped."""
-    st, n = sv.st, sv.n
+def _third_surface_arcs(sv: _Solved, fp: FastPaths) -> tuple[Array, Bools]:
+    """Arc points of the third surface of every two-surface row that has one, segment-major
+    (rows, arc, 3): from the chain's start for it to s; and where it is drawn (wrapped)."""
+    st = sv.st
     assert sv.chain is not None
     chain, neck = sv.chain, sv.neck
     assert neck is not None
     s = sv.rows[1][st.one][st.third]
-    world, _, _, _, _ = wrap_rows(chain.starts[2], s, *neck, True)
+    world, on, _, _, _ = wrap_rows(chain.starts[2], s, *neck, True)
     assert world is not None
-    world = np.where(chain.on[2][:, None, None], world, chain.starts[2][:, None])
-    return _arcs_pose_major(world, n)
+    return world, on & chain.on[2]
 
 
 # up to this many two-surface rows (two poses) the states are checked on Python floats, and

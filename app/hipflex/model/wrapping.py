@@ -513,12 +513,14 @@ class PathSet:
                           for k, t in enumerate(chain.tangents)]  # fmt: skip
             if not with_points:
                 return None, chain.length, candidates
-            shown = []
+            # a surface not drawn repeats the last point drawn before it (or p), so its
+            # points add nothing to the drawn path's length (``threewrap.drawn_length``)
+            shown, last = [], p
             for k, surface in enumerate(surfaces):
-                start = chain.starts[k]
-                world, on, _, _, _ = wrap_rows(start, chain.ends[k], *surface, True)
+                world, on, _, _, _ = wrap_rows(chain.starts[k], chain.ends[k], *surface, True)
                 assert world is not None
-                shown.append(np.where((on & chain.on[k])[:, None, None], world, start[:, None]))
+                shown.append(np.where((on & chain.on[k])[:, None, None], world, last[:, None]))
+                last = shown[-1][:, -1]
             return np.concatenate(shown, axis=1), chain.length, candidates
         (c0, _), (c1, _) = wraps
         two = resolve(p, s, surfaces[0], surfaces[1], distal=np.full(n_rows, c0.body != c1.body))
