@@ -90,7 +90,8 @@ greater_trochanter_posterior_r`` then ``--wrap-lists`` (lower gluteus maximus); 
 vasti_mid_thigh_r`` then ``--wrap-lists`` (sartorius), and ``--wraps greater_trochanter_top_r``
 (its note only: its centre and radius came out unchanged) then ``--wrap-lists`` (tensor fasciae
 latae over the greater trochanter sphere before its shaft cylinder); then ``--wraps
-quadratus_femoris_bed_r`` again (QF_RADIUS, the centre fitted clear of the head sphere).
+quadratus_femoris_bed_r`` again (QF_RADIUS, the centre fitted clear of the head sphere); then
+``--wrap-lists`` (tensor fasciae latae in front of the femoral head, between its two).
 """
 
 from __future__ import annotations
@@ -158,8 +159,11 @@ WRAPS = {
     "sartorius": ["femoral_head_anterior_r", "vasti_mid_thigh_r"],
     # the iliotibial tract passes over the greater trochanter (on its bursa) before the shaft:
     # with the hip extended and turned inward its line cut the trochanter's lateral face
-    # (session 16)
-    "tensor_fasciae_latae": ["greater_trochanter_top_r", "femoral_shaft_lateral_r"],
+    # (session 16); between the two, in front of the femoral head: in hyperextension with
+    # adduction its bridge from the trochanter to the shaft cut the front of the head
+    # (session 19's trial, adopted once the three-surface length matched its drawn path)
+    "tensor_fasciae_latae": ["greater_trochanter_top_r", "femoral_head_anterior_r",
+                             "femoral_shaft_lateral_r"],
     "piriformis": ["femoral_head_posterior_r"],
     # its straight line to the anterior facet cut the top of the greater trochanter by up to 4 mm
     # with the hip adducted or extended (140 of 3000 explorer poses; 1.2 mm at -20 deg in the
