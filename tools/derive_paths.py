@@ -161,7 +161,7 @@ WRAPS = {
     # with the hip extended and turned inward its line cut the trochanter's lateral face
     # (session 16); between the two, in front of the femoral head: in hyperextension with
     # adduction its bridge from the trochanter to the shaft cut the front of the head
-    # (session 19's trial, adopted once the three-surface length matched its drawn path)
+    # (session 19's trial, adopted in session 20 once the three-surface length matched its drawn path)
     "tensor_fasciae_latae": ["greater_trochanter_top_r", "femoral_head_anterior_r",
                              "femoral_shaft_lateral_r"],
     "piriformis": ["femoral_head_posterior_r"],
