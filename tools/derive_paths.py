@@ -785,8 +785,9 @@ def _wraps(
         "posterior": ([-1.0, 0, 0], "behind: the hamstrings' proximal tendons, piriformis and "
                       "gluteus medius's posterior part cannot cut through the head at deep "
                       "flexion or with the thigh turned outward."),
-        "anterior": ([1.0, 0, 0], "in front: sartorius crosses the front of the hip and cannot "
-                     "cut through the head in extension."),
+        "anterior": ([1.0, 0, 0], "in front: sartorius crosses the front of the hip, and "
+                     "tensor fasciae latae's tract passes it between the greater trochanter and "
+                     "the shaft; neither can cut through the head in extension."),
     }  # fmt: skip
     for where, (side, why) in head_sphere.items():
         out += _wrap(
