@@ -92,10 +92,13 @@ class SceneBuilder:
     def behind_bone(self, point: Array, eye: Array, transforms: dict[str, Array]) -> bool:
         """Whether a bone as drawn lies between ``eye`` and ``point`` (pelvis frame), so that a
         label pointing at ``point`` would point at that bone instead."""
-        p, e = np.asarray(point, float), np.asarray(eye, float)
+        ends = np.array([point, eye], float)
+        local = {}  # the sight line in each body's frame
+        for body in {self.ctx.pack.mesh_body(bone) for bone in SCENE_BONES}:
+            m = np.linalg.inv(transforms[body])
+            local[body] = ends @ m[:3, :3].T + m[:3, 3]
         for bone in SCENE_BONES:
-            m = np.linalg.inv(transforms[self.ctx.pack.mesh_body(bone)])
-            a, b = p @ m[:3, :3].T + m[:3, 3], e @ m[:3, :3].T + m[:3, 3]
+            a, b = local[self.ctx.pack.mesh_body(bone)]
             hits = vtk.vtkPoints()
             self._tree(bone).IntersectWithLine(a, b, hits, None)
             far = np.linalg.norm(vtk_to_numpy(hits.GetData()) - a, axis=1) > SIGHT_CLEARANCE

@@ -23,7 +23,7 @@ from hipflex.model.wrapping import path_point_bodies
 from hipflex.scene import _vtk as vtk
 from hipflex.scene.builder import BONE_COLOUR, LINE_COLOUR, SceneBuilder, _polydata
 from hipflex.scene.builder import Pose as ScenePose
-from hipflex.scene.colours import legend, muscle_colours
+from hipflex.scene.colours import LegendSpec, legend, muscle_colours
 from hipflex.scene.deform import (
     PathSkin,
     SkinSet,
@@ -473,9 +473,13 @@ class LiveScene:
         if snap.display.labels:
             self._labels(snap)
         self._clear(self._legend)
-        spec = legend(snap.display.colour_by)
-        if spec is not None and self._values is not None:
+        spec = self._legend_spec(snap)
+        if spec is not None:
             self._add_legend(spec)
+
+    def _legend_spec(self, snap: Snapshot) -> LegendSpec | None:
+        """The colour legend ``snap`` shows, if any (quantity colours need the engine's values)."""
+        return legend(snap.display.colour_by) if self._values is not None else None
 
     def _arm_actors(
         self,
@@ -646,6 +650,7 @@ class LiveScene:
                 out[self.ctx.anatomy.muscles[ln.muscle].display_name] = anchor
                 seen.add(ln.muscle)
         marks = self.ctx.pack.landmarks
+        eye = np.asarray(self.plotter.camera.position, float)
         for key, text in LANDMARK_LABELS.items():
             if key in marks:
                 body = "femur_r" if key == "knee_centre_r" else "pelvis"
@@ -653,7 +658,6 @@ class LiveScene:
                 if body != "pelvis":
                     rel = self._transforms[body] @ np.linalg.inv(self.builder.scan[body])
                     p = rel[:3, :3] @ p + rel[:3, 3]
-                eye = np.asarray(self.plotter.camera.position, float)
                 if key in SURFACE_LANDMARKS and self.builder.behind_bone(p, eye, self._transforms):
                     text += HIDDEN_SUFFIX
                 out[text] = p
@@ -676,9 +680,8 @@ class LiveScene:
         step = 1.45 * font
         xs = np.array([d[0] for d in disp.values()])
         centre_x = float(np.median(xs))
-        bottom = font
-        if self._values is not None and legend(snap.display.colour_by) is not None:
-            bottom = LEGEND_TOP * h + 2 * font  # above the colour legend and its title
+        # above the colour legend and its title, when there is one
+        bottom = LEGEND_TOP * h + 2 * font if self._legend_spec(snap) is not None else font
         points: list[tuple[float, float]] = []
         for side in (-1, 1):
             names = [n for n in disp if (disp[n][0] < centre_x) == (side < 0)]
@@ -733,10 +736,7 @@ class LiveScene:
         self.plotter.renderer.AddViewProp(actor)
         return actor
 
-    def _add_legend(self, spec: object) -> None:
-        from hipflex.scene.colours import LegendSpec
-
-        assert isinstance(spec, LegendSpec)
+    def _add_legend(self, spec: LegendSpec) -> None:
         lut = vtk.vtkLookupTable()
         lut.SetNumberOfTableValues(len(spec.stops))
         for i, rgb in enumerate(spec.stops):
