@@ -1159,12 +1159,15 @@ def _row_middle(row: list[float]) -> tuple[list[bool], float, list[V3]]:
         for j in range(k):
             prior = ends[j] if on[j] else prior
         if prior is not None:
-            a = starts[k]
-            total -= math.sqrt((prior[0] - a[0]) ** 2 + (prior[1] - a[1]) ** 2
-                               + (prior[2] - a[2]) ** 2)  # fmt: skip
+            total -= _gap(prior, starts[k])
     if not (on[0] or on[1] or on[2]):
-        total = math.sqrt((s[0] - p[0]) ** 2 + (s[1] - p[1]) ** 2 + (s[2] - p[2]) ** 2)
+        total = _gap(s, p)
     return on, total, tg
+
+
+def _gap(a: V3, b: V3) -> float:
+    """The distance from ``a`` to ``b`` (summed as the batch's rows are)."""
+    return math.sqrt((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2 + (a[2] - b[2]) ** 2)
 
 
 def _drawn_length_row(
@@ -1182,14 +1185,9 @@ def _drawn_length_row(
         wrapped, lg, t_in, t_out = f_wrap(start, end, surface)
         if not (wrapped and on[k]):
             continue
-        arc = (lg - math.sqrt((t_in[0] - start[0]) ** 2 + (t_in[1] - start[1]) ** 2
-                              + (t_in[2] - start[2]) ** 2)
-               - math.sqrt((end[0] - t_out[0]) ** 2 + (end[1] - t_out[1]) ** 2
-                           + (end[2] - t_out[2]) ** 2))  # fmt: skip
-        total += arc + math.sqrt((t_in[0] - last[0]) ** 2 + (t_in[1] - last[1]) ** 2
-                                 + (t_in[2] - last[2]) ** 2)  # fmt: skip
+        total += lg - _gap(t_in, start) - _gap(end, t_out) + _gap(t_in, last)
         last = t_out
-    return total + math.sqrt((s[0] - last[0]) ** 2 + (s[1] - last[1]) ** 2 + (s[2] - last[2]) ** 2)
+    return total + _gap(s, last)
 
 
 def _inside(

@@ -809,8 +809,7 @@ def middle_iteration(
         for j in range(k):
             before |= on[j]
             prior = np.where(on[j][:, None], ends[j], prior)
-        gap = np.sqrt(np.add.reduce((prior - starts[k]) ** 2, axis=1))
-        total -= np.where(on[k] & before, gap, 0.0)
+        total -= np.where(on[k] & before, _gaps(prior, starts[k]), 0.0)
         engaged |= on[k]
     total = np.where(engaged, total, np.linalg.norm(s - p, axis=1))
     if creep.size:
@@ -838,12 +837,15 @@ def drawn_length(
         drawn = wrapped & on[k]
         # the arc: the wrap less its straight legs (a helix climbs evenly, so they part as
         # its planar lengths do)
-        arc = (lg - np.sqrt(np.add.reduce((t_in - start) ** 2, axis=1))
-               - np.sqrt(np.add.reduce((end - t_out) ** 2, axis=1)))  # fmt: skip
-        lead = np.sqrt(np.add.reduce((t_in - last) ** 2, axis=1))
-        total += np.where(drawn, lead + arc, 0.0)
+        arc = lg - _gaps(t_in, start) - _gaps(end, t_out)
+        total += np.where(drawn, _gaps(t_in, last) + arc, 0.0)
         last = np.where(drawn[:, None], t_out, last)
-    return total + np.sqrt(np.add.reduce((s - last) ** 2, axis=1))
+    return total + _gaps(s, last)
+
+
+def _gaps(a: Array, b: Array) -> Array:
+    """Row-wise distances from ``a`` to ``b`` (n, 3)."""
+    return np.sqrt(np.add.reduce((a - b) ** 2, axis=1))
 
 
 def _rounds(
