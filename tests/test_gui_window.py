@@ -149,6 +149,43 @@ def test_a_preset_frames_the_pose_it_is_shown_with(qtbot, window) -> None:  # ty
     np.testing.assert_allclose(shown, np.array([cam.position, cam.focal_point]), atol=1e-9)
 
 
+def test_a_preset_frames_above_the_colour_legend(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    """Switching a colour mode on re-frames a preset so the anatomy it frames stands above the
+    legend (bar, ticks and title), instead of under it; a camera the user moved is kept."""
+    w = window
+    w.state.set_pose(None, hip_flexion=110.0, knee_flexion=100.0)
+    w.state.set_visible(w.model.muscles)
+    w.view.set_view("lateral")
+    w.view.render_now()
+    scene, ren = w.view.scene, w.view.plotter.renderer
+
+    def lowest_framed() -> float:
+        ys = []
+        for p in scene.framed_points()[::7]:
+            ren.SetWorldPoint(*map(float, p), 1.0)
+            ren.WorldToDisplay()
+            ys.append(ren.GetDisplayPoint()[1])
+        return float(min(ys))
+
+    before = lowest_framed()
+    w.state.set_display(colour_by="activation")
+    w.view.render_now()
+    assert scene._legend, "no legend shown"
+    tops = []
+    for prop in scene._legend:
+        if not prop.IsA("vtkTextActor"):  # the title, ticks and swatches stand highest
+            continue
+        box = [0.0] * 4
+        prop.GetBoundingBox(ren, box)
+        y = prop.GetPositionCoordinate().GetComputedDisplayValue(ren)[1]
+        tops.append(box[3] + y)
+    assert before < max(tops)  # without the legend the anatomy reaches down into its strip
+    assert lowest_framed() > max(tops)
+    w.state.set_display(colour_by="identity")  # back: framed as large as before
+    w.view.render_now()
+    assert abs(lowest_framed() - before) < 1.0
+
+
 def test_hiding_muscles_and_colour_modes_change_pixels(qtbot, window) -> None:  # type: ignore[no-untyped-def]
     w = window
     w.state.set_pose(hip_flexion=60)
@@ -575,10 +612,14 @@ w.show()
 app.processEvents()
 w.state.set_pose(None, hip_flexion=110.0, knee_flexion=100.0)
 w.state.set_display(labels=True)
-if sys.argv[1:] == ["legend"]:  # every muscle labelled, over the activation legend
+args = sys.argv[1:]
+if "all" in args:  # every muscle labelled
     w.state.set_visible(w.model.muscles)
+if "legend" in args:  # over the activation legend
     w.state.set_display(colour_by="activation")
-    w.view.set_view("oblique")  # framed as loaded: the knee and its labels near the bottom
+for view in ("oblique", "lateral"):  # framed as loaded: the knee and its labels near the bottom
+    if view in args:
+        w.view.set_view(view)
 w.view.render_now()
 ren = w.view.plotter.renderer
 
@@ -592,9 +633,23 @@ def boxes(props):
             out.append([b[0] + x, b[1] + x, b[2] + y, b[3] + y])
     return out
 
+def text_heights(props):  # the glyphs alone, without the backdrop's fixed padding
+    out = []
+    for prop in props:
+        if isinstance(prop, rc.vtkTextActor):
+            tp = prop.GetTextProperty()
+            opacity = tp.GetBackgroundOpacity()
+            tp.SetBackgroundOpacity(0.0)
+            b = [0.0] * 4
+            prop.GetBoundingBox(ren, b)
+            tp.SetBackgroundOpacity(opacity)
+            out.append(b[3] - b[2])
+    return out
+
 print(json.dumps({"scale": w.view.scene.scale, "dpi": w.view.plotter.ren_win.GetDPI(),
                   "size": list(w.view.plotter.ren_win.GetSize()),
-                  "boxes": boxes(w.view.scene._overlay), "legend": boxes(w.view.scene._legend)}))
+                  "boxes": boxes(w.view.scene._overlay), "legend": boxes(w.view.scene._legend),
+                  "text_heights": text_heights(w.view.scene._overlay)}))
 w.close()
 """
 
@@ -617,7 +672,7 @@ def test_3d_labels_follow_the_device_pixel_ratio() -> None:
     assert len(one["boxes"]) == len(two["boxes"]) >= 8
 
     def heights(d: dict) -> float:  # type: ignore[type-arg]
-        return float(np.median([b[3] - b[2] for b in d["boxes"]]))
+        return float(np.median(d["text_heights"]))
 
     assert 1.8 < heights(two) / heights(one) < 2.2
     for d in (one, two):
@@ -631,7 +686,18 @@ def test_3d_labels_follow_the_device_pixel_ratio() -> None:
 def test_3d_labels_keep_above_the_colour_legend() -> None:
     """With every muscle labelled and coloured by activation, the label columns stop above the
     legend (its bar, ticks, swatches and title) instead of running over it."""
-    d = _label_boxes("1", "legend")
+    d = _label_boxes("1", "all", "legend", "oblique")
     assert len(d["boxes"]) >= 17 and len(d["legend"]) >= 3
     legend_top = max(b[3] for b in d["legend"])
     assert min(b[2] for b in d["boxes"]) > legend_top, (d["boxes"], legend_top)
+
+
+def test_3d_label_columns_fit_inside_the_view() -> None:
+    """Seen from the side with every muscle labelled, the anatomy spans the view and the
+    columns sit near its edges: the longest names ("Pubic symphysis (behind)", "Biceps femoris
+    (long head)") must still be whole, not cut off by the view's edge."""
+    d = _label_boxes("1", "all", "lateral")
+    width = d["size"][0]
+    assert len(d["boxes"]) >= 17
+    assert min(b[0] for b in d["boxes"]) >= 0, d["boxes"]
+    assert max(b[1] for b in d["boxes"]) <= width, (d["boxes"], width)

@@ -180,6 +180,32 @@ def test_fit_camera_puts_points_inside_the_picture() -> None:
         fit_camera([[np.nan, 0, 0]], "lateral", aspect=1.0)
 
 
+def test_fit_camera_keeps_a_strip_free_at_the_bottom() -> None:
+    """With ``bottom`` (a colour legend's strip) every point projects above it, the free window
+    is filled from its top to its bottom, and without it the fit is the centred one."""
+    from hipflex.scene.views import fit_camera
+
+    rng = np.random.default_rng(4)
+    points = rng.normal(size=(300, 3)) * [0.1, 0.4, 0.15] + [0.0, 0.2, 0.1]
+    t = np.tan(np.radians(15.0))
+    for view, aspect in (("lateral", 1.8), ("oblique", 1.2), ("anterior", 0.8)):
+        plain = fit_camera(points, view, aspect=aspect, fill=0.9)
+        assert plain == fit_camera(points, view, aspect=aspect, fill=0.9, bottom=0.0)
+        focus, position, up = fit_camera(points, view, aspect=aspect, fill=0.9, bottom=0.15)
+        d = np.subtract(position, focus)
+        dist = np.linalg.norm(d)
+        d /= dist
+        rel = points - focus
+        v = (rel @ np.asarray(up)) / (dist - rel @ d) / t  # -1 bottom .. 1 top of the picture
+        free_low, free_high = -1 + 2 * 0.15, 1.0
+        mid, half = (free_low + free_high) / 2, (free_high - free_low) / 2 * 0.9
+        assert v.min() >= mid - half - 1e-9 and v.max() <= mid + half + 1e-9
+        if view != "anterior":  # height-limited: both ends of the free window reached
+            assert v.min() < mid - half + 0.01 and v.max() > mid + half - 0.01
+    with pytest.raises(ValueError, match="bottom"):
+        fit_camera(points, "lateral", aspect=1.0, bottom=0.5)
+
+
 @pytest.mark.parametrize(("view", "behind"), [("anterior", set()),
                                                ("lateral", {"Pubic symphysis"}),
                                                ("posterior", {"ASIS"})])  # fmt: skip

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from hipflex.gui.qtstate import Analysis, QtState
 from hipflex.gui.vtkwidget import NativePlotter
 from hipflex.scene.builder import SceneBuilder
+from hipflex.scene.colours import legend
 from hipflex.scene.live import LiveScene
 from hipflex.state import Snapshot
 
@@ -92,6 +93,12 @@ class View3D(QWidget):
     def _on_change(self, old: Snapshot, new: Snapshot, fields: Any) -> None:
         if "camera" in fields and new.camera != self._camera_from_mouse:
             self._camera_stale = True
+        if (
+            "display" in fields
+            and new.camera.position is None
+            and (legend(old.display.colour_by) is None) != (legend(new.display.colour_by) is None)
+        ):
+            self._camera_stale = True  # a preset frames above the colour legend when one shows
         if "pose" in fields:
             # coarser meshes while the pose is moving; full detail once it rests
             self.scene.set_detail("drag")

@@ -59,7 +59,10 @@ LANDMARK_LABELS = {
 # joint centres lie inside the joint by definition and never do.
 SURFACE_LANDMARKS = ("asis_r", "pubic_symphysis")
 HIDDEN_SUFFIX = " (behind)"
-LEGEND_TOP = 0.1  # the colour legend's title stands here (normalised height); labels keep above
+# The colour legend along the bottom: its bar fills 0.02..0.055 of the view's height, its title
+# stands just above (normalised height); presets frame the anatomy above it and labels keep above.
+LEGEND_TOP = 0.065
+LEGEND_TITLE_FONT = 14
 
 
 @dataclass
@@ -481,6 +484,14 @@ class LiveScene:
         """The colour legend ``snap`` shows, if any (quantity colours need the engine's values)."""
         return legend(snap.display.colour_by) if self._values is not None else None
 
+    def _legend_strip(self, snap: Snapshot | None) -> float:
+        """The share of the view's height the colour legend takes along the bottom, its title
+        included; 0 when ``snap`` shows none."""
+        if snap is None or self._legend_spec(snap) is None:
+            return 0.0
+        h = max(self.plotter.window_size[1], 1)
+        return LEGEND_TOP + 1.5 * LEGEND_TITLE_FONT * self.scale / h
+
     def _arm_actors(
         self,
     ) -> tuple[list[tuple[vtk.vtkLineSource, vtk.vtkActor]], vtk.vtkActor, vtk.vtkCaptionActor2D]:
@@ -681,35 +692,55 @@ class LiveScene:
         xs = np.array([d[0] for d in disp.values()])
         centre_x = float(np.median(xs))
         # above the colour legend and its title, when there is one
-        bottom = LEGEND_TOP * h + 2 * font if self._legend_spec(snap) is not None else font
+        bottom = self._legend_strip(snap) * h + font
+        gap = 0.3 * font
+        margin = 0.01 * w
         points: list[tuple[float, float]] = []
         for side in (-1, 1):
             names = [n for n in disp if (disp[n][0] < centre_x) == (side < 0)]
             if not names:
                 continue
             ys = _spread([float(disp[n][1]) for n in names], step, bottom, h - font)
-            if side < 0:
-                edge = max(0.02 * w + 9 * font, min(float(disp[n][0]) for n in names) - 4 * font)
-            else:
-                edge = min(0.98 * w - 9 * font, max(float(disp[n][0]) for n in names) + 4 * font)
-            for name, y in zip(names, ys, strict=True):
-                text = vtk.vtkTextActor()
-                text.SetInput(name)
-                tp = text.GetTextProperty()
-                tp.SetFontSize(round(font))
-                tp.SetColor(0.1, 0.1, 0.1)
-                tp.SetFontFamilyToArial()
-                tp.SetVerticalJustificationToCentered()
-                if side < 0:
-                    tp.SetJustificationToRight()
-                else:
-                    tp.SetJustificationToLeft()
-                gap = 0.3 * font
-                text.SetDisplayPosition(int(edge + side * gap), int(y))
+            texts = [self._label_text(name, font, side) for name in names]
+            for text in texts:  # in the renderer first: measuring needs its viewport
                 self.plotter.renderer.AddViewProp(text)
                 self._overlay.append(text)
+            widest = max(self._text_width(t) for t in texts)  # the column must fit the view
+            if side < 0:
+                edge = max(margin + gap + widest, min(float(disp[n][0]) for n in names) - 4 * font)
+            else:
+                edge = min(w - margin - gap - widest,
+                           max(float(disp[n][0]) for n in names) + 4 * font)  # fmt: skip
+            for name, text, y in zip(names, texts, ys, strict=True):
+                text.SetDisplayPosition(int(edge + side * gap), int(y))
                 points += [(edge, y), (float(disp[name][0]), float(disp[name][1]))]
         self._overlay.append(self._leaders(points))
+
+    @staticmethod
+    def _label_text(name: str, font: float, side: int) -> vtk.vtkTextActor:
+        """One column label, justified toward its leader (right on the left side)."""
+        text = vtk.vtkTextActor()
+        text.SetInput(name)
+        tp = text.GetTextProperty()
+        tp.SetFontSize(round(font))
+        tp.SetColor(0.1, 0.1, 0.1)
+        tp.SetFontFamilyToArial()
+        tp.SetVerticalJustificationToCentered()
+        # a pale backdrop: a column pushed in from the view's edge can stand over bone or muscle
+        tp.SetBackgroundColor(1.0, 1.0, 1.0)
+        tp.SetBackgroundOpacity(0.75)
+        if side < 0:
+            tp.SetJustificationToRight()
+        else:
+            tp.SetJustificationToLeft()
+        return text
+
+    def _text_width(self, text: vtk.vtkTextActor) -> float:
+        """Width (display pixels) ``text`` takes with its font, measured, not guessed from its
+        length: a long name such as "Pubic symphysis (behind)" must not run off the view."""
+        box = [0.0] * 4
+        text.GetBoundingBox(self.plotter.renderer, box)
+        return box[1] - box[0]
 
     def _leaders(self, points: list[tuple[float, float]]) -> vtk.vtkActor2D:
         """Leader lines as one 2D actor (pairs of display points)."""
@@ -747,7 +778,7 @@ class LiveScene:
         bar.SetLookupTable(lut)
         title = vtk.vtkTextActor()  # above the bar (the bar's own title overlaps it)
         title.SetInput(spec.title)
-        title.GetTextProperty().SetFontSize(int(14 * self.scale))
+        title.GetTextProperty().SetFontSize(int(LEGEND_TITLE_FONT * self.scale))
         title.GetTextProperty().SetColor(0.1, 0.1, 0.1)
         title.GetTextProperty().SetJustificationToCentered()
         title.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
@@ -829,11 +860,16 @@ class LiveScene:
         return np.concatenate(parts)
 
     def fit(self, points: Array, view: str) -> None:
-        """Camera preset ``view`` with every one of ``points`` in the picture, as large as fits."""
+        """Camera preset ``view`` with every one of ``points`` in the picture, as large as fits
+        above the colour legend when one is shown."""
         w, h = self.plotter.renderer.GetSize()
         cam = self.plotter.camera
         cam.focal_point, cam.position, cam.up = fit_camera(
-            points, view, aspect=w / h if w > 0 and h > 0 else 1.0, view_angle=cam.view_angle
+            points,
+            view,
+            aspect=w / h if w > 0 and h > 0 else 1.0,
+            view_angle=cam.view_angle,
+            bottom=min(self._legend_strip(self._applied), 0.3),
         )
         self.plotter.reset_camera_clipping_range()
 

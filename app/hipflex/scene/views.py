@@ -22,11 +22,17 @@ Vec3 = tuple[float, float, float]
 
 
 def fit_camera(
-    points: ArrayLike, view: str, aspect: float, view_angle: float = 30.0, fill: float = FRAME_FILL
+    points: ArrayLike,
+    view: str,
+    aspect: float,
+    view_angle: float = 30.0,
+    fill: float = FRAME_FILL,
+    bottom: float = 0.0,
 ) -> tuple[Vec3, Vec3, Vec3]:
     """Focal point, position and view-up of a perspective camera looking from preset ``view``
     that puts every one of ``points`` inside a picture of width/height ``aspect``, filling
-    ``fill`` of its limiting side.
+    ``fill`` of its limiting side. ``bottom``: the share of the picture's height kept free
+    along its lower edge (for a colour legend), the points framed in the rest.
 
     Fitting the points themselves, rather than the sphere round their box (VTK's
     ResetCamera), frames a tall subject like the spine-to-knee column as large as the picture
@@ -35,8 +41,10 @@ def fit_camera(
     p = np.asarray(points, float).reshape(-1, 3)
     if not len(p) or not np.isfinite(p).all():
         raise ValueError("fit_camera needs finite points")
-    if not (aspect > 0 and 0 < fill <= 1 and 0 < view_angle < 180):
-        raise ValueError(f"bad framing: aspect {aspect}, fill {fill}, view angle {view_angle}")
+    if not (aspect > 0 and 0 < fill <= 1 and 0 < view_angle < 180 and 0 <= bottom < 0.45):
+        raise ValueError(
+            f"bad framing: aspect {aspect}, fill {fill}, view angle {view_angle}, bottom {bottom}"
+        )
     direction, up_hint = VIEWS[view if view in VIEWS else "oblique"]
     d = np.asarray(direction, float)
     d /= np.linalg.norm(d)
@@ -45,11 +53,20 @@ def fit_camera(
     up = np.cross(d, right)
     x, y, depth = p @ right, p @ up, p @ d
     z = depth - float(np.mean(depth))  # toward the camera, from the focal plane
-    half_h = np.tan(np.radians(view_angle) / 2) * fill
+    tan = np.tan(np.radians(view_angle) / 2)
+    half_w = tan * fill * aspect
+    # the vertical window the points may fill, in tangent units about the optical axis: the
+    # picture spans -tan..tan, less ``bottom`` of it below, less the margin round the rest
+    mid = tan * bottom  # the free window's middle
+    half_h = tan * (1 - bottom) * fill
+    top, low = mid + half_h, half_h - mid  # reach above and below the axis
+    skew = mid / half_h
 
     def distance(cx: float, cy: float) -> float:
         # each point needs the camera at least this far from the focal plane to fit both sides
-        reach = np.maximum(np.abs(y - cy) / half_h, np.abs(x - cx) / (half_h * aspect))
+        dy = y - cy
+        rise = np.where(dy > 0, dy / top, -dy / low)
+        reach = np.maximum(rise, np.abs(x - cx) / half_w)
         return float(np.max(z + reach))
 
     cx, cy = (x.min() + x.max()) / 2, (y.min() + y.max()) / 2
@@ -59,7 +76,7 @@ def fit_camera(
         dist = distance(cx, cy)
         u, v = (x - cx) / (dist - z), (y - cy) / (dist - z)
         cx += (u.max() + u.min()) / 2 * dist
-        cy += (v.max() + v.min()) / 2 * dist
+        cy += ((v.max() + v.min()) / 2 - skew * (v.max() - v.min()) / 2) * dist
     focus = cx * right + cy * up + d * float(np.mean(depth))
     return _vec(focus), _vec(focus + d * distance(cx, cy)), _vec(up)
 
