@@ -295,6 +295,15 @@ def main(argv: list[str] | None = None) -> None:
         for ln in m.line
         if ln.points[-1].body == "femur_r"
     }
+    # every line's points (body, position) as the data will hold them after this run: the
+    # current data, then the lines this run writes. A wrap fitted to a line (the vasti sphere to
+    # sartorius's) must use the line the model will use with it, not the one a full run replaces
+    # (load_anatomy() is cached: it still gives the data as it stood before this run).
+    data_points: dict[str, list[tuple[str, np.ndarray]]] = {
+        ln.name: [(q.body, np.asarray(q.position)) for q in ln.points]
+        for m in load_anatomy().muscles.values()
+        for ln in m.line
+    }
     for f in sorted((data_dir() / "muscles").glob("*.toml")):
         mid = f.stem
         if only is not None and mid not in only:
@@ -347,7 +356,7 @@ def main(argv: list[str] | None = None) -> None:
                 patch = s >= np.quantile(s, 0.98)
             lines.append((mid, 1.0, v[patch].mean(axis=0), pelvis_bones, np.ones(len(v), bool)))
 
-        blocks = []
+        blocks, written = [], []
         for name, weight, o, obones, mask in lines:
             ob, op = snap(obones, o)
             # The iliopsoas tendon is not part of the surface models (psoas stops at the hip):
@@ -368,18 +377,23 @@ def main(argv: list[str] | None = None) -> None:
                 k2 = int(np.argmin(np.abs(centre_line[:, 1] - knee_y - 0.03)))
                 pts.append(("via", "femur_r", to_body("femur_r", centre_line[k2][None])[0]))
             pts.append(("insertion", ib, ip))
+            written.append((name, pts))
             if ib == "femur_r":
                 femur_ends[name] = ip
             blocks.append(_line_toml(name, weight, pts, WRAPS.get(name, WRAPS.get(mid, []))))
         if wrap_ids is not None and only is None:
             continue  # --wraps alone writes wraps.toml only (the lines were derived for femur_ends)
+        data_points.update(
+            (name, [(b, np.asarray(p)) for _, b, p in pts]) for name, pts in written
+        )
         text = f.read_text()
         text = text.split(MARK)[0].rstrip() + "\n\n" + MARK + "\n" + "\n".join(blocks)
         f.write_text(text)
         print(f"{mid}: {len(blocks)} line(s)")
     if only is not None and wrap_ids is None:
         return
-    header, blocks = _wraps(pack, lm, inv, to_body, trees, bone_pts, sdf, femur_ends, lt)
+    header, blocks = _wraps(pack, lm, inv, to_body, trees, bone_pts, sdf, femur_ends, lt,
+                            data_points["sartorius"])  # fmt: skip
     path = data_dir() / "wraps.toml"
     if wrap_ids is not None:  # keep the other entries as they are
         unknown = wrap_ids - set(blocks)
@@ -449,7 +463,7 @@ def _line_toml(name: str, weight: float, pts: list, wraps: list[str]) -> str:
 
 
 def _wraps(
-    pack, lm, inv, to_body, trees, bone_pts, sdf, femur_ends, lesser_trochanter
+    pack, lm, inv, to_body, trees, bone_pts, sdf, femur_ends, lesser_trochanter, sartorius
 ) -> tuple[list[str], dict[str, list[str]]]:  # type: ignore[no-untyped-def]
     header = ["# Wrap surfaces fitted to this skeleton by tools/derive_paths.py (rules in its docstring).",
               "# Positions in the named body's frame, metres."]  # fmt: skip
@@ -702,9 +716,10 @@ def _wraps(
     # the origin's reach. It goes after the head sphere, on the same segment. Left: the line
     # still cuts the upper femur with the hip extended and turned inward, where a surface would
     # have to stand where the origin comes in deep flexion, and where the bones overlap.
-    sart = load_anatomy().muscles["sartorius"].line[0]
-    origin = np.asarray(sart.points[0].position) - hip_c  # femur frame at the neutral pose
-    via = np.asarray(next(q.position for q in sart.points if q.body == "femur_r"))
+    # sartorius's line as the data holds it after this run (``sartorius``: (body, position) of
+    # each point, from main)
+    origin = sartorius[0][1] - hip_c  # femur frame at the neutral pose
+    via = next(p for body, p in sartorius if body == "femur_r")
     steps = np.linspace(0.0, 1.0, 2001)[:, None]
 
     def nearest(start: np.ndarray) -> np.ndarray:
