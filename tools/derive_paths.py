@@ -75,7 +75,7 @@ Rules (so that a reviewer can reproduce them):
   centre by least squares with the bed QF_HEAD_GAP = 1 mm clear of the head sphere;
   _quadratus_bed has the rule, QF_BED and QF_RADIUS their sources).
 
-Usage: with no options everything is regenerated. ``--only MUSCLE,...`` regenerates those
+Usage: with no options everything is regenerated (wraps.toml keeps its entries' order). ``--only MUSCLE,...`` regenerates those
 muscles' lines, ``--wraps ID,...`` those wrap entries (keeping the others), and ``--wrap-lists``
 only each line's list of wraps from WRAPS. The committed data was derived from pack pipeline 1.2;
 on pipeline 1.3 a full run moves some attachments (docs/status.md), so additions since then were
@@ -403,6 +403,10 @@ def main(argv: list[str] | None = None) -> None:
         for wid in wrap_ids:
             kept[wid] = blocks[wid]
         blocks = kept
+    elif path.is_file():  # a full run keeps the file's order (new ids last), so its diff shows
+        # only what changed; entries no longer generated are dropped
+        order = [wid for wid in _split_wraps(path.read_text()) if wid in blocks]
+        blocks = {wid: blocks[wid] for wid in [*order, *(w for w in blocks if w not in order)]}
     path.write_text("\n".join(header + [row for b in blocks.values() for row in b]) + "\n")
 
 
