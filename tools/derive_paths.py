@@ -75,8 +75,8 @@ Rules (so that a reviewer can reproduce them):
   centre by least squares with the bed QF_HEAD_GAP = 1 mm clear of the head sphere;
   _quadratus_bed has the rule, QF_BED and QF_RADIUS their sources).
 
-Usage: with no options everything is regenerated (wraps.toml keeps its entries' order). ``--only MUSCLE,...`` regenerates those
-muscles' lines, ``--wraps ID,...`` those wrap entries (keeping the others), and ``--wrap-lists``
+Usage: with no options everything is regenerated (wraps.toml keeps its entries' order).
+``--only MUSCLE,...`` regenerates those muscles' lines, ``--wraps ID,...`` those wrap entries (keeping the others), and ``--wrap-lists``
 only each line's list of wraps from WRAPS. The committed data was derived from pack pipeline 1.2;
 on pipeline 1.3 a full run moves some attachments (docs/status.md), so additions since then were
 made selectively: ``--wraps femoral_head_posterior_r,femoral_head_anterior_r`` then
@@ -295,15 +295,12 @@ def main(argv: list[str] | None = None) -> None:
         for ln in m.line
         if ln.points[-1].body == "femur_r"
     }
-    # every line's points (body, position) as the data will hold them after this run: the
-    # current data, then the lines this run writes. A wrap fitted to a line (the vasti sphere to
-    # sartorius's) must use the line the model will use with it, not the one a full run replaces
-    # (load_anatomy() is cached: it still gives the data as it stood before this run).
-    data_points: dict[str, list[tuple[str, np.ndarray]]] = {
-        ln.name: [(q.body, np.asarray(q.position)) for q in ln.points]
-        for m in load_anatomy().muscles.values()
-        for ln in m.line
-    }
+    # sartorius's points (body, position) as the data will hold them after this run: the vasti
+    # sphere is fitted to them, so it must see the line this run writes, not the one it replaces
+    # (load_anatomy() is cached: it still gives the data as it stood before this run)
+    sartorius = [
+        (q.body, np.asarray(q.position)) for q in load_anatomy().muscles["sartorius"].line[0].points
+    ]
     for f in sorted((data_dir() / "muscles").glob("*.toml")):
         mid = f.stem
         if only is not None and mid not in only:
@@ -356,7 +353,7 @@ def main(argv: list[str] | None = None) -> None:
                 patch = s >= np.quantile(s, 0.98)
             lines.append((mid, 1.0, v[patch].mean(axis=0), pelvis_bones, np.ones(len(v), bool)))
 
-        blocks, written = [], []
+        blocks = []
         for name, weight, o, obones, mask in lines:
             ob, op = snap(obones, o)
             # The iliopsoas tendon is not part of the surface models (psoas stops at the hip):
@@ -377,15 +374,13 @@ def main(argv: list[str] | None = None) -> None:
                 k2 = int(np.argmin(np.abs(centre_line[:, 1] - knee_y - 0.03)))
                 pts.append(("via", "femur_r", to_body("femur_r", centre_line[k2][None])[0]))
             pts.append(("insertion", ib, ip))
-            written.append((name, pts))
             if ib == "femur_r":
                 femur_ends[name] = ip
             blocks.append(_line_toml(name, weight, pts, WRAPS.get(name, WRAPS.get(mid, []))))
         if wrap_ids is not None and only is None:
             continue  # --wraps alone writes wraps.toml only (the lines were derived for femur_ends)
-        data_points.update(
-            (name, [(b, np.asarray(p)) for _, b, p in pts]) for name, pts in written
-        )
+        if mid == "sartorius":  # one line
+            sartorius = [(b, np.asarray(q)) for _, b, q in pts]
         text = f.read_text()
         text = text.split(MARK)[0].rstrip() + "\n\n" + MARK + "\n" + "\n".join(blocks)
         f.write_text(text)
@@ -393,7 +388,7 @@ def main(argv: list[str] | None = None) -> None:
     if only is not None and wrap_ids is None:
         return
     header, blocks = _wraps(pack, lm, inv, to_body, trees, bone_pts, sdf, femur_ends, lt,
-                            data_points["sartorius"])  # fmt: skip
+                            sartorius)  # fmt: skip
     path = data_dir() / "wraps.toml"
     if wrap_ids is not None:  # keep the other entries as they are
         unknown = wrap_ids - set(blocks)
@@ -721,7 +716,7 @@ def _wraps(
     # still cuts the upper femur with the hip extended and turned inward, where a surface would
     # have to stand where the origin comes in deep flexion, and where the bones overlap.
     # sartorius's line as the data holds it after this run (``sartorius``: (body, position) of
-    # each point, from main)
+    # each point, from ``main``)
     origin = sartorius[0][1] - hip_c  # femur frame at the neutral pose
     via = next(p for body, p in sartorius if body == "femur_r")
     steps = np.linspace(0.0, 1.0, 2001)[:, None]
