@@ -184,6 +184,13 @@ def test_a_preset_frames_above_the_colour_legend(qtbot, window) -> None:  # type
     w.state.set_display(colour_by="identity")  # back: framed as large as before
     w.view.render_now()
     assert abs(lowest_framed() - before) < 1.0
+    cam = w.view.plotter.camera
+    moved = (tuple(cam.position), tuple(cam.focal_point), tuple(cam.up))
+    w.state.set_camera(view=None, position=moved[0], focal_point=moved[1], up=moved[2])
+    w.view.render_now()
+    w.state.set_display(colour_by="fibre_length")  # a user's camera is not re-framed
+    w.view.render_now()
+    np.testing.assert_allclose(np.array([cam.position, cam.focal_point]), moved[:2], atol=1e-9)
 
 
 def test_hiding_muscles_and_colour_modes_change_pixels(qtbot, window) -> None:  # type: ignore[no-untyped-def]
