@@ -80,8 +80,8 @@ Usage: with no options everything is regenerated (wraps.toml keeps its entries' 
 (keeping the others), and ``--wrap-lists`` only each line's list of wraps from WRAPS. The
 committed data was derived from pack pipeline 1.2; from 1.3 on, the muscle meshes are registered
 to the bones up to 5 mm differently and a full run moves a dozen attachments (docs/status.md,
-pinned by tests/test_derive_paths.py), so additions since then were made selectively: ``--wraps femoral_head_posterior_r,femoral_head_anterior_r`` then
-``--wrap-lists``; in session 10, ``--wraps femoral_head_r``; in session 11, ``--wraps
+pinned by tests/test_derive_paths.py), so additions since then were made selectively:
+``--wraps femoral_head_posterior_r,femoral_head_anterior_r`` then ``--wrap-lists``; in session 10, ``--wraps femoral_head_r``; in session 11, ``--wraps
 greater_trochanter_top_r,femoral_head_posterior_r`` then ``--wrap-lists`` (and the unused
 greater trochanter cylinder along the shaft was deleted from wraps.toml by hand); in session
 13, ``--wraps greater_trochanter_top_r`` then ``--wrap-lists`` (gluteus minimus); for the
