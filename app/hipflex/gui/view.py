@@ -18,7 +18,6 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from hipflex.gui.qtstate import Analysis, QtState
 from hipflex.gui.vtkwidget import NativePlotter
 from hipflex.scene.builder import SceneBuilder
-from hipflex.scene.colours import legend
 from hipflex.scene.live import LiveScene
 from hipflex.state import Snapshot
 
@@ -96,7 +95,7 @@ class View3D(QWidget):
         if (
             "display" in fields
             and new.camera.position is None
-            and (legend(old.display.colour_by) is None) != (legend(new.display.colour_by) is None)
+            and (self.scene.legend_spec(old) is None) != (self.scene.legend_spec(new) is None)
         ):
             self._camera_stale = True  # a preset frames above the colour legend when one shows
         if "pose" in fields:

@@ -476,18 +476,18 @@ class LiveScene:
         if snap.display.labels:
             self._labels(snap)
         self._clear(self._legend)
-        spec = self._legend_spec(snap)
+        spec = self.legend_spec(snap)
         if spec is not None:
             self._add_legend(spec)
 
-    def _legend_spec(self, snap: Snapshot) -> LegendSpec | None:
+    def legend_spec(self, snap: Snapshot) -> LegendSpec | None:
         """The colour legend ``snap`` shows, if any (quantity colours need the engine's values)."""
         return legend(snap.display.colour_by) if self._values is not None else None
 
     def _legend_strip(self, snap: Snapshot | None) -> float:
         """The share of the view's height the colour legend takes along the bottom, its title
         included; 0 when ``snap`` shows none."""
-        if snap is None or self._legend_spec(snap) is None:
+        if snap is None or self.legend_spec(snap) is None:
             return 0.0
         h = max(self.plotter.window_size[1], 1)
         return LEGEND_TOP + 1.5 * LEGEND_TITLE_FONT * self.scale / h
