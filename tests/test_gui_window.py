@@ -624,6 +624,8 @@ if "all" in args:  # every muscle labelled
     w.state.set_visible(w.model.muscles)
 if "legend" in args:  # over the activation legend
     w.state.set_display(colour_by="activation")
+if "select" in args:  # the lever and its caption
+    w.state.update(selection="muscle:psoas")
 for view in ("oblique", "lateral"):  # framed as loaded: the knee and its labels near the bottom
     if view in args:
         w.view.set_view(view)
@@ -653,7 +655,28 @@ def text_heights(props):  # the glyphs alone, without the backdrop's fixed paddi
             out.append(b[3] - b[2])
     return out
 
+def leaders(props):
+    for prop in props:
+        if type(prop) is rc.vtkActor2D:
+            pts = prop.GetMapper().GetInput().GetPoints()
+            xy = [pts.GetPoint(i)[:2] for i in range(pts.GetNumberOfPoints())]
+            return [[xy[k], xy[k + 1]] for k in range(0, len(xy), 2)]
+    return []
+
+caption = None
+arm = w.view.scene._arm
+if arm is not None and arm[2].GetVisibility():
+    cap = arm[2]
+    x0, y0 = cap.GetPositionCoordinate().GetComputedDisplayValue(ren)
+    x1, y1 = cap.GetPosition2Coordinate().GetComputedDisplayValue(ren)
+    props = [ren.GetViewProps().GetItemAsObject(i)
+             for i in range(ren.GetViewProps().GetNumberOfItems())]
+    order = [i for i, p in enumerate(props) if p is cap or type(p) is rc.vtkActor2D]
+    caption = {"box": [x0, y0, x1, y1], "text": cap.GetCaption(),
+               "last": props.index(cap) == max(order)}
+
 print(json.dumps({"scale": w.view.scene.scale, "dpi": w.view.plotter.ren_win.GetDPI(),
+                  "leaders": leaders(w.view.scene._overlay), "caption": caption,
                   "size": list(w.view.plotter.ren_win.GetSize()),
                   "boxes": boxes(w.view.scene._overlay), "legend": boxes(w.view.scene._legend),
                   "text_heights": text_heights(w.view.scene._overlay)}))
@@ -697,6 +720,27 @@ def test_3d_labels_keep_above_the_colour_legend() -> None:
     assert len(d["boxes"]) >= 17 and len(d["legend"]) >= 3
     legend_top = max(b[3] for b in d["legend"])
     assert min(b[2] for b in d["boxes"]) > legend_top, (d["boxes"], legend_top)
+
+
+def test_the_lever_caption_keeps_clear_of_the_label_leaders() -> None:
+    """With every muscle labelled and psoas selected, seen from the side, the label leaders fan
+    across the middle of the view, where the moment-arm caption used to sit with leaders
+    running through its text. It now sits where no leader crosses it and no label covers it,
+    inside the view and above the legend, and it is drawn after the leaders."""
+    d = _label_boxes("1", "all", "lateral", "select", "legend")
+    cap = d["caption"]
+    assert cap is not None and cap["text"].startswith("Psoas major: moment arm +")
+    x0, y0, x1, y1 = cap["box"]
+    assert len(d["leaders"]) >= 17
+    from hipflex.scene.layout import boxes_overlap, segment_crosses_box
+
+    box = (x0, y0, x1, y1)
+    crossing = [s for s in d["leaders"] if segment_crosses_box((tuple(s[0]), tuple(s[1])), box)]
+    assert not crossing, (box, crossing)
+    assert not any(boxes_overlap((b[0], b[2], b[1], b[3]), box) for b in d["boxes"])
+    assert x0 >= 0 and x1 <= d["size"][0] and y1 <= d["size"][1]
+    assert y0 > max(b[3] for b in d["legend"])
+    assert cap["last"], "the caption is drawn under the leader lines"
 
 
 def test_3d_label_columns_fit_inside_the_view() -> None:

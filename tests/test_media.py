@@ -84,6 +84,44 @@ def test_render_print_size_with_title_labels_and_metadata(
     assert ink[int(0.2 * 354) : int(0.8 * 354)].mean() > 0.05, "the view is blank"
 
 
+def test_still_draws_the_lever_caption_clear_of_the_labels(model: object) -> None:
+    """With every muscle labelled, the selected muscle's moment-arm caption is drawn by the
+    still (not baked into the 3D pixels, where the labels' leaders ran through it), in a place
+    no leader line crosses and no label covers, framed in the lever's red."""
+    from hipflex.media.still import OffscreenView, draw_callout, draw_labels
+    from hipflex.scene.layout import boxes_overlap, segment_crosses_box
+    from hipflex.state import Camera, Display, Pose, Snapshot
+
+    ids = tuple(model.muscles)  # type: ignore[attr-defined]
+    snap = Snapshot(pose=Pose(hip_flexion=110), visible=ids, selection="muscle:psoas",
+                    display=Display(muscle_style="tube", labels=True),
+                    camera=Camera(view="lateral"))  # fmt: skip
+    with OffscreenView((800, 500), model=model, level="interactive") as view:  # type: ignore[arg-type]
+        plain = view.render(snap, anchors=False)
+        vi = view.render(snap, anchors=True)
+    assert plain.callout is None and vi.callout is not None
+    text, at = vi.callout
+    res = model.at(hip_flexion=110)  # type: ignore[attr-defined]
+    arm = float(res.muscle("psoas")["moment_arm_hip_flexion"][0])
+    assert text == f"Psoas major: moment arm {1000 * arm:+.0f} mm (flexor)"
+
+    def red(a: np.ndarray) -> np.ndarray:
+        a = np.asarray(a)[..., :3].astype(int)
+        return (a[..., 0] > 170) & (a[..., 1] < 70) & (a[..., 2] < 70)
+
+    # the lever stays in the 3D pixels, its caption (text and frame) leaves them
+    assert 0 < red(vi.rgba).sum() < red(plain.rgba).sum() - 200
+    img = Image.fromarray(vi.rgba, "RGBA")
+    segments, boxes = draw_labels(img, vi.anchors, 14.0)
+    assert len(segments) >= 17
+    box = draw_callout(img, text, at, 14.0, segments, boxes, (0.0, 500.0))
+    assert not any(segment_crosses_box(s, box) for s in segments)
+    assert not any(boxes_overlap(b, box) for b in boxes)
+    assert box[0] >= 0 and box[2] <= 800 and box[1] >= 0 and box[3] <= 500
+    rows = np.asarray(img)[int(box[1]) - 1 : int(box[1]) + 2, round(box[0]) + 2 : round(box[2]) - 2]
+    assert red(rows).any(axis=0).mean() > 0.9, "the frame is not in the lever's colour"
+
+
 def test_render_transparent_keeps_alpha(real_pack: object, tmp_path: Path) -> None:
     out = tmp_path / "t.png"
     assert main(["render", "--hip", "60", "--size", "200x150", "--transparent", "--draft",

@@ -21,6 +21,8 @@ from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
 from hipflex.errors import HipFlexError, PoseError
 from hipflex.fileio import atomic_write_bytes, check_target
+from hipflex.scene.colours import MOMENT_ARM_COLOUR
+from hipflex.scene.layout import Box, Segment, callout_offsets, place_callout
 from hipflex.scene.render import _prefer_egl
 from hipflex.state import Pose, Snapshot, Task, range_problem
 
@@ -65,6 +67,7 @@ class _Scene(Protocol):
     def fit(self, points: NDArray[np.float64], view: str) -> None: ...
     def framed_points(self) -> NDArray[np.float64]: ...
     def label_anchors(self, snap: Snapshot) -> dict[str, NDArray[np.float64]]: ...
+    def take_arm_callout(self) -> tuple[str, NDArray[np.float64]] | None: ...
 
 
 def _scene_for(plotter: pv.Plotter, builder: SceneBuilder, scale: float) -> _Scene:
@@ -80,6 +83,9 @@ class ViewImage:
 
     rgba: RGBA
     anchors: dict[str, tuple[float, float]] = field(default_factory=dict)  # name -> (x, y) px
+    # the selected muscle's moment-arm caption and where its leader points, (x, y) px, when
+    # the caller draws the text (labels on): then it is left out of the rendered pixels
+    callout: tuple[str, tuple[float, float]] | None = None
 
 
 class OffscreenView:
@@ -167,6 +173,7 @@ class OffscreenView:
         self.scene.apply(plain, values)
         if camera:
             self.scene.set_camera(snap.camera)
+        arm = self.scene.take_arm_callout() if anchors else None
         self.plotter.render()  # screenshot() alone may hand back the previous frame
         img = self.plotter.screenshot(transparent_background=self.transparent, return_img=True)
         if img is None:
@@ -175,7 +182,10 @@ class OffscreenView:
         if rgba.shape[2] == 3:
             rgba = np.dstack([rgba, np.full(rgba.shape[:2], 255, np.uint8)])
         found = self._project(self.scene.label_anchors(snap)) if anchors else {}
-        return ViewImage(np.ascontiguousarray(rgba), found)
+        callout = None
+        if arm is not None and (at := self._project({"": arm[1]}).get("")) is not None:
+            callout = (arm[0], at)
+        return ViewImage(np.ascontiguousarray(rgba), found, callout)
 
     def _project(self, points: Mapping[str, NDArray[np.float64]]) -> dict[str, tuple[float, float]]:
         ren = self.plotter.renderer
@@ -267,11 +277,14 @@ def draw_labels(
     font_px: float,
     offset: tuple[float, float] = (0.0, 0.0),
     band: tuple[float, float] | None = None,
-) -> None:
+) -> tuple[list[Segment], list[Box]]:
     """Labels in two columns at the image sides, spread so they never overlap, each with a
-    leader line to its anchor (the middle of the muscle's line of action, or a landmark)."""
+    leader line to its anchor (the middle of the muscle's line of action, or a landmark).
+    Returns the leader lines and label boxes (image pixels), for text placed after them."""
+    segments: list[Segment] = []
+    boxes: list[Box] = []
     if not anchors:
-        return
+        return segments, boxes
     layer = Image.new("RGBA", img.size, (0, 0, 0, 0))  # drawn apart, then blended over the view
     draw = ImageDraw.Draw(layer)
     font = ui_font(font_px)
@@ -291,14 +304,58 @@ def draw_labels(
             tw = draw.textlength(name, font=font)
             x0 = 0.02 * w if side == "left" else w - 0.02 * w - tw
             x_end = x0 + tw + pad if side == "left" else x0 - pad
-            draw.rounded_rectangle((x0 - pad, y - font_px * 0.62 - pad / 2, x0 + tw + pad,
-                                    y + font_px * 0.62 + pad / 2), radius=pad,
-                                   fill=(255, 255, 255, 215))  # fmt: skip
+            box = (
+                x0 - pad,
+                y - font_px * 0.62 - pad / 2,
+                x0 + tw + pad,
+                y + font_px * 0.62 + pad / 2,
+            )
+            draw.rounded_rectangle(box, radius=pad, fill=(255, 255, 255, 215))
             draw.line((x_end, y, ax, ay), fill=LEADER_COLOUR, width=max(1, round(font_px / 12)))
+            boxes.append(box)
+            segments.append(((x_end, y), (ax, ay)))
             r = max(2.0, font_px / 6)
             draw.ellipse((ax - r, ay - r, ax + r, ay + r), fill=LEADER_COLOUR)
             draw.text((x0, y), name, font=font, fill=TEXT_COLOUR, anchor="lm")
     img.alpha_composite(layer)
+    return segments, boxes
+
+
+def draw_callout(
+    img: Image.Image,
+    text: str,
+    anchor: tuple[float, float],
+    font_px: float,
+    segments: list[Segment],
+    boxes: list[Box],
+    band: tuple[float, float],
+) -> Box:
+    """The selected muscle's moment-arm caption on a pale box framed in the lever's colour,
+    with a leader to the lever, placed clear of the labels' leaders and boxes (as the window
+    places it). Returns its box."""
+    layer = Image.new("RGBA", img.size, (0, 0, 0, 0))  # drawn apart, then blended over
+    draw = ImageDraw.Draw(layer)
+    font = ui_font(font_px)
+    pad = font_px * 0.35
+    w = draw.textlength(text, font=font) + 2 * pad
+    h = font_px * 1.25 + pad
+    # place_callout works y-up: flip the image's rows
+    flip_seg = [((a[0], -a[1]), (b[0], -b[1])) for a, b in segments]
+    flip_box = [(b[0], -b[3], b[2], -b[1]) for b in boxes]
+    bounds = (0.0, -band[1], float(img.size[0]), -band[0])
+    x, y_up = place_callout((anchor[0], -anchor[1]), (w, h),
+                            callout_offsets(w, h, 1.5 * font_px, 4.5 * font_px),
+                            flip_seg, flip_box, bounds)  # fmt: skip
+    box = (x, -(y_up + h), x + w, -y_up)
+    colour = (*(round(255 * c) for c in MOMENT_ARM_COLOUR), 255)
+    cx = min(max(anchor[0], box[0]), box[2])  # the leader leaves the box's nearest edge
+    cy = box[1] if anchor[1] < box[1] else box[3]
+    line = max(1, round(font_px / 12))
+    draw.line((anchor[0], anchor[1], cx, cy), fill=colour, width=line)
+    draw.rectangle(box, fill=(255, 255, 255, 230), outline=colour, width=line)
+    draw.text((box[0] + pad, (box[1] + box[3]) / 2), text, font=font, fill=colour, anchor="lm")
+    img.alpha_composite(layer)
+    return box
 
 
 def _spread(ys: list[float], step: float, lo: float, hi: float) -> list[float]:
@@ -339,7 +396,12 @@ def compose(
         chosen = {n: p for n, p in view.anchors.items() if n in set(labels)}
         vh = view.rgba.shape[0]
         band = (float(top), float(top + (0.85 if legend_shown else 1.0) * vh))
-        draw_labels(canvas, chosen, text_px(size, 8, dpi), (0.0, float(top)), band)
+        segments, boxes = draw_labels(canvas, chosen, text_px(size, 8, dpi), (0.0, float(top)),
+                                      band)  # fmt: skip
+        if view.callout is not None:
+            text, (ax, ay) = view.callout
+            draw_callout(canvas, text, (ax, ay + top), text_px(size, 8, dpi), segments, boxes,
+                         band)  # fmt: skip
     return np.asarray(canvas, np.uint8)
 
 

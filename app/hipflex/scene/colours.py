@@ -17,6 +17,7 @@ from hipflex.errors import HipFlexError
 
 RGB = tuple[float, float, float]
 COLOUR_MODES = ("identity", "activation", "fibre_length", "moment_arm")
+MOMENT_ARM_COLOUR = (0.85, 0.1, 0.1)  # the selected muscle's lever and its caption
 INACTIVE = (0.78, 0.78, 0.80)  # activation exactly zero: grey, not the bottom of the colour map
 SLACK = (0.55, 0.75, 0.95)  # fibres would have to be shorter than zero length: pale blue
 SHORT_LIMIT = 0.5  # normalised fibre length below which active force is small (Millard 2013 curve)

@@ -23,7 +23,7 @@ from hipflex.model.wrapping import path_point_bodies
 from hipflex.scene import _vtk as vtk
 from hipflex.scene.builder import BONE_COLOUR, LINE_COLOUR, SceneBuilder, _polydata
 from hipflex.scene.builder import Pose as ScenePose
-from hipflex.scene.colours import LegendSpec, legend, muscle_colours
+from hipflex.scene.colours import MOMENT_ARM_COLOUR, LegendSpec, legend, muscle_colours
 from hipflex.scene.deform import (
     PathSkin,
     SkinSet,
@@ -34,6 +34,7 @@ from hipflex.scene.deform import (
     push_out_of_bone,
     vertex_normals,
 )
+from hipflex.scene.layout import Box, Segment, callout_offsets, place_callout
 from hipflex.scene.views import fit_camera
 from hipflex.state import Camera, Snapshot
 
@@ -43,7 +44,6 @@ DRAG_KEEP = {"bone": 0.2, "muscle": 0.12}  # fraction of triangles kept while dr
 TUBE_SCALE = 0.4  # tube radius = 0.4 x the radius of a circle with the muscle's PCSA (display only)
 LINE_RADIUS = 0.0012  # m, thin lines of action
 SELECT_COLOUR = (1.0, 0.85, 0.1)
-MOMENT_ARM_COLOUR = (0.85, 0.1, 0.1)
 CONTACT_COLOUR = (0.8, 0.1, 0.8)  # bone meeting bone: apart from the selection and the lever
 CONTACT_RADIUS = 0.005  # m, the marker at the deepest point of a bone-on-bone overlap
 _BONE_RGB = pv.Color(BONE_COLOUR).float_rgb  # named colours resolved once, not every frame
@@ -473,8 +473,11 @@ class LiveScene:
             self._moment_arm(sel[7:])
         else:
             self._hide_arm()
+        segments: list[Segment] = []
+        boxes: list[Box] = []
         if snap.display.labels:
-            self._labels(snap)
+            segments, boxes = self._labels(snap)
+        self._place_arm_caption(snap, segments, boxes)
         self._clear(self._legend)
         spec = self.legend_spec(snap)
         if spec is not None:
@@ -606,6 +609,37 @@ class LiveScene:
         self._size_caption(cap, text)
         cap.SetVisibility(True)
 
+    def _place_arm_caption(self, snap: Snapshot, segments: list[Segment], boxes: list[Box]) -> None:
+        """Put the lever's caption clear of the label columns' leader lines and boxes, and draw
+        it over them: with every muscle labelled the leaders fan across the middle of the view,
+        where the default place below the lever would have them run through its text."""
+        if self._arm is None or not self._arm[2].GetVisibility():
+            return
+        cap = self._arm[2]
+        ren = self.plotter.renderer
+        ren.SetWorldPoint(*cap.GetAttachmentPoint(), 1.0)
+        ren.WorldToDisplay()
+        ax, ay = ren.GetDisplayPoint()[:2]
+        w, h = self.plotter.window_size
+        cw, ch = cap.GetWidth() * w, cap.GetHeight() * h
+        offsets = callout_offsets(cw, ch, 20 * self.scale, 60 * self.scale)
+        bottom = self._legend_strip(snap)
+        x, y = place_callout((ax, ay), (cw, ch), offsets, segments, boxes,
+                             (0.0, bottom * h, float(w), float(h)))  # fmt: skip
+        cap.SetPosition(x - ax, y - ay)
+        ren.RemoveActor(cap)  # drawn last: over the leader lines that still cross it
+        ren.AddActor(cap)
+
+    def take_arm_callout(self) -> tuple[str, Array] | None:
+        """The lever's caption text and the world point its leader goes to, hiding it from the
+        3D view: stills draw it themselves, after their labels, so it can keep clear of them
+        (the next ``apply`` shows it again)."""
+        if self._arm is None or not self._arm[2].GetVisibility():
+            return None
+        cap = self._arm[2]
+        cap.SetVisibility(False)
+        return str(cap.GetCaption()), np.asarray(cap.GetAttachmentPoint(), float)
+
     def _caption(self, text: str, anchor: Array, offset: tuple[float, float],
                  colour: tuple[float, float, float] = (0.1, 0.1, 0.1),
                  backdrop: bool = False) -> vtk.vtkCaptionActor2D:  # fmt: skip
@@ -674,12 +708,13 @@ class LiveScene:
                 out[text] = p
         return out
 
-    def _labels(self, snap: Snapshot) -> None:
+    def _labels(self, snap: Snapshot) -> tuple[list[Segment], list[Box]]:
         """Labels in two columns left and right of the anatomy, spread vertically so they never
-        overlap, each joined to its structure by a leader line (drawn in display pixels)."""
+        overlap, each joined to its structure by a leader line (drawn in display pixels).
+        Returns the leader lines and the labels' boxes, for text placed after them."""
         anchors = self.label_anchors(snap)
         if not anchors:
-            return
+            return [], []
         ren = self.plotter.renderer
         disp = {}
         for name, p in anchors.items():
@@ -696,6 +731,7 @@ class LiveScene:
         gap = 0.3 * font
         margin = 0.01 * w
         points: list[tuple[float, float]] = []
+        boxes: list[Box] = []
         for side in (-1, 1):
             names = [n for n in disp if (disp[n][0] < centre_x) == (side < 0)]
             if not names:
@@ -714,7 +750,9 @@ class LiveScene:
             for name, text, y in zip(names, texts, ys, strict=True):
                 text.SetDisplayPosition(int(edge + side * gap), int(y))
                 points += [(edge, y), (float(disp[name][0]), float(disp[name][1]))]
+                boxes.append(self._text_box(text))
         self._overlay.append(self._leaders(points))
+        return [(points[k], points[k + 1]) for k in range(0, len(points), 2)], boxes
 
     @staticmethod
     def _label_text(name: str, font: float, side: int) -> vtk.vtkTextActor:
@@ -741,6 +779,13 @@ class LiveScene:
         box = [0.0] * 4
         text.GetBoundingBox(self.plotter.renderer, box)
         return box[1] - box[0]
+
+    def _text_box(self, text: vtk.vtkTextActor) -> Box:
+        """Display-pixel box (x0, y0, x1, y1) a positioned text actor covers."""
+        b = [0.0] * 4
+        text.GetBoundingBox(self.plotter.renderer, b)  # relative to its display position
+        x, y = text.GetPositionCoordinate().GetComputedDisplayValue(self.plotter.renderer)
+        return (b[0] + x, b[2] + y, b[1] + x, b[3] + y)
 
     def _leaders(self, points: list[tuple[float, float]]) -> vtk.vtkActor2D:
         """Leader lines as one 2D actor (pairs of display points)."""
