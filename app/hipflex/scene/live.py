@@ -627,8 +627,9 @@ class LiveScene:
         x, y = place_callout((ax, ay), (cw, ch), offsets, segments, boxes,
                              (0.0, bottom * h, float(w), float(h)))  # fmt: skip
         cap.SetPosition(x - ax, y - ay)
-        ren.RemoveActor(cap)  # drawn last: over the leader lines that still cross it
-        ren.AddActor(cap)
+        if segments:  # the leaders were just added: draw the caption after them, over any left
+            ren.RemoveActor(cap)
+            ren.AddActor(cap)
 
     def take_arm_callout(self) -> tuple[str, Array] | None:
         """The lever's caption text and the world point its leader goes to, hiding it from the
@@ -741,16 +742,18 @@ class LiveScene:
             for text in texts:  # in the renderer first: measuring needs its viewport
                 self.plotter.renderer.AddViewProp(text)
                 self._overlay.append(text)
-            widest = max(self._text_width(t) for t in texts)  # the column must fit the view
+            bounds = [self._text_bounds(t) for t in texts]
+            widest = max(b[1] - b[0] for b in bounds)  # the column must fit the view
             if side < 0:
                 edge = max(margin + gap + widest, min(float(disp[n][0]) for n in names) - 4 * font)
             else:
                 edge = min(w - margin - gap - widest,
                            max(float(disp[n][0]) for n in names) + 4 * font)  # fmt: skip
-            for name, text, y in zip(names, texts, ys, strict=True):
-                text.SetDisplayPosition(int(edge + side * gap), int(y))
+            for name, text, b, y in zip(names, texts, bounds, ys, strict=True):
+                x0, y0 = int(edge + side * gap), int(y)
+                text.SetDisplayPosition(x0, y0)
                 points += [(edge, y), (float(disp[name][0]), float(disp[name][1]))]
-                boxes.append(self._text_box(text))
+                boxes.append((b[0] + x0, b[2] + y0, b[1] + x0, b[3] + y0))
         self._overlay.append(self._leaders(points))
         return [(points[k], points[k + 1]) for k in range(0, len(points), 2)], boxes
 
@@ -773,19 +776,13 @@ class LiveScene:
             tp.SetJustificationToLeft()
         return text
 
-    def _text_width(self, text: vtk.vtkTextActor) -> float:
-        """Width (display pixels) ``text`` takes with its font, measured, not guessed from its
-        length: a long name such as "Pubic symphysis (behind)" must not run off the view."""
+    def _text_bounds(self, text: vtk.vtkTextActor) -> list[float]:
+        """(x0, x1, y0, y1) display pixels ``text`` covers relative to its position, measured
+        from its font, not guessed from its length: a long name such as "Pubic symphysis
+        (behind)" must not run off the view."""
         box = [0.0] * 4
         text.GetBoundingBox(self.plotter.renderer, box)
-        return box[1] - box[0]
-
-    def _text_box(self, text: vtk.vtkTextActor) -> Box:
-        """Display-pixel box (x0, y0, x1, y1) a positioned text actor covers."""
-        b = [0.0] * 4
-        text.GetBoundingBox(self.plotter.renderer, b)  # relative to its display position
-        x, y = text.GetPositionCoordinate().GetComputedDisplayValue(self.plotter.renderer)
-        return (b[0] + x, b[2] + y, b[1] + x, b[3] + y)
+        return box
 
     def _leaders(self, points: list[tuple[float, float]]) -> vtk.vtkActor2D:
         """Leader lines as one 2D actor (pairs of display points)."""
