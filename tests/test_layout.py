@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from hipflex.scene.layout import callout_offsets, place_callout, segment_crosses_box
 
 BOX = (10.0, 10.0, 20.0, 20.0)
@@ -17,29 +19,35 @@ def test_segment_crosses_box() -> None:
     assert not segment_crosses_box(((5, 5), (5, 40)), BOX)  # vertical, beside it
 
 
-def test_place_callout_takes_the_first_clear_place() -> None:
+def _clear(box: tuple[float, float, float, float], leaders: list, labels: list) -> bool:  # type: ignore[type-arg]
+    return not any(segment_crosses_box(s, box) for s in leaders) and not any(
+        min(a[2], box[2]) > max(a[0], box[0]) and min(a[3], box[3]) > max(a[1], box[1])
+        for a in labels
+    )
+
+
+def test_place_callout_takes_the_nearest_clear_place() -> None:
     bounds = (0.0, 0.0, 200.0, 200.0)
     offsets = callout_offsets(40, 10, 5, 30)
     anchor = (100.0, 100.0)
-    # nothing in the way: below the anchor, to the right (the first offset)
-    assert place_callout(anchor, (40, 10), offsets, [], [], bounds) == (100.0, 85.0)
-    # a leader running just below the anchor blocks the three places below it
+    # nothing in the way: just below the anchor, centred on it
+    assert place_callout(anchor, (40, 10), offsets, [], [], bounds) == (80.0, 85.0)
+    # a leader running just below the anchor: just above it instead
     leader = ((0.0, 90.0), (200.0, 90.0))
-    x, y = place_callout(anchor, (40, 10), offsets, [leader], [], bounds)
-    assert y > 100 and not segment_crosses_box(leader, (x, y, x + 40, y + 10))
-    # a label box above as well: the far places
+    assert place_callout(anchor, (40, 10), offsets, [leader], [], bounds) == (80.0, 105.0)
+    # a label box above as well: below again, past the leader
     label = (60.0, 100.0, 160.0, 120.0)
     x, y = place_callout(anchor, (40, 10), offsets, [leader], [label], bounds)
-    assert (x, y) == (100.0, 60.0)
+    assert y + 10 < 90 and _clear((x, y, x + 40, y + 10), [leader], [label])
 
 
 def test_place_callout_keeps_inside_and_falls_back_to_fewest_conflicts() -> None:
     offsets = callout_offsets(40, 10, 5, 30)
-    # at the right edge the boxes to the right would leave the view
+    # at the right edge the boxes centred on the anchor would leave the view
     x, _ = place_callout((190.0, 100.0), (40, 10), offsets, [], [], (0.0, 0.0, 200.0, 200.0))
     assert x + 40 <= 200
-    # leaders everywhere: the place crossed by fewest wins, never one out of bounds
-    leaders = [((0.0, y), (200.0, y)) for y in (58.0, 62.0, 80.0, 88.0, 108.0, 112.0, 138.0)]
+    # leaders every 4 px: no place is clear; one crossed by the fewest (2) wins, inside
+    leaders = [((0.0, y), (200.0, y)) for y in np.arange(50.0, 151.0, 4.0)]
     x, y = place_callout((100.0, 100.0), (40, 10), offsets, leaders, [], (0, 0, 200, 200))
     hits = sum(segment_crosses_box(s, (x, y, x + 40, y + 10)) for s in leaders)
-    assert hits == 1 and y >= 0 and y + 10 <= 200
+    assert hits == 2 and y >= 0 and y + 10 <= 200

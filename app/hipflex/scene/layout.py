@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 with x0 <= x1, y0 <= y1
 Point = tuple[float, float]
 Segment = tuple[Point, Point]
@@ -69,10 +71,15 @@ def place_callout(
 
 
 def callout_offsets(w: float, h: float, near: float, far: float) -> list[Point]:
-    """Candidate corners for a ``w`` x ``h`` box around its anchor, in a y-up frame: below,
-    then above, each to the right, centred and to the left, first ``near`` then ``far`` away."""
-    out: list[Point] = []
-    for d in (near, far):
+    """Candidate corners for a ``w`` x ``h`` box round its anchor, in a y-up frame, nearest
+    first: rows ``near`` to ``far`` below and above the anchor (five distances), each with the
+    box to the right of the anchor, centred on it, to its left or in between."""
+    out: list[tuple[float, Point]] = []
+    for d in np.linspace(near, far, 5):
         for dy in (-d - h, d):
-            out += [(0.0, dy), (-w / 2, dy), (-w, dy)]
-    return out
+            for f in (0.0, 0.25, 0.5, 0.75, 1.0):
+                dx = -f * w
+                # distance from the anchor to the box's middle, shifts sideways count double
+                cost = float(np.hypot(2 * (dx + w / 2), dy + h / 2))
+                out.append((cost, (dx, float(dy))))
+    return [o for _, o in sorted(out, key=lambda t: t[0])]
