@@ -22,7 +22,24 @@ Rules (so that a reviewer can reproduce them):
   below the hip centre (their common tendon is not part of the surface models). Piriformis,
   whose surface stops above the hip joint, inserts on the upper border of the greater
   trochanter: the highest femur vertex more than 3 cm lateral of the hip centre.
-- Psoas gets one line from each of L1, L3 and L5 (contact with that vertebra); gluteus maximus an
+- Gracilis and semitendinosus insert at the pes anserinus, whose tendons the surface models
+  leave out (PES_ANSERINUS, with its sources: Kenny et al. 2022, de Oliveira et al. 2006,
+  Pagnani et al. 1993): on the tibia's anteromedial surface 46 and 57 mm below the medial joint
+  line (the median height of the medial plateau, PLATEAU_FACING), 27 mm medial of the anterior
+  border (the cross-section's most anterior point). Each reaches it round the medial tibial
+  condyle: a tibial via point on the back of the condyle (PES_CORNER: 10 mm below the joint
+  line; gracilis at its posteromedial corner, semitendinosus at its back), then relief via
+  points wherever a straight stretch along the tibia would enter the bone (_pes_anserinus).
+  Sartorius keeps the contact rule: no measured position of its insertion was found.
+- Adductor longus inserts on the medial lip of the linea aspera (LINEA_ASPERA_NEAREST, with the
+  reason: its surface lies 3.6 mm off the femur, so the contact rule gave its distal end): at
+  the height where its surface comes nearest the femur, the femur vertex there farthest toward
+  posteromedial.
+- Psoas gets one line from each of L1, L3 and L5 (contact with that vertebra, then slid forward
+  along it until the line of action clears every other lumbar vertebra by PSOAS_MARGIN at
+  every hip flexion angle from -20 to 130 deg, _clear_psoas; the contact centroid alone put
+  the L3 origin under L3's transverse process, its line through L4's, and the L1 line touched
+  L2, 0.8 mm into it at 106 deg); gluteus maximus an
   upper and a lower line (its pelvic contact split at the median height); gluteus medius an
   anterior, a middle and a posterior line (its pelvic contact in thirds front to back, weighted
   as Rajagopal's parts): the anterior and middle lines insert on the lateral facet of the greater
@@ -77,10 +94,12 @@ Rules (so that a reviewer can reproduce them):
 
 Usage: with no options everything is regenerated (wraps.toml keeps its entries' order).
 ``--only MUSCLE,...`` regenerates those muscles' lines, ``--wraps ID,...`` those wrap entries
-(keeping the others), and ``--wrap-lists`` only each line's list of wraps from WRAPS. The
-committed data was derived from pack pipeline 1.2; from 1.3 on, the muscle meshes are registered
-to the bones up to 5 mm differently and a full run moves a dozen attachments (docs/status.md,
-pinned by tests/test_derive_paths.py), so additions since then were made selectively:
+(keeping the others), and ``--wrap-lists`` only each line's list of wraps from WRAPS (psoas's
+origins depend on the brim, femoral head and neck wraps: ``--only psoas`` derives those too,
+without writing them). The committed data is a full run on pack pipeline 1.3 (session 22;
+tests/test_derive_paths.py checks that a full run reproduces it and is a fixed point). Before
+that it was derived from pipeline 1.2, whose muscle meshes were registered to the bones up to
+5 mm differently, and additions were made selectively:
 ``--wraps femoral_head_posterior_r,femoral_head_anterior_r`` then ``--wrap-lists``; in session 10, ``--wraps femoral_head_r``; in session 11, ``--wraps
 greater_trochanter_top_r,femoral_head_posterior_r`` then ``--wrap-lists`` (and the unused
 greater trochanter cylinder along the shaft was deleted from wraps.toml by hand); in session
@@ -101,12 +120,15 @@ import argparse
 import itertools
 import re
 import sys
+import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import trimesh
 from scipy import ndimage
 from scipy.spatial import cKDTree
+from trimesh.intersections import mesh_plane
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
 
@@ -117,6 +139,67 @@ from hipflex.config import data_dir
 ATTACH_CLEARANCE = 0.003  # line of action through the tendon's centre, not its bony footprint
 QUAD_BED = 0.008  # vastus intermedius thickness in front of the femoral shaft (also the vasti
 # under sartorius, on the shaft's anteromedial side)
+# The pes anserinus, where sartorius, gracilis and semitendinosus insert on the proximal
+# anteromedial tibia, medial and distal of the tibial tuberosity (Pagnani et al. 1993, Am J
+# Sports Med 21:565-571). Their tendons are not segmented (the surfaces end 3-10 cm above the
+# tibia), so the insertions are found on the tibia: per muscle, the point of the tibia's
+# cross-section (below, behind_crest) that lies `below` the medial joint line and, on the
+# medial side, `behind_crest` from the anterior border (the section's most anterior point),
+# lifted ATTACH_CLEARANCE off the bone. Kenny J, Hermosilla S, Cancela N, Arruti A, Del Castillo
+# J (2022), Artroscopia (Buenos Aires), published 2022-06-24,
+# revistaartroscopia.com.ar/index.php/revista/article/view/234 (24 formalin-fixed adult limbs):
+# gracilis 46 mm distal of the joint line and 27 mm medial of the anterior tibial border,
+# semitendinosus 57 mm and 27 mm; de Oliveira VM et al. (2006), Acta Ortop Bras 14(1):7-10,
+# doi:10.1590/S1413-78522006000100001 (30 knees): gracilis 46 mm, semitendinosus 74 mm below
+# the joint surface (the rule takes Kenny's 57, the study that gives both distances). Sartorius
+# is left to the contact rule: no measured position of its insertion was found.
+PES_ANSERINUS = {"gracilis": (0.046, 0.027), "semitendinosus": (0.057, 0.027)}
+# The medial joint line: the median height of the medial plateau, the tibia vertices facing up
+# (normal within 45 deg of straight up) from 1 cm medial of the knee centre, 0-6 cm below it.
+PLATEAU_FACING = np.cos(np.radians(45.0))
+# The tendons reach the pes anserinus round the medial tibial condyle (Gray's: semitendinosus
+# "curves around the medial condyle of the tibia and passes over the tibial collateral
+# ligament"): a straight line from the femur to the pes anserinus cut 14-15 mm into it. Each
+# crosses the knee to a tibial via point on the back of the medial condyle, PES_CORNER (below,
+# angle): `below` the joint line (just below the plateau's rim), the cross-section's point
+# farthest in the direction `angle` from straight back toward medial; from there along the
+# bone (_pes_anserinus's relief points, where a straight stretch would enter it) to the
+# insertion. Gracilis at the condyle's posteromedial corner (45 deg), semitendinosus, the
+# posterior of the two at the knee, at its back (0 deg, 10 mm medial of the knee centre on this
+# tibia). The levels and angles are this model's choice, not measured: semitendinosus at the
+# corner too (45 deg) shifted its line medially enough that with the hip deeply flexed, abducted
+# and turned outward its hip adduction moment arm stepped by 7.2 mm a degree over the
+# quadratus femoris bed (tests/test_model.py, the explorer's corner), and at 15-30 deg the
+# bed touched its sagittal path; 0-10 deg, 5-15 mm below the joint line, pass every test.
+# Gracilis at 30 deg turned its knee moment arm negative at 140 deg of knee flexion.
+PES_CORNER = {"gracilis": (0.010, np.radians(45.0)), "semitendinosus": (0.010, 0.0)}
+# Adductor longus inserts by an aponeurosis on the linea aspera, in the middle third of the femur,
+# between vastus medialis (from the medial lip) and adductor magnus (Gray's Anatomy; Moore,
+# Clinically Oriented Anatomy). Its aponeurosis is not segmented, and its surface only lies
+# against the medial side of the shaft: within 3 mm of it on pack pipeline 1.2 (the committed
+# point was a contact-patch centroid there, on the shaft's medial face), 3.6 mm off it from 1.3
+# on, where the no-contact rule took the muscle's distal end, 27 mm lower. Without a
+# threshold: the height where the surface comes nearest the femur (the centroid of its
+# LINEA_ASPERA_NEAREST distal-half vertices nearest the bone, the smallest patch the contact
+# rule accepts), and there the medial lip of the linea aspera, the femur's posteromedial
+# border: the vertex within LINEA_ASPERA_BAND of that height farthest toward posteromedial
+# (45 deg between back and medial) from the band's centroid. The ridge's crest, 8 mm further
+# lateral, put the line from the pubis through the back of the shaft when the hip turned
+# inward (154 of 3000 random explorer poses more than 2 mm inside the femur, up to 5.9 mm; at
+# the medial lip 0 and 1 in two such samples, up to 2.0 mm).
+LINEA_ASPERA_NEAREST = 20
+LINEA_ASPERA_BAND = 0.002
+# Psoas's lines of action leave the lumbar spine in front of the vertebrae below their origins:
+# each origin is slid forward along its vertebra, PSOAS_STEP at a time and at most PSOAS_SLIDE,
+# until its line clears every other lumbar vertebra by PSOAS_MARGIN over HIP_RANGE
+# (_clear_psoas). The margin is the attachment's own clearance: the line runs through the
+# muscle's centre, which lies at least as far off the vertebrae it passes as off the one it
+# arises from.
+PSOAS_MARGIN = ATTACH_CLEARANCE
+PSOAS_STEP = 0.001
+PSOAS_SLIDE = 0.03
+HIP_RANGE = (-20.0, 130.0)  # hip flexion, degrees: the range the model is tested over
+LUMBAR = ("l1", "l2", "l3", "l4", "l5")
 MARK = (
     "# --- path: generated by tools/derive_paths.py from the built asset pack; do not hand-edit ---"
 )
@@ -242,6 +325,12 @@ def main(argv: list[str] | None = None) -> None:
         assert best is not None
         return best[1], best[2]
 
+    def bone_distance(body: str, q_body: np.ndarray) -> np.ndarray:
+        """Signed distance from a body's bones of points in its own frame (negative inside)."""
+        origin, pitch, values = sdf[body]
+        idx = (np.atleast_2d(q_body) - origin) / pitch
+        return ndimage.map_coordinates(values, idx.T, order=1, mode="constant", cval=1.0)
+
     def lift(body: str, p_body: np.ndarray, clearance: float = ATTACH_CLEARANCE) -> np.ndarray:
         """Move a point on a bone out along the distance gradient until ``clearance`` from it."""
         origin, pitch, values = sdf[body]
@@ -287,6 +376,20 @@ def main(argv: list[str] | None = None) -> None:
     gerdy_t = top[np.argmax(top[:, 0] + top[:, 2])]
     gerdy = scan["tibia_r"][:3, :3] @ gerdy_t + scan["tibia_r"][:3, 3]
     lat_epi = to_body("femur_r", lm["lateral_epicondyle_r"][None])[0]
+    pes, pes_vias = _pes_anserinus(pack.mesh("tibia_r", "full"), lambda q: lift("tibia_r", q),
+                                   lambda q: bone_distance("tibia_r", q))  # fmt: skip
+
+    def linea_aspera(v: np.ndarray, d: np.ndarray, distal: np.ndarray) -> np.ndarray:
+        """Adductor longus's insertion (pelvis frame): the medial lip of the linea aspera, the
+        femur vertex within LINEA_ASPERA_BAND of the height where the muscle comes nearest the
+        femur (its LINEA_ASPERA_NEAREST distal-half vertices nearest the bone) that lies farthest
+        posteromedially (45 deg between back and medial) from those vertices' centroid."""
+        near = np.flatnonzero(distal)[np.argsort(np.abs(d[distal]))[:LINEA_ASPERA_NEAREST]]
+        level = to_body("femur_r", v[near])[:, 1].mean()
+        band = fem[np.abs(fem[:, 1] - level) < LINEA_ASPERA_BAND]
+        lip = band[np.argmax((band.mean(axis=0) - band)[:, [0, 2]].sum(axis=1))]
+        return scan["femur_r"][:3, :3] @ lip + scan["femur_r"][:3, 3]
+
     it_tract_knee = lat_epi + np.array([0.0, 0.0, 0.005])
     print("lesser trochanter (femur frame):", lt.round(4))
     # femur attachments (femur frame), for wrap radii: the current data, then regenerated lines
@@ -302,6 +405,7 @@ def main(argv: list[str] | None = None) -> None:
     sartorius = [
         (q.body, np.asarray(q.position)) for q in load_anatomy().muscles["sartorius"].line[0].points
     ]
+    psoas: tuple[Path, list[tuple[str, float, list[np.ndarray], str, np.ndarray]]] | None = None
     for f in sorted((data_dir() / "muscles").glob("*.toml")):
         mid = f.stem
         if only is not None and mid not in only:
@@ -355,6 +459,7 @@ def main(argv: list[str] | None = None) -> None:
             lines.append((mid, 1.0, v[patch].mean(axis=0), pelvis_bones, np.ones(len(v), bool)))
 
         blocks = []
+        slides: list[tuple[str, float, list[np.ndarray], str, np.ndarray]] = []
         for name, weight, o, obones, mask in lines:
             ob, op = snap(obones, o)
             # The iliopsoas tendon is not part of the surface models (psoas stops at the hip):
@@ -366,14 +471,24 @@ def main(argv: list[str] | None = None) -> None:
                 ins = greater_trochanter_top  # their tendons are not segmented either
             elif mid == "gluteus_medius":
                 ins = lateral_facet
+            if mid == "adductor_longus":  # its aponeurosis is not segmented either
+                ins = linea_aspera(v, dd, distal)
             ib, ip = snap([bone_d], ins)
             op, ip = lift(ob, op), lift(ib, ip)
+            if mid in PES_ANSERINUS:  # a landmark on the tibia, found on the bone itself
+                ib, ip = "tibia_r", pes[mid]
+            if mid == "psoas":  # its origin slid forward along the vertebra: _clear_psoas chooses
+                slides.append((name, weight, _unique([
+                    lift(ob, snap(obones, o + k * PSOAS_STEP * np.array([1.0, 0.0, 0.0]))[1])
+                    for k in range(round(PSOAS_SLIDE / PSOAS_STEP) + 1)]), ib, ip))  # fmt: skip
             pts = [("origin", ob, op)]
             if mid == "tensor_fasciae_latae":
                 pts.append(("via", "femur_r", it_tract_knee))
             if mid in KNEE_VIA:
                 k2 = int(np.argmin(np.abs(centre_line[:, 1] - knee_y - 0.03)))
                 pts.append(("via", "femur_r", to_body("femur_r", centre_line[k2][None])[0]))
+            if mid in PES_ANSERINUS:
+                pts += [("via", "tibia_r", q) for q in pes_vias[mid]]
             pts.append(("insertion", ib, ip))
             if ib == "femur_r":
                 femur_ends[name] = ip
@@ -382,14 +497,24 @@ def main(argv: list[str] | None = None) -> None:
             continue  # --wraps alone writes wraps.toml only (the lines were derived for femur_ends)
         if mid == "sartorius":  # one line
             sartorius = [(b, np.asarray(q)) for _, b, q in pts]
-        text = f.read_text()
-        text = text.split(MARK)[0].rstrip() + "\n\n" + MARK + "\n" + "\n".join(blocks)
-        f.write_text(text)
+        if mid == "psoas":  # written once this run's wraps are known (_clear_psoas)
+            psoas = (f, slides)
+            continue
+        _write_lines(f, blocks)
         print(f"{mid}: {len(blocks)} line(s)")
-    if only is not None and wrap_ids is None:
+    if only is not None and wrap_ids is None and psoas is None:
         return
     header, blocks = _wraps(pack, lm, inv, to_body, trees, bone_pts, sdf, femur_ends, lt,
                             sartorius)  # fmt: skip
+    if psoas is not None:
+        f, slides = psoas
+        origins = _clear_psoas(pack, blocks, slides)
+        _write_lines(f, [_line_toml(name, weight, [("origin", "pelvis", origin),
+                                                   ("insertion", ib, ip)], WRAPS["psoas"])
+                         for (name, weight, _, ib, ip), origin in zip(slides, origins, strict=True)])  # fmt: skip
+        print(f"psoas: {len(slides)} line(s)")
+    if only is not None and wrap_ids is None:
+        return
     path = data_dir() / "wraps.toml"
     if wrap_ids is not None:  # keep the other entries as they are
         unknown = wrap_ids - set(blocks)
@@ -404,6 +529,124 @@ def main(argv: list[str] | None = None) -> None:
         order = [wid for wid in _split_wraps(path.read_text()) if wid in blocks]
         blocks = {wid: blocks[wid] for wid in [*order, *(w for w in blocks if w not in order)]}
     path.write_text("\n".join(header + [row for b in blocks.values() for row in b]) + "\n")
+
+
+def _pes_anserinus(
+    tibia: object, lift: Callable[[np.ndarray], np.ndarray], distance: Callable[[np.ndarray], np.ndarray]
+) -> tuple[dict[str, np.ndarray], dict[str, list[np.ndarray]]]:
+    """Insertions and tibial via points (tibia frame) of the muscles in PES_ANSERINUS (module
+    docstring). ``tibia`` is the tibia's full mesh, ``lift`` moves a point on it out to
+    ATTACH_CLEARANCE, ``distance`` is the signed distance from the tibia's bones."""
+    mesh = trimesh.Trimesh(tibia.vertices, tibia.faces, process=False)  # type: ignore[attr-defined]
+    v, n = mesh.vertices, mesh.vertex_normals
+    plateau = (n[:, 1] > PLATEAU_FACING) & (v[:, 1] > -0.06) & (v[:, 2] < -0.01)
+    joint_line = float(np.median(v[plateau, 1]))
+
+    def section(y: float) -> np.ndarray:
+        """Points (every 1/20 of each edge) of the tibia's cross-section at height ``y``."""
+        segs = mesh_plane(mesh, [0.0, 1.0, 0.0], [0.0, y, 0.0])
+        t = np.linspace(0.0, 1.0, 20)[:, None, None]
+        return (segs[None, :, 0] * (1 - t) + segs[None, :, 1] * t).reshape(-1, 3)
+
+    def relief(a: np.ndarray, b: np.ndarray, depth: int = 0) -> list[np.ndarray]:
+        """Via points between a and b so that no straight stretch enters the bone."""
+        p = a + np.linspace(0.0, 1.0, 201)[:, None] * (b - a)
+        d = distance(p)
+        if d.min() >= 0.0 or depth == 3:
+            return []
+        m = lift(p[np.argmin(d)])
+        return [*relief(a, m, depth + 1), m, *relief(m, b, depth + 1)]
+
+    insertions, vias = {}, {}
+    for mid, (below, behind_crest) in PES_ANSERINUS.items():
+        corner_below, corner_angle = PES_CORNER[mid]
+        rim = section(joint_line - corner_below)
+        toward = np.array([-np.cos(corner_angle), 0.0, -np.sin(corner_angle)])
+        corner = lift(rim[np.argmax(rim @ toward)])
+        ring = section(joint_line - below)
+        crest = ring[np.argmax(ring[:, 0])]  # the anterior border, the most anterior point
+        medial = ring[ring[:, 2] < crest[2]]
+        ins = lift(medial[np.argmin(np.abs(np.linalg.norm(medial - crest, axis=1) - behind_crest))])
+        insertions[mid] = ins
+        vias[mid] = [corner, *relief(corner, ins)]
+        print(f"{mid}: pes anserinus {np.round(1000 * ins, 1)} mm (tibia frame; joint line "
+              f"{1000 * joint_line:.1f} mm), {len(vias[mid])} tibial via point(s)")  # fmt: skip
+    return insertions, vias
+
+
+def _write_lines(f: Path, blocks: list[str]) -> None:
+    """Replace the generated ``[[line]]`` section of a muscle file."""
+    text = f.read_text()
+    f.write_text(text.split(MARK)[0].rstrip() + "\n\n" + MARK + "\n" + "\n".join(blocks))
+
+
+def _unique(points: list[np.ndarray]) -> list[np.ndarray]:
+    """The points in their order, each once (slid targets often snap to the same vertex)."""
+    out: list[np.ndarray] = []
+    for p in points:
+        if not any(np.allclose(p, q, rtol=0, atol=1e-9) for q in out):
+            out.append(p)
+    return out
+
+
+def _clear_psoas(
+    pack: AssetPack,
+    wrap_rows: dict[str, list[str]],
+    slides: list[tuple[str, float, list[np.ndarray], str, np.ndarray]],
+) -> list[np.ndarray]:
+    """Each psoas line's origin (pelvis frame): the first of its candidates (its contact
+    centroid slid forward along its vertebra, module docstring) whose line of action, as the
+    model wraps it over this run's surfaces, stays PSOAS_MARGIN clear of every other lumbar
+    vertebra at every hip flexion angle of HIP_RANGE (whole degrees; psoas does not cross the
+    knee)."""
+    from hipflex.anatomy import Wrap
+    from hipflex.assets.geometry import SignedDistanceGrid
+    from hipflex.model.kinematics import Skeleton, body_transforms
+    from hipflex.model.skeleton import LineGeometry, ModelContext
+    from hipflex.model.wrapping import path_set
+
+    anatomy = load_anatomy()
+    wraps = {**anatomy.wraps, **{wid: Wrap(**tomllib.loads("\n".join(wrap_rows[wid]))["wrap"][0])
+                                 for wid in WRAPS["psoas"]}}  # fmt: skip
+    anatomy = anatomy.model_copy(update={"wraps": wraps})
+    lines = [LineGeometry("psoas", f"{name}/{k}", weight, ("pelvis", ib), np.array([o, ip]),
+                          tuple(WRAPS["psoas"]))
+             for name, weight, cands, ib, ip in slides for k, o in enumerate(cands)]  # fmt: skip
+    ctx = ModelContext(anatomy=anatomy, pack=pack, skeleton=Skeleton.from_pack(pack, anatomy),
+                       lines=lines)  # fmt: skip
+    hips = np.arange(HIP_RANGE[0], HIP_RANGE[1] + 1e-9, 1.0)
+    tr = body_transforms(ctx.skeleton, hip_flexion=hips)
+    ps = path_set(ctx)
+    groups = {ps.line_group[ln.name][0] for ln in lines}
+    posed = {g: ps.evaluate(tr, with_points=True, only_group=g)[1][0] for g in groups}
+    grids = {}
+    for v in LUMBAR:
+        m = pack.mesh(v, "full")
+        grids[v] = SignedDistanceGrid.from_meshes(
+            [trimesh.Trimesh(m.vertices, m.faces, process=False)], pitch=0.001, margin=0.02
+        )
+    inv = np.linalg.inv(tr["pelvis"])
+    out = []
+    for name, _, cands, _, _ in slides:
+        own = name.removeprefix("psoas_")
+        for k in range(len(cands)):
+            g, j = ps.line_group[f"{name}/{k}"]
+            pts = posed[g][:, j]
+            pts = np.einsum("nij,nkj->nki", inv[:, :3, :3], pts) + inv[:, None, :3, 3]
+            a, b = pts[:, :-1], pts[:, 1:]
+            n = int(np.ceil(np.linalg.norm(b - a, axis=2).max() / 0.0005)) + 1
+            t = np.linspace(0.0, 1.0, n)[None, None, :, None]
+            samples = (a[:, :, None] + (b - a)[:, :, None] * t).reshape(-1, 3)
+            clear = min(float(grids[v](samples).min()) for v in LUMBAR if v != own)
+            if clear >= PSOAS_MARGIN:
+                print(f"{name}: origin {1000 * np.linalg.norm(cands[k] - cands[0]):.1f} mm forward "
+                      f"of its contact's, {1000 * clear:.1f} mm clear of the other lumbar vertebrae")  # fmt: skip
+                out.append(cands[k])
+                break
+        else:
+            raise SystemExit(f"{name}: no origin within {1000 * PSOAS_SLIDE:.0f} mm forward of its "
+                             f"contact clears the other lumbar vertebrae by {1000 * PSOAS_MARGIN:.0f} mm")  # fmt: skip
+    return out
 
 
 def _split_wraps(text: str) -> dict[str, list[str]]:
