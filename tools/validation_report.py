@@ -574,9 +574,12 @@ class KneeGeometry:
     """What in HipFlex's own data sets its knee levers (femur and tibia frames, m)."""
 
     hinge_shift_m: float  # largest move of the tibia's origin in the femur frame over KNEE_DEG
-    insertion_to_axis_m: dict[str, float]  # tibial insertion's distance from the hinge axis
+    # distance from the hinge axis of the first point on the tibia, where the line crosses the
+    # knee to: the insertion, or a tibial via point (tibial_via)
+    insertion_to_axis_m: dict[str, float]
     femur_via: dict[str, Array]  # femur via point minus the knee centre (x anterior, y up)
     pulley: dict[str, tuple[str, float]]  # muscle: (wrap id, radius) of a knee-centred cylinder
+    tibial_via: tuple[str, ...] = ()  # muscles whose first tibial point is a via point
 
 
 def load_knee_opensim(opensim_dir: Path) -> tuple[KneeCurves | None, KneeJoint | None]:
@@ -646,12 +649,15 @@ def load_knee_hipflex() -> tuple[KneeCurves, KneeGeometry]:
     insertion: dict[str, float] = {}
     via: dict[str, Array] = {}
     pulley: dict[str, tuple[str, float]] = {}
+    tibial_via: list[str] = []
     for m in KNEE_IDS:
         (line,) = model.ctx.anatomy.muscles[m].line  # every knee muscle is one line
         for pt in line.points:
             pos = np.asarray(pt.position, float)
-            if pt.kind == "insertion" and pt.body == "tibia_r":  # tibia frame: origin on the axis
+            if pt.body == "tibia_r" and m not in insertion:  # tibia frame: origin on the axis
                 insertion[m] = float(np.hypot(pos[0], pos[1]))
+                if pt.kind == "via":
+                    tibial_via.append(m)
             elif pt.kind == "via" and pt.body == "femur_r":
                 via[m] = pos - knee_centre
         for wid in line.wraps:
@@ -661,7 +667,7 @@ def load_knee_hipflex() -> tuple[KneeCurves, KneeGeometry]:
             on_axis = np.hypot(*(np.asarray(w.centre, float) - knee_centre)[:2]) < 1e-3
             if on_axis and abs(abs(w.axis[2]) - 1) < 1e-6:  # about the knee (femur z) axis
                 pulley[m] = (wid, float(w.radius))
-    return KneeCurves(arms), KneeGeometry(shift, insertion, via, pulley)
+    return KneeCurves(arms), KneeGeometry(shift, insertion, via, pulley, tuple(tibial_via))
 
 
 def knee_at(curve: Array, angle: float) -> float:
@@ -882,10 +888,19 @@ def knee_section(
     os_peak = {m: knee_peak(os_.moment_arm[(m, 0)])[0] for m in HAMSTRINGS}
     longer = [name[m] for m in HAMSTRINGS if os_peak[m] > hf_peak[m]]
     shorter = [name[m] for m in HAMSTRINGS if os_peak[m] <= hf_peak[m]]
+    ham_via = [name[m] for m in HAMSTRINGS if m in geo.tibial_via]
     ham_text = (
-        "**Hamstrings: the lever is capped by the insertion.** A straight segment ending at a "
-        "point r from a hinge axis has a moment arm of at most r. HipFlex's hamstring insertions "
-        "(where the segmented muscle surfaces end on its tibia) sit "
+        "**Hamstrings: the lever is capped by the first point on the tibia.** A straight "
+        "segment ending at a point r from a hinge axis has a moment arm of at most r. HipFlex's "
+        "hamstrings cross the knee to points on the tibia (their insertions, where the segmented "
+        "muscle surfaces end on it"
+        + (
+            f"; for {_and(ham_via)} a via point on the back of the medial tibial condyle, on "
+            "the way round it to the pes anserinus"
+            if ham_via
+            else ""
+        )
+        + ") "
         + _and(f"{ins[m] * 1000:.0f} mm ({name[m]})" for m in HAMSTRINGS)
         + " from the knee axis, and their levers peak at "
         + _and(peak(hf, m) for m in HAMSTRINGS)
@@ -964,12 +979,21 @@ def knee_section(
     if gp is not None:
         g = hf.moment_arm[("gracilis", 0)]
         near = np.abs(np.abs(g) - gp[1]) < NEAR_WRAP_M
+        gv = "gracilis" in geo.tibial_via
         rows += [
             f"**Gracilis.** HipFlex's gracilis wraps `{gp[0]}`, a cylinder of radius "
             f"{gp[1] * 1000:.1f} mm on the knee axis, and its lever stays within "
             f"{NEAR_WRAP_M * 1000:.0f} mm of that radius over "
-            f"{ranges([round(a) for a in KNEE_DEG[near]]) or 'no angle'}; Rajagopal's rises "
-            f"from {_mm0(mm(os_, 'gracilis', 0))} mm at 0° to {peak(os_, 'gracilis')}.",
+            f"{ranges([round(a) for a in KNEE_DEG[near]]) or 'no angle'}"
+            + (
+                f"; it crosses the knee to a via point on the back of the medial tibial condyle "
+                f"(on the way round it to the pes anserinus), {ins['gracilis'] * 1000:.0f} mm "
+                f"from the axis, and its lever peaks at {peak(hf, 'gracilis')}"
+                if gv
+                else ""
+            )
+            + f"; Rajagopal's rises from {_mm0(mm(os_, 'gracilis', 0))} mm at 0° to "
+            f"{peak(os_, 'gracilis')}.",
             "",
         ]
     rf_h, rf_o = hf.moment_arm[("rectus_femoris", 0)], os_.moment_arm[("rectus_femoris", 0)]
