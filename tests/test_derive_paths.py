@@ -4,9 +4,9 @@ check of their own.
 
 A full run reproduces the committed data (every point within TOLERANCE_MM, in the same body;
 every wrap number to 1e-5 m) and is a fixed point (run again on its own output it changes
-nothing). Until session 22 the committed attachments came from pack pipeline 1.2, whose muscle
-set was registered to the bones 0.49 deg and up to 5 mm away from today's, and a full run moved
-a dozen of them (docs/status.md, "Reproducibility of the path data"); three of those rules were
+nothing). Until the regeneration after session 21 the committed attachments came from pack
+pipeline 1.2, whose muscle set was registered to the bones 0.49 deg and up to 5 mm away from
+today's, and a full run moved a dozen of them (docs/status.md, "Reproducibility of the path data"); three of those rules were
 then rewritten (psoas origins clear of the vertebrae, the pes anserinus, adductor longus on the
 linea aspera) and the data regenerated. The rules' own tests, on the committed data, follow.
 """

@@ -352,11 +352,12 @@ def test_three_surface_paths_have_bridges_tangent_to_both(model_context) -> None
     and where Newton's method on the entry points (``twowrap.chain_surfaces``, an independent
     solver) converges to a path over the three cylinders it finds the same paths. Internal
     rotation, where the neck is wrapped. (Newton's method shrinks a surface's radius to an end
-    point inside it: with the iliacus origin and pelvic brim of session 22 it converged at one
-    of these poses, 18 deg of extension, 25 deg of abduction and 35 deg of internal rotation,
-    to a path whose neck entry lay 2 mm inside the femoral head cylinder and which touched that
-    cylinder only on a radius shrunk to it, 27.2 mm instead of 29.3: a path through the
-    surface, 1.7 mm shorter than the model's, which stays on it; such rows are not compared.)"""
+    point inside it: with the iliacus origin and pelvic brim of the regeneration after session
+    21 it converged at one of these poses, 18 deg of extension, 25 deg of abduction and 35 deg
+    of internal rotation, to a path whose neck entry lay 2 mm inside the femoral head cylinder
+    and which touched that cylinder only on a radius shrunk to it, 27.2 mm instead of 29.3: a
+    path through the surface, 1.7 mm shorter than the model's, which stays on it; such rows are
+    not compared.)"""
     from hipflex.model.threewrap import resolve_chain
     from hipflex.model.twowrap import chain_surfaces
 
@@ -1280,10 +1281,10 @@ def test_sartorius_passes_over_the_vasti_at_mid_thigh(model, model_context, real
     femur. Before that surface (session 16) 40 of these 600 poses were, up to 13.2 mm. Higher
     up it still cuts the femur with the hip extended and turned inward, and where deep flexion
     with inward rotation puts the pelvis into the femur. In the sagittal plane the
-    sphere first touches the line at 116.2 deg (117.4 before session 22's regeneration moved
-    sartorius's origin and knee via point and refitted the sphere to them): below 117 deg
-    lengths and moment arms are those without it, above it the hip flexion moment arm changes
-    by less than 1 mm."""
+    sphere first touches the line at 116.2 deg (117.4 before the regeneration after session 21
+    moved sartorius's origin and knee via point and refitted the sphere to them): below 117
+    deg lengths and moment arms are those without it, above it the hip flexion moment arm
+    changes by less than 1 mm."""
     from hipflex.model.skeleton import ModelContext
 
     ((_, local, depth, knee_y),) = _femur_samples(model_context, "sartorius", seed=16)

@@ -96,9 +96,9 @@ Usage: with no options everything is regenerated (wraps.toml keeps its entries' 
 ``--only MUSCLE,...`` regenerates those muscles' lines, ``--wraps ID,...`` those wrap entries
 (keeping the others), and ``--wrap-lists`` only each line's list of wraps from WRAPS (psoas's
 origins depend on the brim, femoral head and neck wraps: ``--only psoas`` derives those too,
-without writing them). The committed data is a full run on pack pipeline 1.3 (session 22;
-tests/test_derive_paths.py checks that a full run reproduces it and is a fixed point). Before
-that it was derived from pipeline 1.2, whose muscle meshes were registered to the bones up to
+without writing them). The committed data is a full run on pack pipeline 1.3 (since the
+regeneration after session 21; tests/test_derive_paths.py checks that a full run reproduces
+it and is a fixed point). Before that it was derived from pipeline 1.2, whose muscle meshes were registered to the bones up to
 5 mm differently, and additions were made selectively:
 ``--wraps femoral_head_posterior_r,femoral_head_anterior_r`` then ``--wrap-lists``; in session 10, ``--wraps femoral_head_r``; in session 11, ``--wraps
 greater_trochanter_top_r,femoral_head_posterior_r`` then ``--wrap-lists`` (and the unused
