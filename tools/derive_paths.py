@@ -709,7 +709,8 @@ def _wraps(
     pack, lm, inv, to_body, trees, bone_pts, sdf, femur_ends, lesser_trochanter, sartorius
 ) -> tuple[list[str], dict[str, list[str]]]:  # type: ignore[no-untyped-def]
     header = ["# Wrap surfaces fitted to this skeleton by tools/derive_paths.py (rules in its docstring).",
-              "# Positions in the named body's frame, metres."]  # fmt: skip
+              "# Positions in the named body's frame, metres. Cylinders have no ends: where one",
+              "# counts is decided by its side and by the segment reaching it (hipflex.model)."]  # fmt: skip
     out: list[str] = []
     # Pelvic brim: the hip-bone point nearest the iliopsoas at hip-centre height, anterior.
     il = pack.mesh("iliacus", "full").vertices.astype(float)
@@ -727,7 +728,6 @@ def _wraps(
         eminence + r * inward,
         r,
         [0.0, 0.0, 1.0],
-        0.04,
         "Iliopectineal eminence / pelvic brim: the pulley iliopsoas turns over.",
         side=-inward,
     )
@@ -744,7 +744,6 @@ def _wraps(
         hip,
         head_r + 0.004,
         [0.0, 0, 1.0],
-        0.03,
         "Femoral head and capsule (fitted head radius + 4 mm) about the hip's medio-lateral "
         "axis, fixed to the pelvis (the head is a ball: its surface does not move as the femur "
         "adducts or rotates): the second pulley of the iliopsoas tendon.",
@@ -761,7 +760,6 @@ def _wraps(
         neck_c,
         neck_r,
         neck_axis,
-        None,
         "Underside of the femoral neck and capsule (least-squares fit + 4 mm) on the femur; "
         "counts only beyond the head centre along its axis: the iliopsoas tendon's third "
         "pulley, between the head and the lesser trochanter, which keeps it out of the neck "
@@ -791,7 +789,6 @@ def _wraps(
         hip_c,
         r_post,
         [0.0, 0, 1.0],
-        0.06,
         "Behind the hip: about its medio-lateral axis, out to the ischial tuberosity.",
         side=[-1.0, 0, 0],
     )
@@ -815,7 +812,6 @@ def _wraps(
         facet_ins - r_gt * lateral,
         r_gt,
         [1.0, 0, 0],
-        None,
         "Top of the greater trochanter: a sphere through the lateral-facet insertion holding "
         "the trochanter above it; gluteus medius's anterior and middle parts and gluteus minimus "
         "pass over it, and the iliotibial tract (tensor fasciae latae), over the trochanteric "
@@ -856,7 +852,6 @@ def _wraps(
         [*(level + bone_side * (r_roll + GT_ROLLER_GAP)), 0.0],
         r_roll,
         [0.0, 0, 1.0],
-        None,
         "Back of the greater trochanter, whose posterior facet the trochanteric (subgluteus "
         "maximus) bursa covers under gluteus maximus (Pfirrmann et al. 2001, Radiology "
         "221:469-477): a roller about the femur's medio-lateral axis just clear of the lower "
@@ -882,7 +877,6 @@ def _wraps(
         bed_c,
         bed_r,
         [0.0, 0, 1.0],
-        None,
         "Back of the proximal femur below the neck (intertrochanteric crest, quadrate tubercle, "
         "lesser trochanter) under quadratus femoris: a sphere fitted 5 mm off it, the muscle "
         "squeezed as in ischiofemoral impingement (quadratus femoris space 5.3 mm, Barros et "
@@ -909,7 +903,6 @@ def _wraps(
         [front + QUAD_BED - r_bed, mid_y, 0.0],
         r_bed,
         [0.0, 0.0, 1.0],
-        0.05,
         "Vastus intermedius bed in front of the mid-thigh femoral shaft (rectus femoris).",
         side=[1.0, 0, 0],
     )
@@ -936,7 +929,6 @@ def _wraps(
         c_shaft,
         r_shaft,
         shaft_axis,
-        0.5 * (0.80 - 0.25) * abs(knee[1]),
         "Femoral shaft about its own axis (its largest radius from 25% to 80% of the way to "
         "the knee), passed laterally: the iliotibial tract cannot cut through the shaft "
         "when the hip turns or adducts.",
@@ -992,7 +984,6 @@ def _wraps(
         centre,
         r_vasti,
         shaft_axis,
-        None,
         "The vasti over the front of the femoral shaft where sartorius crosses it with the hip "
         "flexed: a sphere on the shaft's axis, the shaft's largest radius on sartorius's side "
         "there + 8 mm, passed in front and medially. Sartorius lies on the quadriceps, not on "
@@ -1008,7 +999,6 @@ def _wraps(
         knee,
         rk,
         [0.0, 0.0, 1.0],
-        0.05,
         "Distal femur about the knee axis; radius to the anterior trochlea.",
         side=[1.0, 0, 0],
     )
@@ -1020,7 +1010,6 @@ def _wraps(
         knee,
         rp,
         [0.0, 0.0, 1.0],
-        0.05,
         "Distal femur about the knee axis; radius to the back of the condyles.",
         side=[-1.0, 0, 0],
     )
@@ -1035,7 +1024,6 @@ def _wraps(
         knee,
         rm,
         [0.0, 0.0, 1.0],
-        0.05,
         "Distal femur about the knee axis; radius to the back of the medial condyle + 3 mm.",
         side=[-1.0, 0, 0],
     )
@@ -1055,7 +1043,6 @@ def _wraps(
             np.zeros(3),
             head_r + 0.004,
             [0.0, 0, 1.0],
-            None,
             f"Femoral head and capsule (fitted head radius + 4 mm) as a sphere, passed {why}",
             side=side,
         )
@@ -1250,15 +1237,13 @@ def _femoral_neck(
     return centre, m, float(fit.x[4]) + NECK_CAPSULE, side / np.linalg.norm(side)
 
 
-def _wrap(wid, body, kind, centre, radius, axis, half, note, side=None) -> list[str]:  # type: ignore[no-untyped-def]
+def _wrap(wid, body, kind, centre, radius, axis, note, side=None) -> list[str]:  # type: ignore[no-untyped-def]
     rows = ["", "[[wrap]]", f'id = "{wid}"', f'body = "{body}"', f'type = "{kind}"',
             f"centre = {_fmt(np.asarray(centre))}", f"radius = {radius:.5f}"]  # fmt: skip
     if side is not None:
         rows.append(f"side = {_fmt(np.asarray(side, float))}")
     if axis is not None:
         rows.append(f"axis = {_fmt(np.asarray(axis))}")
-    if half is not None:
-        rows.append(f"half_length = {half:.4f}")
     rows.append(f'note = "{note}"')
     return rows
 

@@ -154,8 +154,9 @@ class Wrap(_Strict):
     type: Literal["cylinder", "sphere", "ellipsoid"]
     centre: Vec3
     radius: Annotated[float, Field(gt=0, lt=0.2)]
+    # a cylinder's axis: cylinders have no ends (a path that slid off an end would jump in
+    # length); where a wrap counts is decided by its side and by the segment reaching it
     axis: Vec3 | None = None
-    half_length: float | None = None
     side: Vec3 | None = None  # the path stays on this side of the surface (body frame)
     note: str = ""
 
