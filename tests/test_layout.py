@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from hipflex.scene.layout import callout_offsets, place_callout, segment_crosses_box
+from hipflex.scene.layout import (
+    boxes_overlap,
+    callout_offsets,
+    place_callout,
+    segment_crosses_box,
+)
 
 BOX = (10.0, 10.0, 20.0, 20.0)
 
@@ -21,8 +26,7 @@ def test_segment_crosses_box() -> None:
 
 def _clear(box: tuple[float, float, float, float], leaders: list, labels: list) -> bool:  # type: ignore[type-arg]
     return not any(segment_crosses_box(s, box) for s in leaders) and not any(
-        min(a[2], box[2]) > max(a[0], box[0]) and min(a[3], box[3]) > max(a[1], box[1])
-        for a in labels
+        boxes_overlap(a, box) for a in labels
     )
 
 
