@@ -164,7 +164,9 @@ class OffscreenView:
         """Draw ``snap`` (its pose, style, colours, camera) and grab the pixels.
 
         Labels are not drawn by the scene here: ``anchors`` returns where they point, and the
-        caller draws them as crisp text (PIL for stills, vector text in handouts).
+        caller draws them as crisp text (PIL for stills, vector text in handouts); with it the
+        selected muscle's moment-arm caption is also left out of the pixels and returned, so
+        the caller can place it clear of its labels.
         """
         values = self.values(snap)
         plain = snap.model_copy(
