@@ -398,12 +398,11 @@ def compose(
         chosen = {n: p for n, p in view.anchors.items() if n in set(labels)}
         vh = view.rgba.shape[0]
         band = (float(top), float(top + (0.85 if legend_shown else 1.0) * vh))
-        segments, boxes = draw_labels(canvas, chosen, text_px(size, 8, dpi), (0.0, float(top)),
-                                      band)  # fmt: skip
+        font_px = text_px(size, 8, dpi)
+        segments, boxes = draw_labels(canvas, chosen, font_px, (0.0, float(top)), band)
         if view.callout is not None:
             text, (ax, ay) = view.callout
-            draw_callout(canvas, text, (ax, ay + top), text_px(size, 8, dpi), segments, boxes,
-                         band)  # fmt: skip
+            draw_callout(canvas, text, (ax, ay + top), font_px, segments, boxes, band)
     return np.asarray(canvas, np.uint8)
 
 

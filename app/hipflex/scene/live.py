@@ -613,9 +613,9 @@ class LiveScene:
         """Put the lever's caption clear of the label columns' leader lines and boxes, and draw
         it over them: with every muscle labelled the leaders fan across the middle of the view,
         where the default place below the lever would have them run through its text."""
-        if self._arm is None or not self._arm[2].GetVisibility():
+        cap = self._shown_caption()
+        if cap is None:
             return
-        cap = self._arm[2]
         ren = self.plotter.renderer
         ren.SetWorldPoint(*cap.GetAttachmentPoint(), 1.0)
         ren.WorldToDisplay()
@@ -631,13 +631,19 @@ class LiveScene:
             ren.RemoveActor(cap)
             ren.AddActor(cap)
 
+    def _shown_caption(self) -> vtk.vtkCaptionActor2D | None:
+        """The lever's caption when it is shown (a muscle selected, its lever drawn)."""
+        if self._arm is None or not self._arm[2].GetVisibility():
+            return None
+        return self._arm[2]
+
     def take_arm_callout(self) -> tuple[str, Array] | None:
         """The lever's caption text and the world point its leader goes to, hiding it from the
         3D view: stills draw it themselves, after their labels, so it can keep clear of them
         (the next ``apply`` shows it again)."""
-        if self._arm is None or not self._arm[2].GetVisibility():
+        cap = self._shown_caption()
+        if cap is None:
             return None
-        cap = self._arm[2]
         cap.SetVisibility(False)
         return str(cap.GetCaption()), np.asarray(cap.GetAttachmentPoint(), float)
 
