@@ -184,15 +184,20 @@ def _tibia_landmarks(real_pack):  # type: ignore[no-untyped-def]
     return tibia, float(np.median(v[plateau, 1])), v[np.argmax(v[:, 0])]
 
 
-@pytest.mark.parametrize(("muscle", "below_mm"), [("gracilis", 46.0), ("semitendinosus", 57.0)])
-def test_pes_anserinus_insertions(real_pack, muscle, below_mm) -> None:  # type: ignore[no-untyped-def]
-    """Gracilis and semitendinosus insert at the pes anserinus on the proximal anteromedial
-    tibia: 46 and 57 mm below the medial joint line and 27 mm medial of the anterior tibial
-    border (Kenny et al. 2022, 24 limbs; tools/derive_paths.py, PES_ANSERINUS), each to within
-    3 mm; below and medial of the tibial tuberosity (Pagnani et al. 1993), 3 mm off the
-    anteromedial surface (the way off it points forward and medially); semitendinosus the
-    lower. Their insertions from the muscles' surfaces lay at the joint line (33-34 mm below
-    the knee centre, 2-3 mm above the plateau) on the medial condyle's back and side."""
+@pytest.mark.parametrize(("muscle", "below_mm", "from_crest_mm"), [
+    ("gracilis", 46.0, 27.0), ("semitendinosus", 57.0, 27.0), ("sartorius", 57.0, 12.0),
+])  # fmt: skip
+def test_pes_anserinus_insertions(real_pack, muscle, below_mm, from_crest_mm) -> None:  # type: ignore[no-untyped-def]
+    """Gracilis, semitendinosus and sartorius insert at the pes anserinus on the proximal
+    anteromedial tibia: gracilis and semitendinosus 46 and 57 mm below the medial joint line
+    and 27 mm medial of the anterior tibial border (Kenny et al. 2022, 24 limbs), sartorius at
+    semitendinosus's height and in front of both, 12 mm from the border (Dziedzic et al. 2014,
+    Zielinska et al. 2024; tools/derive_paths.py, PES_ANSERINUS), each to within 3 mm; below
+    and medial of the tibial tuberosity (Pagnani et al. 1993), 3 mm off the anteromedial
+    surface (the way off it points forward and medially); semitendinosus below gracilis. Their
+    insertions from the muscles' surfaces lay at the joint line (33-36 mm below the knee
+    centre, 0-3 mm above the plateau) on the medial condyle's back and side (sartorius until
+    session 23)."""
     from trimesh.intersections import mesh_plane
 
     tibia, joint_line, tuberosity = _tibia_landmarks(real_pack)
@@ -210,14 +215,17 @@ def test_pes_anserinus_insertions(real_pack, muscle, below_mm) -> None:  # type:
     assert 2.0 * MM < off < 4.0 * MM, off  # ATTACH_CLEARANCE, by the 1.5 mm distance grid
     outward = (p - surface) / off
     assert outward[0] > 0.0 and outward[2] < -0.2, outward
-    # 27 mm from the anterior border (the most anterior point of the section at its height)
+    # from the anterior border (the most anterior point of the section at its height)
     segs = mesh_plane(tibia, [0.0, 1.0, 0.0], surface * [0.0, 1.0, 0.0]).reshape(-1, 3)
     crest = segs[np.argmax(segs[:, 0])]
-    assert abs(1000 * np.linalg.norm(surface - crest) - 27.0) < 3.0
+    assert abs(1000 * np.linalg.norm(surface - crest) - from_crest_mm) < 3.0
     assert surface[2] < crest[2]
+    ends = {m: np.asarray(_anatomy().muscles[m].line[0].points[-1].position)
+            for m in ("gracilis", "semitendinosus")}  # fmt: skip
     if muscle == "semitendinosus":
-        gracilis = np.asarray(_anatomy().muscles["gracilis"].line[0].points[-1].position)
-        assert p[1] < gracilis[1]
+        assert p[1] < ends["gracilis"][1]
+    if muscle == "sartorius":  # in front of the other two, nearer the tuberosity
+        assert all(p[0] > q[0] + 0.005 and p[2] > q[2] + 0.005 for q in ends.values()), ends
 
 
 def test_adductor_longus_inserts_on_the_linea_aspera_in_the_middle_third(

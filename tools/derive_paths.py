@@ -22,15 +22,17 @@ Rules (so that a reviewer can reproduce them):
   below the hip centre (their common tendon is not part of the surface models). Piriformis,
   whose surface stops above the hip joint, inserts on the upper border of the greater
   trochanter: the highest femur vertex more than 3 cm lateral of the hip centre.
-- Gracilis and semitendinosus insert at the pes anserinus, whose tendons the surface models
-  leave out (PES_ANSERINUS, with its sources: Kenny et al. 2022, de Oliveira et al. 2006,
-  Pagnani et al. 1993): on the tibia's anteromedial surface 46 and 57 mm below the medial joint
-  line (the median height of the medial plateau, PLATEAU_FACING), 27 mm medial of the anterior
-  border (the cross-section's most anterior point). Each reaches it round the medial tibial
-  condyle: a tibial via point on the back of the condyle (PES_CORNER: 10 mm below the joint
-  line; gracilis at its posteromedial corner, semitendinosus at its back), then relief via
-  points wherever a straight stretch along the tibia would enter the bone (_pes_anserinus).
-  Sartorius keeps the contact rule: no measured position of its insertion was found.
+- Gracilis, semitendinosus and sartorius insert at the pes anserinus, whose tendons the
+  surface models leave out (PES_ANSERINUS, with its sources: Kenny et al. 2022, de Oliveira et
+  al. 2006, Pagnani et al. 1993, Dziedzic et al. 2014, Zielinska et al. 2024): on the tibia's
+  anteromedial surface 46, 57 and 57 mm below the medial joint line (the median height of the
+  medial plateau, PLATEAU_FACING); gracilis and semitendinosus 27 mm medial of the anterior
+  border (the cross-section's most anterior point), sartorius in front of them, 12 mm from it.
+  Each reaches it round the medial tibial condyle: a tibial via point on the back of the
+  condyle (PES_CORNER: 10 mm below the joint line; gracilis and sartorius at its posteromedial
+  corner, semitendinosus at its back), then relief via points wherever a straight stretch
+  along the tibia would enter the bone (_pes_anserinus). Until session 23 sartorius kept the
+  contact rule, which put its insertion at the joint line.
 - Adductor longus inserts on the medial lip of the linea aspera (LINEA_ASPERA_NEAREST, with the
   reason: its surface lies 3.6 mm off the femur, so the contact rule gave its distal end): at
   the height where its surface comes nearest the femur, the femur vertex there farthest toward
@@ -151,9 +153,21 @@ QUAD_BED = 0.008  # vastus intermedius thickness in front of the femoral shaft (
 # gracilis 46 mm distal of the joint line and 27 mm medial of the anterior tibial border,
 # semitendinosus 57 mm and 27 mm; de Oliveira VM et al. (2006), Acta Ortop Bras 14(1):7-10,
 # doi:10.1590/S1413-78522006000100001 (30 knees): gracilis 46 mm, semitendinosus 74 mm below
-# the joint surface (the rule takes Kenny's 57, the study that gives both distances). Sartorius
-# is left to the contact rule: no measured position of its insertion was found.
-PES_ANSERINUS = {"gracilis": (0.046, 0.027), "semitendinosus": (0.057, 0.027)}
+# the joint surface (the rule takes Kenny's 57, the study that gives both distances).
+# Sartorius: no study found measures its insertion, but two place it against the others. Its
+# tendon's inferior tract inserts "in the same place as" semitendinosus and gracilis (Dziedzic
+# D, Bogacka U, Ciszek B (2014), Folia Morphol 73(3):359-362, 10 muscles), and normally all
+# three insert medial of the tibial tuberosity with gracilis and semitendinosus superior and
+# medial of sartorius (Zielinska N et al. (2024), Folia Morphol 83(1):239-243,
+# doi:10.5603/FM.a2023.0013; Gray's Anatomy: semitendinosus "lies behind the tendon of the
+# sartorius"). So sartorius takes semitendinosus's height and lies in front of it by the
+# distance Rajagopal 2016's tibia puts between the two insertions (sart_r-P5 to semiten_r-P3,
+# 14.8 mm across the bone's axis; sartorius 3.7 mm lower there): 27 - 14.8, 12 mm from the
+# anterior border. That distance is taken from the reference model, not measured. Until
+# session 23 sartorius kept the contact rule: its surface model ends above the knee, and its
+# insertion lay on the joint line, on the medial side of the plateau.
+PES_ANSERINUS = {"gracilis": (0.046, 0.027), "semitendinosus": (0.057, 0.027),
+                 "sartorius": (0.057, 0.012)}  # fmt: skip
 # The medial joint line: the median height of the medial plateau, the tibia vertices facing up
 # (normal within 45 deg of straight up) from 1 cm medial of the knee centre, 0-6 cm below it.
 PLATEAU_FACING = np.cos(np.radians(45.0))
@@ -172,7 +186,16 @@ PLATEAU_FACING = np.cos(np.radians(45.0))
 # quadratus femoris bed (tests/test_model.py, the explorer's corner), and at 15-30 deg the
 # bed touched its sagittal path; 0-10 deg, 5-15 mm below the joint line, pass every test.
 # Gracilis at 30 deg turned its knee moment arm negative at 140 deg of knee flexion.
-PES_CORNER = {"gracilis": (0.010, np.radians(45.0)), "semitendinosus": (0.010, 0.0)}
+# Sartorius also passes behind the medial femoral condyle (Gray's), over gracilis's tendon
+# (sartorius in the medial knee's first layer, gracilis and semitendinosus between the first
+# and second: Warren LF, Marshall JL (1979), J Bone Joint Surg Am 61:56-62), so it takes
+# gracilis's corner; the two lines share that via point. Tried and not taken: 60 deg
+# (in front of gracilis) lands on the condyle's most medial point, level with the knee centre,
+# and leaves 3 mm of knee lever at extension (OpenSim 11); 30 and 15 deg, behind gracilis,
+# where the anatomy does not put it. RMS of the knee lever against OpenSim over 0-120 deg:
+# 13 mm at 45 deg, 14 at 60, 17 with the contact-rule insertion.
+PES_CORNER = {"gracilis": (0.010, np.radians(45.0)), "semitendinosus": (0.010, 0.0),
+              "sartorius": (0.010, np.radians(45.0))}  # fmt: skip
 # Adductor longus inserts by an aponeurosis on the linea aspera, in the middle third of the femur,
 # between vastus medialis (from the medial lip) and adductor magnus (Gray's Anatomy; Moore,
 # Clinically Oriented Anatomy). Its aponeurosis is not segmented, and its surface only lies

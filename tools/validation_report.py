@@ -962,17 +962,35 @@ def knee_section(
     sv = geo.femur_via.get("sartorius")
     if sv is not None:
         tilt = float(np.degrees(np.arctan2(abs(sv[0]), sv[1])))
+        femur_via = (
+            f"its femur via point (`tools/derive_paths.py`, KNEE_VIA: the muscle's centreline 3 cm "
+            f"above the knee centre) sits {sv[1] * 1000:.0f} mm above the knee centre and only "
+            f"{abs(sv[0]) * 1000:.0f} mm "
+            + ("behind" if sv[0] < 0 else "in front of")
+            + f" it ({tilt:.0f}° off vertical)"
+        )
+        if "sartorius" in geo.tibial_via:
+            text = (
+                f"{femur_via}, and it crosses the knee to a via point on the back of the medial "
+                f"tibial condyle, {ins['sartorius'] * 1000:.0f} mm from the axis (gracilis's: "
+                "its tendon runs over gracilis's round the condyle to the pes anserinus, "
+                "PES_CORNER), so with the knee straight the line passes close to the hinge axis "
+                "and the lever is short. As the knee bends the condyle's via point swings behind "
+                f"the axis and the lever grows to {peak(hf, 'sartorius')} (OpenSim "
+                f"{peak(os_, 'sartorius')}); Rajagopal 2016's sartorius reaches the tibia further "
+                "back, at a via point 25 mm behind the origin of its tibia frame (sart_r-P3)."
+            )
+        else:
+            text = (
+                f"{femur_via}, so with the knee straight the segment to the tibia runs almost "
+                "through the hinge axis. As the knee bends the insertion swings behind the axis "
+                f"and the lever grows to {peak(hf, 'sartorius')} (OpenSim "
+                f"{peak(os_, 'sartorius')})."
+            )
         rows += [
             f"**Sartorius near extension.** HipFlex's sartorius has "
             f"{_mm0(mm(hf, 'sartorius', 0))} mm of knee lever at 0° (OpenSim "
-            f"{_mm0(mm(os_, 'sartorius', 0))} mm): its femur via point (`tools/derive_paths.py`, "
-            f"KNEE_VIA: the muscle's centreline 3 cm above the knee centre) sits "
-            f"{sv[1] * 1000:.0f} mm above the knee centre and only {abs(sv[0]) * 1000:.0f} mm "
-            + ("behind" if sv[0] < 0 else "in front of")
-            + f" it ({tilt:.0f}° off vertical), so with the knee straight the segment to the "
-            "tibia runs almost through the hinge axis. As the knee bends the insertion swings "
-            f"behind the axis and the lever grows to {peak(hf, 'sartorius')} (OpenSim "
-            f"{peak(os_, 'sartorius')}).",
+            f"{_mm0(mm(os_, 'sartorius', 0))} mm): {text}",
             "",
         ]
     gp = geo.pulley.get("gracilis")
