@@ -190,6 +190,61 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_lesson(args: argparse.Namespace) -> int:
+    """List the lessons, or print one: each step's pose and question, and the engine's
+    statements at that pose (the figures the window's Why panel shows there)."""
+    from hipflex.lessons import lesson_snapshots, load_lessons
+    from hipflex.state import Snapshot, save_session
+
+    lessons = load_lessons()
+    if args.lesson is None:
+        for lid, lesson in lessons.items():
+            print(f"{lid}: {lesson.title} ({len(lesson.steps)} steps; {lesson.audience})")
+        return 0
+    if args.lesson not in lessons:
+        raise HipFlexError(f"no lesson {args.lesson!r} (known: {', '.join(lessons)})")
+    lesson = lessons[args.lesson]
+    steps = list(enumerate(lesson.steps, start=1))
+    if args.step is not None:
+        if not 1 <= args.step <= len(steps):
+            raise HipFlexError(f"{lesson.id} has steps 1..{len(steps)}, not {args.step}")
+        steps = [steps[args.step - 1]]
+    if args.sessions is not None:  # checked before any engine work
+        out = Path(args.sessions)
+        if out.exists() and not out.is_dir():
+            raise HipFlexError(f"{out}: not a folder")
+    model = _model(args)
+    print(f"{lesson.title}\n{lesson.summary}\n")
+    caveats: list[str] = []
+    for n, step in steps:
+        p = step.pose
+        print(f"Step {n}: {step.title}  (hip {p.hip_flexion:g} deg, knee {p.knee_flexion:g} deg)")
+        print(f"  {step.text}")
+        statements = model.explain(
+            p.hip_flexion, p.knee_flexion, hip_acceleration=step.hip_acceleration or 0.0,
+            hip_adduction=p.hip_adduction, hip_rotation=p.hip_rotation,
+        )  # fmt: skip
+        for s in statements:
+            text = str(s["text"])
+            if s["quantity"] != "caveat":
+                print(f"  - {text}  [{s['quantity']}]")
+            elif text not in caveats:  # the same for every step: said once, at the end
+                caveats.append(text)
+        print()
+    print("Caveats:")
+    for c in caveats:
+        print(f"- {c}")
+    if args.sessions is not None:
+        out = Path(args.sessions)
+        out.mkdir(parents=True, exist_ok=True)
+        snaps = lesson_snapshots(lesson, Snapshot(visible=tuple(model.muscles)))
+        for n, _ in steps:
+            path = out / f"{lesson.id}_step{n:02d}.json"
+            save_session(path, snaps[n - 1])
+            print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from hipflex.scene.export import export_glb
 
@@ -355,6 +410,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     _subject(ex)
     _task(ex)
     ex.set_defaults(func=_cmd_explain)
+    le = sub.add_parser("lesson", help="list the lessons, or print one with the engine's "
+                        "figures at each step")  # fmt: skip
+    le.add_argument("lesson", nargs="?", metavar="ID", help="lesson id (omit to list them)")
+    le.add_argument("--step", type=int, metavar="N", help="only step N (1-based)")
+    le.add_argument("--sessions", metavar="DIR", help="also write each step as a session file "
+                    "(ID_stepNN.json, replaced if present) for 'hipflex render --session' or the "
+                    "window's File > Open")  # fmt: skip
+    _subject(le)
+    le.set_defaults(func=_cmd_lesson, strength=[])
     gl = sub.add_parser("export", help="posed scene as glTF binary (bones and lines of action)")
     gl.add_argument(
         "--hip", type=float, default=0.0, metavar="DEG", help="hip flexion, degrees (default 0)"

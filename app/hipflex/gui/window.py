@@ -188,15 +188,25 @@ class MainWindow(QMainWindow):
     def _panels(self) -> None:
         from hipflex.gui.panels.explain import ExplanationPanel
         from hipflex.gui.panels.info import InfoCard
+        from hipflex.gui.panels.lesson import LessonPanel
         from hipflex.gui.panels.muscles import MusclePanel
         from hipflex.gui.panels.plots import PlotsPanel
         from hipflex.gui.panels.task import TaskPanel
+        from hipflex.lessons import Lesson, load_lessons
 
         self.muscle_panel = MusclePanel(self.qstate, self.analysis, self)
         self.task_panel = TaskPanel(self.qstate, self.analysis, self)
         self.plots_panel = PlotsPanel(self.qstate, self.analysis, self, held=True)
         self.explanation_panel = ExplanationPanel(self.qstate, self.analysis, self)
         self.info_card = InfoCard(self.qstate, self.analysis, self)
+        lessons: dict[str, Lesson] = {}
+        problem = None
+        try:
+            lessons = load_lessons()
+        except HipFlexError as exc:  # a broken lesson file must not keep the window shut
+            problem = f"Lessons could not be loaded: {exc}"
+        self.lesson_panel = LessonPanel(self.qstate, lessons, self, frame=self.set_view,
+                                        problem=problem)  # fmt: skip
         left = Qt.DockWidgetArea.LeftDockWidgetArea
         right = Qt.DockWidgetArea.RightDockWidgetArea
         muscles = self._dock("Muscles", self.muscle_panel, left)
@@ -204,6 +214,8 @@ class MainWindow(QMainWindow):
         # a third tab, not a fourth column: the 1366x768 window has no room to spare
         task = self._dock("Task", self.task_panel, left, scroll=False)
         self.tabifyDockWidget(muscles, task)
+        lesson = self._dock("Lesson", self.lesson_panel, left, scroll=False)
+        self.tabifyDockWidget(task, lesson)
         self._docks["Pose"].raise_()
         self._dock("Info", self.info_card, right)
         explain = self._dock("Why", self.explanation_panel, right)
@@ -367,6 +379,13 @@ class MainWindow(QMainWindow):
         )
         QShortcut(QKeySequence(Qt.Key.Key_Right), self, context=ctx).activated.connect(
             functools.partial(self.step, 1.0)
+        )
+        # a presentation clicker sends Page Down / Page Up
+        QShortcut(QKeySequence(Qt.Key.Key_PageDown), self, context=ctx).activated.connect(
+            self.lesson_panel.advance
+        )
+        QShortcut(QKeySequence(Qt.Key.Key_PageUp), self, context=ctx).activated.connect(
+            self.lesson_panel.previous
         )
         QShortcut(QKeySequence(Qt.Key.Key_Up), self, context=ctx).activated.connect(
             functools.partial(self.step_knee, 5.0)

@@ -1,0 +1,179 @@
+"""Lessons: the shipped files load, bad files fail with the file, the key and the problem, a step
+changes only what it names, and the window and the command line step through them."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from hipflex.config import data_dir
+from hipflex.errors import DataError
+from hipflex.lessons import lesson_snapshots, load_lesson, load_lessons, step_snapshot
+from hipflex.state import Camera, Display, Pose, Snapshot, load_session
+
+GOOD = """
+id = "{id}"
+title = "A lesson"
+[[step]]
+title = "One"
+text = "Look at iliacus."
+pose = {{ hip_flexion = 30, knee_flexion = 10 }}
+select = "muscle:iliacus"
+"""
+
+
+def _ids() -> tuple[set[str], set[str]]:
+    from hipflex.anatomy import load_anatomy
+
+    a = load_anatomy()
+    return set(a.muscles), set(a.bone_names)
+
+
+def test_the_shipped_lessons_load_and_only_ask() -> None:
+    """Every lesson in anatomy_data loads (poses inside the explorer's ranges, known ids). A
+    step asks and points; the numbers come from the engine, so no step text carries a figure
+    with a unit or a percentage that could drift from the model."""
+    lessons = load_lessons()
+    assert {"knee_lift", "two_joint_flexors"} <= set(lessons)
+    figure = re.compile(r"\d\s*(%|mm|N m|N\b)")
+    for lesson in lessons.values():
+        assert len(lesson.steps) >= 3
+        for step in lesson.steps:
+            assert not figure.search(step.text), (lesson.id, step.title, step.text)
+
+
+@pytest.mark.parametrize(("edit", "needles"), [
+    (lambda t: t.replace("hip_flexion = 30", "hip_flexion = 170"), ["step[0].pose.hip_flexion", "170"]),
+    (lambda t: t.replace('"muscle:iliacus"', '"muscle:iliacuss"'), ["step[0].select", "iliacuss"]),
+    (lambda t: t.replace('select = "muscle:iliacus"', 'show = ["psoas", "nope"]'), ["step[0].show", "nope"]),
+    (lambda t: t.replace('select = "muscle:iliacus"', 'colour = "red"'), ["step[0].colour", "Extra inputs"]),
+    (lambda t: t.replace('select = "muscle:iliacus"', 'view = "behind"'), ["step[0].view"]),
+    (lambda t: t.replace('id = "bad"', 'id = "other"'), ["'id'", "file name"]),
+    (lambda t: t.replace("[[step]]", "[[step]"), ["not valid TOML"]),
+    (lambda t: t.split("[[step]]")[0], ["'step'", "required"]),
+])  # fmt: skip
+def test_a_bad_lesson_names_the_file_the_key_and_the_problem(tmp_path, edit, needles) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "bad.toml"
+    f.write_text(edit(GOOD.format(id="bad")))
+    muscles, bones = _ids()
+    with pytest.raises(DataError) as exc:
+        load_lesson(f, muscles, bones)
+    msg = str(exc.value)
+    assert msg.startswith(str(f)), msg
+    for n in needles:
+        assert n in msg, (n, msg)
+
+
+def test_a_step_changes_what_it_names_and_keeps_the_rest() -> None:
+    lessons = load_lessons()
+    base = Snapshot(pose=Pose(hip_flexion=45, hip_adduction=10), visible=("iliacus", "psoas"),
+                    display=Display(labels=True, muscle_style="line"), camera=Camera(view=None, zoom=2.0),
+                    plotted=("psoas",))  # fmt: skip
+    step = lessons["knee_lift"].steps[2]  # pose, view, colour and selection; nothing else
+    snap = step_snapshot(step, base)
+    assert snap.pose == step.pose and snap.pose.hip_adduction == 0.0  # a whole pose, not a delta
+    assert snap.camera == Camera(view=step.view)
+    assert snap.display.colour_by == step.colour_by
+    assert (snap.display.labels, snap.display.muscle_style) == (True, "line")
+    assert snap.visible == base.visible and snap.plotted == base.plotted
+    assert snap.selection == step.select
+    # stepping through keeps what an earlier step set (step 1's tubes) where a later one is silent
+    snaps = lesson_snapshots(lessons["knee_lift"], base)
+    assert [s.pose for s in snaps] == [s.pose for s in lessons["knee_lift"].steps]
+    assert all(s.display.muscle_style == "tube" for s in snaps)
+    assert snaps[-1].plotted == lessons["knee_lift"].steps[-1].plot
+
+
+@pytest.fixture
+def lesson_window(qtbot, window):  # type: ignore[no-untyped-def]
+    w = window
+    w._docks["Lesson"].raise_()
+    w.lesson_panel.choose("knee_lift")
+    return w
+
+
+def test_page_down_and_up_step_the_window_through_a_lesson(qtbot, lesson_window, model) -> None:  # type: ignore[no-untyped-def]
+    """Page Down (a presentation clicker) starts and advances the lesson from anywhere in the
+    window; the 3D view, the Why panel and the selection follow; Page Up and undo go back."""
+    w = lesson_window
+    steps = w.lesson_panel.lesson.steps
+    start = w.state.pose
+    QTest.keyClick(w, Qt.Key.Key_PageDown)
+    assert w.state.pose == steps[0].pose and w.lesson_panel.counter.text() == "Step 1 of 6"
+    for k in (1, 2):
+        QTest.keyClick(w, Qt.Key.Key_PageDown)
+        assert w.state.pose == steps[k].pose
+    snap = w.state.snapshot
+    assert snap.camera.view == steps[2].view and snap.display.colour_by == steps[2].colour_by
+    assert snap.selection == steps[2].select
+    why = w.explanation_panel.toPlainText
+    qtbot.waitUntil(lambda: why().startswith("Hip flexion 110°, knee straight"), timeout=5000)
+    said = [x["text"] for x in model.explain(110.0, 0.0) if x["quantity"] != "caveat"]
+    assert all(t in why().replace("\n", " ") for t in said[:3]), (said[:3], why())
+    assert steps[2].title in w.lesson_panel.text.toPlainText()
+    QTest.keyClick(w, Qt.Key.Key_PageUp)
+    assert w.state.pose == steps[1].pose and w.lesson_panel.counter.text() == "Step 2 of 6"
+    w.state.undo()  # the Page Up
+    w.state.undo()  # step 3
+    w.state.undo()  # step 2
+    w.state.undo()  # step 1
+    assert w.state.pose == start
+    # the last step stops there; Back stops at the first
+    w.lesson_panel.go(len(steps) - 1)
+    assert not w.lesson_panel.next.isEnabled()
+    QTest.keyClick(w, Qt.Key.Key_PageDown)
+    assert w.lesson_panel.index == len(steps) - 1
+
+
+def test_a_broken_lesson_file_leaves_the_window_working(
+    qtbot, model, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from hipflex.gui.window import MainWindow
+
+    data = tmp_path / "anatomy_data"
+    shutil.copytree(data_dir(), data)
+    (data / "lessons" / "knee_lift.toml").write_text("id = 'knee_lift'\ntitle = \n")
+    monkeypatch.setenv("HIPFLEX_DATA", str(data))
+    w = MainWindow(model, quiet=True)
+    qtbot.addWidget(w)
+    text = w.lesson_panel.text.toPlainText()
+    assert "Lessons could not be loaded" in text and "knee_lift.toml" in text
+    assert not w.lesson_panel.next.isEnabled()
+    w.state.set_pose(hip_flexion=40.0)  # the rest of the window is unaffected
+    assert w.state.pose.hip_flexion == 40.0
+    w.close()
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+    from hipflex.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_command_line_prints_a_lesson_with_the_engines_figures(capsys, model, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = _run(capsys, "lesson")
+    assert code == 0 and "knee_lift:" in out and "two_joint_flexors:" in out
+    lesson = load_lessons()["knee_lift"]
+    step = lesson.steps[2]
+    code, out, err = _run(
+        capsys, "lesson", "knee_lift", "--step", "3", "--sessions", str(tmp_path / "s")
+    )
+    assert code == 0
+    assert f"Step 3: {step.title}" in out and step.text in out
+    # the statements are the engine's at that pose, not text stored in the lesson
+    said = model.explain(step.pose.hip_flexion, step.pose.knee_flexion)
+    for s in said:
+        if s["quantity"] != "caveat":
+            assert f"  - {s['text']}" in out
+    snap = load_session(tmp_path / "s" / "knee_lift_step03.json")
+    assert snap == lesson_snapshots(lesson, Snapshot(visible=tuple(model.muscles)))[2]
+    code, _, err = _run(capsys, "lesson", "knee_lift", "--step", "9")
+    assert code == 2 and "steps 1..6" in err
+    code, _, err = _run(capsys, "lesson", "no_such")
+    assert code == 2 and "no lesson 'no_such'" in err and "knee_lift" in err
