@@ -47,11 +47,11 @@ def test_the_shipped_lessons_load_and_only_ask() -> None:
 
 
 @pytest.mark.parametrize(("edit", "needles"), [
-    (lambda t: t.replace("hip_flexion = 30", "hip_flexion = 170"), ["step[0].pose.hip_flexion", "170"]),
-    (lambda t: t.replace('"muscle:iliacus"', '"muscle:iliacuss"'), ["step[0].select", "iliacuss"]),
-    (lambda t: t.replace('select = "muscle:iliacus"', 'show = ["psoas", "nope"]'), ["step[0].show", "nope"]),
-    (lambda t: t.replace('select = "muscle:iliacus"', 'colour = "red"'), ["step[0].colour", "Extra inputs"]),
-    (lambda t: t.replace('select = "muscle:iliacus"', 'view = "behind"'), ["step[0].view"]),
+    (lambda t: t.replace("hip_flexion = 30", "hip_flexion = 170"), ["step.0.pose.hip_flexion", "170"]),
+    (lambda t: t.replace('"muscle:iliacus"', '"muscle:iliacuss"'), ["step.0.select", "iliacuss"]),
+    (lambda t: t.replace('select = "muscle:iliacus"', 'show = ["psoas", "nope"]'), ["step.0.show", "nope"]),
+    (lambda t: t.replace('select = "muscle:iliacus"', 'colour = "red"'), ["step.0.colour", "Extra inputs"]),
+    (lambda t: t.replace('select = "muscle:iliacus"', 'view = "behind"'), ["step.0.view"]),
     (lambda t: t.replace('id = "bad"', 'id = "other"'), ["'id'", "file name"]),
     (lambda t: t.replace("[[step]]", "[[step]"), ["not valid TOML"]),
     (lambda t: t.split("[[step]]")[0], ["'step'", "required"]),

@@ -9,16 +9,24 @@ key and the problem. Pure Python (pydantic), like the state they produce.
 
 from __future__ import annotations
 
-import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from hipflex.config import data_dir
 from hipflex.errors import DataError
-from hipflex.state import Camera, ColourMode, MuscleStyle, Pose, Snapshot, Task, ViewName
+from hipflex.state import (
+    Camera,
+    ColourMode,
+    MuscleStyle,
+    Pose,
+    Selection,
+    Snapshot,
+    Task,
+    ViewName,
+)
 
 
 class _Strict(BaseModel):
@@ -36,16 +44,9 @@ class LessonStep(_Strict):
     muscle_style: MuscleStyle | None = None
     labels: bool | None = None
     show: tuple[str, ...] | None = None  # muscle ids; None keeps what is shown
-    select: str | None = None  # "muscle:<id>" or "bone:<id>"
+    select: Selection = None
     plot: tuple[str, ...] | None = None  # muscle ids for the curves
     hip_acceleration: float | None = Field(default=None, ge=0.0)  # knee drive, rad/s^2
-
-    @field_validator("select")
-    @classmethod
-    def _selection(cls, v: str | None) -> str | None:
-        if v is not None and not v.startswith(("muscle:", "bone:")):
-            raise ValueError(f"expected 'muscle:<id>' or 'bone:<id>', got {v!r}")
-        return v
 
 
 class Lesson(_Strict):
@@ -98,32 +99,20 @@ def _check_ids(lesson: Lesson, path: Path, muscles: set[str], bones: set[str]) -
         for key, ids in (("show", s.show or ()), ("plot", s.plot or ())):
             unknown = sorted(set(ids) - muscles)
             if unknown:
-                raise DataError(f"{path}: key 'step[{n}].{key}': unknown muscle id(s) "
+                raise DataError(f"{path}: key 'step.{n}.{key}': unknown muscle id(s) "
                                 f"{', '.join(unknown)}")  # fmt: skip
         if s.select is not None:
             kind, _, ident = s.select.partition(":")
             if ident not in (muscles if kind == "muscle" else bones):
-                raise DataError(f"{path}: key 'step[{n}].select': unknown {kind} id {ident!r}")
+                raise DataError(f"{path}: key 'step.{n}.select': unknown {kind} id {ident!r}")
 
 
 def load_lesson(path: Path, muscles: set[str], bones: set[str]) -> Lesson:
     """One lesson file, validated; the muscle and bone ids it names must exist."""
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise DataError(f"{path}: file missing") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read ({exc})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"{path}: not valid TOML: {exc}") from exc
-    try:
-        lesson = Lesson.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in err["loc"])
-        key = key.replace(".[", "[") or "(top level)"
-        msg = str(err["ctx"]["error"]) if err["type"] == "value_error" else err["msg"]
-        raise DataError(f"{path}: key '{key}': {msg}") from exc
+    from hipflex.anatomy import read_toml, validated
+
+    lesson = validated(Lesson, read_toml(Path(path)), Path(path))
+    assert isinstance(lesson, Lesson)
     if lesson.id != Path(path).stem:
         raise DataError(f"{path}: key 'id': {lesson.id!r} differs from the file name")
     _check_ids(lesson, Path(path), muscles, bones)

@@ -244,6 +244,15 @@ class Task(_Frozen):
         return "; ".join(parts)
 
 
+def _selection(v: str | None) -> str | None:
+    if v is not None and not (v.startswith("muscle:") or v.startswith("bone:")):
+        raise ValueError(f"expected 'muscle:<id>' or 'bone:<id>', got {v!r}")
+    return v
+
+
+Selection = Annotated[str | None, AfterValidator(_selection)]  # "muscle:<id>" or "bone:<id>"
+
+
 class Snapshot(_Frozen):
     """Everything the explorer shows, at one instant."""
 
@@ -252,16 +261,9 @@ class Snapshot(_Frozen):
     visible: tuple[str, ...] = ()
     display: Display = Display()
     camera: Camera = Camera()
-    selection: str | None = None  # "muscle:<id>" or "bone:<id>"
+    selection: Selection = None
     plotted: tuple[str, ...] = ("iliacus", "psoas", "rectus_femoris", "tensor_fasciae_latae")
     playing: bool = False
-
-    @field_validator("selection")
-    @classmethod
-    def _selection(cls, v: str | None) -> str | None:
-        if v is not None and not (v.startswith("muscle:") or v.startswith("bone:")):
-            raise ValueError(f"expected 'muscle:<id>' or 'bone:<id>', got {v!r}")
-        return v
 
 
 # Fields whose changes are undoable; the camera, the selection and playback are not.

@@ -177,16 +177,21 @@ class AnatomyData(_Strict):
     bone_names: dict[str, str]
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
+    """A data file's TOML; a missing or malformed file is a DataError naming it."""
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise DataError(f"{path}: file missing") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read ({exc})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise DataError(f"{path}: not valid TOML: {exc}") from exc
 
 
-def _validated(model: type[_Strict], raw: object, path: Path, prefix: str = "") -> _Strict:
+def validated(model: type[BaseModel], raw: object, path: Path, prefix: str = "") -> BaseModel:
+    """``raw`` validated as ``model``; the first problem is a DataError naming the file and
+    the key (``prefix`` and the dotted path inside it)."""
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
@@ -205,16 +210,16 @@ def _load_cached(root: Path) -> AnatomyData:
     jp, bp, wp, rp = (
         root / n for n in ("joints.toml", "bodies.toml", "wraps.toml", "references.toml")
     )
-    joints_raw, bodies_raw, wraps_raw, refs_raw = _read(jp), _read(bp), _read(wp), _read(rp)
+    joints_raw, bodies_raw, wraps_raw, refs_raw = (read_toml(p) for p in (jp, bp, wp, rp))
     joints = [
-        _validated(Joint, j, jp, f"joint[{n}]") for n, j in enumerate(joints_raw.get("joint", []))
+        validated(Joint, j, jp, f"joint[{n}]") for n, j in enumerate(joints_raw.get("joint", []))
     ]
     bodies = [
-        _validated(Body, b, bp, f"body[{n}]") for n, b in enumerate(bodies_raw.get("body", []))
+        validated(Body, b, bp, f"body[{n}]") for n, b in enumerate(bodies_raw.get("body", []))
     ]
-    wraps = [_validated(Wrap, w, wp, f"wrap[{n}]") for n, w in enumerate(wraps_raw.get("wrap", []))]
+    wraps = [validated(Wrap, w, wp, f"wrap[{n}]") for n, w in enumerate(wraps_raw.get("wrap", []))]
     refs = [
-        _validated(Reference, r, rp, f"reference[{n}]")
+        validated(Reference, r, rp, f"reference[{n}]")
         for n, r in enumerate(refs_raw.get("reference", []))
     ]
     ref_ids = {r.id for r in refs}  # type: ignore[attr-defined]
@@ -231,7 +236,7 @@ def _load_cached(root: Path) -> AnatomyData:
         raise DataError(f"{mdir}: no muscle files")
     wrap_ids = {w.id for w in wraps}  # type: ignore[attr-defined]
     for f in files:
-        m = _validated(Muscle, _read(f), f)
+        m = validated(Muscle, read_toml(f), f)
         assert isinstance(m, Muscle)
         if m.id != f.stem:
             raise DataError(f"{f}: key 'id': {m.id!r} differs from the file name {f.stem!r}")
