@@ -177,3 +177,63 @@ def test_the_command_line_prints_a_lesson_with_the_engines_figures(capsys, model
     assert code == 2 and "steps 1..6" in err
     code, _, err = _run(capsys, "lesson", "no_such")
     assert code == 2 and "no lesson 'no_such'" in err and "knee_lift" in err
+
+
+def test_a_lesson_handout_prints_each_step_with_its_picture_and_the_engines_words(
+    model, tmp_path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """`hipflex handout --lesson` writes a PDF: per step its heading, a picture (ink in the
+    left column beside each heading), the question and the engine's statements at that pose,
+    as searchable text; then caveats, sources and attribution. Options that a lesson sets
+    itself are refused, and an existing file is kept without --force."""
+    import subprocess
+
+    import numpy as np
+    from PIL import Image
+
+    from hipflex.media.lesson_handout import make_lesson_handout
+
+    lesson = load_lessons()["two_joint_flexors"]
+    steps: list[float] = []
+    path = make_lesson_handout(tmp_path / "l.pdf", lesson.id, model=model,
+                               progress=lambda f, _m: steps.append(f))  # fmt: skip
+    assert steps[0] == 0 and steps[-1] == 1 and steps == sorted(steps)
+    flat = " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                                   check=True).stdout.split())  # fmt: skip
+    assert lesson.title in flat and "Rigid tendons" in flat and "Visible Human" in flat
+    for n, step in enumerate(lesson.steps, 1):
+        assert f"Step {n}: {step.title}" in flat
+        assert " ".join(step.text.split()) in flat
+        said = model.explain(step.pose.hip_flexion, step.pose.knee_flexion)
+        assert " ".join(said[0]["text"].split()) in flat  # the engine's words at that pose
+    assert "In red: Rectus femoris: moment arm" in flat  # the caption, as text
+    # the pictures: the left column below the title has the rendered anatomy on every page
+    subprocess.run(["pdftoppm", "-r", "30", "-png", str(path), str(tmp_path / "p")], check=True)
+    pages = sorted(tmp_path.glob("p*.png"))
+    assert len(pages) >= 2
+    page = np.asarray(Image.open(pages[0]).convert("RGB")).astype(int)
+    h, w = page.shape[:2]
+    left = page[int(0.2 * h) : int(0.8 * h), int(0.08 * w) : int(0.45 * w)]
+    coloured = (left.max(axis=-1) - left.min(axis=-1)) > 40
+    assert coloured.mean() > 0.03, "no pictures beside the steps"
+    # the command line: a lesson sets its own poses; the file is not overwritten without --force
+    code, _, err = _run(capsys, "handout", "--lesson", lesson.id, "--poses", "0,90", "-o",
+                        str(tmp_path / "x.pdf"))  # fmt: skip
+    assert code == 2 and "--poses" in err and not (tmp_path / "x.pdf").exists()
+    before = path.read_bytes()
+    code, _, err = _run(capsys, "handout", "--lesson", lesson.id, "-o", str(path))
+    assert code == 2 and "--force" in err and path.read_bytes() == before
+
+
+def test_the_window_exports_the_chosen_lesson_as_a_handout(qtbot, lesson_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    from hipflex.gui.exports import export_lesson_handout
+
+    w = lesson_window
+    w.lesson_panel.choose("two_joint_flexors")
+    out = export_lesson_handout(w, tmp_path / "t.pdf", w.lesson_panel.lesson.id, paper="letter")
+    assert out == tmp_path / "t.pdf" and not w.errors
+    info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True).stdout
+    assert "Rectus femoris: one muscle, two joints" in info and "612 x 792" in info
+    assert w.findChild(type(w.act_undo), "actExportLessonHandout") is not None

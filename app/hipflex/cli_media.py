@@ -189,10 +189,24 @@ def _inches(text: str) -> tuple[float, float]:
 def _cmd_handout(args: argparse.Namespace) -> int:
     from hipflex.media.handout import DEFAULT_TITLE, make_handout
 
-    path = make_handout(Path(args.output), poses=args.poses, knee_flexion=args.knee,
+    if args.lesson is not None:
+        from hipflex.media.lesson_handout import make_lesson_handout
+
+        given = [f for f, v in (("--poses", args.poses), ("--knee", args.knee),
+                                ("--muscles", args.muscles), ("--colour-by", args.colour_by),
+                                ("--view", args.view), ("--title", args.title)) if v is not None]  # fmt: skip
+        if given:
+            raise HipFlexError(f"--lesson sets each step's pose, view and colours; leave out "
+                               f"{', '.join(given)}")  # fmt: skip
+        path = make_lesson_handout(Path(args.output), args.lesson, paper=args.paper,
+                                   force=args.force, progress=_progress(args, "handout"))  # fmt: skip
+        print(f"wrote {path}")
+        return 0
+    path = make_handout(Path(args.output), poses=args.poses or [0.0, 60.0, 110.0],
+                        knee_flexion=args.knee or 0.0,
                         muscles=_muscle_list(args.muscles), colour_by=args.colour_by or "identity",
                         title=args.title or DEFAULT_TITLE, paper=args.paper, force=args.force,
-                        progress=_progress(args, "handout"), view=args.view)  # fmt: skip
+                        progress=_progress(args, "handout"), view=args.view or "lateral")  # fmt: skip
     print(f"wrote {path}")
     return 0
 
@@ -268,14 +282,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     pl.set_defaults(func=_cmd_plot)
 
     ho = sub.add_parser("handout", help="A4 or Letter PDF: posed views, capacity chart, the why")
-    ho.add_argument("--poses", type=_angles, default=[0.0, 60.0, 110.0], help="hip angles (1-4)")
-    ho.add_argument("--knee", type=float, default=0.0, help="knee flexion, degrees")
+    ho.add_argument("--poses", type=_angles, help="hip angles (1-4; default 0,60,110)")
+    ho.add_argument("--knee", type=float, help="knee flexion, degrees (default 0)")
     ho.add_argument("--muscles", help="comma-separated muscle ids (default: the flexors)")
     ho.add_argument("--colour-by", choices=COLOUR_MODES, help="muscle colours (default: identity)")
-    ho.add_argument(
-        "--view", choices=["anterior", "lateral", "medial", "oblique"], default="lateral"
-    )
+    ho.add_argument("--view", choices=["anterior", "lateral", "medial", "oblique"],
+                    help="camera preset (default: lateral)")  # fmt: skip
     ho.add_argument("--title", help="the handout's title")
+    ho.add_argument("--lesson", metavar="ID", help="a lesson instead: each step's picture, "
+                    "question and the engine's statements ('hipflex lesson' lists them)")  # fmt: skip
     ho.add_argument("--paper", choices=["a4", "letter"], default="a4")
     _common(ho, "PDF file to write")
     ho.set_defaults(func=_cmd_handout)

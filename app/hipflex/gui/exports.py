@@ -190,6 +190,31 @@ def export_handout_dialog(window: MainWindow) -> None:
         )
 
 
+def export_lesson_handout(window: MainWindow, path: Path, lesson_id: str, paper: str = "a4",
+                          force: bool = False) -> Path | None:  # fmt: skip
+    """The lesson as a PDF: each step's picture, question and the engine's statements."""
+    from hipflex.media.lesson_handout import make_lesson_handout
+
+    def job(progress: Callable[[float, str], None], cancel: Callable[[], bool]) -> Path:
+        return make_lesson_handout(path, lesson_id, paper=paper, force=force, progress=progress,
+                                   cancel=cancel, model=window.model)  # fmt: skip
+
+    return _run(window, "Exporting lesson handout", job)
+
+
+def export_lesson_handout_dialog(window: MainWindow) -> None:
+    lesson = window.lesson_panel.lesson
+    if lesson is None:
+        window.show_error("No lesson to export: the Lesson tab has none loaded.")
+        return
+    path, chosen = QFileDialog.getSaveFileName(window, "Export lesson handout",
+                                               f"hipflex-{lesson.id}.pdf",
+                                               "A4 PDF (*.pdf);;US Letter PDF (*.pdf)")  # fmt: skip
+    if path:
+        export_lesson_handout(window, Path(path), lesson.id,
+                              paper="letter" if "Letter" in chosen else "a4", force=True)  # fmt: skip
+
+
 # -- video ---------------------------------------------------------------------------------------
 def export_video(window: MainWindow, path: Path, motion: str | None = None, seconds: float = 4.0,
                  fps: float = 30.0, size: tuple[int, int] = (1280, 720), force: bool = False) -> Path | None:  # fmt: skip

@@ -259,6 +259,8 @@ class MainWindow(QMainWindow):
         self._action(
             f, "Export &handout (PDF)…", self.export_handout_dialog, None, "actExportHandout"
         )
+        self._action(f, "Export &lesson handout (PDF)…", self.export_lesson_handout_dialog, None,
+                     "actExportLessonHandout")  # fmt: skip
         self._action(f, "Export &video…", self.export_video_dialog, None, "actExportVideo")
         self._action(
             f, "Export &plot (SVG, PDF, PNG)…", self.export_plot_dialog, None, "actExportPlot"
@@ -655,6 +657,11 @@ class MainWindow(QMainWindow):
         from hipflex.gui.exports import export_handout_dialog
 
         export_handout_dialog(self)
+
+    def export_lesson_handout_dialog(self) -> None:
+        from hipflex.gui.exports import export_lesson_handout_dialog
+
+        export_lesson_handout_dialog(self)
 
     def export_video_dialog(self) -> None:
         from hipflex.gui.exports import export_video_dialog

@@ -103,7 +103,10 @@ class OffscreenView:
         level: str = "full",
         transparent: bool = False,
         antialias: str = "msaa",
+        scale: float | None = None,
     ) -> None:
+        """``scale`` sizes text, points and line widths (default: the height over 720 px, as
+        on a screen); a picture printed small wants more."""
         _prefer_egl()
         import pyvista as pv
 
@@ -125,7 +128,7 @@ class OffscreenView:
             # without (FXAA falls back to costly SSAA under EGL)
             self.plotter.ren_win.SetMultiSamples(0)  # type: ignore[union-attr,unused-ignore]
         self.plotter.set_background("white")  # type: ignore[arg-type,unused-ignore]
-        self.scene = _scene_for(self.plotter, self.builder, scale=max(1.0, h / 720))
+        self.scene = _scene_for(self.plotter, self.builder, scale=scale or max(1.0, h / 720))
 
     def __enter__(self) -> OffscreenView:
         return self

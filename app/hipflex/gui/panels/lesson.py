@@ -157,7 +157,8 @@ class LessonPanel(QWidget):
             if lesson.audience:
                 parts.append(f"<p class='who'>For: {esc(lesson.audience)}</p>")
             parts.append("<p class='hint'>Start sets the first pose. Page Down and Page Up step "
-                         "through the lesson from anywhere in the window.</p>")  # fmt: skip
+                         "through the lesson from anywhere in the window. File &gt; Export "
+                         "lesson handout prints it as a PDF.</p>")  # fmt: skip
         else:
             step = lesson.steps[self.index]
             self.counter.setText(f"Step {self.index + 1} of {n}")
