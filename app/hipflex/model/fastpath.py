@@ -309,8 +309,10 @@ class FastPaths:
             self._crosses[joint] = prox[:, 0] & ~np.isin(last, [BODY_INDEX[b] for b in bodies])
         self._prox_j = np.stack([self._prox["hip"], self._prox["knee"]])[:, None]  # (2,1,L,K)
         self._dist_j = np.stack([self._distal["hip"], self._distal["knee"]])[:, None]
+        # both searches in one: the proximal candidates reversed (the last proximal one is the
+        # first there), then the distal ones; (2 searches, 2 joints, 1, L, K)
+        self._ends_mask = np.stack([self._prox_j[..., ::-1], self._dist_j])
         self._line_ix = np.arange(self.n_lines)
-        self._last = k_max - 1
         self._crosses4 = np.concatenate([np.repeat(self._crosses["hip"][:, None], 3, axis=1),
                                          self._crosses["knee"][:, None]], axis=1)  # fmt: skip
 
@@ -333,16 +335,20 @@ class FastPaths:
         # posed path points and surfaces (centre, side, axis): one product per moving body
         posed = np.concatenate([st.posed_fixed, self._moving[1] @ femur[:, :3].transpose(0, 2, 1),
                                 self._moving[2] @ tibia[:, :3].transpose(0, 2, 1)], axis=1)  # fmt: skip
-        pts = posed[:, self._point_row]  # (n, points, 3)
-        wb = posed[:, self._frame_row]  # (n, surfaces, 3, 3)
+        # every row taken from the posed table in one step (``_Static.take``): the path points
+        # (n, points, 3) and surface frames (n, surfaces, 3, 3), pose-major, then the kernel
+        # batch's ends p and s and surface frames, segment-major
+        taken = posed.reshape(-1, 3).take(st.take, axis=0)
+        i_wb, i_p, i_s, i_rows = st.take_at
+        pts = taken[:i_wb].reshape(n, -1, 3)
+        wb = taken[i_wb:i_p].reshape(n, -1, 3, 3)
         # straight segments
         v = pts[:, self._plain_b] - pts[:, self._plain_a]
         seg_len = [np.sqrt(np.add.reduce(v * v, axis=-1))]
         # one batched kernel call: one-surface segments, then each surface of the two-surface
         # segments taken alone
-        p = posed[:, st.a_row].transpose(1, 0, 2).reshape(-1, 3)
-        s = posed[:, st.b_row].transpose(1, 0, 2).reshape(-1, 3)
-        rows = posed[:, st.w_row].transpose(1, 0, 2, 3).reshape(-1, 3, 3)
+        p, s = taken[i_p:i_s], taken[i_s:i_rows]
+        rows = taken[i_rows:].reshape(-1, 3, 3)
         c, e1, e3 = rows[:, 0], rows[:, 1], rows[:, 2]
         if n == 1:  # one pose: on floats
             basis = _bases_few(p, s, c, e1, e3, st)
@@ -402,16 +408,14 @@ class FastPaths:
 
         # moment arms: where the force acts on the distal bodies (virtual work), both joints
         # (flat takes: every pose's bank, engagement and candidates end to end)
-        cand = st.cand  # (n, L, K) into the poses' banks end to end
-        cand_on = np.concatenate(engaged, axis=1).ravel().take(cand)
-        prox = cand_on & self._prox_j  # (2 joints, n, L, K)
-        dist = cand_on & self._dist_j
-        ia = self._last - prox[..., ::-1].argmax(axis=3)  # last proximal
-        ib = dist.argmax(axis=3)  # first distal
+        # the last proximal and the first distal engaged candidate of each line, for both
+        # joints, in one search: st.cand_ends has the candidates reversed, then as they are
+        cand_on = np.concatenate(engaged, axis=1).ravel().take(st.cand_ends)
+        first = (cand_on & self._ends_mask).argmax(axis=4)  # (2 searches, 2 joints, n, L)
         # only those two candidates' points are taken from the bank
         points = np.concatenate(bank, axis=1).reshape(-1, 3)
-        a = points.take(cand.take(st.cand_row + ia), axis=0)  # (2, n, L, 3)
-        b = points.take(cand.take(st.cand_row + ib), axis=0)
+        ends = points.take(st.cand_ends.take(st.cand_ends_row + first), axis=0)
+        a, b = ends[0], ends[1]  # (2 joints, n, L, 3)
         u = a - b
         u /= np.maximum(np.sqrt(np.add.reduce(u * u, axis=-1)), 1e-12)[..., None]
         st.centres[0] = femur[:, None, :3, 3]
@@ -422,7 +426,9 @@ class FastPaths:
         axes[:, 1, 1] = np.sin(hip_flexion_rad)
         axes[:, 2] = femur[:, :3, 1]  # rotation: the femur's long axis
         axes[:, 3] = -femur[:, :3, 2]  # knee flexion: about the femur's -z
-        arms = np.einsum("jnlk,nck->jnlc", moment, axes)
+        # about each axis: (2 joints, n, L, 3) @ (n, 3, 4); a product, not einsum, which is ten
+        # times slower on a sweep (the same sums to rounding)
+        arms = moment @ axes.transpose(0, 2, 1)
         out = arms[0]  # hip columns from the hip pair, knee column from the knee pair
         out[:, :, 3] = arms[1, :, :, 3]
         out *= self._crosses4
@@ -584,17 +590,32 @@ class _Static:
         # (wrapping.SPAN_LIMIT); the two-surface rows' surfaces taken alone do not
         self.past_half = np.arange(len(self.sphere)) < n * s1
         self.point_on = np.ones((n, len(fp.points)), bool)
-        # moment-arm candidates of every pose as flat positions in the poses' banks end to end,
-        # and where each pose's line's candidates start in that table
+        # moment-arm candidates of every pose as flat positions in the poses' banks end to end
+        # (n, L, K); for ``evaluate``'s one search for both ends, reversed (the last proximal
+        # candidate is the first there), then as they are (2, 1, n, L, K); and where each
+        # search's pose's line's candidates start in that table (2, 1, n, L)
         self.cand = fp._cand + np.arange(n)[:, None, None] * fp._n_bank
-        self.cand_row = (np.arange(n)[:, None] * fp.n_lines + fp._line_ix) * fp._cand.shape[1]
+        self.cand_ends = np.stack([self.cand[..., ::-1], self.cand])[:, None]
+        cand_row = (np.arange(n)[:, None] * fp.n_lines + fp._line_ix) * fp._cand.shape[1]
+        self.cand_ends_row = np.arange(2)[:, None, None, None] * self.cand.size + cand_row
         self.axes = np.zeros((n, 4, 3))
         self.axes[:, 0, 2] = 1.0  # hip flexion: about the pelvis z
         self.centres = np.zeros((2, n, 1, 3))
         self.posed_fixed = np.repeat(fp._posed_fixed[None], n, axis=0)  # the pelvis's, per pose
         # the kernel rows' ends and surface frames in the posed table
-        self.a_row, self.b_row = fp._point_row[self.a_idx], fp._point_row[self.b_idx]
-        self.w_row = fp._frame_row[self.w_idx]
+        a_row, b_row = fp._point_row[self.a_idx], fp._point_row[self.b_idx]
+        w_row = fp._frame_row[self.w_idx]
+        # ``_solve``'s one take from the posed table (n poses of its rows, flat): every pose's
+        # path points and surface frames (pose-major), then the kernel rows' p, s and frames
+        # (segment-major: row = segment * n + pose); and where each part starts
+        width = len(fp._posed_fixed) + len(fp._moving[1]) + len(fp._moving[2])
+        pose = np.arange(n) * width
+        parts = [(pose[:, None] + fp._point_row).ravel(),
+                 (pose[:, None, None] + fp._frame_row).ravel(),
+                 (a_row[:, None] + pose).ravel(), (b_row[:, None] + pose).ravel(),
+                 (w_row[:, None] + pose[:, None]).ravel()]  # fmt: skip
+        self.take = np.concatenate(parts)
+        self.take_at = tuple(np.cumsum([len(x) for x in parts[:4]]).tolist())
         self.no_sphere = np.zeros(len(self.sphere), bool)
         self.sph = np.flatnonzero(self.sphere)
         # ``_bases_few``: the kernel bases of the pelvis-fixed cylinders (flat, None for the
