@@ -978,7 +978,7 @@ def knee_section(
                 "and the lever is short. As the knee bends the condyle's via point swings behind "
                 f"the axis and the lever grows to {peak(hf, 'sartorius')} (OpenSim "
                 f"{peak(os_, 'sartorius')}); Rajagopal 2016's sartorius reaches the tibia further "
-                "back, at a via point 25 mm behind the origin of its tibia frame (sart_r-P3)."
+                "back, at a via point behind the medial condyle (sart_r-P3)."
             )
         else:
             text = (

@@ -2,7 +2,7 @@
 
 A step says where to look and what to ask; it never states a result. The figures a coach or a
 student reads at each step come from the engine at that pose (the "why" panel in the window,
-``hipflex lesson show`` on the command line), so a lesson cannot drift from the model. Lessons
+``hipflex lesson ID`` on the command line), so a lesson cannot drift from the model. Lessons
 live in ``anatomy_data/lessons/*.toml`` and are validated at load: an error names the file, the
 key and the problem. Pure Python (pydantic), like the state they produce.
 """
@@ -129,7 +129,7 @@ def _load_cached(root: Path) -> tuple[tuple[str, Lesson], ...]:
     from hipflex.anatomy import load_anatomy
 
     anatomy = load_anatomy(root)
-    bones = {b.id for b in anatomy.bodies} | set(anatomy.bone_names)
+    bones = set(anatomy.bone_names)  # "bone:<id>" names a bone mesh, as picking does
     out = []
     for f in sorted((root / "lessons").glob("*.toml")):
         lesson = load_lesson(f, set(anatomy.muscles), bones)

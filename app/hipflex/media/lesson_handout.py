@@ -97,7 +97,8 @@ def _layout(model: HipModel, lesson: Lesson, snaps: list[Snapshot], views: list[
                     flow.paragraph(text, _Style(8, bullet=True, indent=indent, space_before=0.02))
                 elif text not in caveats:
                     caveats.append(text)
-            flow.y = max(flow.y, top + PICTURE[1]) if flow.fig is ax.figure else flow.y
+            if flow.fig is ax.figure:  # the text did not run onto a new page: clear the picture
+                flow.y = max(flow.y, top + PICTURE[1])
         head_style = _Style(9.5, bold=True, space_before=0.15)
         flow.paragraph("Caveats", head_style, keep_with_next=0.2)
         for c in caveats:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox,
@@ -35,9 +34,7 @@ p.hint { color: #5b6f86; font-size: small; }
 
 
 class LessonPanel(QWidget):
-    """Steps through one lesson at a time; ``stepped(lesson_id, index)`` after each step."""
-
-    stepped = Signal(str, int)
+    """Steps through one lesson at a time."""
 
     def __init__(
         self,
@@ -107,8 +104,10 @@ class LessonPanel(QWidget):
         k = self.choice.findData(lesson_id)
         if k < 0:
             raise KeyError(f"no lesson {lesson_id!r} (known: {', '.join(self.lessons)})")
-        self.choice.setCurrentIndex(k)
-        self._restart()
+        if k == self.choice.currentIndex():
+            self._restart()  # the same lesson again: back to its summary
+        else:
+            self.choice.setCurrentIndex(k)  # restarts through currentIndexChanged
 
     def go(self, index: int) -> None:
         """Show step ``index`` (0-based): the state takes its pose, view and display."""
@@ -122,7 +121,6 @@ class LessonPanel(QWidget):
         if step.view is not None and self._frame is not None:
             self._frame(step.view)
         self._show()
-        self.stepped.emit(lesson.id, index)
 
     def advance(self) -> None:
         lesson = self.lesson
