@@ -53,6 +53,8 @@ from hipflex.state import POSE_RANGES, AppState, Snapshot, load_session, save_se
 log = logging.getLogger("hipflex.gui")
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_RECENT = 8
+# the dock layout's version for saveState/restoreState: raised when docks are added (1: Lesson)
+LAYOUT_VERSION = 1
 STYLES = {"surface": "Surfaces", "tube": "Tubes (sized by PCSA)", "line": "Lines of action"}
 COLOUR_MODES = {"identity": "Colour: muscle", "activation": "Colour: activation",
                 "fibre_length": "Colour: fibre length", "moment_arm": "Colour: moment arm"}  # fmt: skip
@@ -715,9 +717,10 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1360, 760)
         st = s.value("window_state")
-        if isinstance(st, QByteArray):
-            self.restoreState(st)
-        else:  # the 3D view gets most of the room; plots a strip at the bottom
+        # a layout saved before a dock was added is not restored (Qt refuses another version):
+        # restored, it showed the new dock's tab in front of the pose panel
+        if not (isinstance(st, QByteArray) and self.restoreState(st, LAYOUT_VERSION)):
+            # the 3D view gets most of the room; plots a strip at the bottom
             h = self.height()
             self.resizeDocks(
                 [self._docks["Plots"]], [max(200, int(0.3 * h))], Qt.Orientation.Vertical
@@ -735,7 +738,7 @@ class MainWindow(QMainWindow):
     def _save_settings(self) -> None:
         s = settings()
         s.setValue("geometry", self.saveGeometry())
-        s.setValue("window_state", self.saveState())
+        s.setValue("window_state", self.saveState(LAYOUT_VERSION))
         s.setValue("play_speed", self.speed.value())
         s.setValue("motion", self.motion_box.currentData())
         s.sync()
