@@ -239,37 +239,34 @@ def test_the_window_exports_the_chosen_lesson_as_a_handout(qtbot, lesson_window,
     assert w.findChild(type(w.act_undo), "actExportLessonHandout") is not None
 
 
+def _opened(qtbot, model):  # type: ignore[no-untyped-def]
+    """A window as the user gets it: settings restored, shown and exposed."""
+    from hipflex.gui.window import MainWindow
+
+    w = MainWindow(model, quiet=True)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
 def test_a_layout_saved_before_the_lesson_tab_opens_on_the_pose_tab(qtbot, model) -> None:  # type: ignore[no-untyped-def]
     """A dock layout saved by a version without the Lesson tab is not restored (Qt's layout
     version): restored, it put the new tab in front of the pose panel at the next start."""
-    from hipflex.gui.window import MainWindow, settings
+    from hipflex.gui.window import settings
 
-    old = MainWindow(model, quiet=True)
-    qtbot.addWidget(old)
-    old.show()
-    qtbot.waitExposed(old)
+    old = _opened(qtbot, model)
     old._docks["Lesson"].raise_()
     state = old.saveState(0)  # as saved before the Lesson tab
     old.close()  # (which saves its own layout)
     settings().setValue("window_state", state)
     settings().sync()
-    w = MainWindow(model, quiet=True)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
+    w = _opened(qtbot, model)
     assert not w._docks["Pose"].visibleRegion().isEmpty()
     assert w._docks["Lesson"].visibleRegion().isEmpty()
-    w.close()
     # the layout saved now (Lesson in front) comes back as it was
-    w2 = MainWindow(model, quiet=True)
-    qtbot.addWidget(w2)
-    w2.show()
-    qtbot.waitExposed(w2)
-    w2._docks["Lesson"].raise_()
-    w2.close()
-    w3 = MainWindow(model, quiet=True)
-    qtbot.addWidget(w3)
-    w3.show()
-    qtbot.waitExposed(w3)
-    assert not w3._docks["Lesson"].visibleRegion().isEmpty()
-    w3.close()
+    w._docks["Lesson"].raise_()
+    w.close()
+    w = _opened(qtbot, model)
+    assert not w._docks["Lesson"].visibleRegion().isEmpty()
+    w.close()
