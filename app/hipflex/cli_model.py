@@ -194,6 +194,7 @@ def _cmd_lesson(args: argparse.Namespace) -> int:
     """List the lessons, or print one: each step's pose and question, and the engine's
     statements at that pose (the figures the window's Why panel shows there)."""
     from hipflex.lessons import lesson_snapshots, load_lessons
+    from hipflex.model.explain import without_caveats
     from hipflex.state import Snapshot, save_session
 
     lessons = load_lessons()
@@ -224,12 +225,8 @@ def _cmd_lesson(args: argparse.Namespace) -> int:
             p.hip_flexion, p.knee_flexion, hip_acceleration=step.hip_acceleration or 0.0,
             hip_adduction=p.hip_adduction, hip_rotation=p.hip_rotation,
         )  # fmt: skip
-        for s in statements:
-            text = str(s["text"])
-            if s["quantity"] != "caveat":
-                print(f"  - {text}  [{s['quantity']}]")
-            elif text not in caveats:  # the same for every step: said once, at the end
-                caveats.append(text)
+        for s in without_caveats(statements, caveats):
+            print(f"  - {s['text']}  [{s['quantity']}]")
         print()
     print("Caveats:")
     for c in caveats:

@@ -28,6 +28,7 @@ from hipflex.errors import HipFlexError
 from hipflex.fileio import atomic_write_bytes, check_target
 from hipflex.media.jobs import Cancel, Job, Progress
 from hipflex.media.still import OffscreenView, ViewImage, at_pose, attribution_line, task_applied
+from hipflex.model.explain import without_caveats
 from hipflex.model.hipmodel import HipModel, load_model
 from hipflex.plots import PlotData, draw
 from hipflex.plots.charts import legend_entries
@@ -386,13 +387,9 @@ def _layout(
         for hip in poses:
             flow.paragraph(f"At {hip:g}° hip flexion", _Style(9.5 * z, bold=True, space_before=0.05),
                            keep_with_next=0.2)  # fmt: skip
-            for s in model.explain(float(hip), knee_flexion,
-                                   hip_acceleration=task.hip_acceleration):  # fmt: skip
-                if s["quantity"] == "caveat":
-                    if s["text"] not in caveats:
-                        caveats.append(str(s["text"]))
-                else:
-                    flow.paragraph(str(s["text"]), _Style(8.5 * z, bullet=True, space_before=0.02))
+            said = model.explain(float(hip), knee_flexion, hip_acceleration=task.hip_acceleration)
+            for s in without_caveats(said, caveats):
+                flow.paragraph(str(s["text"]), _Style(8.5 * z, bullet=True, space_before=0.02))
         head = _Style(9.5 * z, bold=True, space_before=0.1)
         flow.paragraph("Caveats", head, keep_with_next=0.2)
         for c in caveats:

@@ -32,6 +32,7 @@ from hipflex.media.handout import (
 )
 from hipflex.media.jobs import Cancel, Job, Progress
 from hipflex.media.still import OffscreenView, ViewImage, attribution_line, task_applied
+from hipflex.model.explain import without_caveats
 from hipflex.model.hipmodel import HipModel, load_model
 from hipflex.plots.export import VECTOR_TEXT
 from hipflex.state import Snapshot
@@ -90,13 +91,11 @@ def _layout(model: HipModel, lesson: Lesson, snaps: list[Snapshot], views: list[
             flow.paragraph(step.text, _Style(9.5, bold=True, indent=indent))
             if vi.callout is not None:  # the selected muscle's lever, drawn in red
                 flow.paragraph(f"In red: {vi.callout[0]}", _Style(8, colour=MUTED, indent=indent))
-            for s in model.explain(p.hip_flexion, p.knee_flexion,
-                                   hip_acceleration=snap.task.hip_acceleration):  # fmt: skip
-                text = str(s["text"])
-                if s["quantity"] != "caveat":
-                    flow.paragraph(text, _Style(8, bullet=True, indent=indent, space_before=0.02))
-                elif text not in caveats:
-                    caveats.append(text)
+            said = model.explain(p.hip_flexion, p.knee_flexion,
+                                 hip_acceleration=snap.task.hip_acceleration)  # fmt: skip
+            for s in without_caveats(said, caveats):
+                flow.paragraph(str(s["text"]), _Style(8, bullet=True, indent=indent,
+                                                      space_before=0.02))  # fmt: skip
             if flow.fig is ax.figure:  # the text did not run onto a new page: clear the picture
                 flow.y = max(flow.y, top + PICTURE[1])
         head_style = _Style(9.5, bold=True, space_before=0.15)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -270,3 +270,12 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
         })  # fmt: skip
     out += [{"text": c, "quantity": "caveat", "muscles": [], "value": None} for c in CAVEATS]
     return out
+
+
+def without_caveats(statements: list[dict[str, Any]], caveats: list[str]) -> list[dict[str, Any]]:
+    """The statements other than caveats; new caveat texts are added to ``caveats`` (they are
+    the same at every pose, so a page or a lesson says them once, at the end)."""
+    for s in statements:
+        if s["quantity"] == "caveat" and s["text"] not in caveats:
+            caveats.append(str(s["text"]))
+    return [s for s in statements if s["quantity"] != "caveat"]

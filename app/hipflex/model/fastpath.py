@@ -307,11 +307,11 @@ class FastPaths:
             self._distal[joint] = ~prox & valid
             last = cand_body[np.arange(self.n_lines), valid.sum(axis=1) - 1]
             self._crosses[joint] = prox[:, 0] & ~np.isin(last, [BODY_INDEX[b] for b in bodies])
-        self._prox_j = np.stack([self._prox["hip"], self._prox["knee"]])[:, None]  # (2,1,L,K)
-        self._dist_j = np.stack([self._distal["hip"], self._distal["knee"]])[:, None]
+        prox_j = np.stack([self._prox["hip"], self._prox["knee"]])[:, None]  # (2, 1, L, K)
+        dist_j = np.stack([self._distal["hip"], self._distal["knee"]])[:, None]
         # both searches in one: the proximal candidates reversed (the last proximal one is the
         # first there), then the distal ones; (2 searches, 2 joints, 1, L, K)
-        self._ends_mask = np.stack([self._prox_j[..., ::-1], self._dist_j])
+        self._ends_mask = np.stack([prox_j[..., ::-1], dist_j])
         self._line_ix = np.arange(self.n_lines)
         self._crosses4 = np.concatenate([np.repeat(self._crosses["hip"][:, None], 3, axis=1),
                                          self._crosses["knee"][:, None]], axis=1)  # fmt: skip
@@ -594,10 +594,10 @@ class _Static:
         # (n, L, K); for ``evaluate``'s one search for both ends, reversed (the last proximal
         # candidate is the first there), then as they are (2, 1, n, L, K); and where each
         # search's pose's line's candidates start in that table (2, 1, n, L)
-        self.cand = fp._cand + np.arange(n)[:, None, None] * fp._n_bank
-        self.cand_ends = np.stack([self.cand[..., ::-1], self.cand])[:, None]
+        cand = fp._cand + np.arange(n)[:, None, None] * fp._n_bank
+        self.cand_ends = np.stack([cand[..., ::-1], cand])[:, None]
         cand_row = (np.arange(n)[:, None] * fp.n_lines + fp._line_ix) * fp._cand.shape[1]
-        self.cand_ends_row = np.arange(2)[:, None, None, None] * self.cand.size + cand_row
+        self.cand_ends_row = np.arange(2)[:, None, None, None] * cand.size + cand_row
         self.axes = np.zeros((n, 4, 3))
         self.axes[:, 0, 2] = 1.0  # hip flexion: about the pelvis z
         self.centres = np.zeros((2, n, 1, 3))
