@@ -224,3 +224,32 @@ def test_labels_say_when_bone_hides_a_landmark(real_pack: object, view: str, beh
     marked = {n.removesuffix(HIDDEN_SUFFIX) for n in names if n.endswith(HIDDEN_SUFFIX)}
     assert marked == behind, names
     assert {"Hip joint centre", "Knee joint centre"} <= names
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0])
+def test_legend_swatches_stand_apart_from_their_labels(real_pack: object, scale: float) -> None:
+    """The fibre-length legend's category swatches (slack, short) each have their label a gap to
+    the right and stand one above the other with white between them, at screen scale and at the
+    print scale of a handout. Placed in fractions of the picture's width, the labels touched
+    their swatches in the lesson handout's pictures (session 23)."""
+    from hipflex.media.still import OffscreenView
+    from hipflex.scene.colours import SLACK
+    from hipflex.state import Display
+
+    size = (round(440 * scale), round(340 * scale))  # a handout picture's proportions
+    snap = at_pose(Snapshot(visible=("rectus_femoris",), display=Display(colour_by="fibre_length"),
+                            camera=Camera(view="lateral")), hip_flexion=110, knee_flexion=0)  # fmt: skip
+    with OffscreenView(size, level="interactive", scale=scale) as v:
+        img = np.asarray(v.render(snap).rgba)[..., :3].astype(int)
+    corner = img[int(0.8 * size[1]) :, int(0.7 * size[0]) :]  # the swatches sit bottom right
+    slack = np.all(np.abs(corner - np.array(SLACK) * 255) <= 3, axis=-1)
+    rows, cols = np.nonzero(slack)
+    assert rows.size > 20 * scale**2, "no slack swatch in the legend corner"
+    right = cols.max()
+    band = corner[rows.min() : rows.max() + 1, right + 1 :]
+    dark = np.nonzero(np.all(band < 120, axis=-1).any(axis=0))[0]
+    assert dark.size, "no label beside the slack swatch"
+    assert dark[0] >= 6 * scale, f"label starts {dark[0]} px after its swatch"
+    short = np.all(np.abs(corner - np.array([0.35, 0.0, 0.45]) * 255) <= 3, axis=-1)
+    below = np.nonzero(short.any(axis=1))[0]
+    assert below.size and below.min() > rows.max() + 1, "the short swatch touches the slack one"

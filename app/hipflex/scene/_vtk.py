@@ -24,6 +24,8 @@ from vtkmodules.vtkRenderingCore import (
     vtkPropPicker,
     vtkRenderer,
     vtkTextActor,
+    vtkTextProperty,
+    vtkTextRenderer,
 )
 
 __all__ = [
@@ -48,5 +50,7 @@ __all__ = [
     "vtkScalarBarActor",
     "vtkSphereSource",
     "vtkTextActor",
+    "vtkTextProperty",
+    "vtkTextRenderer",
     "vtkTubeFilter",
 ]

@@ -45,6 +45,8 @@ TUBE_SCALE = 0.4  # tube radius = 0.4 x the radius of a circle with the muscle's
 LINE_RADIUS = 0.0012  # m, thin lines of action
 SELECT_COLOUR = (1.0, 0.85, 0.1)
 CONTACT_COLOUR = (0.8, 0.1, 0.8)  # bone meeting bone: apart from the selection and the lever
+LEGEND_SWATCH = "    "  # a category's swatch: blank text on its colour
+LEGEND_GAP = 1.0  # between a swatch and its label, in units of the font size
 CONTACT_RADIUS = 0.005  # m, the marker at the deepest point of a bone-on-bone overlap
 _BONE_RGB = pv.Color(BONE_COLOUR).float_rgb  # named colours resolved once, not every frame
 _LINE_RGB = pv.Color(LINE_COLOUR).float_rgb
@@ -858,20 +860,41 @@ class LiveScene:
             t.SetPosition(0.3 + 0.4 * pos, 0.005)
             self.plotter.renderer.AddViewProp(t)
             self._legend.append(t)
+        size = int(12 * self.scale)
+        box = [0, 0, 0, 0]  # the swatch's width in pixels, so its label starts a gap after it
+        prop = vtk.vtkTextProperty()
+        prop.SetFontSize(size)
+        window = self.plotter.render_window
+        dpi = window.GetDPI() if window is not None else 72  # VTK's default
+        vtk.vtkTextRenderer().GetBoundingBox(prop, LEGEND_SWATCH, box, dpi)
+        first = None
         for k, (text, rgb) in enumerate(spec.categories):
             # a coloured swatch, then dark text: readable on white
-            for dx, content, colour in ((0.0, "    ", rgb), (0.03, text, (0.15, 0.15, 0.15))):
-                sw = vtk.vtkTextActor()
-                sw.SetInput(content)
-                sw.GetTextProperty().SetFontSize(int(12 * self.scale))
-                sw.GetTextProperty().SetColor(*colour)
-                if not content.strip():
-                    sw.GetTextProperty().SetBackgroundColor(*colour)
-                    sw.GetTextProperty().SetBackgroundOpacity(1.0)
-                sw.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-                sw.SetPosition(0.72 + dx, 0.07 - 0.035 * k)
-                self.plotter.renderer.AddViewProp(sw)
-                self._legend.append(sw)
+            swatch = vtk.vtkTextActor()
+            swatch.SetInput(LEGEND_SWATCH)
+            swatch.GetTextProperty().SetFontSize(size)
+            swatch.GetTextProperty().SetBackgroundColor(*rgb)
+            swatch.GetTextProperty().SetBackgroundOpacity(1.0)
+            row = swatch.GetPositionCoordinate()  # rows a line and a half apart, in pixels
+            if first is None:
+                row.SetCoordinateSystemToNormalizedViewport()
+                row.SetValue(0.745, 0.07)
+                first = row
+            else:
+                row.SetReferenceCoordinate(first)
+                row.SetCoordinateSystemToDisplay()
+                row.SetValue(0.0, -1.5 * size * k)
+            label = vtk.vtkTextActor()
+            label.SetInput(text)
+            label.GetTextProperty().SetFontSize(size)
+            label.GetTextProperty().SetColor(0.15, 0.15, 0.15)
+            at = label.GetPositionCoordinate()  # pixels after the swatch, at any window size
+            at.SetReferenceCoordinate(swatch.GetPositionCoordinate())
+            at.SetCoordinateSystemToDisplay()
+            at.SetValue(box[1] - box[0] + LEGEND_GAP * size, 0.0)
+            for actor in (swatch, label):
+                self.plotter.renderer.AddViewProp(actor)
+                self._legend.append(actor)
 
     # -- camera and picking -------------------------------------------------------------------
     def set_camera(self, camera: Camera) -> None:
