@@ -259,11 +259,7 @@ WRAPS = {
     "gluteus_maximus": ["hip_posterior_r"],  # see _wraps
     "iliacus": ["pelvic_brim_r", "femoral_head_r", "femoral_neck_r"],
     "psoas": ["pelvic_brim_r", "femoral_head_r", "femoral_neck_r"],
-    # with the hip extended, abducted and turned inward, which swings the greater trochanter
-    # forward under it, its line cut the trochanter's front (2 of 3000 explorer poses off the
-    # bone-contact ones, up to 6.2 mm); the trochanter sphere holds it off there and stands
-    # clear of it in the sagittal plane (session 24)
-    "rectus_femoris": ["greater_trochanter_top_r", "quadriceps_bed_r", "distal_femur_anterior_r"],
+    "rectus_femoris": ["quadriceps_bed_r", "distal_femur_anterior_r"],
     "gracilis": ["distal_femur_medial_r"],
     # with the hip flexed and turned inward its line cut the front of the femoral shaft: it lies
     # on the vasti there (session 16)
