@@ -817,24 +817,11 @@ def test_iliopsoas_dominates_at_110_knee_straight(model) -> None:  # type: ignor
 def test_paths_stay_out_of_bone(model_context) -> None:  # type: ignore[no-untyped-def]
     """No sampled path point more than 2 mm inside any bone, hip -20..130 deg, knee 0 and 90."""
     ctx = model_context
-    frac = np.linspace(0.0, 1.0, 25)
     problems = []
     for knee in (0.0, 90.0):
         tr = body_transforms(ctx.skeleton, hip_flexion=HIP_SWEEP, knee_flexion=knee)
         for line in ctx.lines:
-            pts = wrapped_path(ctx, line, tr)  # (n, k, 3)
-            a, b = pts[:, :-1], pts[:, 1:]
-            samples = (
-                a[:, :, None] + (b - a)[:, :, None] * frac[None, None, :, None]
-            )  # (n, k-1, 25, 3)
-            worst = np.full(samples.shape[:3], np.inf)
-            for body, dist in ctx.bone_distance.items():
-                inv = np.linalg.inv(tr[body])  # (n, 4, 4)
-                local = (
-                    np.einsum("nij,nksj->nksi", inv[:, :3, :3], samples) + inv[:, None, None, :3, 3]
-                )
-                worst = np.minimum(worst, dist(local))
-            per_pose = worst.reshape(len(HIP_SWEEP), -1).min(axis=1)
+            per_pose = _deepest_in_bone(ctx, tr, line)
             bad = per_pose < -2 * MM
             if bad.any():
                 problems.append(f"{line.name} knee {knee:g}: {1000 * per_pose.min():.1f} mm deep at "

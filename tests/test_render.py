@@ -233,7 +233,7 @@ def test_legend_swatches_stand_apart_from_their_labels(real_pack: object, scale:
     print scale of a handout. Placed in fractions of the picture's width, the labels touched
     their swatches in the lesson handout's pictures (session 23)."""
     from hipflex.media.still import OffscreenView
-    from hipflex.scene.colours import SLACK
+    from hipflex.scene.colours import SHORT, SLACK
     from hipflex.state import Display
 
     size = (round(440 * scale), round(340 * scale))  # a handout picture's proportions
@@ -250,6 +250,6 @@ def test_legend_swatches_stand_apart_from_their_labels(real_pack: object, scale:
     dark = np.nonzero(np.all(band < 120, axis=-1).any(axis=0))[0]
     assert dark.size, "no label beside the slack swatch"
     assert dark[0] >= 6 * scale, f"label starts {dark[0]} px after its swatch"
-    short = np.all(np.abs(corner - np.array([0.35, 0.0, 0.45]) * 255) <= 3, axis=-1)
+    short = np.all(np.abs(corner - np.array(SHORT) * 255) <= 3, axis=-1)
     below = np.nonzero(short.any(axis=1))[0]
     assert below.size and below.min() > rows.max() + 1, "the short swatch touches the slack one"

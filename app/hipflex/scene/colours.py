@@ -20,6 +20,7 @@ COLOUR_MODES = ("identity", "activation", "fibre_length", "moment_arm")
 MOMENT_ARM_COLOUR = (0.85, 0.1, 0.1)  # the selected muscle's lever and its caption
 INACTIVE = (0.78, 0.78, 0.80)  # activation exactly zero: grey, not the bottom of the colour map
 SLACK = (0.55, 0.75, 0.95)  # fibres would have to be shorter than zero length: pale blue
+SHORT = (0.35, 0.0, 0.45)  # fibres below SHORT_LIMIT: deep purple, below the bar's range
 SHORT_LIMIT = 0.5  # normalised fibre length below which active force is small (Millard 2013 curve)
 MOMENT_ARM_LIMIT_MM = 60.0
 
@@ -52,7 +53,7 @@ def fibre_length_rgb(norm: float) -> RGB:
         return SLACK
     rgb = _cmap("PiYG", np.array(np.clip(norm, 0.5, 1.5) - 0.5))
     if norm < SHORT_LIMIT:
-        return (0.35, 0.0, 0.45)  # short: deep purple, below the bar's range
+        return SHORT
     return (float(rgb[0]), float(rgb[1]), float(rgb[2]))
 
 
@@ -103,7 +104,7 @@ def legend(mode: str) -> LegendSpec | None:
         stops = [fibre_length_rgb(0.5 + float(v)) for v in x]
         ticks = ((0.0, "0.5"), (0.5, "1.0 optimal"), (1.0, "1.5"))
         return LegendSpec("Normalised fibre length", ticks, tuple(stops),
-                          (("slack (≤ 0)", SLACK), ("short (< 0.5)", (0.35, 0.0, 0.45))))  # fmt: skip
+                          (("slack (≤ 0)", SLACK), ("short (< 0.5)", SHORT)))  # fmt: skip
     if mode == "moment_arm":
         lim = MOMENT_ARM_LIMIT_MM
         stops = [moment_arm_rgb(float(v) / 1000) for v in np.linspace(lim, -lim, n)]
