@@ -24,8 +24,6 @@ from vtkmodules.vtkRenderingCore import (
     vtkPropPicker,
     vtkRenderer,
     vtkTextActor,
-    vtkTextProperty,
-    vtkTextRenderer,
 )
 
 __all__ = [
@@ -50,7 +48,5 @@ __all__ = [
     "vtkScalarBarActor",
     "vtkSphereSource",
     "vtkTextActor",
-    "vtkTextProperty",
-    "vtkTextRenderer",
     "vtkTubeFilter",
 ]

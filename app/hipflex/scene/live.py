@@ -861,12 +861,6 @@ class LiveScene:
             self.plotter.renderer.AddViewProp(t)
             self._legend.append(t)
         size = int(12 * self.scale)
-        box = [0, 0, 0, 0]  # the swatch's width in pixels, so its label starts a gap after it
-        prop = vtk.vtkTextProperty()
-        prop.SetFontSize(size)
-        window = self.plotter.render_window
-        dpi = window.GetDPI() if window is not None else 72  # VTK's default
-        vtk.vtkTextRenderer().GetBoundingBox(prop, LEGEND_SWATCH, box, dpi)
         first = None
         for k, (text, rgb) in enumerate(spec.categories):
             # a coloured swatch, then dark text: readable on white
@@ -884,6 +878,8 @@ class LiveScene:
                 row.SetReferenceCoordinate(first)
                 row.SetCoordinateSystemToDisplay()
                 row.SetValue(0.0, -1.5 * size * k)
+            self.plotter.renderer.AddViewProp(swatch)  # in the renderer first: measuring needs it
+            bounds = self._text_bounds(swatch)
             label = vtk.vtkTextActor()
             label.SetInput(text)
             label.GetTextProperty().SetFontSize(size)
@@ -891,10 +887,9 @@ class LiveScene:
             at = label.GetPositionCoordinate()  # pixels after the swatch, at any window size
             at.SetReferenceCoordinate(swatch.GetPositionCoordinate())
             at.SetCoordinateSystemToDisplay()
-            at.SetValue(box[1] - box[0] + LEGEND_GAP * size, 0.0)
-            for actor in (swatch, label):
-                self.plotter.renderer.AddViewProp(actor)
-                self._legend.append(actor)
+            at.SetValue(bounds[1] - bounds[0] + LEGEND_GAP * size, 0.0)
+            self.plotter.renderer.AddViewProp(label)
+            self._legend += [swatch, label]
 
     # -- camera and picking -------------------------------------------------------------------
     def set_camera(self, camera: Camera) -> None:
