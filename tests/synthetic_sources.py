@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
+from hipflex.assets.build import FEMUR_ARTICULAR_PATCHES
+
 # Offsets the pipeline has to recover (source frame units).
 MUSCLE_OFFSET_MM = np.array([7.0, -12.0, 880.0])
 SPINE_OFFSET_M = np.array([0.031, -0.004, -0.915])
@@ -243,14 +245,21 @@ def sacrum_and_coccyx() -> tuple[trimesh.Trimesh, trimesh.Trimesh]:
 def right_knee_parts() -> dict[str, trimesh.Trimesh]:
     """Femur (head in the cup), patella, tibia, fibula and the epicondylar patches, right side."""
     neck_end = np.array([-0.125, -0.035, 0.0])
+    # the condyles' articular surface is cut away, as in the HuBMAP femur, and given as the
+    # patches the pipeline closes it with (the last, by the real file's node names)
+    condyles = [sphere((-0.082, -0.412, -0.006), 0.021), sphere((-0.120, -0.412, -0.006), 0.021)]
+    cut_away = [c.triangles_center[:, 1] < -0.404 for c in condyles]
     femur = concat(
         sphere(HJC_R, HEAD_RADIUS, subdivisions=2),
         capsule_between(HJC_R + np.array([-0.012, -0.006, 0.0]), neck_end, 0.014),
         sphere((-0.135, -0.020, -0.006), 0.016),  # greater trochanter
         capsule_between(neck_end, (-0.100, -0.390, 0.000), 0.014),  # shaft
-        sphere((-0.082, -0.412, -0.006), 0.021),  # medial condyle
-        sphere((-0.120, -0.412, -0.006), 0.021),  # lateral condyle
+        *(_faces(c, ~cut) for c, cut in zip(condyles, cut_away, strict=True)),
     )
+    articular = concat(*(_faces(c, cut) for c, cut in zip(condyles, cut_away, strict=True)))
+    names = [n for n in FEMUR_ARTICULAR_PATCHES if "epicondylar" not in n]
+    groups = np.array_split(np.argsort(articular.triangles_center[:, 0]), len(names))
+    patches = {name: _faces(articular, g) for name, g in zip(names, groups, strict=True)}
     patella = sphere((-0.101, -0.395, 0.033), 0.019, subdivisions=4, scale=(1.0, 1.2, 0.5))
     tibia = concat(
         capsule_between((-0.118, -0.445, 0.000), (-0.082, -0.445, 0.000), 0.017),  # plateau
@@ -262,7 +271,15 @@ def right_knee_parts() -> dict[str, trimesh.Trimesh]:
         "femur": femur, "patella": patella, "tibia": tibia, "fibula": fibula,
         "medial_epicondylar_enthesis": sphere((-0.062, -0.405, -0.006), 0.004, subdivisions=1),
         "lateral_epicondylar_enthesis": sphere((-0.141, -0.405, -0.006), 0.004, subdivisions=1),
+        **patches,
     }  # fmt: skip
+
+
+def _faces(mesh: trimesh.Trimesh, which: np.ndarray) -> trimesh.Trimesh:
+    """The faces ``which`` (a mask or indices) of ``mesh``, as their own mesh."""
+    out = trimesh.Trimesh(mesh.vertices, mesh.faces[which], process=False)
+    out.remove_unreferenced_vertices()
+    return out
 
 
 def vertebrae_h() -> dict[str, trimesh.Trimesh]:
@@ -440,7 +457,7 @@ def design() -> dict[str, dict[str, trimesh.Trimesh]]:
     pelvis = {f"VH_M_{p}_compact_bone_R": m for p, m in hip_r.items()}
     pelvis |= {f"VH_M_{p}_compact_bone_L": mirrored(m) for p, m in hip_r.items()}
     pelvis |= {"VH_M_sacrum": sacrum, "VH_M_coccyx": coccyx}
-    knee_r_nodes = {f"VH_M_{p}_R": m for p, m in knee_r.items()}
+    knee_r_nodes = {p if p.startswith("VH_M_") else f"VH_M_{p}_R": m for p, m in knee_r.items()}
     knee_l_nodes = {
         f"VH_M_{p}_L": mirrored(m) for p, m in knee_r.items() if p in ("femur", "patella")
     }

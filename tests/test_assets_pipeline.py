@@ -551,3 +551,38 @@ def test_a_hole_in_the_surface_does_not_flip_the_inside() -> None:
     r = np.linalg.norm(_cell_centres(grid), axis=-1)
     away = np.abs(r - 0.02) > 0.002
     assert np.all((grid.values[away] < 0) == (r[away] < 0.02))
+
+
+def test_an_open_bone_end_is_closed_on_its_articular_patches() -> None:
+    """A rod whose rounded end is missing, with that end given as two patches 1.2 mm apart (as
+    the HuBMAP femur and its cartilage and condyle patches are): the result is one closed,
+    outward-facing surface through the patches, the rod above the cut is kept as it was, and
+    a fan from the rim's centroid (the old closure) is not what comes out."""
+    from hipflex.assets.geometry import cap_holes, close_articular_surface
+
+    radius = 0.02
+    capsule = trimesh.creation.capsule(height=0.08, radius=radius, count=[48, 48])  # along z
+    rod = trimesh.Trimesh(*trimesh.remesh.subdivide_to_size(capsule.vertices, capsule.faces, 0.003))
+    centres = rod.triangles_center
+    end = centres[:, 2] < -0.04  # the lower hemisphere
+    bone = trimesh.Trimesh(rod.vertices, rod.faces[~end])
+    bone.remove_unreferenced_vertices()
+    # the end in two patches with a gap between them, 1.2 mm wide along x
+    left = centres[:, 0] < -0.0006
+    right = centres[:, 0] > 0.0006
+    patches = [trimesh.Trimesh(rod.vertices, rod.faces[end & side]) for side in (left, right)]
+    closed = close_articular_surface(bone, patches, up=np.array([0.0, 0.0, 1.0]))
+    assert closed.is_watertight and closed.is_winding_consistent and closed.volume > 0
+    # on the patches: every patch sample within 0.4 mm of the surface
+    samples, _ = trimesh.sample.sample_surface(closed, 300_000, seed=0)
+    tree = cKDTree(samples)
+    patch_pts = np.vstack([trimesh.sample.sample_surface(p, 2000, seed=1)[0] for p in patches])
+    assert np.percentile(tree.query(patch_pts)[0], 99) < 0.4e-3
+    assert abs(closed.volume - rod.volume) / rod.volume < 0.02
+    # the rod above the cut keeps the input's own vertices
+    high = np.asarray(bone.vertices)[np.asarray(bone.vertices)[:, 2] > 0.0]
+    assert cKDTree(closed.vertices).query(high)[0].max() < 1e-9
+    # the centroid fan (what the pipeline did before) cuts 12 mm inside the rounded end
+    fan = cap_holes(bone)
+    fan_samples, _ = trimesh.sample.sample_surface(fan, 300_000, seed=0)
+    assert np.percentile(cKDTree(fan_samples).query(patch_pts)[0], 99) > 5e-3

@@ -1322,10 +1322,11 @@ def test_sartorius_passes_over_the_vasti_at_mid_thigh(model, model_context, real
     femur. Before that surface (session 16) 40 of these 600 poses were, up to 13.2 mm. Higher
     up it still cuts the femur with the hip extended and turned inward, and where deep flexion
     with inward rotation puts the pelvis into the femur. In the sagittal plane the
-    sphere first touches the line at 116.2 deg (117.4 before the regeneration after session 21
-    moved sartorius's origin and knee via point and refitted the sphere to them): below 117
-    deg lengths and moment arms are those without it, above it the hip flexion moment arm
-    changes by less than 1 mm."""
+    sphere first touches the line at 115.3 deg (116.2 before pack pipeline 1.6, whose closed
+    femur moved the muscle registration by up to 0.4 mm and the sphere with it; 117.4 before
+    the regeneration after session 21 moved sartorius's origin and knee via point and refitted
+    the sphere to them): below 115 deg lengths and moment arms are those without it, above it
+    the hip flexion moment arm changes by less than 1 mm."""
     from hipflex.model.skeleton import ModelContext
 
     ((_, local, depth, knee_y),) = _femur_samples(model_context, "sartorius", seed=16)
@@ -1338,7 +1339,7 @@ def test_sartorius_passes_over_the_vasti_at_mid_thigh(model, model_context, real
         ln.model_copy(update={"wraps": ["femoral_head_anterior_r"]}) for ln in sart.line]})  # fmt: skip
     bare = HipModel(ModelContext.load(real_pack, anatomy))
     j = model.muscles.index("sartorius")
-    below = HIP_SWEEP < 117.0
+    below = HIP_SWEEP < 115.0
     for knee in (0.0, 90.0):
         with_sphere = model.sweep(HIP_SWEEP, knee_flexion=knee)
         without = bare.sweep(HIP_SWEEP, knee_flexion=knee)

@@ -196,6 +196,13 @@ PLATEAU_FACING = np.cos(np.radians(45.0))
 # 13 mm at 45 deg, 14 at 60, 17 with the contact-rule insertion.
 PES_CORNER = {"gracilis": (0.010, np.radians(45.0)), "semitendinosus": (0.010, 0.0),
               "sartorius": (0.010, np.radians(45.0))}  # fmt: skip
+# Semimembranosus inserts in the horizontal groove on the back of the medial tibial condyle,
+# below the articular margin (Gray's Anatomy): the tendon is not segmented, so the insertion is
+# found on the tibia, by PES_CORNER's rule at the posteromedial corner 10 mm below the joint
+# line. The muscle's distal end, the rule before pipeline 1.6, lay level with the joint line,
+# where the line from behind the medial femoral condyle passed 3-6 mm through the condyle's
+# underside once the pack closed the femur's articular surface.
+SEMIMEMBRANOSUS_GROOVE = (0.010, np.radians(45.0))
 # Adductor longus inserts by an aponeurosis on the linea aspera, in the middle third of the femur,
 # between vastus medialis (from the medial lip) and adductor magnus (Gray's Anatomy; Moore,
 # Clinically Oriented Anatomy). Its aponeurosis is not segmented, and its surface only lies
@@ -295,7 +302,7 @@ WRAPS = {
     "semitendinosus": ["femoral_head_posterior_r", "quadratus_femoris_bed_r",
                        "distal_femur_posterior_r"],
     "semimembranosus": ["femoral_head_posterior_r", "quadratus_femoris_bed_r",
-                        "distal_femur_posterior_r"],
+                        "distal_femur_posteromedial_r"],
     "biceps_femoris_long_head": ["femoral_head_posterior_r", "quadratus_femoris_bed_r",
                                  "distal_femur_posterior_r"],
 }
@@ -502,8 +509,8 @@ def main(argv: list[str] | None = None) -> None:
                 ins = linea_aspera(v, dd, distal)
             ib, ip = snap([bone_d], ins)
             op, ip = lift(ob, op), lift(ib, ip)
-            if mid in PES_ANSERINUS:  # a landmark on the tibia, found on the bone itself
-                ib, ip = "tibia_r", pes[mid]
+            if mid in PES_ANSERINUS or mid == "semimembranosus":  # landmarks on the tibia,
+                ib, ip = "tibia_r", pes[mid]  # found on the bone itself
             if mid == "psoas":  # its origin slid forward along the vertebra: _clear_psoas chooses
                 slides.append((name, weight, _unique([
                     lift(ob, snap(obones, o + k * PSOAS_STEP * np.array([1.0, 0.0, 0.0]))[1])
@@ -584,12 +591,16 @@ def _pes_anserinus(
         m = lift(p[np.argmin(d)])
         return [*relief(a, m, depth + 1), m, *relief(m, b, depth + 1)]
 
-    insertions, vias = {}, {}
+    def corner_of(below: float, angle: float) -> np.ndarray:
+        """The cross-section's point ``below`` the joint line farthest toward ``angle`` (from
+        straight back toward medial), lifted off the bone."""
+        rim = section(joint_line - below)
+        toward = np.array([-np.cos(angle), 0.0, -np.sin(angle)])
+        return lift(rim[np.argmax(rim @ toward)])
+
+    insertions, vias = {"semimembranosus": corner_of(*SEMIMEMBRANOSUS_GROOVE)}, {}
     for mid, (below, behind_crest) in PES_ANSERINUS.items():
-        corner_below, corner_angle = PES_CORNER[mid]
-        rim = section(joint_line - corner_below)
-        toward = np.array([-np.cos(corner_angle), 0.0, -np.sin(corner_angle)])
-        corner = lift(rim[np.argmax(rim @ toward)])
+        corner = corner_of(*PES_CORNER[mid])
         ring = section(joint_line - below)
         crest = ring[np.argmax(ring[:, 0])]  # the anterior border, the most anterior point
         medial = ring[ring[:, 2] < crest[2]]
@@ -1052,6 +1063,21 @@ def _wraps(
         rm,
         [0.0, 0.0, 1.0],
         "Distal femur about the knee axis; radius to the back of the medial condyle + 3 mm.",
+        side=[-1.0, 0, 0],
+    )
+    # Semimembranosus inserts on the back of the medial tibial condyle, below the medial femoral
+    # condyle's posteroinferior bulge, which reaches farther from the knee axis than the back of
+    # the condyles straight behind it: radius to the medial condyle's farthest posterior point.
+    rpm = float(np.max(np.linalg.norm((med - knee)[:, :2], axis=1)))
+    out += _wrap(
+        "distal_femur_posteromedial_r",
+        "femur_r",
+        "cylinder",
+        knee,
+        rpm,
+        [0.0, 0.0, 1.0],
+        "Distal femur about the knee axis; radius to the medial condyle's farthest posterior "
+        "point.",
         side=[-1.0, 0, 0],
     )
     head_sphere = {

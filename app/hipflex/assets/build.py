@@ -26,7 +26,21 @@ from hipflex.assets.geometry import Array, homogeneous
 from hipflex.assets.sources import SourceFile, fetch, read_recipe
 from hipflex.errors import AssetError
 
-PIPELINE_VERSION = "1.5"  # 1.5: distance-grid sign from ray winding numbers (1.4: attribution text)
+PIPELINE_VERSION = "1.6"  # 1.6: the femur's articular surface closed from its patches (1.5: grid
+# sign from ray winding numbers; 1.4: attribution text)
+
+# The HuBMAP knee file's patches that lie on the femur's articular surface and its margins
+# (the femur mesh itself is open there)
+FEMUR_ARTICULAR_PATCHES = (
+    "VH_M_articular_cartilage_of_knee_R", "VH_M_intercondylar_fossa_R",
+    "VH_M_anterior_cruciate_enthesis_R", "VH_M_posterior_cruciate_enthesis_R",
+    "VH_M_lateral_condyle_of_femur_frontal_R", "VH_M_lateral_condyle_of_femur_inf_R",
+    "VH_M_lateral_condyle_of_femur_sup_R", "VH_M_lateral_epicondylar_enthesis_R",
+    "VH_M_lateral_perichondular_surface_R", "VH_M_distal_most_point_of_medial_condyle_of_femur_R",
+    "VH_M_medial_condyle_of_right_femur_inf", "VH_M_medial_condyle_of_right_femur_sup",
+    "VH_M_medial_epicondylar_enthesis_R", "VH_M_medial_perichondular_surface_R",
+    "VH_M_patellar_surface_R",
+)  # fmt: skip
 
 Progress = Callable[[str], None]
 
@@ -207,9 +221,18 @@ def _build_into(out: Path, fetch_: _Fetcher, progress: Progress) -> dict[str, ob
             part(pelvis, "VH_M_coccyx", "VH_M_Pelvis.glb"),
         ]
     )
-    for bone, node in (("femur_r", "femur"), ("patella_r", "patella"), ("tibia_r", "tibia"),
-                       ("fibula_r", "fibula")):  # fmt: skip
+    for bone, node in (("patella_r", "patella"), ("tibia_r", "tibia"), ("fibula_r", "fibula")):
         bones[bone] = g.cap_holes(part(knee_r, f"VH_M_{node}_R", "VH_M_Knee_R.glb"))
+    # the femur is open over its articular surface; the same file's cartilage and condyle
+    # patches close it (+Y is superior in the HuBMAP files)
+    articular = [part(knee_r, name, "VH_M_Knee_R.glb") for name in FEMUR_ARTICULAR_PATCHES]
+    bones["femur_r"] = g.close_articular_surface(
+        part(knee_r, "VH_M_femur_R", "VH_M_Knee_R.glb"), articular, up=np.array([0.0, 1.0, 0.0])
+    )
+    report["femur_articular_patches_to_surface_mm"] = {
+        k: round(1000 * v, 2)
+        for k, v in zip(("median", "p99"), g.surface_gap(articular, bones["femur_r"]), strict=True)
+    }
     femur_l = part(knee_l, "VH_M_femur_L", "VH_M_Knee_L.glb")
     med_epi = part(knee_r, "VH_M_medial_epicondylar_enthesis_R", "VH_M_Knee_R.glb")
     lat_epi = part(knee_r, "VH_M_lateral_epicondylar_enthesis_R", "VH_M_Knee_R.glb")
