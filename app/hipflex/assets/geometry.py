@@ -321,41 +321,22 @@ def decimate(mesh: trimesh.Trimesh, faces: int) -> trimesh.Trimesh:
 def cap_holes(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
     """Close every boundary loop with a fan around its centroid.
 
-    The HuBMAP femur is open where its articular cartilage was cut away; an open surface has no
-    inside, so bone-penetration checks would be meaningless there.
+    An open surface has no inside, so bone-penetration checks would be meaningless there. The
+    HuBMAP tibia, fibula and patella are closed as shipped, so this only guards them; the
+    femur's articular opening is closed by :func:`close_articular_surface`.
     """
-    faces = np.asarray(mesh.faces)
-    directed = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
-    key = np.sort(directed, axis=1)
-    _, inverse, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
-    boundary = directed[counts[inverse.ravel()] == 1]
-    if len(boundary) == 0:
+    loops = boundary_loops(mesh)
+    if not loops:
         return mesh
-    nxt = {int(a): int(b) for a, b in boundary}
     verts = [np.asarray(mesh.vertices)]
-    new_faces = [faces]
+    new_faces = [np.asarray(mesh.faces)]
     count = len(mesh.vertices)
-    seen: set[int] = set()
-    for start in list(nxt):
-        if start in seen:
-            continue
-        loop = [start]
-        seen.add(start)
-        cur = nxt.get(start)
-        while cur is not None and cur != start and cur not in seen:
-            loop.append(cur)
-            seen.add(cur)
-            cur = nxt.get(cur)
-        if cur != start or len(loop) < 3:
-            continue
-        centre = mesh.vertices[loop].mean(axis=0)
-        verts.append(centre[None])
+    for loop in loops:
+        verts.append(mesh.vertices[loop].mean(axis=0)[None])
         ring = np.array(loop)
-        fan = np.stack([np.roll(ring, -1), ring, np.full(len(ring), count)], axis=1)
-        new_faces.append(fan)
+        new_faces.append(np.stack([np.roll(ring, -1), ring, np.full(len(ring), count)], axis=1))
         count += 1
-    out = trimesh.Trimesh(np.vstack(verts), np.vstack(new_faces), process=True)
-    return out
+    return trimesh.Trimesh(np.vstack(verts), np.vstack(new_faces), process=True)
 
 
 def boundary_loops(mesh: trimesh.Trimesh) -> list[list[int]]:
