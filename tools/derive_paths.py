@@ -33,6 +33,8 @@ Rules (so that a reviewer can reproduce them):
   corner, semitendinosus at its back), then relief via points wherever a straight stretch
   along the tibia would enter the bone (_pes_anserinus). Until session 23 sartorius kept the
   contact rule, which put its insertion at the joint line.
+- Semimembranosus inserts in the groove on the back of the medial tibial condyle, by the same
+  corner rule (SEMIMEMBRANOSUS_GROOVE: 10 mm below the joint line, posteromedial corner).
 - Adductor longus inserts on the medial lip of the linea aspera (LINEA_ASPERA_NEAREST, with the
   reason: its surface lies 3.6 mm off the femur, so the contact rule gave its distal end): at
   the height where its surface comes nearest the femur, the femur vertex there farthest toward
@@ -82,8 +84,8 @@ Rules (so that a reviewer can reproduce them):
   side, from the axis toward its line at the neutral pose, + QUAD_BED, the vasti it lies on);
   distal femur cylinders about the knee axis: anterior (radius
   to the anterior trochlea), posterior (radius to the back of the condyles, measured straight
-  back) and medial (gracilis: farthest distance of the medial condyle's posterior half from the
-  knee axis + 3 mm); femoral head spheres (head radius + 4 mm capsule, centred on the hip
+  back), medial (gracilis: farthest distance of the medial condyle's posterior half from the
+  knee axis + 3 mm) and posteromedial (semimembranosus: that distance); femoral head spheres (head radius + 4 mm capsule, centred on the hip
   centre), passed behind by the hamstrings' proximal tendons, piriformis and gluteus medius's
   posterior line and in front by sartorius, so that no line cuts through the head at the ends
   of the flexion range or, for gluteus medius, with the thigh turned outward; quadratus femoris
@@ -509,8 +511,8 @@ def main(argv: list[str] | None = None) -> None:
                 ins = linea_aspera(v, dd, distal)
             ib, ip = snap([bone_d], ins)
             op, ip = lift(ob, op), lift(ib, ip)
-            if mid in PES_ANSERINUS or mid == "semimembranosus":  # landmarks on the tibia,
-                ib, ip = "tibia_r", pes[mid]  # found on the bone itself
+            if mid in pes:  # a landmark on the tibia, found on the bone itself
+                ib, ip = "tibia_r", pes[mid]
             if mid == "psoas":  # its origin slid forward along the vertebra: _clear_psoas chooses
                 slides.append((name, weight, _unique([
                     lift(ob, snap(obones, o + k * PSOAS_STEP * np.array([1.0, 0.0, 0.0]))[1])
@@ -569,7 +571,7 @@ def _pes_anserinus(
     tibia: object, lift: Callable[[np.ndarray], np.ndarray], distance: Callable[[np.ndarray], np.ndarray]
 ) -> tuple[dict[str, np.ndarray], dict[str, list[np.ndarray]]]:
     """Insertions and tibial via points (tibia frame) of the muscles in PES_ANSERINUS (module
-    docstring). ``tibia`` is the tibia's full mesh, ``lift`` moves a point on it out to
+    docstring), and semimembranosus's insertion (SEMIMEMBRANOSUS_GROOVE), which has no vias. ``tibia`` is the tibia's full mesh, ``lift`` moves a point on it out to
     ATTACH_CLEARANCE, ``distance`` is the signed distance from the tibia's bones."""
     mesh = trimesh.Trimesh(tibia.vertices, tibia.faces, process=False)  # type: ignore[attr-defined]
     v, n = mesh.vertices, mesh.vertex_normals
