@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -81,4 +82,33 @@ def test_missing_key_is_reported(data_copy: Path) -> None:
     text = "\n".join(ln for ln in f.read_text().splitlines() if not ln.startswith("innervation"))
     f.write_text(text)
     with pytest.raises(DataError, match=r"gracilis\.toml: key 'innervation': Field required"):
+        load_anatomy(data_copy)
+
+
+def test_a_patella_table_that_misses_the_knee_range_is_named(data_copy: Path) -> None:
+    f = data_copy / "patellofemoral.toml"
+    shifted = ", ".join(str(5 * k) for k in range(1, 30))  # 5..145 deg: misses knee 0
+    f.write_text(re.sub(r"(?m)^knee_flexion = \[.*\]$", f"knee_flexion = [{shifted}]", f.read_text()))
+    with pytest.raises(DataError, match=r"patellofemoral\.toml: key 'knee_flexion': the table "
+                                        r"\(5\.\.145 deg\) must cover the joint range 0\.\.140"):
+        load_anatomy(data_copy)
+
+
+def test_a_patella_table_with_a_missing_row_is_named(data_copy: Path) -> None:
+    _replace(data_copy / "patellofemoral.toml", "patella_flexion = [0, ", "patella_flexion = [")
+    with pytest.raises(DataError, match=r"patellofemoral\.toml: key '\(top level\)': .*one row "
+                                        r"per knee_flexion angle \(29\)"):
+        load_anatomy(data_copy)
+
+
+def test_an_uneven_patella_table_is_named(data_copy: Path) -> None:
+    f = data_copy / "patellofemoral.toml"
+    _replace(f, "knee_flexion = [0, 5, 10,", "knee_flexion = [0, 5, 11,")
+    with pytest.raises(DataError, match=r"patellofemoral\.toml: .*evenly spaced"):
+        load_anatomy(data_copy)
+
+
+def test_a_missing_patella_table_is_named(data_copy: Path) -> None:
+    (data_copy / "patellofemoral.toml").unlink()
+    with pytest.raises(DataError, match=r"patellofemoral\.toml: file missing"):
         load_anatomy(data_copy)

@@ -13,7 +13,7 @@ import pytest
 from numpy.typing import ArrayLike, NDArray
 
 from hipflex.model.kinematics import body_transforms
-from hipflex.model.skeleton import ModelContext
+from hipflex.model.skeleton import BODIES, ModelContext
 from hipflex.scene.deform import (
     SAMPLES,
     PathSkin,
@@ -147,7 +147,7 @@ def test_push_out_of_bone_moves_only_inside_points() -> None:
 @pytest.fixture(scope="module")
 def real_skins(model_context: ModelContext) -> dict[str, Any]:
     ctx = model_context
-    scan = {b: ctx.pack.body_at_scan(b) for b in ("pelvis", "femur_r", "tibia_r")}
+    scan = {b: ctx.pack.body_at_scan(b) for b in BODIES}
     scan_lines = line_polylines(ctx, scan)
     meshes, skins = {}, {}
     for m in ctx.muscle_ids:
@@ -302,7 +302,7 @@ def test_skin_set_equals_path_skins_synthetic() -> None:
 def drag_skins(model_context: ModelContext) -> dict[str, PathSkin]:
     """Every muscle at LiveScene's drag level of detail (12% of the triangles)."""
     ctx = model_context
-    scan = {b: ctx.pack.body_at_scan(b) for b in ("pelvis", "femur_r", "tibia_r")}
+    scan = {b: ctx.pack.body_at_scan(b) for b in BODIES}
     scan_lines = line_polylines(ctx, scan)
     out = {}
     for m in ctx.muscle_ids:

@@ -44,7 +44,8 @@ def _derive(data: Path) -> None:
 
 def _texts(data: Path) -> dict[str, str]:
     return {
-        p.name: p.read_text() for p in [data / "wraps.toml", *(data / "muscles").glob("*.toml")]
+        p.name: p.read_text()
+        for p in [data / "wraps.toml", data / "patellofemoral.toml", *(data / "muscles").glob("*.toml")]
     }
 
 

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from hipflex.model.fastpath import FastPaths, fast_paths, wrapped_polylines
 from hipflex.model.kinematics import body_transforms
-from hipflex.model.skeleton import ModelContext
+from hipflex.model.skeleton import BODIES, ModelContext
 from hipflex.model.wrapping import path_set
 from hipflex.scene.deform import line_polylines, reference_line_polylines
 
@@ -55,7 +55,7 @@ def test_scan_pose_and_a_moved_pelvis(model_context: ModelContext) -> None:
     """At the scan pose (what the skins are bound with) and with the whole body moved (the
     pelvis not the model frame)."""
     ctx = model_context
-    scan = {b: ctx.pack.body_at_scan(b) for b in ("pelvis", "femur_r", "tibia_r")}
+    scan = {b: ctx.pack.body_at_scan(b) for b in BODIES}
     _assert_same(line_polylines(ctx, scan), reference_line_polylines(ctx, scan))
     c, s = np.cos(0.7), np.sin(0.7)
     move = np.eye(4)
@@ -70,7 +70,7 @@ def test_many_poses_at_once(model_context: ModelContext) -> None:
     pose by pose."""
     ctx = model_context
     fp = fast_paths(ctx)
-    batch = {b: np.stack([_pose(ctx, *p)[b] for p in POSES]) for b in ("femur_r", "tibia_r")}
+    batch = {b: np.stack([_pose(ctx, *p)[b] for p in POSES]) for b in ("femur_r", "tibia_r", "patella_r")}
     out = fp.polylines(batch)
     for i, pose in enumerate(POSES):
         ref = reference_line_polylines(ctx, _pose(ctx, *pose))
@@ -122,7 +122,7 @@ def test_every_drawn_path_is_as_long_as_its_computed_length(model_context: Model
     pose = {"hip_flexion": rng.uniform(-30.0, 140.0, n), "hip_adduction": rng.uniform(-45.0, 30.0, n),
             "hip_rotation": rng.uniform(-45.0, 45.0, n), "knee_flexion": rng.uniform(0.0, 140.0, n)}  # fmt: skip
     tr = body_transforms(ctx.skeleton, **pose)
-    moving = {b: tr[b] for b in ("femur_r", "tibia_r")}
+    moving = {b: tr[b] for b in ("femur_r", "tibia_r", "patella_r")}
     drawn = fp.polylines(moving)
     lengths, _ = fp.evaluate(moving, np.radians(pose["hip_flexion"]))
     for name, pts in drawn.items():

@@ -1834,7 +1834,7 @@ def test_a_three_surface_path_is_drawn_as_long_as_its_length(model_context, real
     poses = np.array(TFL_HEAD_DRAWN_POSES)
     tr = body_transforms(ctx.skeleton, hip_flexion=poses[:, 0], hip_adduction=poses[:, 1],
                          hip_rotation=poses[:, 2], knee_flexion=poses[:, 3])  # fmt: skip
-    moving = {b: tr[b] for b in ("femur_r", "tibia_r")}
+    moving = {b: tr[b] for b in ("femur_r", "tibia_r", "patella_r")}
     pts = fp.polylines(moving)["tensor_fasciae_latae"]
     drawn = np.linalg.norm(np.diff(pts, axis=1), axis=2).sum(axis=1)
     lengths = fp.evaluate(moving, np.radians(poses[:, 0]))[0][:, j]

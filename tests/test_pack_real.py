@@ -12,7 +12,8 @@ from hipflex.assets.pack import AssetPack, verify_pack
 BODY_BONES = {
     "pelvis": ["hip_r", "hip_l", "sacrum", "l1", "l2", "l3", "l4", "l5"],
     "femur_r": ["femur_r"],
-    "tibia_r": ["tibia_r", "fibula_r", "patella_r"],
+    "tibia_r": ["tibia_r", "fibula_r"],
+    "patella_r": ["patella_r"],
 }
 
 

@@ -43,7 +43,7 @@ import subprocess
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -580,6 +580,8 @@ class KneeGeometry:
     femur_via: dict[str, Array]  # femur via point minus the knee centre (x anterior, y up)
     pulley: dict[str, tuple[str, float]]  # muscle: (wrap id, radius) of a knee-centred cylinder
     tibial_via: tuple[str, ...] = ()  # muscles whose first tibial point is a via point
+    # the patellar ligament's tibial end (tibia frame; its origin is on the hinge axis)
+    tuberosity_m: Array = field(default_factory=lambda: np.zeros(3))
 
 
 def load_knee_opensim(opensim_dir: Path) -> tuple[KneeCurves | None, KneeJoint | None]:
@@ -667,7 +669,12 @@ def load_knee_hipflex() -> tuple[KneeCurves, KneeGeometry]:
             on_axis = np.hypot(*(np.asarray(w.centre, float) - knee_centre)[:2]) < 1e-3
             if on_axis and abs(abs(w.axis[2]) - 1) < 1e-6:  # about the knee (femur z) axis
                 pulley[m] = (wid, float(w.radius))
-    return KneeCurves(arms), KneeGeometry(shift, insertion, via, pulley, tuple(tibial_via))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import derive_patella
+
+    _, tuberosity = derive_patella.ligament_ends(model.ctx.pack)
+    return KneeCurves(arms), KneeGeometry(shift, insertion, via, pulley, tuple(tibial_via),
+                                          np.asarray(tuberosity, float))  # fmt: skip
 
 
 def knee_at(curve: Array, angle: float) -> float:
@@ -857,8 +864,12 @@ def knee_section(
     knee_text = (
         "**The knee joint.** HipFlex's knee is a fixed hinge: the tibia turns about the femur's "
         "epicondylar (z) axis through the knee centre (the tibia's origin, on that axis, moves "
-        f"{geo.hinge_shift_m * 1000:.1f} mm in the femur frame over 0°-140°), and the patella "
-        "moves with the tibia. Rajagopal's `walker_knee_r` couples more motion to flexion"
+        f"{geo.hinge_shift_m * 1000:.1f} mm in the femur frame over 0°-140°). Its patella is a "
+        "body of its own that rides over the femur as `anatomy_data/patellofemoral.toml` couples "
+        "it to the knee angle (its sagittal rotation from Rajagopal's spline; its position the "
+        "one that keeps the patellar ligament's length and the patella's gap to the femur as at "
+        "knee 0; tools/derive_patella.py). Rajagopal's `walker_knee_r` couples more motion to "
+        "flexion"
     )
     if joint is not None:
         sel = range_end >= KNEE_DEG
@@ -1018,6 +1029,7 @@ def knee_section(
     both = bool((rf_h < 0).all() and (rf_o < 0).all())
     in_range = range_end >= KNEE_DEG
     k_low = int(np.argmin(np.abs(np.where(in_range, rf_o, np.inf))))
+    h_low = int(np.argmin(np.abs(np.where(in_range, rf_h, np.inf))))
     rf_text = (
         "**Rectus femoris** extends the knee in both models "
         + (
@@ -1027,17 +1039,14 @@ def knee_section(
             f"{np.mean(rf_o < 0) * 100:.0f}%)"
         )
         + f", but HipFlex's lever is the longer (largest {peak(hf, 'rectus_femoris')} vs "
-        f"{peak(os_, 'rectus_femoris')} in OpenSim): HipFlex's patella moves with the tibia, so the "
-        f"insertion on it stays {ins['rectus_femoris'] * 1000:.0f} mm from the hinge axis"
+        f"{peak(os_, 'rectus_femoris')} in OpenSim). In both the tendon pulls on a patella "
+        "coupled to the knee angle, so the lever is the patella's motion along the tendon. "
+        f"HipFlex's is {-mm(hf, 'rectus_femoris', 0):.0f} mm with the knee straight, where its "
+        "patella slides distally fastest: its ligament runs to a tuberosity "
+        f"{geo.tuberosity_m[0] * 1000 + 0.0:.0f} mm in front of the hinge axis and "
+        f"{-geo.tuberosity_m[1] * 1000 + 0.0:.0f} mm below it, which sweeps back fast as the knee "
+        f"bends; the lever is shortest, {-rf_h[h_low] * 1000:.0f} mm, at {dag(KNEE_DEG[h_low])}"
     )
-    rp = geo.pulley.get("rectus_femoris")
-    rf_on = np.abs(np.abs(rf_h) - rp[1]) < PULLEY_TOL_M if rp is not None else np.zeros(0, bool)
-    if rp is not None and rf_on.any():
-        rf_text += (
-            f", and over {ranges([round(a) for a in KNEE_DEG[rf_on]])} the tendon lies on "
-            f"`{rp[0]}`, a cylinder on the knee axis, so the lever is its radius, "
-            f"{rp[1] * 1000:.1f} mm"
-        )
     rf_text += (
         ". Rajagopal's quadriceps pull on the moving patella, and its lever shortens from "
         f"{-mm(os_, 'rectus_femoris', 0):.0f} mm at 0° to {-rf_o[k_low] * 1000:.0f} mm at "

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from hipflex.config import data_dir
 from hipflex.errors import DataError
 
-BodyId = Literal["pelvis", "femur_r", "tibia_r"]
+BodyId = Literal["pelvis", "femur_r", "tibia_r", "patella_r"]
 Vec3 = Annotated[list[float], Field(min_length=3, max_length=3)]
 
 
@@ -78,6 +78,37 @@ class Joint(_Strict):
             if r.body not in (self.parent, self.child):
                 raise ValueError(f"contact_region[{n}] ({r.id}): body {r.body!r} is neither "
                                  f"{self.parent!r} nor {self.child!r}")  # fmt: skip
+        return self
+
+
+class Coupling(_Strict):
+    """A joint with no coordinate of its own: the child's pose in the parent's frame is a table
+    over the driving coordinate (the patella over knee flexion). Rotation about the parent's
+    -z (positive with the driver), translation of the child frame's origin from the driver
+    joint's centre in the parent's x-y plane (m)."""
+
+    id: str
+    parent: BodyId
+    child: BodyId
+    driver: str
+    rule: str
+    references: list[str]
+    knee_flexion: Annotated[list[float], Field(min_length=4)]  # deg, strictly increasing
+    patella_flexion: list[float]  # deg
+    translation: list[Annotated[list[float], Field(min_length=2, max_length=2)]]
+
+    @model_validator(mode="after")
+    def _table(self) -> Coupling:
+        n = len(self.knee_flexion)
+        if len(self.patella_flexion) != n or len(self.translation) != n:
+            raise ValueError(f"patella_flexion and translation need one row per knee_flexion "
+                             f"angle ({n})")  # fmt: skip
+        if any(b <= a for a, b in zip(self.knee_flexion, self.knee_flexion[1:], strict=False)):
+            raise ValueError("knee_flexion must be strictly increasing")
+        steps = {round(b - a, 9) for a, b in zip(self.knee_flexion, self.knee_flexion[1:],
+                                                   strict=False)}  # fmt: skip
+        if len(steps) != 1:
+            raise ValueError("knee_flexion must be evenly spaced")
         return self
 
 
@@ -175,6 +206,7 @@ class AnatomyData(_Strict):
     wraps: dict[str, Wrap]
     references: dict[str, Reference]
     bone_names: dict[str, str]
+    patellofemoral: Coupling
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -229,6 +261,19 @@ def _load_cached(root: Path) -> AnatomyData:
                 if r not in ref_ids:
                     raise DataError(f"{jp}: key 'joint[{n}].contact_region[{k}].references': "
                                     f"unknown reference id {r!r} ({rp})")  # fmt: skip
+    pp = root / "patellofemoral.toml"
+    patella = validated(Coupling, read_toml(pp), pp)
+    assert isinstance(patella, Coupling)
+    for r in patella.references:
+        if r not in ref_ids:
+            raise DataError(f"{pp}: key 'references': unknown reference id {r!r} ({rp})")
+    knee = next((c for j in joints for c in j.coordinate if c.id == patella.driver), None)  # type: ignore[attr-defined]
+    if knee is None:
+        raise DataError(f"{pp}: key 'driver': unknown joint coordinate {patella.driver!r} ({jp})")
+    if patella.knee_flexion[0] > knee.range[0] or patella.knee_flexion[-1] < knee.range[1]:
+        raise DataError(f"{pp}: key 'knee_flexion': the table ({patella.knee_flexion[0]:g}.."
+                        f"{patella.knee_flexion[-1]:g} deg) must cover the joint range "
+                        f"{knee.range[0]:g}..{knee.range[1]:g} deg ({jp})")  # fmt: skip
     muscles = {}
     mdir = root / "muscles"
     files = sorted(mdir.glob("*.toml"))
@@ -252,7 +297,7 @@ def _load_cached(root: Path) -> AnatomyData:
         return AnatomyData(
             joints=joints, bodies=bodies, muscles=muscles,  # type: ignore[arg-type]
             wraps={w.id: w for w in wraps}, references={r.id: r for r in refs},  # type: ignore[attr-defined,misc]
-            bone_names=bodies_raw.get("bone_names", {}),
+            bone_names=bodies_raw.get("bone_names", {}), patellofemoral=patella,
         )  # fmt: skip
     except ValidationError as exc:
         raise DataError(f"{root}: {exc.errors()[0]['msg']}") from exc

@@ -26,8 +26,9 @@ from hipflex.assets.geometry import Array, homogeneous
 from hipflex.assets.sources import SourceFile, fetch, read_recipe
 from hipflex.errors import AssetError
 
-PIPELINE_VERSION = "1.6"  # 1.6: the femur's articular surface closed from its patches (1.5: grid
-# sign from ray winding numbers; 1.4: attribution text)
+PIPELINE_VERSION = "1.7"  # 1.7: the patella is a body of its own, with its own distance grid
+# (1.6: the femur's articular surface closed from its patches; 1.5: grid sign from ray winding
+# numbers; 1.4: attribution text)
 
 # The HuBMAP knee file's patches that lie on the femur's articular surface and its margins
 # (the femur mesh itself is open there)
@@ -74,7 +75,7 @@ VERTEBRAE = ("l1", "l2", "l3", "l4", "l5")
 BONE_BODY = {
     "hip_r": "pelvis", "hip_l": "pelvis", "sacrum": "pelvis",
     **{v: "pelvis" for v in VERTEBRAE},
-    "femur_r": "femur_r", "patella_r": "tibia_r", "tibia_r": "tibia_r", "fibula_r": "tibia_r",
+    "femur_r": "femur_r", "patella_r": "patella_r", "tibia_r": "tibia_r", "fibula_r": "tibia_r",
 }  # fmt: skip
 
 # Interactive-level triangle budgets: the default scene (all bones + all muscles) stays
@@ -321,7 +322,8 @@ def _build_into(out: Path, fetch_: _Fetcher, progress: Progress) -> dict[str, ob
     bodies_bones = {
         "pelvis": ["hip_r", "hip_l", "sacrum", *VERTEBRAE],
         "femur_r": ["femur_r"],
-        "tibia_r": ["tibia_r", "fibula_r", "patella_r"],
+        "tibia_r": ["tibia_r", "fibula_r"],
+        "patella_r": ["patella_r"],
     }
     for body, names in bodies_bones.items():
         grid = g.SignedDistanceGrid.from_meshes(
@@ -424,7 +426,9 @@ def _landmarks_and_frames(
         "asis_r": asis_r, "asis_l": asis_l, "psis_r": psis_r, "psis_l": psis_l,
         "pubic_symphysis": symphysis,
     }  # fmt: skip
-    return landmarks, {"pelvis": pelvis, "femur_r": femur, "tibia_r": tibia}, scan
+    # the patella's frame is the tibia's as scanned: its mesh keeps the tibia-frame coordinates
+    # it had when it moved with the tibia, and the model's patellofemoral coupling places it
+    return landmarks, {"pelvis": pelvis, "femur_r": femur, "tibia_r": tibia, "patella_r": tibia}, scan
 
 
 def _write_attribution(out: Path, fetch_: _Fetcher) -> None:

@@ -97,6 +97,7 @@ from hipflex.model.wrapping import (
     PathSet,
     added_surface,
     cross,
+    patella_knee_arm,
     path_set,
     stack1,
     surface_basis,
@@ -107,7 +108,8 @@ from hipflex.model.wrapping import (
 Array = NDArray[np.float64]
 Index = NDArray[np.intp]
 Bools = NDArray[np.bool_]
-BODY_INDEX = {"pelvis": 0, "femur_r": 1, "tibia_r": 2}
+BODY_INDEX = {"pelvis": 0, "femur_r": 1, "tibia_r": 2, "patella_r": 3}
+MOVING = (1, 2, 3)  # the bodies that move: femur, tibia, patella
 
 
 @dataclass(frozen=True)
@@ -217,7 +219,7 @@ class FastPaths:
         self._poly_gather = np.array(gather, dtype=np.intp)
         self.points = np.array(local)
         self.point_body = np.array(body)
-        self._by_body = [np.flatnonzero(self.point_body == b) for b in range(3)]
+        self._by_body = [np.flatnonzero(self.point_body == b) for b in range(len(BODY_INDEX))]
         self.wraps = _Wraps(
             np.array([BODY_INDEX[c.body] for c in cyls], dtype=np.intp),
             np.array([c.centre for c in cyls]).reshape(-1, 3),
@@ -226,7 +228,7 @@ class FastPaths:
             np.array([c.radius for c in cyls], float),
             np.array([c.kind == "sphere" for c in cyls], bool),
         )
-        self._wrap_by_body = [np.flatnonzero(self.wraps.body == b) for b in range(3)]
+        self._wrap_by_body = [np.flatnonzero(self.wraps.body == b) for b in range(len(BODY_INDEX))]
         w = self.wraps
         fixed = self._wrap_by_body[0]
         frame = np.stack([w.centre, w.side, w.axis], axis=1)  # (W, 3, 3) per surface
@@ -235,7 +237,7 @@ class FastPaths:
             b: np.concatenate([_homogeneous(self.points[self._by_body[b]], 1.0)]
                               + [_homogeneous(frame[self._wrap_by_body[b], k], float(k == 0))
                                  for k in range(3)])
-            for b in (1, 2)
+            for b in MOVING
         }  # fmt: skip
         # a pose's posed table: the pelvis's points and surface frames (centre, side, axis) as
         # they are, then each moving body's product rows; where each point and each surface's
@@ -246,12 +248,14 @@ class FastPaths:
         self._point_row[self._by_body[0]] = np.arange(len(self._by_body[0]))
         self._frame_row[fixed] = len(self._by_body[0]) + np.arange(3 * len(fixed)).reshape(-1, 3)
         start = len(self._posed_fixed)
-        for b in (1, 2):
+        for b in MOVING:
             sel, wsel = self._by_body[b], self._wrap_by_body[b]
             self._point_row[sel] = start + np.arange(len(sel))
             self._frame_row[wsel] = (start + len(sel) + np.arange(3) * len(wsel)
                                      + np.arange(len(wsel))[:, None])  # fmt: skip
             start += len(self._moving[b])
+        # bodies whose points are posed per pose (the patella only where a line uses it)
+        self._patella_posed = len(self._moving[3]) > 0
         self._cache: dict[int, _Static] = {}
         # segment tables
         pl = np.array(plain, dtype=np.intp).reshape(-1, 3)
@@ -313,6 +317,17 @@ class FastPaths:
         # first there), then the distal ones; (2 searches, 2 joints, 1, L, K)
         self._ends_mask = np.stack([prox_j[..., ::-1], dist_j])
         self._line_ix = np.arange(self.n_lines)
+        # lines whose force acts past the knee on the patella (rectus femoris): their knee lever
+        # comes from the patella's coupling (wrapping.patella_knee_arm), not the knee axis
+        distal_bodies = [set(cand_body[k][self._distal["knee"][k]]) for k in range(self.n_lines)]
+        if any(3 in d and d != {3} for d in distal_bodies):
+            raise NotImplementedError("a line with points on both the patella and the tibia")
+        self._patella_lines = np.array([k for k, d in enumerate(distal_bodies) if d == {3}],
+                                       dtype=np.intp)  # fmt: skip
+        self._patella_take: slice | Index = self._patella_lines
+        if self._patella_lines.size and np.all(np.diff(self._patella_lines) == 1):
+            self._patella_take = slice(int(self._patella_lines[0]), int(self._patella_lines[-1]) + 1)
+        self.patella = ps.patella
         self._crosses4 = np.concatenate([np.repeat(self._crosses["hip"][:, None], 3, axis=1),
                                          self._crosses["knee"][:, None]], axis=1)  # fmt: skip
 
@@ -329,12 +344,15 @@ class FastPaths:
     def _solve(self, transforms: Mapping[str, Array], points: bool) -> _Solved:
         """Posed points and every wrap (lengths, engagement, tangent points), shared by
         ``evaluate`` and ``polylines``; with ``points`` the one-surface rows' arc points too."""
-        femur, tibia = transforms["femur_r"], transforms["tibia_r"]
-        n = femur.shape[0]
+        n = transforms["femur_r"].shape[0]
         st = self._static(n)
         # posed path points and surfaces (centre, side, axis): one product per moving body
-        posed = np.concatenate([st.posed_fixed, self._moving[1] @ femur[:, :3].transpose(0, 2, 1),
-                                self._moving[2] @ tibia[:, :3].transpose(0, 2, 1)], axis=1)  # fmt: skip
+        femur, tibia = transforms["femur_r"], transforms["tibia_r"]
+        parts = [st.posed_fixed, self._moving[1] @ femur[:, :3].transpose(0, 2, 1),
+                 self._moving[2] @ tibia[:, :3].transpose(0, 2, 1)]  # fmt: skip
+        if self._patella_posed:
+            parts.append(self._moving[3] @ transforms["patella_r"][:, :3].transpose(0, 2, 1))
+        posed = np.concatenate(parts, axis=1)
         # every row taken from the posed table in one step (``_Static.take``): the path points
         # (n, points, 3) and surface frames (n, surfaces, 3, 3), pose-major, then the kernel
         # batch's ends p and s and surface frames, segment-major
@@ -431,6 +449,9 @@ class FastPaths:
         arms = moment @ axes.transpose(0, 2, 1)
         out = arms[0]  # hip columns from the hip pair, knee column from the knee pair
         out[:, :, 3] = arms[1, :, :, 3]
+        if self._patella_lines.size:
+            k = self._patella_take  # a slice where the lines are consecutive (rectus femoris)
+            out[:, k, 3] = patella_knee_arm(b[1, :, k], u[1, :, k], transforms, self.patella)
         out *= self._crosses4
         return lengths, out
 
@@ -608,7 +629,7 @@ class _Static:
         # ``_solve``'s one take from the posed table (n poses of its rows, flat): every pose's
         # path points and surface frames (pose-major), then the kernel rows' p, s and frames
         # (segment-major: row = segment * n + pose); and where each part starts
-        width = len(fp._posed_fixed) + len(fp._moving[1]) + len(fp._moving[2])
+        width = len(fp._posed_fixed) + sum(len(fp._moving[b]) for b in MOVING)
         pose = np.arange(n) * width
         parts = [(pose[:, None] + fp._point_row).ravel(),
                  (pose[:, None, None] + fp._frame_row).ravel(),
@@ -1639,7 +1660,7 @@ def wrapped_polylines(ctx: ModelContext, transforms: Mapping[str, Array]) -> dic
     (to rounding), in well under a millisecond. Any pelvis transform is allowed (the lines are
     posed relative to the pelvis, then carried by it)."""
     pelvis = np.asarray(transforms.get("pelvis", np.eye(4)), float)
-    tr = {b: np.asarray(transforms[b], float)[None] for b in ("femur_r", "tibia_r")}
+    tr = {b: np.asarray(transforms[b], float)[None] for b in ("femur_r", "tibia_r", "patella_r")}
     moved = not np.array_equal(pelvis, np.eye(4))
     if moved:  # express the other bodies in the pelvis frame
         inv = np.eye(4)

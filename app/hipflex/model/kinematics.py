@@ -1,4 +1,5 @@
-"""Pose and body transforms: the femur turns about the hip centre, the tibia about the knee axis.
+"""Pose and body transforms: the femur turns about the hip centre, the tibia about the knee
+axis, and the patella over the femur as the knee's flexion sets it (PatellaCoupling).
 
 Pure numpy and vectorised over poses: every function accepts scalars or arrays of angles.
 """
@@ -21,21 +22,74 @@ COORDINATES = ("hip_flexion", "hip_adduction", "hip_rotation", "knee_flexion")
 
 
 @dataclass(frozen=True)
+class PatellaCoupling:
+    """The patella's pose over the femur as a smooth function of knee flexion: a cubic spline
+    through anatomy_data/patellofemoral.toml's table (patella flexion about the femur's -z, and
+    the patella frame's origin less the knee centre in the femur's x-y plane). Its derivative
+    gives the patella's share of a knee moment arm (virtual work), so it must be smooth."""
+
+    start: float  # rad, the table's first knee angle
+    step: float  # rad between rows
+    coefficients: Array  # (rows - 1, 4, 3): per interval, cubic to constant, for the 3 columns
+    rows: tuple[tuple[tuple[float, ...], ...], ...]  # the same as floats (one pose: no arrays)
+
+    @classmethod
+    def from_table(cls, knee_deg: ArrayLike, flexion_deg: ArrayLike, translation: ArrayLike
+                   ) -> PatellaCoupling:  # fmt: skip
+        from scipy.interpolate import CubicSpline
+
+        x = np.radians(np.asarray(knee_deg, float))
+        y = np.column_stack([np.radians(np.asarray(flexion_deg, float)),
+                             np.asarray(translation, float)])  # fmt: skip
+        c = np.ascontiguousarray(CubicSpline(x, y).c.transpose(1, 0, 2))
+        rows = tuple(tuple(tuple(float(v) for v in k) for k in r) for r in c)
+        return cls(float(x[0]), float(x[1] - x[0]), c, rows)
+
+    def at_one(self, knee_rad: float) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+        """``at`` for one knee angle, on floats."""
+        u = (knee_rad - self.start) / self.step
+        i = min(max(int(u), 0), len(self.rows) - 1)
+        t = (u - i) * self.step
+        (a0, a1, a2), (b0, b1, b2), (c0, c1, c2), (d0, d1, d2) = self.rows[i]
+        value = (((a0 * t + b0) * t + c0) * t + d0, ((a1 * t + b1) * t + c1) * t + d1,
+                 ((a2 * t + b2) * t + c2) * t + d2)  # fmt: skip
+        rate = ((3.0 * a0 * t + 2.0 * b0) * t + c0, (3.0 * a1 * t + 2.0 * b1) * t + c1,
+                (3.0 * a2 * t + 2.0 * b2) * t + c2)  # fmt: skip
+        return value, rate
+
+    def at(self, knee_rad: Array) -> tuple[Array, Array]:
+        """Values (n, 3) and their knee-angle derivatives (n, 3): patella flexion (rad), x, y (m)."""
+        u = (np.asarray(knee_rad, float) - self.start) / self.step
+        i = np.clip(u.astype(np.intp), 0, len(self.coefficients) - 1)
+        t = (u - i)[:, None] * self.step
+        c = self.coefficients[i]  # (n, 4, 3)
+        value = ((c[:, 0] * t + c[:, 1]) * t + c[:, 2]) * t + c[:, 3]
+        rate = (3.0 * c[:, 0] * t + 2.0 * c[:, 1]) * t + c[:, 2]
+        return value, rate
+
+
+@dataclass(frozen=True)
 class Skeleton:
-    """What the kinematics needs from the asset pack: joint centres in their parent frames."""
+    """What the kinematics needs from the asset pack: joint centres in their parent frames, and
+    how the patella follows the knee."""
 
     hip_centre: Array  # in the pelvis frame
     knee_centre_in_femur: Array  # in the femur frame
     ranges: dict[str, tuple[float, float]]
+    patella: PatellaCoupling
 
     @classmethod
     def from_pack(cls, pack: object, anatomy: AnatomyData) -> Skeleton:
-        """Read joint centres from an AssetPack and joint ranges from anatomy_data."""
+        """Read joint centres from an AssetPack, joint ranges and the patellofemoral coupling
+        from anatomy_data."""
         femur = pack.body_at_scan("femur_r")  # type: ignore[attr-defined]
         tibia = pack.body_at_scan("tibia_r")  # type: ignore[attr-defined]
         knee = (np.linalg.inv(femur) @ tibia)[:3, 3]
         ranges = {c.id: (c.range[0], c.range[1]) for j in anatomy.joints for c in j.coordinate}
-        return cls(hip_centre=femur[:3, 3].copy(), knee_centre_in_femur=knee, ranges=ranges)
+        pf = anatomy.patellofemoral
+        patella = PatellaCoupling.from_table(pf.knee_flexion, pf.patella_flexion, pf.translation)
+        return cls(hip_centre=femur[:3, 3].copy(), knee_centre_in_femur=knee, ranges=ranges,
+                   patella=patella)  # fmt: skip
 
 
 def _rot(axis: int, angle: Array) -> Array:
@@ -105,9 +159,15 @@ def body_transforms(
                            [sf * cr + cf * sa * sr, cf * ca, sf * sr - cf * sa * cr, hy],
                            [-ca * sr, sa, ca * cr, hz], [0.0, 0.0, 0.0, 1.0]]])  # fmt: skip
         kx, ky, kz = skeleton.knee_centre_in_femur
-        knee = np.array([[[ck, sk, 0.0, kx], [-sk, ck, 0.0, ky], [0.0, 0.0, 1.0, kz],
-                          [0.0, 0.0, 0.0, 1.0]]])  # fmt: skip
-        return {"pelvis": _EYE4[None].copy(), "femur_r": femur, "tibia_r": femur @ knee}
+        fp, dx, dy = skeleton.patella.at_one(math.radians(cast(float, one[3])))[0]
+        cp, sp = math.cos(fp), math.sin(fp)
+        # the tibia's and the patella's transforms in the femur frame, posed in one product
+        distal = femur @ np.array([
+            [[ck, sk, 0.0, kx], [-sk, ck, 0.0, ky], [0.0, 0.0, 1.0, kz], [0.0, 0.0, 0.0, 1.0]],
+            [[cp, sp, 0.0, kx + dx], [-sp, cp, 0.0, ky + dy], [0.0, 0.0, 1.0, kz],
+             [0.0, 0.0, 0.0, 1.0]]])  # fmt: skip
+        return {"pelvis": _EYE4[None].copy(), "femur_r": femur, "tibia_r": distal[:1],
+                "patella_r": distal[1:]}
     a = [np.atleast_1d(np.asarray(v, float)) for v in
          (hip_flexion, hip_adduction, hip_rotation, knee_flexion)]  # fmt: skip
     if any(x.shape != a[0].shape for x in a):
@@ -135,9 +195,19 @@ def body_transforms(
     knee[:, 0, 1] = sk
     knee[:, 1, 0] = -sk
     knee[:, :3, 3] = skeleton.knee_centre_in_femur
+    fp, dx, dy = skeleton.patella.at(rad[3])[0].T
+    patella = np.empty((n, 4, 4))
+    patella[:] = _EYE4
+    patella[:, 0, 0] = patella[:, 1, 1] = np.cos(fp)  # Rz(-patella flexion)
+    patella[:, 0, 1] = np.sin(fp)
+    patella[:, 1, 0] = -patella[:, 0, 1]
+    patella[:, :3, 3] = skeleton.knee_centre_in_femur
+    patella[:, 0, 3] += dx
+    patella[:, 1, 3] += dy
     pelvis = np.empty((n, 4, 4))
     pelvis[:] = _EYE4
-    return {"pelvis": pelvis, "femur_r": femur, "tibia_r": femur @ knee}
+    return {"pelvis": pelvis, "femur_r": femur, "tibia_r": femur @ knee,
+            "patella_r": femur @ patella}
 
 
 _EYE4 = np.eye(4)

@@ -19,7 +19,7 @@ from hipflex.errors import AssetError
 from hipflex.model.kinematics import Skeleton
 
 Array = NDArray[np.float64]
-BODIES = ("pelvis", "femur_r", "tibia_r")
+BODIES = ("pelvis", "femur_r", "tibia_r", "patella_r")
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,15 @@ only wraps while it intersects the surface and a conditional via point switches 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from hipflex.anatomy import Wrap
+from hipflex.model.kinematics import PatellaCoupling
 from hipflex.model.paths import line_points
 from hipflex.model.skeleton import LineGeometry, ModelContext
 
@@ -280,7 +283,7 @@ def _segment_for(line: LineGeometry, wrap: Wrap) -> int:
     """Index of the segment that crosses the wrap's joint."""
     bodies = line.bodies
     if wrap.id.startswith("distal_femur"):
-        return next(i for i, b in enumerate(bodies) if b == "tibia_r") - 1
+        return next(i for i, b in enumerate(bodies) if b in KNEE_DISTAL) - 1
     return next(i for i, b in enumerate(bodies) if b != "pelvis") - 1
 
 
@@ -348,6 +351,7 @@ class PathSet:
         from hipflex.model.kinematics import body_transforms
 
         self.n_lines = len(ctx.lines)
+        self.patella: PatellaCoupling = ctx.skeleton.patella
         self.line_group: dict[str, tuple[int, int]] = {}
         keyed: dict[
             tuple[tuple[str, ...], tuple[tuple[int, str], ...], tuple[str, ...]], list[int]
@@ -458,6 +462,9 @@ class PathSet:
                     a, b = (q.reshape(n, n_l, 3) for q in pair)
                     u = a - b
                     u /= np.maximum(np.linalg.norm(u, axis=-1, keepdims=True), 1e-12)
+                    if joint == "knee" and _acts_on_patella(candidates):
+                        arms[:, g.index, 3] = patella_knee_arm(b, u, transforms, self.patella)
+                        continue
                     moment = np.cross(b - centres[joint][:, None], u)  # (n, L, 3)
                     arms[:, g.index[:, None], cols] = np.einsum("nlk,nck->nlc", moment, axes[joint])
             if with_points:
@@ -541,6 +548,61 @@ class PathSet:
 
 _Candidate = tuple[Array, str, NDArray[np.bool_]]  # point (N, 3), body, engaged (N,)
 PROXIMAL = {"hip": ("pelvis",), "knee": ("pelvis", "femur_r")}
+KNEE_DISTAL = ("tibia_r", "patella_r")
+
+
+def _acts_on_patella(candidates: list[_Candidate]) -> bool:
+    """Whether a line's force acts past the knee on the patella alone (rectus femoris's
+    insertion); a line whose distal candidates mix the patella and the tibia is not modelled."""
+    distal = {body for _, body, _ in candidates if body not in PROXIMAL["knee"]}
+    if "patella_r" in distal and distal != {"patella_r"}:
+        raise NotImplementedError("a line with points on both the patella and the tibia")
+    return distal == {"patella_r"}
+
+
+def _patella_arm_one(
+    b: list[float], u: list[float], femur: list[list[float]], tibia: list[list[float]],
+    patella_t: list[list[float]], patella: PatellaCoupling,
+) -> float:
+    """``patella_knee_arm`` for one pose and one line, on floats (the same sums)."""
+    (f00, f01, f02, _), (f10, f11, f12, _), (f20, f21, f22, _) = femur[:3]
+    cos = f00 * tibia[0][0] + f10 * tibia[1][0] + f20 * tibia[2][0]
+    sin = f00 * tibia[0][1] + f10 * tibia[1][1] + f20 * tibia[2][1]
+    _, (turn_rate, dx, dy) = patella.at_one(math.atan2(sin, cos))
+    r0, r1, r2 = b[0] - patella_t[0][3], b[1] - patella_t[1][3], b[2] - patella_t[2][3]
+    u0, u1, u2 = u
+    # about the femur's -z: -(z . (r x u))
+    turn = -(f02 * (r1 * u2 - r2 * u1) + f12 * (r2 * u0 - r0 * u2) + f22 * (r0 * u1 - r1 * u0))
+    slide = (u0 * (f00 * dx + f01 * dy) + u1 * (f10 * dx + f11 * dy)
+             + u2 * (f20 * dx + f21 * dy))  # fmt: skip
+    return turn_rate * turn + slide
+
+
+def knee_angle(transforms: Mapping[str, Array]) -> Array:
+    """Knee flexion (rad, n) recovered from the femur and tibia transforms (tibia = femur
+    Rz(-knee))."""
+    f, t = transforms["femur_r"][:, :3, 0], transforms["tibia_r"][:, :3]
+    return np.arctan2(np.einsum("ni,ni->n", f, t[:, :, 1]), np.einsum("ni,ni->n", f, t[:, :, 0]))
+
+
+def patella_knee_arm(
+    b: Array, u: Array, transforms: Mapping[str, Array], patella: PatellaCoupling
+) -> Array:
+    """Knee-flexion moment arm (n, L) of lines whose force ``u`` (unit, toward the proximal
+    point) acts at ``b`` on the patella (virtual work: r = u . db/dknee). The patella does not
+    turn about the knee axis: it turns at the coupling's rate p' about the femur's -z through its
+    own origin while that origin slides by d', so db/dknee = p' (-z) x (b - o) + R_femur d'."""
+    femur = transforms["femur_r"]
+    if femur.shape[0] == 1 and b.shape[1] == 1:  # one pose, one line (a slider step): floats
+        return np.array([[_patella_arm_one(b[0, 0].tolist(), u[0, 0].tolist(), femur[0].tolist(),
+                                           transforms["tibia_r"][0].tolist(),
+                                           transforms["patella_r"][0].tolist(), patella)]])  # fmt: skip
+    _, rate = patella.at(knee_angle(transforms))
+    axis = -femur[:, :3, 2]
+    o = transforms["patella_r"][:, None, :3, 3]
+    slide = femur[:, :3, 0] * rate[:, 1:2] + femur[:, :3, 1] * rate[:, 2:3]  # (n, 3)
+    turn = np.einsum("ni,nli->nl", axis, np.cross(b - o, u))
+    return rate[:, :1] * turn + np.einsum("nli,ni->nl", u, slide)
 
 
 def _force_pair(

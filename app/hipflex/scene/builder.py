@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from vtkmodules.util.numpy_support import vtk_to_numpy
 
 from hipflex.model.kinematics import body_transforms, check_angles
-from hipflex.model.skeleton import ModelContext
+from hipflex.model.skeleton import BODIES, ModelContext
 from hipflex.scene import _vtk as vtk
 
 Array = NDArray[np.float64]
@@ -57,7 +57,7 @@ class SceneBuilder:
         self.ctx = ctx
         self.level = level
         pack = ctx.pack
-        self.scan = {b: pack.body_at_scan(b) for b in ("pelvis", "femur_r", "tibia_r")}
+        self.scan = {b: pack.body_at_scan(b) for b in BODIES}
         self.bones = {b: pack.mesh(b, level) for b in SCENE_BONES}
         self._framed = {b: self._framed_vertices(b) for b in FRAME_BONES + FRAME_SHANK}
         self._trees: dict[str, vtk.vtkOBBTree] = {}

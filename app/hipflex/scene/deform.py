@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hipflex.model.fastpath import wrapped_polylines
-from hipflex.model.skeleton import ModelContext
+from hipflex.model.skeleton import BODIES, ModelContext
 
 Array = NDArray[np.float64]
 DistanceFn = Callable[[Array], Array]
@@ -751,7 +751,7 @@ def bench_deform(repeats: int = 20, level: str = "interactive") -> float:
     from hipflex.model.kinematics import body_transforms
 
     ctx = ModelContext.load(AssetPack(pack_dir()))
-    scan = {b: ctx.pack.body_at_scan(b) for b in ("pelvis", "femur_r", "tibia_r")}
+    scan = {b: ctx.pack.body_at_scan(b) for b in BODIES}
     scan_lines = line_polylines(ctx, scan)
     tr = body_transforms(ctx.skeleton, hip_flexion=np.array([110.0]), knee_flexion=np.array([90.0]))
     pose = {b: t[0] for b, t in tr.items()}
@@ -799,7 +799,7 @@ def bench_skin_set(
     from hipflex.model.kinematics import body_transforms
 
     ctx = ModelContext.load(AssetPack(pack_dir()))
-    scan = {b: ctx.pack.body_at_scan(b) for b in ("pelvis", "femur_r", "tibia_r")}
+    scan = {b: ctx.pack.body_at_scan(b) for b in BODIES}
     scan_lines = line_polylines(ctx, scan)
     skins = {}
     for mid in ctx.muscle_ids:

@@ -154,7 +154,8 @@ class InfoCard(QTextBrowser):
         """The card's numbers for ``muscle`` at the current pose, as shown."""
         v = self.analysis.muscle_values(muscle)
         model = self.analysis.model
-        crosses_knee = any("tibia_r" in ln.bodies for ln in model.ctx.lines if ln.muscle == muscle)
+        crosses_knee = any(set(ln.bodies) & {"tibia_r", "patella_r"}
+                           for ln in model.ctx.lines if ln.muscle == muscle)  # fmt: skip
         norm = v["norm_fiber_length"]
         out = {
             "Length": f"{1000 * v['length']:.0f} mm",
