@@ -95,6 +95,7 @@ from hipflex.model.wrapping import (
     TWO_PI,
     Cylinder,
     PathSet,
+    acts_on_patella,
     added_surface,
     cross,
     patella_knee_arm,
@@ -319,11 +320,10 @@ class FastPaths:
         self._line_ix = np.arange(self.n_lines)
         # lines whose force acts past the knee on the patella (rectus femoris): their knee lever
         # comes from the patella's coupling (wrapping.patella_knee_arm), not the knee axis
-        distal_bodies = [set(cand_body[k][self._distal["knee"][k]]) for k in range(self.n_lines)]
-        if any(3 in d and d != {3} for d in distal_bodies):
-            raise NotImplementedError("a line with points on both the patella and the tibia")
-        self._patella_lines = np.array([k for k, d in enumerate(distal_bodies) if d == {3}],
-                                       dtype=np.intp)  # fmt: skip
+        body_name = {i: body for body, i in BODY_INDEX.items()}
+        self._patella_lines = np.array(
+            [k for k in range(self.n_lines) if acts_on_patella(body_name[b] for b in cand_body[k][valid[k]])],
+            dtype=np.intp)  # fmt: skip
         self._patella_take: slice | Index = self._patella_lines
         if self._patella_lines.size and np.all(np.diff(self._patella_lines) == 1):
             self._patella_take = slice(int(self._patella_lines[0]), int(self._patella_lines[-1]) + 1)

@@ -14,7 +14,7 @@ only wraps while it intersects the surface and a conditional via point switches 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -462,7 +462,7 @@ class PathSet:
                     a, b = (q.reshape(n, n_l, 3) for q in pair)
                     u = a - b
                     u /= np.maximum(np.linalg.norm(u, axis=-1, keepdims=True), 1e-12)
-                    if joint == "knee" and _acts_on_patella(candidates):
+                    if joint == "knee" and acts_on_patella(body for _, body, _ in candidates):
                         arms[:, g.index, 3] = patella_knee_arm(b, u, transforms, self.patella)
                         continue
                     moment = np.cross(b - centres[joint][:, None], u)  # (n, L, 3)
@@ -551,10 +551,11 @@ PROXIMAL = {"hip": ("pelvis",), "knee": ("pelvis", "femur_r")}
 KNEE_DISTAL = ("tibia_r", "patella_r")
 
 
-def _acts_on_patella(candidates: list[_Candidate]) -> bool:
-    """Whether a line's force acts past the knee on the patella alone (rectus femoris's
-    insertion); a line whose distal candidates mix the patella and the tibia is not modelled."""
-    distal = {body for _, body, _ in candidates if body not in PROXIMAL["knee"]}
+def acts_on_patella(bodies: Iterable[str]) -> bool:
+    """Whether a line whose path touches ``bodies`` (its points' and wrap surfaces') acts past
+    the knee on the patella alone (rectus femoris's insertion); a line whose distal bodies mix
+    the patella and the tibia is not modelled."""
+    distal = {body for body in bodies if body not in PROXIMAL["knee"]}
     if "patella_r" in distal and distal != {"patella_r"}:
         raise NotImplementedError("a line with points on both the patella and the tibia")
     return distal == {"patella_r"}
