@@ -45,6 +45,7 @@ RAJAGOPAL_KNEE = np.radians([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 12
 RAJAGOPAL_PATELLA_ROTATION = np.array([
     0.00113686, -0.00629212, -0.105582, -0.253683, -0.414245, -0.579047, -0.747244, -0.91799,
     -1.09044, -1.26379, -1.43763, -1.61186, -1.78634])  # fmt: skip
+_RAJAGOPAL_SPLINE = CubicSpline(RAJAGOPAL_KNEE, RAJAGOPAL_PATELLA_ROTATION, bc_type="natural")
 STEP = 5.0  # deg between table rows
 GAP_SOFTNESS = 0.0005  # m: the soft minimum's temperature (half a millimetre)
 
@@ -52,7 +53,7 @@ GAP_SOFTNESS = 0.0005  # m: the soft minimum's temperature (half a millimetre)
 def patella_flexion(knee_rad: float) -> float:
     """The patella's flexion relative to the femur (rad, positive with the knee's), from
     Rajagopal's spline taken from its knee-0 value, extended linearly past its last knot."""
-    spline = CubicSpline(RAJAGOPAL_KNEE, RAJAGOPAL_PATELLA_ROTATION, bc_type="natural")
+    spline = _RAJAGOPAL_SPLINE
     last = RAJAGOPAL_KNEE[-1]
     if knee_rad <= last:
         value = float(spline(knee_rad))

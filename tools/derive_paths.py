@@ -2,7 +2,9 @@
 
 Run after ``hipflex assets build``; rewrites the generated ``[[line]]`` section at the end of each
 anatomy_data/muscles/*.toml and all of anatomy_data/wraps.toml. Coordinates are a handful of
-points per muscle in body frames (metres), not mesh data.
+points per muscle in body frames (metres), not mesh data. A full run first rewrites
+anatomy_data/patellofemoral.toml (tools/derive_patella.py, its rule there): the paths are posed
+with the patella where it puts it, and rectus femoris inserts on the patella's own body.
 
 Rules (so that a reviewer can reproduce them):
 - A muscle touches a bone where its surface lies within 3 mm of that bone's surface (signed
@@ -139,6 +141,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
 from hipflex.anatomy import load_anatomy
 from hipflex.assets.pack import AssetPack
 from hipflex.config import data_dir
+from hipflex.model.skeleton import BODIES
 
 ATTACH_CLEARANCE = 0.003  # line of action through the tendon's centre, not its bony footprint
 QUAD_BED = 0.008  # vastus intermedius thickness in front of the femoral shaft (also the vasti
@@ -331,7 +334,7 @@ def main(argv: list[str] | None = None) -> None:
 
         derive_patella.main()
     lm = pack.landmarks
-    scan = {b: pack.body_at_scan(b) for b in ("pelvis", "femur_r", "tibia_r", "patella_r")}
+    scan = {b: pack.body_at_scan(b) for b in BODIES}
     inv = {b: np.linalg.inv(m) for b, m in scan.items()}
 
     def to_body(body: str, pts: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ from hipflex.anatomy import AnatomyData, Muscle
 from hipflex.gui.panels._common import LINK_SCHEME, Debouncer, esc
 from hipflex.gui.panels.muscles import GROUP_TITLES
 from hipflex.gui.qtstate import Analysis, QtState
+from hipflex.model.wrapping import KNEE_DISTAL
 from hipflex.state import Snapshot
 
 INFO_MS = 60
@@ -154,7 +155,7 @@ class InfoCard(QTextBrowser):
         """The card's numbers for ``muscle`` at the current pose, as shown."""
         v = self.analysis.muscle_values(muscle)
         model = self.analysis.model
-        crosses_knee = any(set(ln.bodies) & {"tibia_r", "patella_r"}
+        crosses_knee = any(set(ln.bodies) & set(KNEE_DISTAL)
                            for ln in model.ctx.lines if ln.muscle == muscle)  # fmt: skip
         norm = v["norm_fiber_length"]
         out = {
