@@ -122,6 +122,28 @@ def test_still_draws_the_lever_caption_clear_of_the_labels(model: object) -> Non
     assert red(rows).any(axis=0).mean() > 0.9, "the frame is not in the lever's colour"
 
 
+def test_still_draws_no_lever_for_a_hidden_selection(model: object) -> None:
+    """A selected muscle that is hidden gets no lever and no caption: they would point at a line
+    the picture does not show (a session selecting rectus femoris, showing sartorius alone)."""
+    from hipflex.media.still import OffscreenView
+    from hipflex.state import Camera, Display, Pose, Snapshot
+
+    def snap(visible: tuple[str, ...]) -> Snapshot:
+        return Snapshot(pose=Pose(hip_flexion=60), visible=visible,
+                        selection="muscle:rectus_femoris", display=Display(muscle_style="line"),
+                        camera=Camera(view="lateral"))  # fmt: skip
+
+    def red(a: np.ndarray) -> int:
+        a = np.asarray(a)[..., :3].astype(int)
+        return int(((a[..., 0] > 170) & (a[..., 1] < 70) & (a[..., 2] < 70)).sum())
+
+    with OffscreenView((600, 400), model=model, level="interactive") as view:  # type: ignore[arg-type]
+        shown = view.render(snap(("rectus_femoris", "sartorius")), anchors=True)
+        hidden = view.render(snap(("sartorius",)), anchors=True)
+    assert shown.callout is not None and red(shown.rgba) > 20
+    assert hidden.callout is None and red(hidden.rgba) == 0
+
+
 def test_render_transparent_keeps_alpha(real_pack: object, tmp_path: Path) -> None:
     out = tmp_path / "t.png"
     assert main(["render", "--hip", "60", "--size", "200x150", "--transparent", "--draft",

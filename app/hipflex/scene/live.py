@@ -471,7 +471,13 @@ class LiveScene:
     def _overlays(self, snap: Snapshot) -> None:
         self._clear(self._overlay)
         sel = snap.selection
-        if sel and sel.startswith("muscle:") and snap.display.show_moment_arm:
+        # a hidden muscle's lever would point at a line that is not drawn
+        if (
+            sel
+            and sel.startswith("muscle:")
+            and snap.display.show_moment_arm
+            and sel[7:] in snap.visible
+        ):
             self._moment_arm(sel[7:])
         else:
             self._hide_arm()
