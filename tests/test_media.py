@@ -84,6 +84,12 @@ def test_render_print_size_with_title_labels_and_metadata(
     assert ink[int(0.2 * 354) : int(0.8 * 354)].mean() > 0.05, "the view is blank"
 
 
+def _lever_red(a: np.ndarray) -> np.ndarray:
+    """Where an image is the moment-arm lever's red."""
+    a = np.asarray(a)[..., :3].astype(int)
+    return (a[..., 0] > 170) & (a[..., 1] < 70) & (a[..., 2] < 70)
+
+
 def test_still_draws_the_lever_caption_clear_of_the_labels(model: object) -> None:
     """With every muscle labelled, the selected muscle's moment-arm caption is drawn by the
     still (not baked into the 3D pixels, where the labels' leaders ran through it), in a place
@@ -105,10 +111,7 @@ def test_still_draws_the_lever_caption_clear_of_the_labels(model: object) -> Non
     arm = float(res.muscle("psoas")["moment_arm_hip_flexion"][0])
     assert text == f"Psoas major: moment arm {1000 * arm:+.0f} mm (flexor)"
 
-    def red(a: np.ndarray) -> np.ndarray:
-        a = np.asarray(a)[..., :3].astype(int)
-        return (a[..., 0] > 170) & (a[..., 1] < 70) & (a[..., 2] < 70)
-
+    red = _lever_red
     # the lever stays in the 3D pixels, its caption (text and frame) leaves them
     assert 0 < red(vi.rgba).sum() < red(plain.rgba).sum() - 200
     img = Image.fromarray(vi.rgba, "RGBA")
@@ -133,15 +136,11 @@ def test_still_draws_no_lever_for_a_hidden_selection(model: object) -> None:
                         selection="muscle:rectus_femoris", display=Display(muscle_style="line"),
                         camera=Camera(view="lateral"))  # fmt: skip
 
-    def red(a: np.ndarray) -> int:
-        a = np.asarray(a)[..., :3].astype(int)
-        return int(((a[..., 0] > 170) & (a[..., 1] < 70) & (a[..., 2] < 70)).sum())
-
     with OffscreenView((600, 400), model=model, level="interactive") as view:  # type: ignore[arg-type]
         shown = view.render(snap(("rectus_femoris", "sartorius")), anchors=True)
         hidden = view.render(snap(("sartorius",)), anchors=True)
-    assert shown.callout is not None and red(shown.rgba) > 20
-    assert hidden.callout is None and red(hidden.rgba) == 0
+    assert shown.callout is not None and _lever_red(shown.rgba).sum() > 20
+    assert hidden.callout is None and _lever_red(hidden.rgba).sum() == 0
 
 
 def test_render_transparent_keeps_alpha(real_pack: object, tmp_path: Path) -> None:
