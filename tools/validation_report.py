@@ -759,6 +759,18 @@ def _mm0(v: float) -> str:
     return "0" if round(v) == 0 else f"{v:.0f}"
 
 
+def _in_tibia_frame(shift_mm: Array, knee_deg: float) -> str:
+    """A sagittal shift of the tibia in the femur frame (mm), said in the tibia's own frame at
+    ``knee_deg`` (its anterior axis (cos, -sin), its long axis (sin, cos)): a forward slide is
+    the femur rolling back on it, a move along the shaft is the tibia closing on the femur."""
+    c, s = np.cos(np.radians(knee_deg)), np.sin(np.radians(knee_deg))
+    forward = float(shift_mm[0] * c - shift_mm[1] * s)
+    along = float(shift_mm[0] * s + shift_mm[1] * c)
+    return (f"in the tibia's own frame {abs(forward):.1f} mm "
+            f"{'forward' if forward >= 0 else 'backward'} and {abs(along):.1f} mm "
+            f"{'toward' if along >= 0 else 'away from'} the femur along its shaft")  # fmt: skip
+
+
 def knee_section(
     hf: KneeCurves,
     geo: KneeGeometry,
@@ -880,9 +892,8 @@ def knee_section(
         knee_text += (
             f": by {range_end:.0f}° the tibia's joint centre has moved "
             f"{np.linalg.norm(sh[j]):.1f} mm in the femur frame ({sh[j, 0]:+.1f} mm anterior, "
-            f"{sh[j, 1]:+.1f} mm superior"
-            + (": the femur rolls back on the tibia" if sh[j, 0] > 0 else "")
-            + f"), the tibia has turned {joint.tibia_internal_rotation[i_end]:+.1f}° about its "
+            f"{sh[j, 1]:+.1f} mm superior; {_in_tibia_frame(sh[j, :2], KNEE_DEG[sel][j])}"
+            f"), the tibia has turned {joint.tibia_internal_rotation[i_end]:+.1f}° about its "
             "long axis (positive = internal), and the patella, a body of its own coupled to the "
             f"knee angle, has moved {pat:.0f} mm (straight line) round the front of the femur."
         )
