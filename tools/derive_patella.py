@@ -27,6 +27,7 @@ import math
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.interpolate import CubicSpline
@@ -79,7 +80,7 @@ def ligament_ends(pack: AssetPack) -> tuple[np.ndarray, np.ndarray]:
     return apex, tuberosity
 
 
-def derive(pack: AssetPack, knee_range: tuple[float, float]) -> dict[str, list]:
+def derive(pack: AssetPack, knee_range: tuple[float, float]) -> dict[str, Any]:
     """The coupling table over ``knee_range`` (deg): knee angles, patella flexion (deg) and the
     patella frame's origin less the knee centre (m, femur frame x and y)."""
     knee = (np.linalg.inv(pack.body_at_scan("femur_r")) @ pack.body_at_scan("tibia_r"))[:3, 3]
@@ -119,7 +120,7 @@ def derive(pack: AssetPack, knee_range: tuple[float, float]) -> dict[str, list]:
             "gap_mm": round(gap0 * 1e3, 1)}  # fmt: skip
 
 
-def write(table: dict[str, list], out: Path) -> None:
+def write(table: dict[str, Any], out: Path) -> None:
     """The table as anatomy_data/patellofemoral.toml (``out``)."""
     rule = __doc__.split("\n\n")[1].splitlines()
     head = rule[next(i for i, x in enumerate(rule) if x.startswith("- ")):]
