@@ -111,9 +111,8 @@ def test_still_draws_the_lever_caption_clear_of_the_labels(model: object) -> Non
     arm = float(res.muscle("psoas")["moment_arm_hip_flexion"][0])
     assert text == f"Psoas major: moment arm {1000 * arm:+.0f} mm (flexor)"
 
-    red = _lever_red
     # the lever stays in the 3D pixels, its caption (text and frame) leaves them
-    assert 0 < red(vi.rgba).sum() < red(plain.rgba).sum() - 200
+    assert 0 < _lever_red(vi.rgba).sum() < _lever_red(plain.rgba).sum() - 200
     img = Image.fromarray(vi.rgba, "RGBA")
     segments, boxes = draw_labels(img, vi.anchors, 14.0)
     assert len(segments) >= 17
@@ -122,7 +121,7 @@ def test_still_draws_the_lever_caption_clear_of_the_labels(model: object) -> Non
     assert not any(boxes_overlap(b, box) for b in boxes)
     assert box[0] >= 0 and box[2] <= 800 and box[1] >= 0 and box[3] <= 500
     rows = np.asarray(img)[int(box[1]) - 1 : int(box[1]) + 2, round(box[0]) + 2 : round(box[2]) - 2]
-    assert red(rows).any(axis=0).mean() > 0.9, "the frame is not in the lever's colour"
+    assert _lever_red(rows).any(axis=0).mean() > 0.9, "the frame is not in the lever's colour"
 
 
 def test_still_draws_no_lever_for_a_hidden_selection(model: object) -> None:
