@@ -112,3 +112,37 @@ def test_a_missing_patella_table_is_named(data_copy: Path) -> None:
     (data_copy / "patellofemoral.toml").unlink()
     with pytest.raises(DataError, match=r"patellofemoral\.toml: file missing"):
         load_anatomy(data_copy)
+
+
+def test_a_knee_drive_is_the_measured_figure_in_rad_s2() -> None:
+    """The preset is the source's figure (deg/s^2) converted, not a second number to drift; its
+    references exist and its short citation is what the Task tab shows."""
+    a = load_anatomy()
+    drive = a.knee_drives["sprint_top_speed"]
+    assert drive.thigh_acceleration == 10300.0  # Alt et al. 2024: 10.3 kdeg/s^2, faster group
+    assert abs(drive.hip_acceleration - 179.77) < 0.01
+    assert [a.references[r].short for r in drive.references] == ["Alt et al. 2024"]
+
+
+@pytest.mark.parametrize(("old", "new", "needle"), [
+    ("thigh_acceleration = 10300.0", "thigh_acceleration = -5", r"'knee_drive\[0\]\.thigh_acceleration': Input should be greater than 0"),
+    ("thigh_acceleration = 10300.0", "thigh_acceleration = nan", r"'knee_drive\[0\]\.thigh_acceleration': Input should be a finite number"),
+    ('references = ["alt2024"]', 'references = ["nobody2099"]', r"'knee_drive\[0\]\.references': unknown reference id 'nobody2099'"),
+    ('id = "sprint_top_speed"', 'id = "Sprint top"', r"'knee_drive\[0\]\.id': String should match"),
+])  # fmt: skip
+def test_a_bad_knee_drive_names_file_and_key(data_copy: Path, old: str, new: str, needle: str) -> None:
+    _replace(data_copy / "knee_drives.toml", old, new)
+    with pytest.raises(DataError, match=r"knee_drives\.toml: key " + needle):
+        load_anatomy(data_copy)
+
+
+def test_a_knee_drive_given_twice_or_a_missing_file_is_named(data_copy: Path) -> None:
+    f = data_copy / "knee_drives.toml"
+    text = f.read_text()
+    f.write_text(text + "\n" + text[text.index("[[knee_drive]]"):])
+    with pytest.raises(DataError, match=r"knee_drives\.toml: key 'knee_drive\[1\]\.id': "
+                                        r"'sprint_top_speed' is given twice"):  # fmt: skip
+        load_anatomy(data_copy)
+    f.unlink()
+    with pytest.raises(DataError, match=r"knee_drives\.toml: file missing"):
+        load_anatomy(data_copy)

@@ -126,6 +126,32 @@ def test_the_panel_follows_the_state(env) -> None:  # type: ignore[no-untyped-de
     assert panel.mass_box.value() == 75.0 and panel.spins["iliacus"].value() == 100
 
 
+def test_a_measured_knee_drive_is_one_pick_with_its_source(qtbot, env, reference) -> None:  # type: ignore[no-untyped-def]
+    """The "Measured" list sets the knee drive to a drive from anatomy_data/knee_drives.toml in
+    one undo step, names its source, and shows Custom for a typed value."""
+    from hipflex.anatomy import load_anatomy
+
+    state, analysis, panel = env
+    drive = load_anatomy().knee_drives["sprint_top_speed"]
+    box = panel.drive_preset
+    assert box.currentText().startswith("Hold still")
+    row = next(i for i in range(box.count()) if box.itemData(i) == drive.hip_acceleration)
+    assert "Sprint at top speed" in box.itemText(row) and "Alt et al. 2024" in box.itemText(row)
+    tip = box.itemData(row, Qt.ItemDataRole.ToolTipRole)
+    assert "10.3 thousand deg/s^2" in tip and "Human Movement Science" in tip
+    with qtbot.waitSignal(analysis.sweep_changed, timeout=3000):
+        box.activated.emit(row)  # what picking the entry does
+    assert state.task.hip_acceleration == drive.hip_acceleration
+    assert panel.drive_box.value() == pytest.approx(179.8) and box.currentIndex() == row
+    _same(analysis.current, reference.at(110.0, 0.0, hip_acceleration=drive.hip_acceleration))
+    panel.drive_box.setValue(60)  # typed: no longer the measured drive
+    assert state.task.hip_acceleration == 60 and box.currentText() == "Custom"
+    state.undo()
+    assert box.currentIndex() == row
+    state.undo()
+    assert state.task.hip_acceleration == 0 and box.currentText().startswith("Hold still")
+
+
 def test_reset_strengths_is_one_undo_step(qtbot, env) -> None:  # type: ignore[no-untyped-def]
     state, _analysis, panel = env
     state.set_task(strength={"psoas": 0.5, "iliacus": 0.5}, body_mass=80)

@@ -431,6 +431,23 @@ def test_sweep_and_explain_take_strengths_and_a_knee_drive(capsys, tmp_path, mod
     assert "Driving the knee up from here at 40 rad/s^2" in text
 
 
+def test_a_knee_drive_by_name_is_its_measured_figure(capsys, model) -> None:  # type: ignore[no-untyped-def]
+    """``--hip-acceleration sprint_top_speed`` is the drive in anatomy_data/knee_drives.toml:
+    the same words as the figure itself, and the caveat that a held pose leaves out speed."""
+    from hipflex.anatomy import load_anatomy
+
+    value = load_anatomy().knee_drives["sprint_top_speed"].hip_acceleration
+    code, by_name, err = _run(capsys, "explain", "--hip", "20", "--knee", "110",
+                              "--hip-acceleration", "sprint_top_speed")  # fmt: skip
+    assert code == 0, err
+    for s in model.explain(20, 110, hip_acceleration=value):
+        assert str(s["text"]) in by_name
+    assert f"Driving the knee up from here at {value:.1f} rad/s^2" in by_name
+    assert "force-velocity" in by_name
+    _, held, _ = _run(capsys, "explain", "--hip", "20", "--knee", "110")
+    assert "force-velocity" not in held and "Holding the leg here" in held
+
+
 @pytest.mark.parametrize(
     ("args", "needles"),
     [(["--strength", "psoas"], ["expected MUSCLE=PERCENT such as psoas=50, got 'psoas'"]),
@@ -438,7 +455,8 @@ def test_sweep_and_explain_take_strengths_and_a_knee_drive(capsys, tmp_path, mod
      (["--strength", "psoas=nan"], ["expected MUSCLE=PERCENT"]),
      (["--strength", "psoas=250"], ["psoas=250: a strength is 0..200 percent"]),
      (["--strength", "psoas=-1"], ["psoas=-1: a strength is 0..200 percent"]),
-     (["--hip-acceleration", "600"], ["hip_acceleration = 600 rad/s^2 is outside -500..500"])],
+     (["--hip-acceleration", "600"], ["hip_acceleration = 600 rad/s^2 is outside -500..500"]),
+     (["--hip-acceleration", "sprint"], ["expected rad/s^2 or a knee drive's id (sprint_top_speed), got 'sprint'"])],
 )  # fmt: skip
 def test_bad_strength_or_acceleration_is_one_clear_error(capsys, args, needles) -> None:  # type: ignore[no-untyped-def]
     try:

@@ -68,6 +68,32 @@ def test_a_bad_lesson_names_the_file_the_key_and_the_problem(tmp_path, edit, nee
         assert n in msg, (n, msg)
 
 
+def test_a_step_can_name_a_measured_knee_drive(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``knee_drive = "id"`` loads as that drive's acceleration (the Task tab's figure); an
+    unknown id, or a number as well, is an error naming the file and the key."""
+    from hipflex.anatomy import load_anatomy
+
+    drives = {k: d.hip_acceleration for k, d in load_anatomy().knee_drives.items()}
+    f = tmp_path / "drive.toml"
+    f.write_text(GOOD.format(id="drive") + 'knee_drive = "sprint_top_speed"\n')
+    muscles, bones = _ids()
+    step = load_lesson(f, muscles, bones, drives).steps[0]
+    assert step.hip_acceleration == drives["sprint_top_speed"] > 100
+    assert step_snapshot(step, Snapshot()).task.hip_acceleration == step.hip_acceleration
+    f.write_text(GOOD.format(id="drive") + 'knee_drive = "jog"\n')
+    with pytest.raises(DataError, match=r"drive\.toml: key 'step\.0\.knee_drive': unknown knee "
+                                        r"drive 'jog' \(known: sprint_top_speed\)"):  # fmt: skip
+        load_lesson(f, muscles, bones, drives)
+    f.write_text(GOOD.format(id="drive") + 'knee_drive = "sprint_top_speed"\nhip_acceleration = 50\n')
+    with pytest.raises(DataError, match=r"drive\.toml: key 'step\.0': .*not both"):
+        load_lesson(f, muscles, bones, drives)
+    # the shipped knee-lift lesson drives the knee in one step and stops again after it
+    lesson = load_lessons()["knee_lift"]
+    snaps = lesson_snapshots(lesson, Snapshot())
+    driven = [s.task.hip_acceleration for s in snaps]
+    assert driven.count(drives["sprint_top_speed"]) == 1 and driven[-1] == 0.0
+
+
 def test_a_step_changes_what_it_names_and_keeps_the_rest() -> None:
     lessons = load_lessons()
     base = Snapshot(pose=Pose(hip_flexion=45, hip_adduction=10), visible=("iliacus", "psoas"),
@@ -103,7 +129,7 @@ def test_page_down_and_up_step_the_window_through_a_lesson(qtbot, lesson_window,
     steps = w.lesson_panel.lesson.steps
     start = w.state.pose
     QTest.keyClick(w, Qt.Key.Key_PageDown)
-    assert w.state.pose == steps[0].pose and w.lesson_panel.counter.text() == "Step 1 of 6"
+    assert w.state.pose == steps[0].pose and w.lesson_panel.counter.text() == f"Step 1 of {len(steps)}"
     for k in (1, 2):
         QTest.keyClick(w, Qt.Key.Key_PageDown)
         assert w.state.pose == steps[k].pose
@@ -116,7 +142,7 @@ def test_page_down_and_up_step_the_window_through_a_lesson(qtbot, lesson_window,
     assert all(t in why().replace("\n", " ") for t in said[:3]), (said[:3], why())
     assert steps[2].title in w.lesson_panel.text.toPlainText()
     QTest.keyClick(w, Qt.Key.Key_PageUp)
-    assert w.state.pose == steps[1].pose and w.lesson_panel.counter.text() == "Step 2 of 6"
+    assert w.state.pose == steps[1].pose and w.lesson_panel.counter.text() == f"Step 2 of {len(steps)}"
     w.state.undo()  # the Page Up
     w.state.undo()  # step 3
     w.state.undo()  # step 2
@@ -174,7 +200,7 @@ def test_the_command_line_prints_a_lesson_with_the_engines_figures(capsys, model
     snap = load_session(tmp_path / "s" / "knee_lift_step03.json")
     assert snap == lesson_snapshots(lesson, Snapshot(visible=tuple(model.muscles)))[2]
     code, _, err = _run(capsys, "lesson", "knee_lift", "--step", "9")
-    assert code == 2 and "steps 1..6" in err
+    assert code == 2 and f"steps 1..{len(lesson.steps)}" in err
     code, _, err = _run(capsys, "lesson", "no_such")
     assert code == 2 and "no lesson 'no_such'" in err and "knee_lift" in err
 

@@ -103,6 +103,16 @@ def test_a_knee_drive_is_named_in_the_charts(real_pack: object) -> None:
     assert np.asarray(needed[0].get_ydata()) == pytest.approx(np.clip(drive.required_moment, 0, None))
     assert "drive the knee up at 40" in chart_title("activation", drive)
     assert chart_title("activation", hold).startswith("Activation to hold the leg still")
+    # where the muscles fall short, the band says which task they cannot do (a sprinter's drive
+    # with the knee at 110 deg: more than these flexors give at any angle; a 250 kg subject's
+    # straight leg held above 60 deg)
+    heavy = load_model(body_mass=250.0, height=2.4)
+    for task, words in ((PlotData.from_model(model, knee_flexion=110.0, hip_acceleration=179.8),
+                         "cannot drive (needs > 100%)"),
+                        (PlotData.from_model(heavy, knee_flexion=0.0), "cannot hold (needs > 100%)")):  # fmt: skip
+        ax = Figure().add_subplot()
+        draw(ax, "activation", task, FLEXORS, hip_flexion=20.0)
+        assert words in [str(a.get_label()) for a in ax.collections], words
 
 
 def test_unknown_kind_or_muscle_is_a_clear_error(data: PlotData) -> None:

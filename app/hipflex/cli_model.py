@@ -273,6 +273,24 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def knee_drive_setting(text: str) -> float:
+    """``--hip-acceleration``: a number in rad/s^2, or the id of a measured knee drive in
+    anatomy_data/knee_drives.toml (e.g. ``sprint_top_speed``), in rad/s^2. The bound is checked
+    by the engine, whose message gives it."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    from hipflex.anatomy import load_anatomy
+
+    drives = load_anatomy().knee_drives
+    if text in drives:
+        return drives[text].hip_acceleration
+    known = ", ".join(sorted(drives)) or "none listed"
+    raise argparse.ArgumentTypeError(f"expected rad/s^2 or a knee drive's id ({known}), "
+                                     f"got {text!r}")  # fmt: skip
+
+
 def strength_setting(text: str) -> tuple[str, float]:
     """``MUSCLE=PERCENT`` (e.g. ``psoas=50``) as ``(muscle id, fraction)`` for ``--strength``;
     the muscle id is checked when the model is loaded, where the known ids are listed."""
@@ -314,11 +332,12 @@ def _task(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--hip-acceleration",
-        type=float,
+        type=knee_drive_setting,
         default=0.0,
-        metavar="RAD_S2",
+        metavar="RAD_S2|DRIVE",
         help="hip-flexion angular acceleration added to the hold task, rad/s^2 (default 0; "
-        f"a fast knee drive, at most {MAX_HIP_ACCELERATION:g} either way)",
+        f"a fast knee drive, at most {MAX_HIP_ACCELERATION:g} either way), or a measured "
+        "knee drive's id from anatomy_data/knee_drives.toml, e.g. sprint_top_speed",
     )
 
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hipflex.config import data_dir
 from hipflex.errors import DataError
@@ -47,6 +47,15 @@ class LessonStep(_Strict):
     select: Selection = None
     plot: tuple[str, ...] | None = None  # muscle ids for the curves
     hip_acceleration: float | None = Field(default=None, ge=0.0)  # knee drive, rad/s^2
+    # or a measured knee drive by id (anatomy_data/knee_drives.toml); loading turns it into
+    # hip_acceleration, so a lesson and the Task tab use the same figure
+    knee_drive: str | None = None
+
+    @model_validator(mode="after")
+    def _one_drive(self) -> LessonStep:
+        if self.knee_drive is not None and self.hip_acceleration is not None:
+            raise ValueError("give hip_acceleration or knee_drive, not both")
+        return self
 
 
 class Lesson(_Strict):
@@ -107,8 +116,10 @@ def _check_ids(lesson: Lesson, path: Path, muscles: set[str], bones: set[str]) -
                 raise DataError(f"{path}: key 'step.{n}.select': unknown {kind} id {ident!r}")
 
 
-def load_lesson(path: Path, muscles: set[str], bones: set[str]) -> Lesson:
-    """One lesson file, validated; the muscle and bone ids it names must exist."""
+def load_lesson(path: Path, muscles: set[str], bones: set[str],
+                drives: dict[str, float] | None = None) -> Lesson:  # fmt: skip
+    """One lesson file, validated; the muscle, bone and knee-drive ids it names must exist.
+    ``drives`` maps knee-drive ids to rad/s^2 (anatomy_data/knee_drives.toml)."""
     from hipflex.anatomy import read_toml, validated
 
     lesson = validated(Lesson, read_toml(Path(path)), Path(path))
@@ -116,7 +127,21 @@ def load_lesson(path: Path, muscles: set[str], bones: set[str]) -> Lesson:
     if lesson.id != Path(path).stem:
         raise DataError(f"{path}: key 'id': {lesson.id!r} differs from the file name")
     _check_ids(lesson, Path(path), muscles, bones)
-    return lesson
+    return _with_drives(lesson, Path(path), drives or {})
+
+
+def _with_drives(lesson: Lesson, path: Path, drives: dict[str, float]) -> Lesson:
+    """Each step's ``knee_drive`` id resolved to its ``hip_acceleration``."""
+    steps = []
+    for n, s in enumerate(lesson.step):
+        if s.knee_drive is not None:
+            if s.knee_drive not in drives:
+                known = ", ".join(sorted(drives)) or "none"
+                raise DataError(f"{path}: key 'step.{n}.knee_drive': unknown knee drive "
+                                f"{s.knee_drive!r} (known: {known})")  # fmt: skip
+            s = s.model_copy(update={"hip_acceleration": drives[s.knee_drive]})
+        steps.append(s)
+    return lesson.model_copy(update={"step": tuple(steps)})
 
 
 def load_lessons(root: Path | None = None) -> dict[str, Lesson]:
@@ -132,6 +157,7 @@ def _load_cached(root: Path) -> tuple[tuple[str, Lesson], ...]:
     bones = set(anatomy.bone_names)  # "bone:<id>" names a bone mesh, as picking does
     out = []
     for f in sorted((root / "lessons").glob("*.toml")):
-        lesson = load_lesson(f, set(anatomy.muscles), bones)
+        drives = {k: d.hip_acceleration for k, d in anatomy.knee_drives.items()}
+        lesson = load_lesson(f, set(anatomy.muscles), bones, drives)
         out.append((lesson.id, lesson))
     return tuple(out)

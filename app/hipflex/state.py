@@ -19,7 +19,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from hipflex.errors import HipFlexError
 from hipflex.fileio import atomic_write_text
 from hipflex.model.kinematics import angle_text
-from hipflex.model.limits import BODY_MASS_RANGE, HEIGHT_RANGE, MAX_HIP_ACCELERATION, STRENGTH_RANGE
+from hipflex.model.limits import (
+    BODY_MASS_RANGE,
+    HEIGHT_RANGE,
+    MAX_HIP_ACCELERATION,
+    STRENGTH_RANGE,
+    drive_text,
+)
 
 if TYPE_CHECKING:
     from hipflex.model.hipmodel import HipModel
@@ -240,7 +246,7 @@ class Task(_Frozen):
             parts.append(", ".join(f"{(names or {}).get(m, m)} {100 * f:.0f}%"
                                    for m, f in self.strength.items()))  # fmt: skip
         if drive and self.hip_acceleration:
-            parts.append(f"knee drive {self.hip_acceleration:g} rad/s²")
+            parts.append(f"knee drive {drive_text(self.hip_acceleration, 'rad/s²')}")
         return "; ".join(parts)
 
 

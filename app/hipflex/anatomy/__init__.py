@@ -5,6 +5,7 @@ Every file is validated at load; an error names the file, the key and the proble
 
 from __future__ import annotations
 
+import math
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -198,6 +199,36 @@ class Reference(_Strict):
     doi: str | None = None
     url: str | None = None
 
+    @property
+    def short(self) -> str:
+        """"Alt et al. 2024" from "Alt T, Komnik I, ... (2024). ...": what a label has room for."""
+        authors, _, rest = self.citation.partition(" (")
+        year = rest[:4] if rest[:4].isdigit() else ""
+        names = [a.strip().split(" ")[0] for a in authors.split(",") if a.strip()]
+        if not names or not year:
+            return self.id
+        lead = names[0] if len(names) == 1 else (
+            f"{names[0]} and {names[1]}" if len(names) == 2 else f"{names[0]} et al.")
+        return f"{lead} {year}"
+
+
+class KneeDrive(_Strict):
+    """A measured knee drive the hold task offers as a preset (anatomy_data/knee_drives.toml):
+    the thigh's angular acceleration as its source reported it, so a coach picks a sprint, not a
+    number in rad/s^2."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str = Field(min_length=1)
+    thigh_acceleration: Annotated[float, Field(gt=0, allow_inf_nan=False)]  # deg/s^2
+    reported: str = Field(min_length=1)
+    references: list[str] = Field(min_length=1)
+    note: str = ""
+
+    @property
+    def hip_acceleration(self) -> float:
+        """The hold task's knee drive, rad/s^2."""
+        return math.radians(self.thigh_acceleration)
+
 
 class AnatomyData(_Strict):
     joints: list[Joint]
@@ -207,6 +238,7 @@ class AnatomyData(_Strict):
     references: dict[str, Reference]
     bone_names: dict[str, str]
     patellofemoral: Coupling
+    knee_drives: dict[str, KneeDrive] = {}
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -274,6 +306,7 @@ def _load_cached(root: Path) -> AnatomyData:
         raise DataError(f"{pp}: key 'knee_flexion': the table ({patella.knee_flexion[0]:g}.."
                         f"{patella.knee_flexion[-1]:g} deg) must cover the joint range "
                         f"{knee.range[0]:g}..{knee.range[1]:g} deg ({jp})")  # fmt: skip
+    drives = _knee_drives(root / "knee_drives.toml", ref_ids, rp)
     muscles = {}
     mdir = root / "muscles"
     files = sorted(mdir.glob("*.toml"))
@@ -298,6 +331,23 @@ def _load_cached(root: Path) -> AnatomyData:
             joints=joints, bodies=bodies, muscles=muscles,  # type: ignore[arg-type]
             wraps={w.id: w for w in wraps}, references={r.id: r for r in refs},  # type: ignore[attr-defined,misc]
             bone_names=bodies_raw.get("bone_names", {}), patellofemoral=patella,
+            knee_drives=drives,
         )  # fmt: skip
     except ValidationError as exc:
         raise DataError(f"{root}: {exc.errors()[0]['msg']}") from exc
+
+
+def _knee_drives(path: Path, ref_ids: set[str], refs_path: Path) -> dict[str, KneeDrive]:
+    """The knee-drive presets by id (the file must exist; it may list none)."""
+    out: dict[str, KneeDrive] = {}
+    for n, raw in enumerate(read_toml(path).get("knee_drive", [])):
+        drive = validated(KneeDrive, raw, path, f"knee_drive[{n}]")
+        assert isinstance(drive, KneeDrive)
+        if drive.id in out:
+            raise DataError(f"{path}: key 'knee_drive[{n}].id': {drive.id!r} is given twice")
+        for r in drive.references:
+            if r not in ref_ids:
+                raise DataError(f"{path}: key 'knee_drive[{n}].references': unknown reference id "
+                                f"{r!r} ({refs_path})")  # fmt: skip
+        out[drive.id] = drive
+    return out

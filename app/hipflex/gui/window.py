@@ -46,6 +46,7 @@ from hipflex.media.motion import motion_frames
 from hipflex.model.activity import needs_flexors
 from hipflex.model.explain import moment_words
 from hipflex.model.hipmodel import HipModel
+from hipflex.model.limits import drive_text
 from hipflex.scene.builder import SceneBuilder
 from hipflex.scene.views import VIEWS
 from hipflex.state import POSE_RANGES, AppState, Snapshot, load_session, save_session
@@ -431,7 +432,7 @@ class MainWindow(QMainWindow):
         res = self.analysis.current
         need = float(res.required_moment[0])
         drive = self.state.task.hip_acceleration
-        what = "hold task" if drive == 0 else f"knee drive {drive:g} rad/s²"
+        what = "hold task" if drive == 0 else f"knee drive {drive_text(drive, 'rad/s²')}"
         if not needs_flexors(need):  # the leg's weight acts under or behind the hip
             hold = f"{what} needs {moment_words(need)}: no flexor effort"
         else:

@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 
 from hipflex.model.activity import needs_flexors
 from hipflex.model.contact import angle_words, rounded_down
+from hipflex.model.limits import drive_text
 
 if TYPE_CHECKING:
     from hipflex.model.hipmodel import HipModel
@@ -39,6 +40,10 @@ CAVEATS = [
     "Hold task: upright pelvis, only the hip-flexion moment balanced; segment data from de Leva 1996;"
     " body mass and height scale the leg's weight, not muscle strength or bone size.",
 ]
+# said when the task accelerates the leg: what a held pose with an added moment leaves out
+DRIVE_CAVEAT = ("Knee drive: the leg's inertia times the acceleration is added at a held pose;"
+                " muscles lose force as they shorten faster (force-velocity), which is left out,"
+                " so a fast drive is harder than shown.")
 
 
 def _pct(x: float) -> str:
@@ -233,10 +238,10 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
             "value": float(min(ma[0, j] for j in flipped)),
         })  # fmt: skip
     req = float(res.required_moment[0])
+    drive = drive_text(abs(hip_acceleration))
     task = ("Holding the leg here" if hip_acceleration == 0 else
-            f"Driving the knee up from here at {hip_acceleration:g} rad/s^2"
-            if hip_acceleration > 0 else
-            f"Accelerating the leg toward extension from here at {-hip_acceleration:g} rad/s^2")  # fmt: skip
+            f"Driving the knee up from here at {drive}" if hip_acceleration > 0 else
+            f"Accelerating the leg toward extension from here at {drive}")  # fmt: skip
     if not needs_flexors(req):
         behind = round(req, 1) < 0  # as printed: "-0.0" would not read as behind the hip
         out.append({
@@ -268,7 +273,8 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
                        else f"the highest hip angle where they can is {limit:g} deg."),
             "quantity": "activation", "muscles": [], "value": req,
         })  # fmt: skip
-    out += [{"text": c, "quantity": "caveat", "muscles": [], "value": None} for c in CAVEATS]
+    caveats = CAVEATS + ([DRIVE_CAVEAT] if hip_acceleration != 0 else [])
+    out += [{"text": c, "quantity": "caveat", "muscles": [], "value": None} for c in caveats]
     return out
 
 

@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hipflex.errors import HipFlexError
 from hipflex.model.hipmodel import HipModel, PoseResult
+from hipflex.model.limits import drive_text
 from hipflex.model.muscle import active_force_length
 from hipflex.state import POSE_RANGES
 
@@ -56,7 +57,7 @@ class PlotData:
     def task_words(self) -> str:
         """What the muscles are asked to do, for legends and titles."""
         return ("hold the leg" if self.hip_acceleration == 0
-                else f"drive the knee up at {self.hip_acceleration:g} rad/s\u00b2")  # fmt: skip
+                else "drive the knee up at " + drive_text(self.hip_acceleration, "rad/s\u00b2"))  # fmt: skip
 
     @classmethod
     def from_model(
@@ -182,7 +183,8 @@ def _draw_activation(ax: Axes, data: PlotData, muscles: list[str]) -> PlotCursor
                         transform=xform, label="extensors hold (not shown)")  # fmt: skip
     if cannot.any():
         ax.fill_between(data.angles, 0, 1, where=cannot, color="#f6d5d5", lw=0, transform=xform,
-                        label="cannot hold (needs > 100%)")  # fmt: skip
+                        label=("cannot hold" if data.hip_acceleration == 0 else "cannot drive")
+                        + " (needs > 100%)")  # fmt: skip
     for m in muscles:
         ax.plot(data.angles, 100 * data.column("activation", m), color=data.colours[m], lw=1.8,
                 label=data.names[m])  # fmt: skip

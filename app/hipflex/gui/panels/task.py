@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFocusEvent, QFont, QKeyEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
@@ -103,7 +104,8 @@ class TaskPanel(QWidget):
         self.mass_box = self._spin(end, "taskMass", BODY_MASS_RANGE, 1, 1.0, " kg")
         self.height_box = self._spin(end, "taskHeight", HEIGHT_RANGE, 2, 0.01, " m")
         lim = MAX_HIP_ACCELERATION
-        self.drive_box = self._spin(end, "taskDrive", (-lim, lim), 0, 10.0, " rad/s²")
+        # one decimal: a measured drive (179.8 rad/s²) shows as it is, not rounded
+        self.drive_box = self._spin(end, "taskDrive", (-lim, lim), 1, 10.0, " rad/s²")
         (mlo, mhi), (hlo, hhi) = BODY_MASS_RANGE, HEIGHT_RANGE
         self.mass_box.setToolTip(f"Body mass, {mlo:g} to {mhi:g} kg. {SUBJECT_HELP}")
         self.height_box.setToolTip(f"Standing height, {hlo:g} to {hhi:g} m. {SUBJECT_HELP}")
@@ -118,6 +120,8 @@ class TaskPanel(QWidget):
         form.addRow("Body mass", self.mass_box)
         form.addRow("Height", self.height_box)
         form.addRow("Knee drive", self.drive_box)
+        self.drive_preset = self._drive_presets(anatomy)
+        form.addRow("Measured", self.drive_preset)
         self.drive_note = self._note(DRIVE_HELP)
         form.addRow(self.drive_note)
 
@@ -194,6 +198,34 @@ class TaskPanel(QWidget):
         spin.setSuffix(suffix)
         return spin
 
+    def _drive_presets(self, anatomy: Any) -> QComboBox:
+        """Measured knee drives (anatomy_data/knee_drives.toml) to pick instead of typing rad/s²:
+        "Hold still", each drive with its source, and "Custom" for any other value."""
+        box = QComboBox()
+        box.setObjectName("drivePreset")
+        box.addItem("Hold still (0)", 0.0)
+        box.setItemData(0, "No knee drive: hold the leg still at the pose.", Qt.ItemDataRole.ToolTipRole)
+        for drive in anatomy.knee_drives.values():
+            refs = "; ".join(anatomy.references[r].short for r in drive.references)
+            box.addItem(f"{drive.name}, {drive.hip_acceleration:.1f} rad/s² ({refs})",
+                        drive.hip_acceleration)  # fmt: skip
+            cites = " ".join(anatomy.references[r].citation for r in drive.references)
+            tip = f"{drive.reported} {drive.note} Source: {cites}".replace("  ", " ")
+            box.setItemData(box.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        box.addItem("Custom", None)
+        box.setToolTip("A knee drive measured in athletes, with its source (hover an entry); "
+                       "typing another value above shows Custom.")  # fmt: skip
+        box.activated.connect(self._pick_drive)
+        return box
+
+    def _pick_drive(self, index: int) -> None:
+        value = self.drive_preset.itemData(index)
+        if value is None:  # Custom: keep the value; the box above is where it is typed
+            self._show(self.qstate.snapshot.task)
+            return
+        if self.qstate.snapshot.task.hip_acceleration != value:
+            self.qstate.state.set_task(hip_acceleration=float(value))  # one undo step
+
     def _note(self, text: str) -> QLabel:
         label = QLabel(text)
         label.setWordWrap(True)
@@ -224,6 +256,10 @@ class TaskPanel(QWidget):
             box.blockSignals(True)
             box.setValue(value)
             box.blockSignals(False)
+        values = [self.drive_preset.itemData(i) for i in range(self.drive_preset.count())]
+        match = [i for i, v in enumerate(values) if v is not None
+                 and abs(v - task.hip_acceleration) < 1e-9]  # fmt: skip
+        self.drive_preset.setCurrentIndex(match[0] if match else len(values) - 1)
         for m, spin in self.spins.items():
             f = task.fraction(m)
             spin.blockSignals(True)
