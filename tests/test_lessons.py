@@ -251,6 +251,27 @@ def test_a_lesson_handout_prints_each_step_with_its_picture_and_the_engines_word
     assert code == 2 and "--force" in err and path.read_bytes() == before
 
 
+def test_a_lesson_handout_names_a_steps_knee_drive_and_cites_it(model, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """On paper there is no Task tab: the knee-lift lesson's sprint step says which drive it
+    sets, with its source, the drive's words and caveat follow, and the study is among the
+    sources; the picture's colour legend says the activation is for the drive."""
+    import subprocess
+
+    from hipflex.media.lesson_handout import make_lesson_handout
+    from hipflex.scene.colours import legend
+
+    path = make_lesson_handout(tmp_path / "k.pdf", "knee_lift", model=model)
+    flat = " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                                   check=True).stdout.split())  # fmt: skip
+    assert "Knee drive: Sprint at top speed, 179.8 rad/s² (Alt et al. 2024)" in flat
+    assert "Driving the knee up from here at 179.8 rad/s^2" in flat and "force-velocity" in flat
+    assert "Alt T, Komnik I, Ryan LJ, Clark KP (2024)" in flat
+    assert flat.count("Knee drive: ") == 2  # the sprint step's line and the caveat, nothing else
+    held, driven = legend("activation"), legend("activation", 179.8)
+    assert held is not None and driven is not None
+    assert (held.title, driven.title) == ("Activation (hold task)", "Activation (knee drive)")
+
+
 def test_the_window_exports_the_chosen_lesson_as_a_handout(qtbot, lesson_window, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import subprocess
 

@@ -197,6 +197,7 @@ def _view_row(
     views: list[ViewImage],
     muscles: list[str],
     colour_by: str,
+    hip_acceleration: float = 0.0,
 ) -> None:
     """The posed views side by side, captioned, with numbered call-outs and their key."""
     gap = 0.15
@@ -230,7 +231,7 @@ def _view_row(
         flow.text_at(x + 0.17, flow.y + 0.005, label, 8)
         x += w
     flow.y += 0.3
-    spec = legend(colour_by)
+    spec = legend(colour_by, hip_acceleration)
     if spec is not None:
         _legend_bar(flow, spec)
 
@@ -321,7 +322,8 @@ def _chart(flow: _Flow, data: PlotData, muscles: list[str], poses: Sequence[floa
     flow.y = top + h + 0.45
 
 
-def _sources(model: HipModel, muscles: list[str]) -> list[str]:
+def _sources(model: HipModel, muscles: list[str], extra: Sequence[str] = ()) -> list[str]:
+    """Citations: the core references, each muscle's, then ``extra`` ids (e.g. a knee drive's)."""
     refs = model.ctx.anatomy.references
     ids = list(CORE_REFERENCES)
     for m in muscles:
@@ -329,6 +331,7 @@ def _sources(model: HipModel, muscles: list[str]) -> list[str]:
         for r in (*mu.references, mu.hill.source):
             if r not in ids:
                 ids.append(r)
+    ids += [r for r in dict.fromkeys(extra) if r not in ids]
     out = []
     for r in ids:
         if r in refs:
@@ -379,7 +382,7 @@ def _layout(
         if words:  # the numbers below are for this task, not the default one: say so
             flow.paragraph(f"Hold task: {words}.", _Style(9, bold=True))
             flow.y += 0.1
-        _view_row(flow, model, poses, views, muscles, colour_by)
+        _view_row(flow, model, poses, views, muscles, colour_by, task.hip_acceleration)
         data = PlotData.from_model(model, knee_flexion, hip_acceleration=task.hip_acceleration)
         _chart(flow, data, muscles, poses)
         flow.paragraph("Why, in words", _Style(11, bold=True), keep_with_next=0.4)

@@ -16,6 +16,7 @@ from typing import Any
 import matplotlib
 from matplotlib.backends.backend_pdf import PdfPages
 
+from hipflex.anatomy import KneeDrive
 from hipflex.errors import HipFlexError
 from hipflex.fileio import atomic_write_bytes, check_target
 from hipflex.lessons import Lesson, lesson_snapshots, load_lessons
@@ -34,6 +35,7 @@ from hipflex.media.jobs import Cancel, Job, Progress
 from hipflex.media.still import OffscreenView, ViewImage, attribution_line, task_applied
 from hipflex.model.explain import without_caveats
 from hipflex.model.hipmodel import HipModel, load_model
+from hipflex.model.limits import drive_text
 from hipflex.plots.export import VECTOR_TEXT
 from hipflex.state import Snapshot
 
@@ -91,6 +93,9 @@ def _layout(model: HipModel, lesson: Lesson, snaps: list[Snapshot], views: list[
             flow.paragraph(step.text, _Style(9.5, bold=True, indent=indent))
             if vi.callout is not None:  # the selected muscle's lever, drawn in red
                 flow.paragraph(f"In red: {vi.callout[0]}", _Style(8, colour=MUTED, indent=indent))
+            if snap.task.hip_acceleration != 0:  # the window's Task tab says it; paper must too
+                flow.paragraph(_drive_words(model, snap.task.hip_acceleration),
+                               _Style(8, colour=MUTED, indent=indent))  # fmt: skip
             said = model.explain(p.hip_flexion, p.knee_flexion,
                                  hip_acceleration=snap.task.hip_acceleration)  # fmt: skip
             for s in without_caveats(said, caveats):
@@ -103,13 +108,32 @@ def _layout(model: HipModel, lesson: Lesson, snaps: list[Snapshot], views: list[
         for c in caveats:
             flow.paragraph(c, _Style(8.5, bullet=True, space_before=0.02, colour=MUTED))
         flow.paragraph("Sources", head_style, keep_with_next=0.2)
-        for ref in _sources(model, sorted({m for snap in snaps for m in snap.visible})):
+        drive_refs = [r for snap in snaps for d in _drives_at(model, snap.task.hip_acceleration)
+                      for r in d.references]  # fmt: skip
+        for ref in _sources(model, sorted({m for snap in snaps for m in snap.visible}),
+                            drive_refs):  # fmt: skip
             flow.paragraph(ref, _Style(6.8, bullet=True, colour=MUTED))
         flow.paragraph("Attribution of the anatomy", head_style, keep_with_next=0.2)
         for para in _attribution_paragraphs(attribution):
             flow.paragraph(para, _Style(6.8, colour=MUTED, space_before=0.02))
         pages = flow.finish()
     return buf.getvalue(), pages
+
+
+def _drives_at(model: HipModel, hip_acceleration: float) -> list[KneeDrive]:
+    """The measured knee drives (anatomy_data/knee_drives.toml) with this acceleration."""
+    return [d for d in model.ctx.anatomy.knee_drives.values()
+            if hip_acceleration != 0 and abs(d.hip_acceleration - hip_acceleration) < 1e-9]  # fmt: skip
+
+
+def _drive_words(model: HipModel, hip_acceleration: float) -> str:
+    """"Knee drive: Sprint at top speed, 179.8 rad/s² (Alt et al. 2024)", or the bare figure."""
+    refs = model.ctx.anatomy.references
+    words = f"Knee drive: {drive_text(hip_acceleration, 'rad/s²')}"
+    for d in _drives_at(model, hip_acceleration)[:1]:
+        cites = "; ".join(refs[r].short for r in d.references)
+        words = f"Knee drive: {d.name}, {drive_text(hip_acceleration, 'rad/s²')} ({cites})"
+    return words
 
 
 def make_lesson_handout(

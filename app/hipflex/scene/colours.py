@@ -89,8 +89,9 @@ def muscle_colours(
     return {m: fn(float(arr[j])) for j, m in enumerate(muscles)}
 
 
-def legend(mode: str) -> LegendSpec | None:
-    """The legend for ``mode`` (None for identity, which is labelled by name instead)."""
+def legend(mode: str, hip_acceleration: float = 0.0) -> LegendSpec | None:
+    """The legend for ``mode`` (None for identity, which is labelled by name instead); the
+    activation legend names the task, held or driven (``hip_acceleration``, rad/s^2)."""
     n = 64
     x = np.linspace(0, 1, n)
     if mode == "identity":
@@ -98,7 +99,8 @@ def legend(mode: str) -> LegendSpec | None:
     if mode == "activation":
         stops = [activation_rgb(float(v) ** 2) for v in x[1:]]
         ticks = tuple((float(np.sqrt(v)), f"{100 * v:g}%") for v in (0.05, 0.25, 0.5, 1.0))
-        return LegendSpec("Activation (hold task)", ((0.0, "0"), *ticks), tuple(stops),
+        task = "hold task" if hip_acceleration == 0 else "knee drive"
+        return LegendSpec(f"Activation ({task})", ((0.0, "0"), *ticks), tuple(stops),
                           (("inactive (0%)", INACTIVE),))  # fmt: skip
     if mode == "fibre_length":
         stops = [fibre_length_rgb(0.5 + float(v)) for v in x]

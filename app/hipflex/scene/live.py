@@ -493,7 +493,9 @@ class LiveScene:
 
     def legend_spec(self, snap: Snapshot) -> LegendSpec | None:
         """The colour legend ``snap`` shows, if any (quantity colours need the engine's values)."""
-        return legend(snap.display.colour_by) if self._values is not None else None
+        if self._values is None:
+            return None
+        return legend(snap.display.colour_by, snap.task.hip_acceleration)
 
     def _legend_strip(self, snap: Snapshot | None) -> float:
         """The share of the view's height the colour legend takes along the bottom, its title
