@@ -51,9 +51,12 @@ Rules (so that a reviewer can reproduce them):
   as Rajagopal's parts): the anterior and middle lines insert on the lateral facet of the greater
   trochanter (the centroid of trochanter vertices whose normal points laterally), the posterior
   line on the superoposterior facet at the trochanter's apex (its highest point, as piriformis).
-- Sartorius and gracilis, which cross the knee on its medial side, get one via point on the femur: the
+- Sartorius, which crosses the knee on its medial side, gets one via point on the femur: the
   muscle's centreline (centroids of 12 slices along its principal axis) 3 cm above the knee centre.
-  Everything else about the path is left to the wrap surfaces.
+  Everything else about the path is left to the wrap surfaces. Gracilis has none (since session
+  28, as the hamstrings since session 12; KNEE_VIA has the reason): its fibres run straight down
+  from the pubis and its tendon passes behind the medial femoral condyle (Gray's Anatomy, 1918),
+  which the medial condyle cylinder stands for.
 - Every origin and insertion is then moved out of its bone along the distance grid's gradient to
   3 mm clearance (ATTACH_CLEARANCE): the line of action runs through the tendon's centre, not
   its bony footprint, so a line approaching its attachment obliquely does not graze the bone.
@@ -263,10 +266,19 @@ GLMED_PARTS = (("anterior", 1093.47), ("middle", 765.09), ("posterior", 871.20))
 # moment arm negative (semitendinosus from 124 deg, biceps femoris -33 mm at 140 deg). The
 # condyle cylinder alone keeps them behind the knee, and their knee moment arms then follow
 # Rajagopal 2016's shape (docs/status.md).
-KNEE_VIA = (
-    "sartorius",
-    "gracilis",
-)
+# Gracilis has none either (session 28). Gray's Anatomy (20th US edition, 1918, the public
+# domain text; references.toml cites the 42nd): its fibres "run vertically downward" from the
+# pubis and end in a rounded tendon which "passes behind the medial condyle of the femur,
+# curves around the medial condyle of the tibia" to the pes anserinus; nothing holds it
+# to the femur above the condyle, whose back the medial condyle cylinder stands for
+# (distal_femur_medial_r), and the tibial condyle is PES_CORNER's via point. Its femur via
+# point (the centreline's lowest slice centroid: its surface ends 28 mm above the knee centre,
+# so the point lay 51 mm above the knee axis and 51 mm medial of it) was passed by that tibial
+# via point (32 mm medial) as the knee bent: at 140 deg the two lay 8.6 mm apart in the
+# sagittal plane and 18.5 mm apart mediolaterally, so the stretch across the knee pulled
+# mostly sideways and the knee lever fell from 37.5 mm at 120 deg to 10.5 mm. Without it the
+# line runs from the pubis over the condyle cylinder to the tibial corner.
+KNEE_VIA = ("sartorius",)
 WRAPS = {
     "gluteus_maximus": ["hip_posterior_r"],  # see _wraps
     "iliacus": ["pelvic_brim_r", "femoral_head_r", "femoral_neck_r"],
