@@ -172,6 +172,32 @@ def test_knee_flexors_keep_their_lever_as_the_knee_bends(model, hip) -> None:  #
     assert ma[:, res.muscles.index("rectus_femoris")].max() < -10 * MM
 
 
+@pytest.mark.parametrize("hip", [-20.0, 0.0, 60.0, 110.0, 130.0])
+def test_gracilis_crosses_the_knee_along_the_limb(model_context, hip) -> None:  # type: ignore[no-untyped-def]
+    """The stretch of gracilis's path that crosses the knee (from its last point on the thigh's
+    side to its first on the tibia, where its knee lever is taken) runs more in the femur's
+    sagittal plane, the plane the knee bends in, than across it: within 45 deg of it over the
+    whole knee range. Until session 28 it ran from a femur via point 51 mm above the knee axis to
+    the tibial via point on the back of the medial condyle, which the bending knee brought up
+    beside it: at 140 deg 8.6 mm apart in the sagittal plane and 18.5 mm mediolaterally (65 deg
+    out of the plane), so the tendon pulled mostly sideways and its knee lever fell from 37.5 mm
+    at 120 deg to 10.5 mm (tools/derive_paths.py, KNEE_VIA)."""
+    line = next(ln for ln in model_context.lines if ln.muscle == "gracilis")
+    knee = np.arange(0.0, 140.0 + 1e-9, 1.0)
+    tr = body_transforms(model_context.skeleton, hip_flexion=np.full(knee.size, hip),
+                         knee_flexion=knee)  # fmt: skip
+    pts = wrapped_path(model_context, line, tr)
+    first = path_point_bodies(model_context, line).index("tibia_r")
+    across = np.einsum("nji,nj->ni", tr["femur_r"][:, :3, :3], pts[:, first - 1] - pts[:, first])
+    out_of_plane = np.degrees(np.arcsin(np.abs(across[:, 2]) / np.linalg.norm(across, axis=1)))
+    worst = int(np.argmax(out_of_plane))
+    assert out_of_plane[worst] < 45.0, (
+        f"hip {hip:g} deg, knee {knee[worst]:g} deg: gracilis crosses the knee "
+        f"{out_of_plane[worst]:.0f} deg out of the sagittal plane, over "
+        f"{1000 * np.linalg.norm(across[worst]):.1f} mm"
+    )
+
+
 @pytest.mark.parametrize(("adduction", "rotation", "left_out", "only"), [
     ((-45.0, 30.0), (-45.0, 45.0), ("iliacus", "psoas"), ()),  # whole range
     ((-40.0, 30.0), (-45.0, 45.0), (), ("iliacus", "psoas")),  # whole, 40 deg abduction
