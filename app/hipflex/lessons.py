@@ -155,9 +155,9 @@ def _load_cached(root: Path) -> tuple[tuple[str, Lesson], ...]:
 
     anatomy = load_anatomy(root)
     bones = set(anatomy.bone_names)  # "bone:<id>" names a bone mesh, as picking does
+    drives = {k: d.hip_acceleration for k, d in anatomy.knee_drives.items()}
     out = []
     for f in sorted((root / "lessons").glob("*.toml")):
-        drives = {k: d.hip_acceleration for k, d in anatomy.knee_drives.items()}
         lesson = load_lesson(f, set(anatomy.muscles), bones, drives)
         out.append((lesson.id, lesson))
     return tuple(out)

@@ -240,6 +240,17 @@ class AnatomyData(_Strict):
     patellofemoral: Coupling
     knee_drives: dict[str, KneeDrive] = {}
 
+    def knee_drive_at(self, hip_acceleration: float) -> KneeDrive | None:
+        """The measured knee drive with this acceleration (rad/s^2), if one has it."""
+        return next((d for d in self.knee_drives.values()
+                     if abs(d.hip_acceleration - hip_acceleration) < 1e-9), None)  # fmt: skip
+
+    def knee_drive_label(self, drive: KneeDrive) -> str:
+        """"Sprint at top speed, 179.8 rad/s² (Alt et al. 2024)": the drive, its figure to a
+        tenth and its sources, as the Task tab lists it and a handout names it."""
+        cites = "; ".join(self.references[r].short for r in drive.references)
+        return f"{drive.name}, {drive.hip_acceleration:.1f} rad/s² ({cites})"
+
 
 def read_toml(path: Path) -> dict[str, Any]:
     """A data file's TOML; a missing or malformed file is a DataError naming it."""

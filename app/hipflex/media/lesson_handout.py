@@ -16,7 +16,6 @@ from typing import Any
 import matplotlib
 from matplotlib.backends.backend_pdf import PdfPages
 
-from hipflex.anatomy import KneeDrive
 from hipflex.errors import HipFlexError
 from hipflex.fileio import atomic_write_bytes, check_target
 from hipflex.lessons import Lesson, lesson_snapshots, load_lessons
@@ -108,8 +107,9 @@ def _layout(model: HipModel, lesson: Lesson, snaps: list[Snapshot], views: list[
         for c in caveats:
             flow.paragraph(c, _Style(8.5, bullet=True, space_before=0.02, colour=MUTED))
         flow.paragraph("Sources", head_style, keep_with_next=0.2)
-        drive_refs = [r for snap in snaps for d in _drives_at(model, snap.task.hip_acceleration)
-                      for r in d.references]  # fmt: skip
+        anatomy = model.ctx.anatomy
+        drives = [anatomy.knee_drive_at(snap.task.hip_acceleration) for snap in snaps]
+        drive_refs = [r for d in drives if d is not None for r in d.references]
         for ref in _sources(model, sorted({m for snap in snaps for m in snap.visible}),
                             drive_refs):  # fmt: skip
             flow.paragraph(ref, _Style(6.8, bullet=True, colour=MUTED))
@@ -120,20 +120,12 @@ def _layout(model: HipModel, lesson: Lesson, snaps: list[Snapshot], views: list[
     return buf.getvalue(), pages
 
 
-def _drives_at(model: HipModel, hip_acceleration: float) -> list[KneeDrive]:
-    """The measured knee drives (anatomy_data/knee_drives.toml) with this acceleration."""
-    return [d for d in model.ctx.anatomy.knee_drives.values()
-            if hip_acceleration != 0 and abs(d.hip_acceleration - hip_acceleration) < 1e-9]  # fmt: skip
-
-
 def _drive_words(model: HipModel, hip_acceleration: float) -> str:
     """"Knee drive: Sprint at top speed, 179.8 rad/s² (Alt et al. 2024)", or the bare figure."""
-    refs = model.ctx.anatomy.references
-    words = f"Knee drive: {drive_text(hip_acceleration, 'rad/s²')}"
-    for d in _drives_at(model, hip_acceleration)[:1]:
-        cites = "; ".join(refs[r].short for r in d.references)
-        words = f"Knee drive: {d.name}, {drive_text(hip_acceleration, 'rad/s²')} ({cites})"
-    return words
+    anatomy = model.ctx.anatomy
+    drive = anatomy.knee_drive_at(hip_acceleration)
+    return "Knee drive: " + (anatomy.knee_drive_label(drive) if drive is not None
+                             else drive_text(hip_acceleration, "rad/s²"))  # fmt: skip
 
 
 def make_lesson_handout(

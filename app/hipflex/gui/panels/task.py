@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hipflex.anatomy import AnatomyData
 from hipflex.gui.panels.muscles import GROUP_TITLES
 from hipflex.gui.qtstate import Analysis, QtState
 from hipflex.model.hipmodel import PoseResult
@@ -81,7 +82,7 @@ class TaskPanel(QWidget):
         self.setObjectName("taskPanel")
         self.qstate = qstate
         self.analysis = analysis
-        anatomy = analysis.model.ctx.anatomy
+        anatomy = self.anatomy = analysis.model.ctx.anatomy
         self.names = {m: anatomy.muscles[m].display_name for m in analysis.model.muscles}
         # rows as in the muscle panel: by group (iliopsoas first), then by name
         order = list(GROUP_TITLES)
@@ -198,7 +199,7 @@ class TaskPanel(QWidget):
         spin.setSuffix(suffix)
         return spin
 
-    def _drive_presets(self, anatomy: Any) -> QComboBox:
+    def _drive_presets(self, anatomy: AnatomyData) -> QComboBox:
         """Measured knee drives (anatomy_data/knee_drives.toml) to pick instead of typing rad/s²:
         "Hold still", each drive with its source, and "Custom" for any other value."""
         box = QComboBox()
@@ -206,9 +207,7 @@ class TaskPanel(QWidget):
         box.addItem("Hold still (0)", 0.0)
         box.setItemData(0, "No knee drive: hold the leg still at the pose.", Qt.ItemDataRole.ToolTipRole)
         for drive in anatomy.knee_drives.values():
-            refs = "; ".join(anatomy.references[r].short for r in drive.references)
-            box.addItem(f"{drive.name}, {drive.hip_acceleration:.1f} rad/s² ({refs})",
-                        drive.hip_acceleration)  # fmt: skip
+            box.addItem(anatomy.knee_drive_label(drive), drive.hip_acceleration)
             cites = " ".join(anatomy.references[r].citation for r in drive.references)
             tip = f"{drive.reported} {drive.note} Source: {cites}".replace("  ", " ")
             box.setItemData(box.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
@@ -256,10 +255,10 @@ class TaskPanel(QWidget):
             box.blockSignals(True)
             box.setValue(value)
             box.blockSignals(False)
-        values = [self.drive_preset.itemData(i) for i in range(self.drive_preset.count())]
-        match = [i for i, v in enumerate(values) if v is not None
-                 and abs(v - task.hip_acceleration) < 1e-9]  # fmt: skip
-        self.drive_preset.setCurrentIndex(match[0] if match else len(values) - 1)
+        measured = self.anatomy.knee_drive_at(task.hip_acceleration)
+        entry = (0.0 if task.hip_acceleration == 0 else
+                 None if measured is None else measured.hip_acceleration)  # fmt: skip
+        self.drive_preset.setCurrentIndex(self.drive_preset.findData(entry))  # None: Custom
         for m, spin in self.spins.items():
             f = task.fraction(m)
             spin.blockSignals(True)
