@@ -45,9 +45,8 @@ TWO_PI = 2 * np.pi
 # them alone would make a state consistent that is not (tensor fasciae latae round the femoral
 # shaft cylinder in extension with internal rotation: 2 mm shorter for a fraction of a degree).
 SPAN_LIMIT = 1.0 * np.pi
-LEVI_CIVITA = np.zeros((3, 3, 3))
-LEVI_CIVITA[0, 1, 2] = LEVI_CIVITA[1, 2, 0] = LEVI_CIVITA[2, 0, 1] = 1.0
-LEVI_CIVITA[0, 2, 1] = LEVI_CIVITA[2, 1, 0] = LEVI_CIVITA[1, 0, 2] = -1.0
+# each component's next and the one after (y z x, z x y): a x b = a_next b_after - a_after b_next
+_NEXT, _AFTER = np.array([1, 2, 0]), np.array([2, 0, 1])
 
 
 def stack1(*arrays: Array) -> Array:
@@ -59,15 +58,18 @@ def stack1(*arrays: Array) -> Array:
     return out
 
 
-CROSS_EINSUM = 64  # up to this many vectors the einsum is the cheaper cross product (one pose has 44)
+CROSS_TAKE = 512  # up to this many vectors the permuted products are the cheaper cross product
 
 
 def cross(a: Array, b: Array) -> Array:
-    """Row-wise cross product of (..., 3) arrays: one einsum on the small arrays of a single
-    pose (much cheaper than np.cross there), component products on large ones (the einsum's
-    27 products a row dominate there); both give the same bits."""
-    if max(a.size, b.size) <= 3 * CROSS_EINSUM:
-        return np.asarray(np.einsum("ijk,...j,...k->...i", LEVI_CIVITA, a, b))
+    """Row-wise cross product of (..., 3) arrays: on the small arrays of a single pose from the
+    components permuted by ``take`` (two products and a difference: half the time of an einsum
+    with the Levi-Civita symbol, much less than np.cross), component by component on large
+    ones (where the permuted copies cost more); both give the same bits."""
+    if max(a.size, b.size) <= 3 * CROSS_TAKE:
+        a1, a2 = a.take(_NEXT, axis=-1), a.take(_AFTER, axis=-1)
+        b1, b2 = b.take(_NEXT, axis=-1), b.take(_AFTER, axis=-1)
+        return a1 * b2 - a2 * b1
     out = np.empty(np.broadcast_shapes(a.shape, b.shape))
     a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
     b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
