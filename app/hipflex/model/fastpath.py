@@ -357,7 +357,7 @@ class FastPaths:
         # (n, points, 3) and surface frames (n, surfaces, 3, 3), pose-major, then the kernel
         # batch's ends p and s and surface frames, segment-major
         taken = posed.reshape(-1, 3).take(st.take, axis=0)
-        i_wb, i_p, i_s, i_rows = st.take_at
+        i_wb, i_p, i_s, i_rows, i_live = st.take_at
         pts = taken[:i_wb].reshape(n, -1, 3)
         wb = taken[i_wb:i_p].reshape(n, -1, 3, 3)
         # straight segments
@@ -366,10 +366,10 @@ class FastPaths:
         # one batched kernel call: one-surface segments, then each surface of the two-surface
         # segments taken alone
         p, s = taken[i_p:i_s], taken[i_s:i_rows]
-        rows = taken[i_rows:].reshape(-1, 3, 3)
+        rows = taken[i_rows:i_live].reshape(-1, 3, 3)
         c, e1, e3 = rows[:, 0], rows[:, 1], rows[:, 2]
-        if n == 1:  # one pose: on floats
-            basis = _bases_few(p, s, c, e1, e3, st)
+        if n == 1:  # one pose: on floats, from the live rows' ends and frames taken with the rest
+            basis = _bases_few(taken[i_live:].ravel().tolist(), st)
         else:
             basis = surface_basis(p, s, c, e1, e3, st.sense, st.no_sphere)  # as if all cylinders
             if st.sph.size:  # a sphere's plane goes through the line's ends
@@ -526,22 +526,25 @@ def _sphere_bases(p: Array, s: Array, c: Array, e1: Array, e3: Array, st: _Stati
     return surface_basis(p[r], s[r], c[r], e1[r], e3[r], st.sense[r], st.sphere[r])
 
 
-def _bases_few(p: Array, s: Array, c: Array, e1: Array, e3: Array, st: _Static) -> Array:
+def _bases_few(live: list[float], st: _Static) -> Array:
     """``surface_basis`` of every kernel row (rows, 3, 3) for one pose, on Python floats, where
     numpy's per-call cost dominates: the pelvis-fixed cylinders' bases are kept (they never
     move), the other cylinders' second axis is sense * (axis x side) (the products and
     differences ``cross`` takes), and a sphere's plane goes through the line's ends
-    (``_sphere_basis_row``)."""
-    out = list(st.fixed_bases)
-    table = np.concatenate((p, s, c, e1, e3), axis=1)[st.live].tolist()
-    for (k, sphere, sense), row in zip(st.live_rows, table, strict=True):
+    (``_sphere_basis_row``). ``live`` holds the other rows' p, s, centre, side and axis, flat
+    (15 a row); the bases are written into one flat list, which ``np.fromiter`` reads in half
+    the time ``np.array`` takes over a list of rows."""
+    out = st.fixed_bases.copy()
+    for (k, sphere, sense), j in zip(st.live_rows, range(0, len(live), 15), strict=True):
         if sphere:
-            out[k] = _sphere_basis_row(row[0:3], row[3:6], row[6:9], row[9:12], row[12:15])
+            out[k : k + 9] = _sphere_basis_row(live[j : j + 3], live[j + 3 : j + 6],
+                                               live[j + 6 : j + 9], live[j + 9 : j + 12],
+                                               live[j + 12 : j + 15])  # fmt: skip
         else:
-            a0, a1, a2, b0, b1, b2 = row[9:15]  # side, axis
-            out[k] = [a0, a1, a2, sense * (b1 * a2 - b2 * a1), sense * (b2 * a0 - b0 * a2),
-                      sense * (b0 * a1 - b1 * a0), b0, b1, b2]  # fmt: skip
-    return np.array(out).reshape(-1, 3, 3)
+            a0, a1, a2, b0, b1, b2 = live[j + 9 : j + 15]  # side, axis
+            out[k : k + 9] = [a0, a1, a2, sense * (b1 * a2 - b2 * a1), sense * (b2 * a0 - b0 * a2),
+                              sense * (b0 * a1 - b1 * a0), b0, b1, b2]  # fmt: skip
+    return np.fromiter(out, float, len(out)).reshape(-1, 3, 3)
 
 
 def _sphere_basis_row(
@@ -626,32 +629,37 @@ class _Static:
         # the kernel rows' ends and surface frames in the posed table
         a_row, b_row = fp._point_row[self.a_idx], fp._point_row[self.b_idx]
         w_row = fp._frame_row[self.w_idx]
+        # ``_bases_few``: the kernel bases of the pelvis-fixed cylinders (they never move), and
+        # the other (live) rows
+        fixed = (w.body[self.w_idx] == 0) & ~w.sphere[self.w_idx]
+        live = np.flatnonzero(~np.repeat(fixed, n))
         # ``_solve``'s one take from the posed table (n poses of its rows, flat): every pose's
         # path points and surface frames (pose-major), then the kernel rows' p, s and frames
-        # (segment-major: row = segment * n + pose); and where each part starts
+        # (segment-major: row = segment * n + pose), then for one pose the live rows' p, s and
+        # frame, row by row (``_bases_few``); and where each part starts
         width = len(fp._posed_fixed) + sum(len(fp._moving[b]) for b in MOVING)
         pose = np.arange(n) * width
         parts = [(pose[:, None] + fp._point_row).ravel(),
                  (pose[:, None, None] + fp._frame_row).ravel(),
                  (a_row[:, None] + pose).ravel(), (b_row[:, None] + pose).ravel(),
                  (w_row[:, None] + pose[:, None]).ravel()]  # fmt: skip
+        if n == 1:
+            parts.append(np.concatenate([a_row[:, None], b_row[:, None], w_row], axis=1)[live].ravel())
         self.take = np.concatenate(parts)
-        self.take_at = tuple(np.cumsum([len(x) for x in parts[:4]]).tolist())
+        self.take_at = tuple(np.cumsum([len(x) for x in parts[:5]]).tolist())
         self.no_sphere = np.zeros(len(self.sphere), bool)
         self.sph = np.flatnonzero(self.sphere)
-        # ``_bases_few``: the kernel bases of the pelvis-fixed cylinders (flat, None for the
-        # other rows), and the other rows with whether each is a sphere and its sense
-        fixed = (w.body[self.w_idx] == 0) & ~w.sphere[self.w_idx]
         frames = np.repeat(np.stack([w.centre, w.side, w.axis], axis=1)[self.w_idx], n, axis=0)
         kept = np.flatnonzero(np.repeat(fixed, n))
         bases = surface_basis(frames[kept, 0], frames[kept, 0], frames[kept, 0], frames[kept, 1],
                               frames[kept, 2], self.sense[kept], self.no_sphere[kept])  # fmt: skip
-        self.fixed_bases: list[list[float] | None] = [None] * len(self.sense)
-        for k, b in zip(kept.tolist(), bases.reshape(-1, 9).tolist(), strict=True):
-            self.fixed_bases[k] = b
-        self.live = np.flatnonzero(~np.repeat(fixed, n))
-        self.live_rows = list(zip(self.live.tolist(), self.sphere[self.live].tolist(),
-                                  self.sense[self.live].tolist(), strict=True))  # fmt: skip
+        # every row's basis flat (9 a row), the live rows' zero until ``_bases_few`` writes them;
+        # the live rows as (where their basis starts there, whether a sphere, sense)
+        flat = np.zeros((len(self.sense), 9))
+        flat[kept] = bases.reshape(-1, 9)
+        self.fixed_bases: list[float] = flat.ravel().tolist()
+        self.live_rows = list(zip((9 * live).tolist(), self.sphere[live].tolist(),
+                                  self.sense[live].tolist(), strict=True))  # fmt: skip
         # two-surface rows: surface 0 rows, then surface 1 rows, in the kernel batch
         self.one = slice(n * s1, n * (s1 + s2))
         self.two = slice(n * (s1 + s2), n * (s1 + 2 * s2))
