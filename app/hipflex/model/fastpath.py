@@ -360,8 +360,8 @@ class FastPaths:
         i_wb, i_p, i_s, i_rows, i_live = st.take_at
         pts = taken[:i_wb].reshape(n, -1, 3)
         wb = taken[i_wb:i_p].reshape(n, -1, 3, 3)
-        # straight segments
-        v = pts[:, self._plain_b] - pts[:, self._plain_a]
+        # straight segments (``take``, a third of the time of fancy indexing on a pose)
+        v = pts.take(self._plain_b, axis=1) - pts.take(self._plain_a, axis=1)
         seg_len = [np.sqrt(np.add.reduce(v * v, axis=-1))]
         # one batched kernel call: one-surface segments, then each surface of the two-surface
         # segments taken alone
@@ -819,7 +819,7 @@ def _two_surfaces_few(
     # in one step
     kernel = np.concatenate((p, s, c, e1, e3, basis.reshape(-1, 9), t_in, t_out, length[:, None],
                              on[:, None]), axis=1)  # fmt: skip
-    table = kernel.ravel()[st.two_table].tolist()
+    table = kernel.ravel().take(st.two_table).tolist()
     states: list[int] = []
     out: list[list[float]] = []
     known_rows: list[bool] = []

@@ -40,10 +40,11 @@ def active_force_length(norm_fiber_length: ArrayLike) -> Array:
     # fmax/fmin drop NaN, so NaN and +-inf land on the curve's zero ends; np.clip is slower
     x = np.fmin(np.fmax(np.asarray(norm_fiber_length, float), _FL_LO), _FL_HI)
     # the interpolant's cubic pieces on the even grid, evaluated directly (faster than
-    # PchipInterpolator's call or a search)
+    # PchipInterpolator's call or a search); ``take``, not fancy indexing (a third of the time
+    # on a pose's few lines)
     i = np.minimum(((x - _FL_LO) * _FL_PER_STEP).astype(np.intp), _FL_LAST)
-    dx = x - _FL_L[i]
-    c = _FL_C[:, i]
+    dx = x - _FL_L.take(i)
+    c = _FL_C.take(i, axis=1)
     out = ((c[0] * dx + c[1]) * dx + c[2]) * dx + c[3]
     return np.asarray(np.minimum(np.maximum(out, 0.0), 1.0))
 
