@@ -435,7 +435,7 @@ class FastPaths:
         ends = points.take(st.cand_ends.take(st.cand_ends_row + first), axis=0)
         a, b = ends[0], ends[1]  # (2 joints, n, L, 3)
         u = a - b
-        u /= np.maximum(np.sqrt(np.add.reduce(u * u, axis=-1)), 1e-12)[..., None]
+        u /= np.maximum(np.sqrt(np.add.reduce(u * u, axis=-1, keepdims=True)), 1e-12)
         st.centres[0] = femur[:, None, :3, 3]
         st.centres[1] = tibia[:, None, :3, 3]
         moment = cross(b - st.centres, u)

@@ -155,6 +155,7 @@ class HipModel:
         lines = self.ctx.lines
         hill = [self.ctx.anatomy.muscles[ln.muscle].hill for ln in lines]
         self._cos = np.cos(np.radians([h.pennation_angle for h in hill]))
+        self._sin2 = 1.0 - self._cos * self._cos  # pennated_fiber's, kept
         self._lopt = np.array([h.optimal_fiber_length for h in hill])
         self._f0 = np.array(
             [ln.weight * h.max_isometric_force for ln, h in zip(lines, hill, strict=True)]
@@ -269,7 +270,8 @@ class HipModel:
             body_transforms(self.ctx.skeleton, **poses), np.radians(poses["hip_flexion"])
         )
         # rigid tendon, fixed-width pennation; slack lines read <= 0 and carry no force
-        norm, cos_pennation = pennated_fiber((lengths - self._lts) * self._inv_lopt, self._cos)
+        norm, cos_pennation = pennated_fiber((lengths - self._lts) * self._inv_lopt, self._cos,
+                                             self._sin2)  # fmt: skip
         fl = active_force_length(norm)  # zero at and below 0.25, so zero when slack
         force = self._peak_forces() * fl * cos_pennation
         avg = np.concatenate([lengths, norm, fl]).reshape(3, *norm.shape) @ self._avg

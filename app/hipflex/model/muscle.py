@@ -49,17 +49,22 @@ def active_force_length(norm_fiber_length: ArrayLike) -> Array:
     return np.asarray(np.minimum(np.maximum(out, 0.0), 1.0))
 
 
-def pennated_fiber(along_tendon: ArrayLike, cos_pennation_opt: ArrayLike) -> tuple[Array, Array]:
+def pennated_fiber(
+    along_tendon: ArrayLike, cos_pennation_opt: ArrayLike, sin2_pennation_opt: ArrayLike | None = None
+) -> tuple[Array, Array]:
     """Normalised fibre length and cos(pennation) from the fibres' length along the tendon.
 
-    ``along_tendon`` is (L_mt - l_ts) / l_opt and ``cos_pennation_opt`` is cos(alpha_opt).
-    Fixed width: fibre = sqrt(x^2 + sin^2(alpha_opt)), cos(alpha) = x / fibre. Where x <= 0 the
-    muscle is slack: the fibre length is reported as x / cos(alpha_opt) (<= 0, the shortfall the
-    rigid-angle rule gives) and cos(alpha) as 0, so slack reads as slack and carries no force.
+    ``along_tendon`` is (L_mt - l_ts) / l_opt and ``cos_pennation_opt`` is cos(alpha_opt);
+    ``sin2_pennation_opt``, 1 - cos^2(alpha_opt) as computed here, if known (a model's lines
+    keep it: two numpy calls fewer a pose). Fixed width: fibre = sqrt(x^2 + sin^2(alpha_opt)),
+    cos(alpha) = x / fibre. Where x <= 0 the muscle is slack: the fibre length is reported as
+    x / cos(alpha_opt) (<= 0, the shortfall the rigid-angle rule gives) and cos(alpha) as 0, so
+    slack reads as slack and carries no force.
     """
     x = np.asarray(along_tendon, float)
     c = np.asarray(cos_pennation_opt, float)
-    fibre = np.sqrt(x * x + (1.0 - c * c))
+    sin2 = 1.0 - c * c if sin2_pennation_opt is None else sin2_pennation_opt
+    fibre = np.sqrt(x * x + sin2)
     taut = x > 0
     norm = np.where(taut, fibre, x / c)
     return norm, np.where(taut, x, 0.0) / np.maximum(fibre, 1e-300)  # 0, not 0/0, unpennated

@@ -49,13 +49,18 @@ class LegInertia:
         The pelvis is upright (its y axis vertical), standing on the other leg; thigh and shank
         move in the sagittal plane. ``hip_acceleration`` (rad/s^2) adds a fast knee drive.
         """
-        q = np.radians(np.asarray(hip_flexion_deg, float))
-        k = np.radians(np.asarray(knee_flexion_deg, float))
+        hip, knee = np.asarray(hip_flexion_deg, float), np.asarray(knee_flexion_deg, float)
         lt, ls = THIGH["length"] * self.height, SHANK["length"] * self.height
-        if q.shape == k.shape == (1,):  # one pose (a slider step): the sums on floats
-            sin_thigh, sin_shank = np.sin(np.array([q[0], q[0] - k[0]])).tolist()
+        if hip.shape == knee.shape == (1,):  # one pose (a slider step): the sums on floats
+            # (math.radians multiplies by the same pi / 180 as np.radians)
+            hip_rad, knee_rad = math.radians(hip.item()), math.radians(knee.item())
+            sin_thigh, sin_shank = np.sin(np.array([hip_rad, hip_rad - knee_rad])).tolist()
             gravity = np.array([self._gravity(sin_thigh, sin_shank)])
+            if hip_acceleration == 0.0:
+                return gravity
+            q, k = np.array([hip_rad]), np.array([knee_rad])
         else:
+            q, k = np.radians(hip), np.radians(knee)
             gravity = self._gravity(np.sin(q), np.sin(q - k))
         if hip_acceleration == 0.0:
             return np.asarray(gravity)
