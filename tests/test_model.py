@@ -15,7 +15,7 @@ from hipflex.errors import PoseError
 from hipflex.model.activity import share_moment
 from hipflex.model.hipmodel import HipModel
 from hipflex.model.kinematics import body_transforms
-from hipflex.model.muscle import active_force_length, pennated_fiber
+from hipflex.model.muscle import active_force_length, fibres_one, pennated_fiber
 from hipflex.model.segments import LegInertia
 from hipflex.model.wrapping import path_point_bodies, wrapped_path
 
@@ -534,6 +534,22 @@ def test_force_length_follows_millard_curve() -> None:
     got = active_force_length(np.array(list(ref)))
     np.testing.assert_allclose(got, list(ref.values()), atol=0.006)
     assert np.all(active_force_length(np.array([0.2, 0.25, 1.9, 2.0, -0.3, np.nan])) == 0)
+
+
+def test_fibres_of_one_pose_on_floats_equal_numpys() -> None:
+    """One pose takes the fibre model on Python floats (``fibres_one``, a slider step): to the
+    bit what ``pennated_fiber`` and ``active_force_length`` give, slack, taut, off either end of
+    the force-length curve, on its knots, unpennated and not a number alike."""
+    rng = np.random.default_rng(3)
+    along = np.concatenate([rng.uniform(-0.6, 2.2, 4000), np.arange(-0.3, 2.01, 0.05), [0.0, np.nan]])
+    cos = np.cos(np.radians(rng.choice([0.0, 3.0, 11.5, 16.04, 28.0], along.size)))
+    sin2 = 1.0 - cos * cos
+    norm, cos_pennation = pennated_fiber(along, cos, sin2)
+    fl = active_force_length(norm)
+    got = fibres_one(along.tolist(), cos.tolist(), sin2.tolist())
+    for mine, numpys in zip(got, (norm, cos_pennation, fl), strict=True):
+        np.testing.assert_array_equal(np.array(mine), numpys)
+        assert np.array_equal(np.signbit(mine), np.signbit(numpys))  # zeros of the same sign
 
 
 # --- 4. behaviours: slack, knee dependence, sign changes ------------------------------------------

@@ -23,6 +23,7 @@ from hipflex.model.kinematics import COORDINATES, body_transforms, check_angles
 from hipflex.model.limits import MAX_HIP_ACCELERATION, STRENGTH_RANGE
 from hipflex.model.muscle import (
     active_force_length,
+    fibres_one,
     pennated_fiber,
     rederive_tendon_slack_length,
 )
@@ -164,7 +165,8 @@ class HipModel:
         self._line_muscle_ids = [ln.muscle for ln in lines]
         self._inv_lopt = 1.0 / self._lopt
         self._inertia: tuple[tuple[float, float], LegInertia] | None = inertia
-        self._strong: tuple[dict[str, float], Array] | None = None  # strength seen, f0 scaled
+        # strength seen, f0 scaled (and as floats)
+        self._strong: tuple[dict[str, float], Array, list[float]] | None = None
         # (lines x muscles): weights for averaged quantities, ones for summed moments
         self._avg = np.zeros((len(lines), len(self.muscles)))
         self._avg[np.arange(len(lines)), self._line_muscle] = [ln.weight for ln in lines]
@@ -200,18 +202,24 @@ class HipModel:
                 h.neutral_norm_fiber_length,
             )  # fmt: skip
         self._lts = np.array([out[ln.name] for ln in self.ctx.lines])
+        # per line on floats, for one pose (``fibres_one``): tendon slack, 1 / l_opt, cos and
+        # 1 - cos^2 of the pennation
+        self._line_floats = (self._lts.tolist(), self._inv_lopt.tolist(), self._cos.tolist(),
+                             self._sin2.tolist())  # fmt: skip
         return out
 
     # -- evaluation -------------------------------------------------------------------------
-    def _peak_forces(self) -> Array:
-        """Peak isometric force per line with the strength fractions applied, rebuilt only when
-        ``strength`` changed (it is a plain dict that callers may edit)."""
+    def _peak_forces(self) -> tuple[Array, list[float]]:
+        """Peak isometric force per line with the strength fractions applied (an array, and the
+        same as floats), rebuilt only when ``strength`` changed (it is a plain dict that callers
+        may edit)."""
         if self._strong is None or self._strong[0] != self.strength:
             # checked here too: the dict may have been edited without set_strength
             checked = {m: self._checked_strength(m, s) for m, s in self.strength.items()}
             fraction = np.array([checked.get(m, 1.0) for m in self._line_muscle_ids])
-            self._strong = (dict(self.strength), self._f0 * fraction)
-        return self._strong[1]
+            peak = self._f0 * fraction
+            self._strong = (dict(self.strength), peak, peak.tolist())
+        return self._strong[1], self._strong[2]
 
     def _poses(self, **angles: ArrayLike) -> dict[str, Array]:
         plain = _plain_pose(angles, self.ctx.skeleton.ranges)
@@ -269,12 +277,23 @@ class HipModel:
         lengths, arms = self._fast.evaluate(
             body_transforms(self.ctx.skeleton, **poses), np.radians(poses["hip_flexion"])
         )
-        # rigid tendon, fixed-width pennation; slack lines read <= 0 and carry no force
-        norm, cos_pennation = pennated_fiber((lengths - self._lts) * self._inv_lopt, self._cos,
-                                             self._sin2)  # fmt: skip
-        fl = active_force_length(norm)  # zero at and below 0.25, so zero when slack
-        force = self._peak_forces() * fl * cos_pennation
-        avg = np.concatenate([lengths, norm, fl]).reshape(3, *norm.shape) @ self._avg
+        # rigid tendon, fixed-width pennation; slack lines read <= 0 and carry no force (the
+        # force-length factor is zero at and below 0.25, so zero when slack)
+        peak, peak_floats = self._peak_forces()
+        if len(lengths) == 1:  # one pose (a slider step): the lines on floats, the same bits
+            row = lengths[0].tolist()
+            lts, inv_lopt, cos, sin2 = self._line_floats
+            norm, cos_pennation, fl = fibres_one(
+                [(x - t) * k for x, t, k in zip(row, lts, inv_lopt, strict=True)], cos, sin2)
+            row += norm + fl + [f * a * b for f, a, b in zip(peak_floats, fl, cos_pennation,
+                                                             strict=True)]  # fmt: skip
+            lines = np.fromiter(row, float, len(row)).reshape(4, 1, -1)  # and the forces
+        else:
+            norm_a, cos_a = pennated_fiber((lengths - self._lts) * self._inv_lopt, self._cos,
+                                           self._sin2)  # fmt: skip
+            fl_a = active_force_length(norm_a)
+            lines = np.concatenate([lengths, norm_a, fl_a, peak * fl_a * cos_a]).reshape(4, *norm_a.shape)
+        avg, force = lines[:3] @ self._avg, lines[3]
         arms_t = arms.transpose(2, 0, 1)  # (4 coordinates, n, lines)
         arm_avg = arms_t @ self._avg
         moments = (arms_t * force) @ self._sum  # moments add over a muscle's lines

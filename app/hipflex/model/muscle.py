@@ -11,6 +11,8 @@ A muscle-tendon unit at or below its tendon slack length is slack: no active for
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.interpolate import PchipInterpolator
@@ -49,6 +51,11 @@ def active_force_length(norm_fiber_length: ArrayLike) -> Array:
     return np.asarray(np.minimum(np.maximum(out, 0.0), 1.0))
 
 
+# the force-length curve's pieces on floats (``fibres_one``): each one's start and its cubic's
+# coefficients, highest power first
+_FL_PIECES = list(zip(_FL_L[:-1].tolist(), *_FL_C.tolist(), strict=True))
+
+
 def pennated_fiber(
     along_tendon: ArrayLike, cos_pennation_opt: ArrayLike, sin2_pennation_opt: ArrayLike | None = None
 ) -> tuple[Array, Array]:
@@ -68,6 +75,36 @@ def pennated_fiber(
     taut = x > 0
     norm = np.where(taut, fibre, x / c)
     return norm, np.where(taut, x, 0.0) / np.maximum(fibre, 1e-300)  # 0, not 0/0, unpennated
+
+
+def fibres_one(
+    along_tendon: list[float], cos_pennation_opt: list[float], sin2_pennation_opt: list[float]
+) -> tuple[list[float], list[float], list[float]]:
+    """``pennated_fiber`` then ``active_force_length`` for one pose's lines on Python floats,
+    step for step (the same bits: on a pose's few lines numpy's per-call cost, not the
+    arithmetic, is the time): normalised fibre length, cos(pennation) and force-length factor
+    per line. ``sin2_pennation_opt`` is 1 - cos^2(alpha_opt) as ``pennated_fiber`` takes it."""
+    norms, cosines, factors = [], [], []
+    for x, c, sin2 in zip(along_tendon, cos_pennation_opt, sin2_pennation_opt, strict=True):
+        fibre = math.sqrt(x * x + sin2)
+        floor = 1e-300 if fibre < 1e-300 else fibre  # np.maximum(fibre, 1e-300), NaN kept
+        if x > 0:
+            norm, cosine = fibre, x / floor
+        else:  # slack
+            norm, cosine = x / c, 0.0 / floor
+        # on the curve: clamped to its ends (NaN to the lower, as np.fmax), its piece's cubic,
+        # clipped to 0..1 (NaN kept, as np.maximum and np.minimum)
+        at = norm if norm > _FL_LO else _FL_LO
+        at = at if at < _FL_HI else _FL_HI
+        piece = int((at - _FL_LO) * _FL_PER_STEP)
+        start, c0, c1, c2, c3 = _FL_PIECES[piece if piece < _FL_LAST else _FL_LAST]
+        dx = at - start
+        factor = ((c0 * dx + c1) * dx + c2) * dx + c3
+        factor = 0.0 if factor < 0.0 else factor
+        norms.append(norm)
+        cosines.append(cosine)
+        factors.append(1.0 if factor > 1.0 else factor)
+    return norms, cosines, factors
 
 
 def rederive_tendon_slack_length(
