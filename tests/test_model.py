@@ -12,7 +12,7 @@ import pytest
 from scipy.optimize import minimize
 
 from hipflex.errors import PoseError
-from hipflex.model.activity import share_moment
+from hipflex.model.activity import share_moment, shares_one
 from hipflex.model.hipmodel import HipModel
 from hipflex.model.kinematics import body_transforms
 from hipflex.model.muscle import active_force_length, fibres_one, pennated_fiber
@@ -103,6 +103,25 @@ def test_share_moment_one_pose_equals_the_batch() -> None:
         np.testing.assert_array_equal(one[0], act[i], err_msg=f"pose {i}")
         assert ok[0] == feasible[i], i
     assert feasible.any() and not feasible.all()
+
+
+def test_shares_of_one_pose_on_floats_equal_the_batch() -> None:
+    """One pose also takes each muscle's share of the supplied moment on floats (``shares_one``):
+    the batch's activations, flag and shares to the bit, none supplied included."""
+    rng = np.random.default_rng(12)
+    m = np.maximum(rng.normal(5.0, 10.0, size=(300, 17)) * (rng.random((300, 17)) > 0.2), 0.0)
+    required = rng.normal(20.0, 40.0, 300)
+    required[:2] = (0.0, -5.0)
+    act, feasible = share_moment(m, required)
+    supplied = act * m
+    total = np.add.reduce(supplied, axis=1, keepdims=True)
+    share = np.divide(supplied, total, out=np.zeros(supplied.shape), where=total > 0)
+    for i in range(len(m)):
+        act_one, ok, share_one = shares_one(m[i].tolist(), float(required[i]))
+        np.testing.assert_array_equal(act_one, act[i], err_msg=f"pose {i}")
+        np.testing.assert_array_equal(share_one, share[i], err_msg=f"pose {i}")
+        assert ok == feasible[i], i
+    assert (total == 0).any() and feasible.any() and not feasible.all()
 
 
 # --- 2. smoothness of paths and flexor levers -----------------------------------------------------

@@ -60,6 +60,18 @@ def share_moment(max_moment: Array, required: Array) -> tuple[Array, Array]:
     return act, feasible | (req <= 0)
 
 
+def shares_one(max_moment: list[float], required: float) -> tuple[list[float], bool, list[float]]:
+    """One pose on Python floats (``max_moment`` already >= 0, a slider step): ``share_moment``'s
+    activations and flag, and each muscle's share of the moment supplied (activation times its
+    moment, over their sum; zero where none is supplied), to the batch's bits (the sum is
+    numpy's own)."""
+    act, feasible = _share_one(max_moment, required)
+    supplied = [a * m for a, m in zip(act, max_moment, strict=True)]
+    total = float(np.add.reduce(np.array(supplied)))
+    share = [x / total for x in supplied] if total > 0 else [0.0] * len(supplied)
+    return act, feasible, share
+
+
 def _share_one(m: list[float], req: float) -> tuple[list[float], bool]:
     """``share_moment`` for one pose on Python floats, step for step (``m`` already >= 0)."""
     if req <= 0:

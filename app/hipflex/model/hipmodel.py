@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hipflex.errors import PoseError
-from hipflex.model.activity import share_moment
+from hipflex.model.activity import share_moment, shares_one
 from hipflex.model.contact import ContactResult, FlexionRange, bone_contact
 from hipflex.model.fastpath import FastPaths
 from hipflex.model.kinematics import COORDINATES, body_transforms, check_angles
@@ -307,11 +307,17 @@ class HipModel:
         required = self._inertia[1].hip_flexion_moment_required(
             poses["hip_flexion"], poses["knee_flexion"], hip_acceleration
         )
-        act, feasible = share_moment(moments[0], required)
-        vals["activation"] = act
-        supplied = act * np.maximum(moments[0], 0.0)
-        total = np.add.reduce(supplied, axis=1, keepdims=True)
-        vals["share"] = np.divide(supplied, total, out=np.zeros(supplied.shape), where=total > 0)
+        if len(lengths) == 1:  # one pose: activations and shares on floats, the same bits
+            flexing = np.maximum(moments[0], 0.0)
+            act_floats, ok, share_floats = shares_one(flexing[0].tolist(), float(required[0]))
+            vals["activation"], feasible = np.array([act_floats]), np.array([ok])
+            vals["share"] = np.array([share_floats])
+        else:
+            act, feasible = share_moment(moments[0], required)
+            vals["activation"] = act
+            supplied = act * np.maximum(moments[0], 0.0)
+            total = np.add.reduce(supplied, axis=1, keepdims=True)
+            vals["share"] = np.divide(supplied, total, out=np.zeros(supplied.shape), where=total > 0)
         return PoseResult(self.muscles, poses, vals, required, feasible)
 
     def at(self, hip_flexion: float = 0.0, knee_flexion: float = 0.0, hip_adduction: float = 0.0,
