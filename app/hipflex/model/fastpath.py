@@ -383,13 +383,15 @@ class FastPaths:
         engaged = [st.point_on, single_on, single_on]
         double: TwoSurfaces | None = None
         chain: Chain | None = None
+        third: ThirdPoints | None = None  # the third surfaces' entry and exit points, engaged
         neck: Surface | None = None
         between: _Between | None = None
         if self.n_double:
             frames, alone = (c, e1, e3, basis), (on, length, t_in, t_out)
             touched = None  # whether the bridges touch the surfaces between, if known
             if self.n_third and st.chain_cylinders and len(st.r0) <= FEW_ROWS:
-                double, chain, touched = _two_surfaces_few(p, s, frames, alone, st, wb, points)
+                double, chain, third, touched = _two_surfaces_few(p, s, frames, alone, st, wb,
+                                                                  points)  # fmt: skip
                 if points:
                     rows = wb[:, self._third_w].transpose(1, 0, 2, 3).reshape(-1, 3, 3)
                     neck = (rows[:, 0], rows[:, 1], rows[:, 2], st.third_sense, st.third_radius,
@@ -398,15 +400,16 @@ class FastPaths:
                 double = _two_surfaces(p, s, frames, alone, st)
                 if self.n_third:
                     chain, neck = _third_surface(p, s, frames, double, wb, self, st)
+                    third = chain.tangents[4], chain.tangents[5], chain.on[2]
             if self.n_middle:
                 between = _middle_surface(p, s, frames, double, wb, self, st, points, touched)
             seg_len.append(double.length.reshape(-1, n).T)
             bank += [_pose_major(t, n) for t in double.tangents]
             on0, on1 = double.on0.reshape(-1, n).T, double.on1.reshape(-1, n).T
             engaged += [on0, on0, on1, on1]
-            if chain is not None:
-                bank += [_pose_major(chain.tangents[4], n), _pose_major(chain.tangents[5], n)]
-                on2 = chain.on[2].reshape(-1, n).T
+            if third is not None:
+                bank += [_pose_major(third[0], n), _pose_major(third[1], n)]
+                on2 = third[2].reshape(-1, n).T
                 engaged += [on2, on2]
             if between is not None:
                 bank += [_pose_major(between.t_in, n), _pose_major(between.t_out, n)]
@@ -500,7 +503,8 @@ class _Solved:
     rows: tuple[Array, Array, Array, Array, Array, Array]  # kernel batch: p, s, c, e1, e3, basis
     world: Array | None  # kernel batch arc points (rows, ARC_SAMPLES + 2, 3) if asked
     double: TwoSurfaces | None  # the two-surface segments, resolved
-    chain: Chain | None  # those of them with a third surface, resolved (threewrap)
+    chain: Chain | None  # those of them with a third surface, resolved (threewrap; a pose or
+    # two only with points: their moment arms take the third surface's points alone)
     neck: Surface | None  # the third surface's rows, posed
     between: _Between | None  # the surfaces between a two-surface row's two
 
@@ -807,7 +811,7 @@ def _two_surfaces_few(
     st: _Static,
     necks: Array | None = None,
     points: bool = False,
-) -> tuple[TwoSurfaces, Chain | None, list[bool] | None]:
+) -> tuple[TwoSurfaces, Chain | None, ThirdPoints | None, list[bool] | None]:
     """``_two_surfaces`` for a few rows, on Python floats (one pose has eleven): numpy's
     per-call cost dominates there. Each row takes the same checks in the same order as
     ``twowrap.resolve``; a sphere's plane is taken through the ends of the segment checked, as
@@ -820,9 +824,11 @@ def _two_surfaces_few(
 
     With ``necks`` (the posed surfaces: centre, side and axis by pose and wrap) the rows with a third surface are resolved over it too
     (``threewrap.chain_row``), and the first two surfaces' numbers are the chain's; the Chain of
-    those rows is returned, where their lines start and end only with ``points``; and for the
-    rows with a surface between their two, whether their bridge touches it (``_bridges_few``;
-    None where ``resolve`` decided one of them)."""
+    those rows is returned with ``points`` (where their lines start and end too) or where
+    ``resolve`` decided a row, and always their third surface's entry and exit points and
+    engagement (all the moment arms take of it); and for the rows with a surface between their
+    two, whether their bridge touches it (``_bridges_few``; None where ``resolve`` decided one
+    of them)."""
     one, two = st.one, st.two
     c, e1, e3, basis = frames
     on, length, t_in, t_out = alone
@@ -933,9 +939,11 @@ def _two_surfaces_few(
         for t, tr in zip(two_rows.tangents, r.tangents, strict=True):
             t[rest] = tr
     if chains is None or necks is None:
-        return two_rows, None, bridges
+        return two_rows, None, None, bridges
+    if folded and not points:  # the moment arms need only the third surfaces' points
+        return two_rows, None, _third_points_few(table, chains, st), bridges
     chain = _chain_of_few(two_rows, res, table, chains, necks, st, points, folded)
-    return two_rows, chain, bridges
+    return two_rows, chain, (chain.tangents[4], chain.tangents[5], chain.on[2]), bridges
 
 
 def _bridges_few(
@@ -958,6 +966,22 @@ def _bridges_few(
 
 
 FewChain = tuple[list[bool], int, list[tuple[float, float, float]]]  # engaged, state, tangents
+ThirdPoints = tuple[Array, Array, Bools]  # a third surface's entry and exit points, engaged
+
+
+def _third_points_few(
+    table: list[list[float]], chains: list[FewChain | None], st: _Static
+) -> ThirdPoints:
+    """The third surface's entry and exit points and engagement of ``_chains_few``'s rows (s
+    for both where it is not wrapped), as ``_chain_of_few`` puts them in its Chain: what the
+    moment arms take of it, read from one flat list (the rest of the Chain is for drawing)."""
+    flat: list[float] = []
+    for (d, *_), c in zip(st.third_few, chains, strict=True):
+        assert c is not None
+        (_, _, engaged), _, tg = c
+        flat += [*tg[4], *tg[5], engaged] if tg else [*table[d][3:6], *table[d][3:6], False]
+    rows = np.fromiter(flat, float, len(flat)).reshape(-1, 7)
+    return rows[:, 0:3], rows[:, 3:6], rows[:, 6] > 0
 
 
 def _chains_few(
