@@ -919,9 +919,16 @@ def _two_surfaces_few(
     on0, on1 = np.array(first_on, dtype=bool), np.array(second_on, dtype=bool)
     tangents = [res[:, 1:4], res[:, 4:7], res[:, 7:10], res[:, 10:13]]
     p1, s1 = p[one], s[one]
-    two_rows = TwoSurfaces(on0, on1, res[:, 0], tangents, np.array(states, dtype=np.intp),
-                           np.where(on1[:, None], tangents[2], s1),
-                           np.where(on0[:, None], tangents[1], p1))  # fmt: skip
+    # where the first surface's line ends and the second's starts: read to draw the lines, by
+    # the rows resolved again (iterated, open, over a third surface by numpy) and by the rows
+    # whose bridge touches the surface between their two; a pose's moment arms need none
+    end0 = start1 = _NO_ENDS
+    if (points or iterated or open_rows or necks is None
+            or (st.middle_rows and (bridges is None or any(bridges)))):  # fmt: skip
+        end0 = np.where(on1[:, None], tangents[2], s1)
+        start1 = np.where(on0[:, None], tangents[1], p1)
+    two_rows = TwoSurfaces(on0, on1, res[:, 0], tangents, np.array(states, dtype=np.intp), end0,
+                           start1)  # fmt: skip
     for i, (_, _, it_end0, it_start1) in iterated.items():
         two_rows.end0[i], two_rows.start1[i] = it_end0, it_start1
     if open_rows:  # resolve decides these, the closed form standing where it applies
@@ -1606,6 +1613,11 @@ def _third_surface_arcs(sv: _Solved, fp: FastPaths) -> tuple[Array, Bools]:
     assert world is not None
     return world, on & chain.on[2]
 
+
+# ``_two_surfaces_few``'s TwoSurfaces where nothing reads where the lines end and start: empty,
+# and read-only (a write would be a row it should have filled)
+_NO_ENDS = np.empty((0, 3))
+_NO_ENDS.flags.writeable = False
 
 # up to this many two-surface rows (two poses) the states are checked on Python floats, and
 # the third surfaces wrapped on the rows that have one (their root finding agrees with numpy's
