@@ -52,6 +52,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -109,6 +110,7 @@ from hipflex.model.wrapping import (
 Array = NDArray[np.float64]
 Index = NDArray[np.intp]
 Bools = NDArray[np.bool_]
+_Rows = TypeVar("_Rows", Array, Bools)  # values or flags, kept as they come
 BODY_INDEX = {"pelvis": 0, "femur_r": 1, "tibia_r": 2, "patella_r": 3}
 MOVING = (1, 2, 3)  # the bodies that move: femur, tibia, patella
 
@@ -377,9 +379,10 @@ class FastPaths:
         world, on, length, t_in, t_out = wrap_in_basis(p, s, c, basis, st.radius, points,
                                                        st.past_half)  # fmt: skip
         ns1 = n * self.n_single
-        seg_len.append(length[:ns1].reshape(-1, n).T)
-        bank = [pts, _pose_major(t_in[:ns1], n), _pose_major(t_out[:ns1], n)]
-        single_on = on[:ns1].reshape(-1, n).T
+        seg_len.append(_pose_rows(length[:ns1], n))
+        # the tangent-point candidates and where each is engaged, pose-major (one pose: as rows)
+        bank = [pts[0] if n == 1 else pts, _pose_major(t_in[:ns1], n), _pose_major(t_out[:ns1], n)]
+        single_on = _pose_major(on[:ns1], n)
         engaged = [st.point_on, single_on, single_on]
         double: TwoSurfaces | None = None
         chain: Chain | None = None
@@ -403,17 +406,17 @@ class FastPaths:
                     third = chain.tangents[4], chain.tangents[5], chain.on[2]
             if self.n_middle:
                 between = _middle_surface(p, s, frames, double, wb, self, st, points, touched)
-            seg_len.append(double.length.reshape(-1, n).T)
+            seg_len.append(_pose_rows(double.length, n))
             bank += [_pose_major(t, n) for t in double.tangents]
-            on0, on1 = double.on0.reshape(-1, n).T, double.on1.reshape(-1, n).T
+            on0, on1 = _pose_major(double.on0, n), _pose_major(double.on1, n)
             engaged += [on0, on0, on1, on1]
             if third is not None:
                 bank += [_pose_major(third[0], n), _pose_major(third[1], n)]
-                on2 = third[2].reshape(-1, n).T
+                on2 = _pose_major(third[2], n)
                 engaged += [on2, on2]
             if between is not None:
                 bank += [_pose_major(between.t_in, n), _pose_major(between.t_out, n)]
-                on_m = between.on.reshape(-1, n).T
+                on_m = _pose_major(between.on, n)
                 engaged += [on_m, on_m]
         return _Solved(n, st, pts, seg_len, bank, engaged, (p, s, c, e1, e3, basis), world,
                        double, chain, neck, between)  # fmt: skip
@@ -431,10 +434,10 @@ class FastPaths:
         # (flat takes: every pose's bank, engagement and candidates end to end)
         # the last proximal and the first distal engaged candidate of each line, for both
         # joints, in one search: st.cand_ends has the candidates reversed, then as they are
-        cand_on = np.concatenate(engaged, axis=1).ravel().take(st.cand_ends)
+        cand_on = np.concatenate(engaged, axis=-1).ravel().take(st.cand_ends)
         first = (cand_on & self._ends_mask).argmax(axis=4)  # (2 searches, 2 joints, n, L)
         # only those two candidates' points are taken from the bank
-        points = np.concatenate(bank, axis=1).reshape(-1, 3)
+        points = np.concatenate(bank, axis=-2).reshape(-1, 3)
         ends = points.take(st.cand_ends.take(st.cand_ends_row + first), axis=0)
         a, b = ends[0], ends[1]  # (2 joints, n, L, 3)
         u = a - b
@@ -498,8 +501,8 @@ class _Solved:
     st: _Static
     pts: Array  # (n, P, 3) posed path points
     seg_len: list[Array]  # per segment kind, (n, segments)
-    bank: list[Array]  # tangent-point candidates, pose-major
-    engaged: list[Bools]
+    bank: list[Array]  # tangent-point candidates, pose-major (n, k, 3); one pose (k, 3)
+    engaged: list[Bools]  # where each is engaged, (n, k); one pose (k,)
     rows: tuple[Array, Array, Array, Array, Array, Array]  # kernel batch: p, s, c, e1, e3, basis
     world: Array | None  # kernel batch arc points (rows, ARC_SAMPLES + 2, 3) if asked
     double: TwoSurfaces | None  # the two-surface segments, resolved
@@ -597,11 +600,20 @@ def _homogeneous(v: Array, w: float) -> Array:
     return np.concatenate([v.reshape(-1, 3), np.full((len(v), 1), w)], axis=1)
 
 
-def _pose_major(rows: Array, n: int) -> Array:
-    """(segments * n, 3) rows, segment-major, as (n, segments, 3)."""
-    if n == 1:  # one pose: the same view in one call
-        return rows[None]
-    return rows.reshape(-1, n, 3).transpose(1, 0, 2)
+def _pose_major(rows: _Rows, n: int) -> _Rows:
+    """(segments * n, ...) rows, segment-major, as (n, segments, ...); one pose's rows as they
+    are (the same order: ``evaluate`` joins them along their own axes, and a pose's dozen views
+    would cost more than the rest of the join)."""
+    if n == 1:
+        return rows
+    return rows.reshape(-1, n, *rows.shape[1:]).swapaxes(0, 1)
+
+
+def _pose_rows(values: Array, n: int) -> Array:
+    """(segments * n,) values, segment-major, as (n, segments)."""
+    if n == 1:  # one pose: the same in one call
+        return values[None]
+    return values.reshape(-1, n).T
 
 
 def _arcs_pose_major(world: Array, n: int) -> Array:
@@ -626,7 +638,7 @@ class _Static:
         # one-surface rows keep a wrap past half a turn where the segment cuts the surface
         # (wrapping.SPAN_LIMIT); the two-surface rows' surfaces taken alone do not
         self.past_half = np.arange(len(self.sphere)) < n * s1
-        self.point_on = np.ones((n, len(fp.points)), bool)
+        self.point_on = np.ones((n, len(fp.points)) if n > 1 else len(fp.points), bool)
         # moment-arm candidates of every pose as flat positions in the poses' banks end to end
         # (n, L, K); for ``evaluate``'s one search for both ends, reversed (the last proximal
         # candidate is the first there), then as they are (2, 1, n, L, K); and where each
