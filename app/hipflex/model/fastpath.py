@@ -538,17 +538,18 @@ def _bases_few(live: list[float], st: _Static) -> Array:
     numpy's per-call cost dominates: the pelvis-fixed cylinders' bases are kept (they never
     move), the other cylinders' second axis is sense * (axis x side) (the products and
     differences ``cross`` takes), and a sphere's plane goes through the line's ends
-    (``_sphere_basis_row``). ``live`` holds the other rows' p, s, centre, side and axis, flat
-    (15 a row); the bases are written into one flat list, which ``np.fromiter`` reads in half
-    the time ``np.array`` takes over a list of rows."""
+    (``_sphere_basis``). ``live`` holds, flat, the other rows' side and axis, a sphere's after
+    its row's p, s and centre (``st.live_rows``: where each row's basis goes and its values
+    start, whether a sphere, sense); the bases are written into one flat list, which
+    ``np.fromiter`` reads in half the time ``np.array`` takes over a list of rows."""
     out = st.fixed_bases.copy()
-    for (k, sphere, sense), j in zip(st.live_rows, range(0, len(live), 15), strict=True):
+    for k, j, sphere, sense in st.live_rows:
         if sphere:
-            out[k : k + 9] = _sphere_basis_row(live[j : j + 3], live[j + 3 : j + 6],
-                                               live[j + 6 : j + 9], live[j + 9 : j + 12],
-                                               live[j + 12 : j + 15])  # fmt: skip
+            px, py, pz, sx, sy, sz, cx, cy, cz, ax, ay, az = live[j : j + 12]
+            out[k : k + 9] = _sphere_basis(px, py, pz, sx, sy, sz, cx, cy, cz, ax, ay, az,
+                                           live[j + 12 : j + 15])  # fmt: skip
         else:
-            a0, a1, a2, b0, b1, b2 = live[j + 9 : j + 15]  # side, axis
+            a0, a1, a2, b0, b1, b2 = live[j : j + 6]  # side, axis
             out[k : k + 9] = [a0, a1, a2, sense * (b1 * a2 - b2 * a1), sense * (b2 * a0 - b0 * a2),
                               sense * (b0 * a1 - b1 * a0), b0, b1, b2]  # fmt: skip
     return np.fromiter(out, float, len(out)).reshape(-1, 3, 3)
@@ -560,10 +561,16 @@ def _sphere_basis_row(
 ) -> list[float]:
     """``surface_basis`` of one sphere row on Python floats (rows e1, e2, e3, flat): the plane
     through p, s and the centre, the side projected into it."""
-    px, py, pz = p
-    sx, sy, sz = s
-    cx, cy, cz = c
-    ax, ay, az = side
+    (px, py, pz), (sx, sy, sz), (cx, cy, cz), (ax, ay, az) = p, s, c, side
+    return _sphere_basis(px, py, pz, sx, sy, sz, cx, cy, cz, ax, ay, az, axis)
+
+
+def _sphere_basis(
+    px: float, py: float, pz: float, sx: float, sy: float, sz: float, cx: float, cy: float,
+    cz: float, ax: float, ay: float, az: float, axis: Sequence[float],
+) -> list[float]:
+    """``_sphere_basis_row`` from the coordinates of p, s, the centre and the side (the call
+    ``_bases_few`` makes for a pose's dozen sphere rows, without their four small lists)."""
     # the normal of the plane through p, s and the centre, as it comes (the shorter way)
     ux, uy, uz, vx, vy, vz = px - cx, py - cy, pz - cz, sx - cx, sy - cy, sz - cz
     nx, ny, nz = uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx
@@ -658,10 +665,12 @@ class _Static:
         # the other (live) rows
         fixed = (w.body[self.w_idx] == 0) & ~w.sphere[self.w_idx]
         live = np.flatnonzero(~np.repeat(fixed, n))
+        live_sphere = self.sphere[live]
         # ``_solve``'s one take from the posed table (n poses of its rows, flat): every pose's
         # path points and surface frames (pose-major), then the kernel rows' p, s and frames
-        # (segment-major: row = segment * n + pose), then for one pose the live rows' p, s and
-        # frame, row by row (``_bases_few``); and where each part starts
+        # (segment-major: row = segment * n + pose), then for one pose the live rows' side and
+        # axis, a sphere row's after its p, s and centre (``_bases_few``); and where each part
+        # starts
         width = len(fp._posed_fixed) + sum(len(fp._moving[b]) for b in MOVING)
         pose = np.arange(n) * width
         parts = [(pose[:, None] + fp._point_row).ravel(),
@@ -669,7 +678,9 @@ class _Static:
                  (a_row[:, None] + pose).ravel(), (b_row[:, None] + pose).ravel(),
                  (w_row[:, None] + pose[:, None]).ravel()]  # fmt: skip
         if n == 1:
-            parts.append(np.concatenate([a_row[:, None], b_row[:, None], w_row], axis=1)[live].ravel())
+            ends_frame = np.concatenate([a_row[:, None], b_row[:, None], w_row], axis=1)[live]
+            parts.append(np.concatenate([row if sphere else row[3:] for row, sphere
+                                         in zip(ends_frame, live_sphere, strict=True)]))  # fmt: skip
         self.take = np.concatenate(parts)
         self.take_at = tuple(np.cumsum([len(x) for x in parts[:5]]).tolist())
         self.no_sphere = np.zeros(len(self.sphere), bool)
@@ -679,11 +690,13 @@ class _Static:
         bases = surface_basis(frames[kept, 0], frames[kept, 0], frames[kept, 0], frames[kept, 1],
                               frames[kept, 2], self.sense[kept], self.no_sphere[kept])  # fmt: skip
         # every row's basis flat (9 a row), the live rows' zero until ``_bases_few`` writes them;
-        # the live rows as (where their basis starts there, whether a sphere, sense)
+        # the live rows as (where their basis starts there, where their values start in the
+        # take's last part: 15 floats for a sphere, 6 for a cylinder; whether a sphere, sense)
         flat = np.zeros((len(self.sense), 9))
         flat[kept] = bases.reshape(-1, 9)
         self.fixed_bases: list[float] = flat.ravel().tolist()
-        self.live_rows = list(zip((9 * live).tolist(), self.sphere[live].tolist(),
+        starts = np.concatenate([[0], np.cumsum(np.where(live_sphere, 15, 6))[:-1]])
+        self.live_rows = list(zip((9 * live).tolist(), starts.tolist(), live_sphere.tolist(),
                                   self.sense[live].tolist(), strict=True))  # fmt: skip
         # two-surface rows: surface 0 rows, then surface 1 rows, in the kernel batch
         self.one = slice(n * s1, n * (s1 + s2))
