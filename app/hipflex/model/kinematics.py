@@ -154,11 +154,12 @@ def body_transforms(
     if None not in one:
         # one pose (a slider step): the matrices from plain floats, no per-element stores
         cf, ca, cr, ck, sf, sa, sr, sk = _cos_sin(cast(list[float], one))
-        hx, hy, hz = skeleton.hip_centre
+        # the centres as Python floats (numpy scalars would cost the lists below their reading)
+        hx, hy, hz = skeleton.hip_centre.tolist()
         femur = np.array([[[cf * cr - sf * sa * sr, -sf * ca, cf * sr + sf * sa * cr, hx],
                            [sf * cr + cf * sa * sr, cf * ca, sf * sr - cf * sa * cr, hy],
                            [-ca * sr, sa, ca * cr, hz], [0.0, 0.0, 0.0, 1.0]]])  # fmt: skip
-        kx, ky, kz = skeleton.knee_centre_in_femur
+        kx, ky, kz = skeleton.knee_centre_in_femur.tolist()
         fp, dx, dy = skeleton.patella.at_one(math.radians(cast(float, one[3])))[0]
         cp, sp = math.cos(fp), math.sin(fp)
         # the tibia's and the patella's transforms in the femur frame, posed in one product
