@@ -185,11 +185,12 @@ def cuts_disc(x0: Array, y0: Array, dx: Array, dy: Array, size2: Array, h: Array
     return np.asarray((np.abs(h) < r) & (foot > 0.0) & (foot < 1.0))
 
 
-def shrunk_radius(r: Array, dist_p: Array, dist_s: Array) -> Array:
+def shrunk_radius(r: Array, dist_p: Array, dist_s: Array | None = None) -> Array:
     """The radius a wrap uses: an end inside the surface (an attachment on the bone the surface
     stands for) shrinks it to just under that end's distance from the axis, so the path runs
-    over the bone to it instead of dropping the wrap. Every engagement test uses this."""
-    return np.minimum(r, np.minimum(dist_p, dist_s) * (1.0 - 1e-9))
+    over the bone to it instead of dropping the wrap. Every engagement test uses this.
+    Without ``dist_s``, ``dist_p`` is the nearer end's distance already."""
+    return np.minimum(r, (dist_p if dist_s is None else np.minimum(dist_p, dist_s)) * (1.0 - 1e-9))
 
 
 def wrap_rows(
@@ -229,7 +230,8 @@ def wrap_in_basis(
     d[:, :, 1] = s - c
     x, y, z = (basis @ d).transpose(1, 2, 0).copy()  # local coordinates, rows p and s
     dist = np.hypot(x, y)  # p and s from the axis
-    r = shrunk_radius(r, dist[0], dist[1])
+    closest = np.minimum(dist[0], dist[1])  # the nearer end's distance from the axis
+    r = shrunk_radius(r, closest)
     r2 = np.empty((2, n))
     r2[0] = r2[1] = r
     dx, dy = x[1] - x[0], y[1] - y[0]
@@ -241,12 +243,13 @@ def wrap_in_basis(
     start = th[0] + beta[0]
     span = np.mod(th[1] - beta[1] - start, TWO_PI)
     span[span > TWO_PI - 1e-9] = 0.0
-    near = (h < r) & (np.minimum(dist[0], dist[1]) > r)
+    near = (h < r) & (closest > r)
     wrapped = near & (span < SPAN_LIMIT)
     long = None if past_half is None else (near > wrapped) & past_half
-    if long is not None and long.any():  # where the segment itself cuts the surface (passes
-        # within the radius, the axis's foot on it between p and s), the wrap is real whatever
-        # its arc
+    # (count_nonzero: half the cost of .any() on a pose's rows)
+    if long is not None and np.count_nonzero(long):  # where the segment itself cuts the surface
+        # (passes within the radius, the axis's foot on it between p and s), the wrap is real
+        # whatever its arc
         k = np.flatnonzero(long)
         size2 = np.maximum(dx[k] ** 2 + dy[k] ** 2, 1e-300)
         wrapped[k] = cuts_disc(x[0, k], y[0, k], dx[k], dy[k], size2, h[k], r[k])
