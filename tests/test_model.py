@@ -634,6 +634,27 @@ def test_moment_arm_plausibility_bands(sweeps, muscle) -> None:  # type: ignore[
     )
 
 
+def test_flexor_moment_arms_have_the_cadavers_shape(sweeps) -> None:  # type: ignore[no-untyped-def]
+    """Kumazaki et al. 2022 (cadaver limbs, 0-90 deg): iliacus's and psoas's moment arms stay
+    flat through mid flexion (iliacus's parts to 10-60 deg, psoas to 50) and then rise steeply
+    to 90; rectus femoris's peaks at 40 deg and falls; iliacus overtakes it at 40-80 deg (by
+    part). The bounds are the paper's ranges; where it gives one angle, 10 deg either side."""
+    sel = (HIP_SWEEP >= 0) & (HIP_SWEEP <= 90)
+    angle = HIP_SWEEP[sel]
+    ma = {m: sweeps[0.0].muscle(m)["moment_arm_hip_flexion"][sel]
+          for m in ("iliacus", "psoas", "rectus_femoris")}  # fmt: skip
+    for muscle, (lo, hi) in {"iliacus": (10, 60), "psoas": (40, 60)}.items():
+        rises = angle[ma[muscle] > 1.05 * ma[muscle][0]][0]
+        assert lo <= rises <= hi, f"{muscle} starts to rise at {rises:g} deg"
+        early = ma[muscle][angle == 50][0] - ma[muscle][0]
+        late = ma[muscle][-1] - ma[muscle][angle == 60][0]
+        assert late > 2 * early, f"{muscle}: +{early / MM:.1f} mm over 0-50, +{late / MM:.1f} over 60-90"
+    rf = ma["rectus_femoris"]
+    assert 30 <= angle[np.argmax(rf)] <= 50 and rf[-1] < rf.max()
+    overtakes = angle[ma["iliacus"] > rf][0]
+    assert 40 <= overtakes <= 80 and (ma["iliacus"][angle >= overtakes] > rf[angle >= overtakes]).all()
+
+
 # --- 6. bad input ---------------------------------------------------------------------------------
 
 

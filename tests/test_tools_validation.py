@@ -138,6 +138,19 @@ def test_small_helpers(vr: ModuleType) -> None:
     assert vr._mm0(-0.4) == "0" and vr._mm0(-16.4) == "-16"
 
 
+def test_curve_shape_helpers(vr: ModuleType) -> None:
+    """The cadaver table's angles: where a flat curve starts to rise, where one peaks, where
+    one overtakes another (None when it never does by 90 deg, or starts above)."""
+    a = vr.HIP_DEG
+    flat_then_up = np.where(a < 50, 0.030, 0.030 + (a - 50) * 0.0005)
+    assert vr.rises_at(flat_then_up) == 54  # 1.5 mm (5% of 30) is passed 4 deg after the bend
+    arch = 0.05 - ((a - 40) / 1000) ** 2
+    assert vr.peak_at(arch) == 40
+    assert vr.overtakes_at(flat_then_up, arch) is not None
+    assert vr.overtakes_at(arch, flat_then_up) is None  # starts above
+    assert vr.overtakes_at(np.zeros_like(a), arch) is None  # never
+
+
 def test_committed_docs_hold_no_unformatted_placeholders() -> None:
     """A sentence written as a plain string where an f-string was meant leaves ``{mm(...):.0f}``
     in docs/validation.md; the reader then sees code where a figure should be."""
