@@ -695,7 +695,8 @@ def test_explain_straight_knee_at_110(model) -> None:  # type: ignore[no-untyped
     pos = np.clip(mm, 0, None)
     ilio = sum(pos[model.muscles.index(m)] for m in ("iliacus", "psoas"))
     expected = ilio / pos.sum()
-    share = [s for s in statements if sorted(s["muscles"]) == ["iliacus", "psoas"]]  # type: ignore[arg-type]
+    share = [s for s in statements if s["quantity"] == "max_moment_hip_flexion"
+             and sorted(s["muscles"]) == ["iliacus", "psoas"]]  # type: ignore[arg-type]  # fmt: skip
     assert len(share) == 1 and "iliopsoas" in str(share[0]["text"])
     assert share[0]["value"] == pytest.approx(expected, rel=1e-9)
     assert f"{100 * expected:.0f}%" in str(share[0]["text"])
@@ -823,7 +824,8 @@ def test_explain_groups_the_flexors_that_now_extend(model, hip) -> None:  # type
     here, standing = model.sweep([hip, 0.0])["moment_arm_hip_flexion"]
     expected = [m for j, m in enumerate(model.muscles) if standing[j] > 0.005 and here[j] < -0.005]
     assert expected  # this body: gracilis by 40 deg, the adductors and pectineus by 110
-    got = [s for s in model.explain(hip, 0) if s["quantity"] == "moment_arm_hip_flexion"]
+    got = [s for s in model.explain(hip, 0) if s["quantity"] == "moment_arm_hip_flexion"
+           and "now extend" in str(s["text"])]  # fmt: skip
     assert len(got) == 1 and got[0]["muscles"] == expected
     text = str(got[0]["text"])
     for m in expected:
@@ -831,6 +833,29 @@ def test_explain_groups_the_flexors_that_now_extend(model, hip) -> None:  # type
         assert model.ctx.anatomy.muscles[m].display_name.lower() in text.lower()
         assert f"{1000 * here[j]:.0f}" in text and f"{1000 * standing[j]:+.0f}" in text
     assert got[0]["value"] == pytest.approx(min(here[model.muscles.index(m)] for m in expected))
+
+
+@pytest.mark.parametrize(("hip", "knee"), [(110.0, 0.0), (90.0, 90.0), (0.0, 0.0), (30.0, 0.0)])
+def test_explain_says_why_iliopsoas_still_lifts_with_its_computed_lever(model, hip, knee) -> None:  # type: ignore[no-untyped-def]
+    """Where iliopsoas's flexion lever differs from standing's by 10% or more, the why says so
+    with both levers and its fibres' force; where it does not (standing, 30 deg on the
+    femoral-head pulley), nothing is said."""
+    res = model.sweep([hip, 0.0], knee_flexion=knee)
+    ilio = [model.muscles.index(m) for m in ("iliacus", "psoas")]
+    here, standing = res["moment_arm_hip_flexion"][:, ilio]
+    ratio = here.sum() / standing.sum()
+    said = [s for s in model.explain(hip, knee) if s["muscles"] == ["iliacus", "psoas"]
+            and s["quantity"] == "moment_arm_hip_flexion"]  # fmt: skip
+    if abs(ratio - 1) < 0.10:
+        assert not said
+        return
+    assert len(said) == 1 and said[0]["value"] == pytest.approx(ratio)
+    text = str(said[0]["text"])
+    assert ("has grown" in text) == (ratio > 1) and ratio > 1.3  # this body: 50/29, 54/28 at 110
+    for a in (*here, *standing):
+        assert f"{1000 * a:.0f}" in text
+    force = res["force_length_factor"][0, ilio]
+    assert all(f"{100 * f:.0f}%" in text for f in force)
 
 
 # --- 8. strength scaling and the hold task --------------------------------------------------------

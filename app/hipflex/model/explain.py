@@ -25,6 +25,7 @@ KNEE_CONTRAST_CHANGE = 0.2  # force-length factor change that makes the knee con
 NAMED_SHARE = 0.05  # other flexors named in the share statement from this share of the capacity
 SIDE_SHARE = 0.10  # a flexor whose capacity share is at least this ...
 SIDE_RATIO = 2.0  # ... and whose rotation or adduction lever is this many times its flexion lever
+LEVER_CHANGE = 0.10  # iliopsoas's flexion lever this much longer (or shorter) than standing is said
 SIDE_WORDS = {  # (quantity, sign): what a positive or negative moment arm does to the thigh
     ("hip_rotation", 1): ("turn", "the thigh inward"),
     ("hip_rotation", -1): ("turn", "the thigh outward"),
@@ -132,6 +133,32 @@ def contact_statement(model: HipModel, hip_flexion: float, hip_adduction: float,
             "value": float(contact.overlap[0])}  # fmt: skip
 
 
+def _iliopsoas_lever(model: HipModel, ilio: list[int], ma: Array, fl: Array,
+                     names: dict[str, str]) -> dict[str, object] | None:  # fmt: skip
+    """Why iliopsoas still lifts the thigh here: how its flexion lever compares with standing's
+    (rows 0 and 1 of the sweep) and how much force its fibres still give. Said only when the
+    lever has changed by LEVER_CHANGE, and only while both parts still flex the hip."""
+    here, standing = ma[0, ilio], ma[1, ilio]
+    if not ilio or (here <= 0.005).any() or (standing <= 0.005).any():
+        return None
+    ratio = float(here.sum() / standing.sum())
+    if abs(ratio - 1.0) < LEVER_CHANGE:
+        return None
+    parts = [names[model.muscles[j]].lower() for j in ilio]
+    grown = ratio > 1.0
+    why = (" (its tendon turns over the front of the pelvis, at the brim, which holds it in "
+           "front of the hip as the thigh rises)" if grown else "")  # fmt: skip
+    return {
+        "text": f"Iliopsoas's lever has {'grown' if grown else 'shrunk'} since standing{why}: "
+                f"{_and([f'{p} {1000 * a:.0f} mm' for p, a in zip(parts, here, strict=True)])} "
+                f"here against {_mm([float(a) for a in standing])} standing. Its fibres give "
+                f"{_and([_pct(float(fl[0, j])) for j in ilio])} of their peak force at this "
+                "length.",
+        "quantity": "moment_arm_hip_flexion", "muscles": [model.muscles[j] for j in ilio],
+        "value": ratio,
+    }  # fmt: skip
+
+
 def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
             hip_acceleration: float = 0.0, hip_adduction: float = 0.0,
             hip_rotation: float = 0.0) -> list[dict[str, object]]:  # fmt: skip
@@ -172,6 +199,9 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
                 + (f"; the rest comes mainly from {rest}." if rest else "."),
         "quantity": "max_moment_hip_flexion", "muscles": ["iliacus", "psoas"], "value": share,
     })  # fmt: skip
+    lever = _iliopsoas_lever(model, ilio, ma, fl, names)
+    if lever is not None:
+        out.append(lever)
     # flexors that mostly turn or swing the thigh (mean of their lines): one statement per action
     sided: dict[tuple[str, int], list[tuple[int, float]]] = {}
     for j in others:
