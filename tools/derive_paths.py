@@ -87,6 +87,9 @@ Rules (so that a reviewer can reproduce them):
   sartorius's straight line passes nearest it with the hip flexed 90 deg and turned 30 deg
   inward, SARTORIUS_POSE; radius the shaft's largest within 1 cm of that level on sartorius's
   side, from the axis toward its line at the neutral pose, + QUAD_BED, the vasti it lies on);
+  greater trochanter's front (sartorius, between the head sphere and the vasti sphere: a sphere
+  centred at SARTORIUS_TROCHANTER in the trochanter's base, 1 mm clear of the head sphere,
+  passed on the anterolateral side SARTORIUS_TROCHANTER_SIDE);
   distal femur cylinders about the knee axis: anterior (radius
   to the anterior trochlea), posterior (radius to the back of the condyles, measured straight
   back), medial (gracilis: farthest distance of the medial condyle's posterior half from the
@@ -287,7 +290,10 @@ WRAPS = {
     "gracilis": ["distal_femur_medial_r"],
     # with the hip flexed and turned inward its line cut the front of the femoral shaft: it lies
     # on the vasti there (session 16)
-    "sartorius": ["femoral_head_anterior_r", "vasti_mid_thigh_r"],
+    # and with the hip extended, abducted and turned inward it cut the front of the greater
+    # trochanter and the base of the neck: it passes in front of them between the two (session 29)
+    "sartorius": ["femoral_head_anterior_r", "greater_trochanter_anterior_r",
+                  "vasti_mid_thigh_r"],
     # the iliotibial tract passes over the greater trochanter (on its bursa) before the shaft:
     # with the hip extended and turned inward its line cut the trochanter's lateral face
     # (session 16); between the two, in front of the femoral head: in hyperextension with
@@ -1050,6 +1056,32 @@ def _wraps(
         "the bone, and cannot cut through the shaft when the flexed hip turns inward.",
         side=sart_side,
     )
+    # With the hip extended, abducted and turned inward the femur sees the anterior superior
+    # iliac spine above and behind the greater trochanter, and sartorius's line to its femur
+    # via point ran through the trochanter, the base of the neck and the upper shaft (1.75% of
+    # the off-plane test's poses more than 2 mm inside the femur, up to 13.9 mm). A sphere in
+    # the base of the trochanter (SARTORIUS_TROCHANTER: its centre, a 5 mm grid's best for
+    # those cuts over 3000 explorer poses, seeds 0 and 5), 1 mm clear of the femoral head
+    # sphere (QF_HEAD_GAP, as the quadratus femoris bed: overlapping spheres make a crease that
+    # the path jumps over, session 18), which leaves it 2.9 mm clear of every sagittal
+    # sartorius path (knee 0 and 90): the middle of sartorius's three surfaces, passed on its
+    # anterolateral side (SARTORIUS_TROCHANTER_SIDE).
+    centre = np.asarray(SARTORIUS_TROCHANTER, float)
+    out += _wrap(
+        "greater_trochanter_anterior_r",
+        "femur_r",
+        "sphere",
+        centre,
+        float(np.linalg.norm(centre)) - (head_r + 0.004) - QF_HEAD_GAP,
+        [0.0, 1.0, 0.0],
+        "Front of the greater trochanter and the base of the neck under sartorius: a sphere "
+        "in the trochanter's base, 1 mm clear of the femoral head sphere, passed on its "
+        "anterolateral side between the head and the mid-thigh vasti. With the hip extended, "
+        "abducted and turned inward the anterior superior iliac spine stands above and behind "
+        "the trochanter, and sartorius cannot cut through it; the sagittal paths stay clear "
+        "of it.",
+        side=SARTORIUS_TROCHANTER_SIDE,
+    )
     distal = fv[np.abs(fv[:, 1] - knee[1]) < 0.02]
     rk = float(np.max(distal[:, 0] - knee[0]))
     out += _wrap(
@@ -1206,6 +1238,22 @@ def _quadratus_bed(
 # hip flexed 90 deg and turned 30 deg inward (degrees: flexion, internal rotation), the middle
 # of the explorer poses where it cut the shaft (flexion 60-125 deg, rotation 10-40 deg inward)
 SARTORIUS_POSE = (90.0, 30.0)
+# sartorius's trochanter sphere (femur frame, metres): its centre, 55 mm below the head
+# centre, 30 mm lateral and 10 mm behind it, in the base of the greater trochanter. Picked in
+# session 29 from a grid (x -20..10, y -85..-40, z 15..45 mm, 10-15 mm apart, then 5 mm round
+# the best) by the cuts of the off-plane test's poses, and checked on 3000 other explorer
+# poses (seeds 0 and 5, bone contact left out): 51 / 52 of them more than 2 mm inside the
+# femur, up to 17 mm, before; 4 / 3, up to 4.6 mm, after. Its radius follows from the head
+# sphere's (_wraps).
+SARTORIUS_TROCHANTER = (-0.010, -0.055, 0.030)
+# The side it is passed on, anterolateral: 60 deg from straight ahead toward lateral, where the
+# anterior superior iliac spine stands in the poses it cut. The three-surface solve continues a
+# path wrapped on the sphere's far side from there (threewrap._continue_behind): a sphere has
+# no sides, and where the spine comes behind the head's centre (flexion below -20 deg with
+# abduction and inward rotation) both ways round are taut; continued from straight ahead
+# or 45 deg lateral of it the path still flipped behind in places, and sartorius's length
+# stepped by up to 3.7 / 4.2 mm a degree (test_off_plane_steps_keep_lengths_continuous).
+SARTORIUS_TROCHANTER_SIDE = (0.5, 0.0, float(np.sqrt(0.75)))
 # the greater trochanter's posterior roller (lower gluteus maximus): its clearance from the lower
 # line's sagittal path, so that the sagittal plane is unchanged
 GT_ROLLER_GAP = 0.0003
