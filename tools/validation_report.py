@@ -358,7 +358,7 @@ def cadaver_section(hf: Curves, os_: Curves) -> list[str]:
     ]  # fmt: skip
     il = [at(ma[("iliacus", 0)], a) * 1000 for a in (0, 50, 90)]
     ps = [at(ma[("psoas", 0)], a) * 1000 for a in (0, 50, 90)]
-    out = [
+    return [
         "## Shape against cadaver measurements (knee straight)",
         "",
         "Kumazaki et al. (2022, Juntendo Med J 68:352-362) measured the hip-flexion moment arms "
@@ -378,7 +378,6 @@ def cadaver_section(hf: Curves, os_: Curves) -> list[str]:
         "measured only to 90°, so the rise above 90° stays unchecked.",
         "",
     ]
-    return out
 
 
 def defects(hf: Curves) -> dict[tuple[str, int], list[int]]:
