@@ -1030,6 +1030,20 @@ def _deepest_in_femur(ctx, tr, line):  # type: ignore[no-untyped-def]
     return ctx.bone_distance["femur_r"](local).reshape(len(local), -1).min(axis=1)
 
 
+def _model_without_wrap(ctx, real_pack, wrap: str, muscles) -> HipModel:  # type: ignore[no-untyped-def]
+    """The model with one wrap surface taken out of these muscles' lines, all else the same:
+    what a surface changes is the difference from ``model``."""
+    from hipflex.model.skeleton import ModelContext
+
+    anatomy = ctx.anatomy.model_copy(deep=True)
+    for muscle in muscles:
+        m = anatomy.muscles[muscle]
+        anatomy.muscles[muscle] = m.model_copy(update={"line": [
+            ln.model_copy(update={"wraps": [w for w in ln.wraps if w != wrap]})
+            for ln in m.line]})  # fmt: skip
+    return HipModel(ModelContext.load(real_pack, anatomy))
+
+
 def test_gluteus_medius_stays_out_of_the_trochanter_off_the_sagittal_plane(model_context) -> None:  # type: ignore[no-untyped-def]
     """Over random poses in the explorer's ranges (adduction and rotation too), gluteus medius's
     lines pass over the top of the greater trochanter and the femoral head instead of through
@@ -1071,7 +1085,6 @@ def test_trochanter_roller_counts_lateral_of_the_head_and_leaves_the_sagittal_pl
     it, its tangent points lie lateral of the head centre (beyond the roller's centre along its
     axis), and the bridge from the hip cylinder is tangent to both; in the sagittal plane, where
     the roller stands just clear of the line, lengths and moment arms are those without it."""
-    from hipflex.model.skeleton import ModelContext
     from hipflex.model.twowrap import resolve
     from hipflex.model.wrapping import line_points
 
@@ -1107,12 +1120,7 @@ def test_trochanter_roller_counts_lateral_of_the_head_and_leaves_the_sagittal_pl
         np.testing.assert_allclose(size[both], surface[4][both], atol=1e-9)
         assert np.abs(np.einsum("ij,ij->i", radial, bridge)[both]).max() < 1e-6
     # without the roller, in the sagittal plane: the same numbers
-    anatomy = ctx.anatomy.model_copy(deep=True)
-    glmax = anatomy.muscles["gluteus_maximus"]
-    anatomy.muscles["gluteus_maximus"] = glmax.model_copy(update={"line": [
-        ln.model_copy(update={"wraps": ["hip_posterior_r"]}) if ln.name == "gluteus_maximus_lower"
-        else ln for ln in glmax.line]})  # fmt: skip
-    bare = HipModel(ModelContext.load(real_pack, anatomy))
+    bare = _model_without_wrap(ctx, real_pack, "greater_trochanter_posterior_r", ["gluteus_maximus"])
     for knee in (0.0, 90.0):
         with_roller = model.sweep(HIP_SWEEP, knee_flexion=knee)
         without = bare.sweep(HIP_SWEEP, knee_flexion=knee)
@@ -1186,7 +1194,6 @@ def test_quadratus_femoris_bed_lies_between_the_head_and_the_condyles_and_leaves
     bridge between two wrapped surfaces is tangent to both, and one more round of the iteration
     moves nothing; in the sagittal plane, where the bed stands clear of the lines, lengths and
     moment arms are those without it."""
-    from hipflex.model.skeleton import ModelContext
     from hipflex.model.threewrap import middle_iteration, resolve_middle
     from hipflex.model.wrapping import added_surface
 
@@ -1237,13 +1244,7 @@ def test_quadratus_femoris_bed_lies_between_the_head_and_the_condyles_and_leaves
         np.testing.assert_allclose(again.length, chain.length[rows], rtol=0, atol=1e-8)
     assert wrapped > 100  # the bed holds the lines off the bone in these poses
     # without the bed, in the sagittal plane: the same numbers, knee 0 to 140 deg
-    anatomy = ctx.anatomy.model_copy(deep=True)
-    for muscle in HAMSTRINGS:
-        m = anatomy.muscles[muscle]
-        anatomy.muscles[muscle] = m.model_copy(update={"line": [
-            ln.model_copy(update={"wraps": [w for w in ln.wraps if w != "quadratus_femoris_bed_r"]})
-            for ln in m.line]})  # fmt: skip
-    bare = HipModel(ModelContext.load(real_pack, anatomy))
+    bare = _model_without_wrap(ctx, real_pack, "quadratus_femoris_bed_r", HAMSTRINGS)
     for knee in (0.0, 45.0, 90.0, 140.0):
         with_bed = model.sweep(HIP_SWEEP, knee_flexion=knee)
         without = bare.sweep(HIP_SWEEP, knee_flexion=knee)
@@ -1432,17 +1433,12 @@ def test_sartorius_passes_over_the_vasti_at_mid_thigh(model, model_context, real
     the regeneration after session 21 moved sartorius's origin and knee via point and refitted
     the sphere to them): below 115 deg lengths and moment arms are those without it, above it
     the hip flexion moment arm changes by less than 1 mm."""
-    from hipflex.model.skeleton import ModelContext
 
     ((_, local, depth, knee_y),) = _femur_samples(model_context, "sartorius", seed=16)
     shaft = (local[..., 1] < 0.35 * knee_y) & (local[..., 1] > 0.80 * knee_y)
     inside = np.where(shaft, depth, np.inf).reshape(len(depth), -1).min(axis=1)
     assert inside.min() > -2 * MM, f"{(inside < -2 * MM).sum()} poses, {1000 * inside.min():.1f} mm"
-    anatomy = model_context.anatomy.model_copy(deep=True)
-    sart = anatomy.muscles["sartorius"]
-    anatomy.muscles["sartorius"] = sart.model_copy(update={"line": [
-        ln.model_copy(update={"wraps": ["femoral_head_anterior_r"]}) for ln in sart.line]})  # fmt: skip
-    bare = HipModel(ModelContext.load(real_pack, anatomy))
+    bare = _model_without_wrap(model_context, real_pack, "vasti_mid_thigh_r", ["sartorius"])
     j = model.muscles.index("sartorius")
     below = HIP_SWEEP < 115.0
     for knee in (0.0, 90.0):
@@ -1455,14 +1451,13 @@ def test_sartorius_passes_over_the_vasti_at_mid_thigh(model, model_context, real
         assert 0 < change[:, j].max() < 1 * MM
 
 
-def test_sartorius_passes_in_front_of_the_greater_trochanter(model, model_context, real_pack) -> None:  # type: ignore[no-untyped-def]
+def test_sartorius_passes_in_front_of_the_greater_trochanter(model, model_context, real_pack, sweeps) -> None:  # type: ignore[no-untyped-def]
     """With the hip extended, abducted and turned inward, sartorius's line passes in front of the
     greater trochanter's sphere (the middle of its three surfaces) instead of through the
     trochanter and the base of the neck: over 600 random explorer poses with the hip at -20..15
     deg (bone contact left out) at most 12 more than 2 mm inside the femur (7 now, up to 6.2
     mm; without the sphere, until session 29, 57, up to 17.0 mm). The sphere stays clear of the
     head sphere, and in the sagittal plane lengths and moment arms are those without it."""
-    from hipflex.model.skeleton import ModelContext
 
     wraps = model_context.anatomy.wraps
     head, front = wraps["femoral_head_anterior_r"], wraps["greater_trochanter_anterior_r"]
@@ -1479,14 +1474,8 @@ def test_sartorius_passes_in_front_of_the_greater_trochanter(model, model_contex
     deepest = _deepest_in_femur(model_context, tr, line)
     cut = deepest < -2 * MM
     assert cut.sum() <= 12 and deepest.min() > -7 * MM, f"{cut.sum()} poses, {1000 * deepest.min():.1f} mm"
-    anatomy = model_context.anatomy.model_copy(deep=True)
-    sart = anatomy.muscles["sartorius"]
-    anatomy.muscles["sartorius"] = sart.model_copy(update={"line": [
-        ln.model_copy(update={"wraps": ["femoral_head_anterior_r", "vasti_mid_thigh_r"]})
-        for ln in sart.line]})  # fmt: skip
-    bare = HipModel(ModelContext.load(real_pack, anatomy))
-    for knee in (0.0, 90.0):
-        with_sphere = model.sweep(HIP_SWEEP, knee_flexion=knee)
+    bare = _model_without_wrap(model_context, real_pack, "greater_trochanter_anterior_r", ["sartorius"])
+    for knee, with_sphere in sweeps.items():
         without = bare.sweep(HIP_SWEEP, knee_flexion=knee)
         for quantity in ("length", "moment_arm_hip_flexion", "moment_arm_hip_adduction",
                          "moment_arm_hip_rotation", "moment_arm_knee_flexion"):  # fmt: skip
