@@ -114,6 +114,17 @@ def test_a_missing_patella_table_is_named(data_copy: Path) -> None:
         load_anatomy(data_copy)
 
 
+@pytest.mark.parametrize(("old", "new", "needle"), [
+    ("axis_offset = [-0.", "axis_offset = [-1.", r"key 'axis_offset': .*within 0\.03 of the knee centre"),
+    ("axis_offset = [", "axis_offset = [0.0, ", r"key 'axis_offset': .*at most 2 items"),
+    ('joint = "knee_r"', 'joint = "hip_r"', r"key 'joint': 'hip_r' is not a joint whose child is the tibia"),
+])  # fmt: skip
+def test_a_bad_knee_axis_names_file_and_key(data_copy: Path, old: str, new: str, needle: str) -> None:
+    _replace(data_copy / "tibiofemoral.toml", old, new)
+    with pytest.raises(DataError, match=r"tibiofemoral\.toml: " + needle):
+        load_anatomy(data_copy)
+
+
 def test_a_knee_drive_is_the_measured_figure_in_rad_s2() -> None:
     """The preset is the source's figure (deg/s^2) converted, not a second number to drift; its
     references exist and its short citation is what the Task tab shows."""

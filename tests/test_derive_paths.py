@@ -45,7 +45,8 @@ def _derive(data: Path) -> None:
 def _texts(data: Path) -> dict[str, str]:
     return {
         p.name: p.read_text()
-        for p in [data / "wraps.toml", data / "patellofemoral.toml", *(data / "muscles").glob("*.toml")]
+        for p in [data / "wraps.toml", data / "patellofemoral.toml", data / "tibiofemoral.toml",
+                  *(data / "muscles").glob("*.toml")]
     }
 
 

@@ -84,6 +84,10 @@ def derive(pack: AssetPack, knee_range: tuple[float, float]) -> dict[str, Any]:
     """The coupling table over ``knee_range`` (deg): knee angles, patella flexion (deg) and the
     patella frame's origin less the knee centre (m, femur frame x and y)."""
     knee = (np.linalg.inv(pack.body_at_scan("femur_r")) @ pack.body_at_scan("tibia_r"))[:3, 3]
+    # the tibia turns about the knee axis (tools/derive_knee_axis.py, read afresh: it may just
+    # have been rewritten)
+    tibiofemoral = tomllib.loads((data_dir() / "tibiofemoral.toml").read_text(encoding="utf-8"))
+    axis = knee + np.array([*tibiofemoral["axis_offset"], 0.0])
     patella = pack.mesh("patella_r", "full").vertices.astype(float)  # in the patella's frame
     apex, tuberosity = ligament_ends(pack)
     origin, pitch, values = pack.sdf("femur_r")
@@ -100,7 +104,7 @@ def derive(pack: AssetPack, knee_range: tuple[float, float]) -> dict[str, Any]:
     def residual(d: np.ndarray, knee_rad: float) -> list[float]:
         rot = _rz(-patella_flexion(knee_rad))
         shift = knee + np.array([d[0], d[1], 0.0])
-        ligament = rot @ apex + shift - (_rz(-knee_rad) @ tuberosity + knee)
+        ligament = rot @ apex + shift - (_rz(-knee_rad) @ (tuberosity + knee - axis) + axis)
         return [(float(np.linalg.norm(ligament)) - ligament0) * 1e3,
                 (gap(patella @ rot.T + shift) - gap0) * 1e3]  # fmt: skip
 

@@ -346,10 +346,12 @@ def main(argv: list[str] | None = None) -> None:
     only = set(args.only.split(",")) if args.only else None
     wrap_ids = set(args.wraps.split(",")) if args.wraps else None
     pack = AssetPack()
-    if only is None and wrap_ids is None:  # the patella's coupling first: the paths pose it
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
+    if only is None and wrap_ids is None:  # the knee axis and the patella's coupling first:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))  # the paths pose them
+        import derive_knee_axis
         import derive_patella
 
+        derive_knee_axis.main()
         derive_patella.main()
     lm = pack.landmarks
     scan = {b: pack.body_at_scan(b) for b in BODIES}
@@ -1082,6 +1084,9 @@ def _wraps(
         "of it.",
         side=SARTORIUS_TROCHANTER_SIDE,
     )
+    # The trochlea, which the patella and the quadriceps tendon run over, is close to a circle
+    # about the epicondyles' midpoint (the groove lies 38-41 mm from it, from 30 deg above its
+    # front to 45 deg below), so its cylinder stands there.
     distal = fv[np.abs(fv[:, 1] - knee[1]) < 0.02]
     rk = float(np.max(distal[:, 0] - knee[0]))
     out += _wrap(
@@ -1091,15 +1096,21 @@ def _wraps(
         knee,
         rk,
         [0.0, 0.0, 1.0],
-        "Distal femur about the knee axis; radius to the anterior trochlea.",
+        "Distal femur about the epicondyles' midpoint; radius to the anterior trochlea.",
         side=[1.0, 0, 0],
     )
-    rp = float(np.max(knee[0] - distal[:, 0]))
+    # The posterior condyles are close to circles about the knee's flexion axis
+    # (derive_knee_axis.py, read afresh: main() has just rewritten it), so the three cylinders
+    # behind the knee, which the hamstrings and gracilis pass over, stand on that axis.
+    offset = tomllib.loads((data_dir() / "tibiofemoral.toml").read_text(encoding="utf-8"))
+    axis = knee + np.array([*offset["axis_offset"], 0.0])
+    distal = fv[np.abs(fv[:, 1] - axis[1]) < 0.02]
+    rp = float(np.max(axis[0] - distal[:, 0]))
     out += _wrap(
         "distal_femur_posterior_r",
         "femur_r",
         "cylinder",
-        knee,
+        axis,
         rp,
         [0.0, 0.0, 1.0],
         "Distal femur about the knee axis; radius to the back of the condyles.",
@@ -1107,13 +1118,13 @@ def _wraps(
     )
     # Gracilis runs behind the medial condyle, not the intercondylar fossa: radius to the medial
     # condyle's farthest posterior point from the knee axis, plus 3 mm.
-    med = distal[(distal[:, 2] < knee[2]) & (distal[:, 0] < knee[0])]
-    rm = float(np.max(np.linalg.norm((med - knee)[:, :2], axis=1))) + 0.003
+    med = distal[(distal[:, 2] < axis[2]) & (distal[:, 0] < axis[0])]
+    rm = float(np.max(np.linalg.norm((med - axis)[:, :2], axis=1))) + 0.003
     out += _wrap(
         "distal_femur_medial_r",
         "femur_r",
         "cylinder",
-        knee,
+        axis,
         rm,
         [0.0, 0.0, 1.0],
         "Distal femur about the knee axis; radius to the back of the medial condyle + 3 mm.",
@@ -1122,12 +1133,12 @@ def _wraps(
     # Semimembranosus inserts on the back of the medial tibial condyle, below the medial femoral
     # condyle's posteroinferior bulge, which reaches farther from the knee axis than the back of
     # the condyles straight behind it: radius to the medial condyle's farthest posterior point.
-    rpm = float(np.max(np.linalg.norm((med - knee)[:, :2], axis=1)))
+    rpm = float(np.max(np.linalg.norm((med - axis)[:, :2], axis=1)))
     out += _wrap(
         "distal_femur_posteromedial_r",
         "femur_r",
         "cylinder",
-        knee,
+        axis,
         rpm,
         [0.0, 0.0, 1.0],
         "Distal femur about the knee axis; radius to the medial condyle's farthest posterior "

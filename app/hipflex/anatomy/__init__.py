@@ -113,6 +113,30 @@ class Coupling(_Strict):
         return self
 
 
+KNEE_AXIS_REACH = 0.03  # m: an axis further from the epicondyles' midpoint leaves the condyles
+
+
+class KneeAxis(_Strict):
+    """Where the knee's flexion axis (along the femur's z) passes through the femur's sagittal
+    plane (tibiofemoral.toml, tools/derive_knee_axis.py): its offset from the knee joint's
+    centre, in the femur frame's x and y (m). The tibia turns about it."""
+
+    id: str
+    joint: str
+    rule: str
+    references: list[str]
+    axis_offset: Annotated[list[float], Field(min_length=2, max_length=2)]  # m
+
+    @field_validator("axis_offset")
+    @classmethod
+    def _within_the_condyles(cls, v: list[float]) -> list[float]:
+        if not all(math.isfinite(x) and abs(x) <= KNEE_AXIS_REACH for x in v):
+            raise ValueError(f"each offset must be a finite number of metres within "
+                             f"{KNEE_AXIS_REACH:g} of the knee centre (inside the condyles), "
+                             f"got {v}")  # fmt: skip
+        return v
+
+
 class Body(_Strict):
     id: BodyId
     display_name: str
@@ -238,6 +262,7 @@ class AnatomyData(_Strict):
     references: dict[str, Reference]
     bone_names: dict[str, str]
     patellofemoral: Coupling
+    tibiofemoral: KneeAxis
     knee_drives: dict[str, KneeDrive] = {}
 
     def knee_drive_at(self, hip_acceleration: float) -> KneeDrive | None:
@@ -317,6 +342,7 @@ def _load_cached(root: Path) -> AnatomyData:
         raise DataError(f"{pp}: key 'knee_flexion': the table ({patella.knee_flexion[0]:g}.."
                         f"{patella.knee_flexion[-1]:g} deg) must cover the joint range "
                         f"{knee.range[0]:g}..{knee.range[1]:g} deg ({jp})")  # fmt: skip
+    tibia = _knee_axis(root / "tibiofemoral.toml", joints, ref_ids, jp, rp)
     drives = _knee_drives(root / "knee_drives.toml", ref_ids, rp)
     muscles = {}
     mdir = root / "muscles"
@@ -342,10 +368,25 @@ def _load_cached(root: Path) -> AnatomyData:
             joints=joints, bodies=bodies, muscles=muscles,  # type: ignore[arg-type]
             wraps={w.id: w for w in wraps}, references={r.id: r for r in refs},  # type: ignore[attr-defined,misc]
             bone_names=bodies_raw.get("bone_names", {}), patellofemoral=patella,
+            tibiofemoral=tibia,
             knee_drives=drives,
         )  # fmt: skip
     except ValidationError as exc:
         raise DataError(f"{root}: {exc.errors()[0]['msg']}") from exc
+
+
+def _knee_axis(path: Path, joints: list[Any], ref_ids: set[str], jp: Path, rp: Path) -> KneeAxis:
+    """The knee's flexion axis, checked against the references and the joints: it must name a
+    joint whose child is the tibia."""
+    axis = validated(KneeAxis, read_toml(path), path)
+    assert isinstance(axis, KneeAxis)
+    for r in axis.references:
+        if r not in ref_ids:
+            raise DataError(f"{path}: key 'references': unknown reference id {r!r} ({rp})")
+    if not any(j.id == axis.joint and j.child == "tibia_r" for j in joints):
+        raise DataError(f"{path}: key 'joint': {axis.joint!r} is not a joint whose child is the "
+                        f"tibia ({jp})")  # fmt: skip
+    return axis
 
 
 def _knee_drives(path: Path, ref_ids: set[str], refs_path: Path) -> dict[str, KneeDrive]:

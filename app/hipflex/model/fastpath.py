@@ -99,6 +99,7 @@ from hipflex.model.wrapping import (
     acts_on_patella,
     added_surface,
     cross,
+    knee_axis_point,
     patella_knee_arm,
     path_set,
     stack1,
@@ -330,6 +331,7 @@ class FastPaths:
         if self._patella_lines.size and np.all(np.diff(self._patella_lines) == 1):
             self._patella_take = slice(int(self._patella_lines[0]), int(self._patella_lines[-1]) + 1)
         self.patella = ps.patella
+        self.knee_axis = ps.knee_axis
         self._crosses4 = np.concatenate([np.repeat(self._crosses["hip"][:, None], 3, axis=1),
                                          self._crosses["knee"][:, None]], axis=1)  # fmt: skip
 
@@ -425,7 +427,7 @@ class FastPaths:
         """Lengths (n, n_lines) and moment arms (n, n_lines, 4) about hip flexion, adduction,
         rotation and knee flexion, as ``PathSet.evaluate`` gives them. The pelvis is the model
         frame (its transform is the identity)."""
-        femur, tibia = transforms["femur_r"], transforms["tibia_r"]
+        femur = transforms["femur_r"]
         sv = self._solve(transforms, False)
         st, seg_len, bank, engaged = sv.st, sv.seg_len, sv.bank, sv.engaged
         lengths = np.concatenate(seg_len, axis=1) @ self._incidence
@@ -443,7 +445,7 @@ class FastPaths:
         u = a - b
         u /= np.maximum(np.sqrt(np.add.reduce(u * u, axis=-1, keepdims=True)), 1e-12)
         st.centres[0] = femur[:, None, :3, 3]
-        st.centres[1] = tibia[:, None, :3, 3]
+        st.centres[1] = knee_axis_point(femur, self.knee_axis)[:, None]
         moment = cross(b - st.centres, u)
         axes = st.axes
         axes[:, 1, 0] = np.cos(hip_flexion_rad)  # adduction axis: (cos, sin, 0) of flexion

@@ -74,7 +74,8 @@ class Skeleton:
     how the patella follows the knee."""
 
     hip_centre: Array  # in the pelvis frame
-    knee_centre_in_femur: Array  # in the femur frame
+    knee_centre_in_femur: Array  # in the femur frame: the tibia frame's origin at knee 0
+    knee_axis_in_femur: Array  # in the femur frame: a point of the knee's flexion axis (its z)
     ranges: dict[str, tuple[float, float]]
     patella: PatellaCoupling
 
@@ -85,10 +86,12 @@ class Skeleton:
         femur = pack.body_at_scan("femur_r")  # type: ignore[attr-defined]
         tibia = pack.body_at_scan("tibia_r")  # type: ignore[attr-defined]
         knee = (np.linalg.inv(femur) @ tibia)[:3, 3]
+        axis = knee + np.array([*anatomy.tibiofemoral.axis_offset, 0.0])
         ranges = {c.id: (c.range[0], c.range[1]) for j in anatomy.joints for c in j.coordinate}
         pf = anatomy.patellofemoral
         patella = PatellaCoupling.from_table(pf.knee_flexion, pf.patella_flexion, pf.translation)
-        return cls(hip_centre=femur[:3, 3].copy(), knee_centre_in_femur=knee, ranges=ranges,
+        return cls(hip_centre=femur[:3, 3].copy(), knee_centre_in_femur=knee,
+                   knee_axis_in_femur=axis, ranges=ranges,
                    patella=patella)  # fmt: skip
 
 
@@ -160,11 +163,14 @@ def body_transforms(
                            [sf * cr + cf * sa * sr, cf * ca, sf * sr - cf * sa * cr, hy],
                            [-ca * sr, sa, ca * cr, hz], [0.0, 0.0, 0.0, 1.0]]])  # fmt: skip
         kx, ky, kz = skeleton.knee_centre_in_femur.tolist()
+        ax, ay, _ = skeleton.knee_axis_in_femur.tolist()
+        # the tibia's origin, turned about the knee axis from its knee-0 place
+        tx, ty = ax + ck * (kx - ax) + sk * (ky - ay), ay - sk * (kx - ax) + ck * (ky - ay)
         fp, dx, dy = skeleton.patella.at_one(math.radians(cast(float, one[3])))[0]
         cp, sp = math.cos(fp), math.sin(fp)
         # the tibia's and the patella's transforms in the femur frame, posed in one product
         distal = femur @ np.array([
-            [[ck, sk, 0.0, kx], [-sk, ck, 0.0, ky], [0.0, 0.0, 1.0, kz], [0.0, 0.0, 0.0, 1.0]],
+            [[ck, sk, 0.0, tx], [-sk, ck, 0.0, ty], [0.0, 0.0, 1.0, kz], [0.0, 0.0, 0.0, 1.0]],
             [[cp, sp, 0.0, kx + dx], [-sp, cp, 0.0, ky + dy], [0.0, 0.0, 1.0, kz],
              [0.0, 0.0, 0.0, 1.0]]])  # fmt: skip
         return {"pelvis": _EYE4[None].copy(), "femur_r": femur, "tibia_r": distal[:1],
@@ -195,7 +201,12 @@ def body_transforms(
     knee[:, 0, 0] = knee[:, 1, 1] = ck  # Rz(-knee flexion)
     knee[:, 0, 1] = sk
     knee[:, 1, 0] = -sk
-    knee[:, :3, 3] = skeleton.knee_centre_in_femur
+    # the tibia's origin turned about the knee axis from its knee-0 place: a + R (k - a)
+    axis = skeleton.knee_axis_in_femur
+    arm = skeleton.knee_centre_in_femur - axis
+    knee[:, 0, 3] = axis[0] + ck * arm[0] + sk * arm[1]
+    knee[:, 1, 3] = axis[1] - sk * arm[0] + ck * arm[1]
+    knee[:, 2, 3] = skeleton.knee_centre_in_femur[2]
     fp, dx, dy = skeleton.patella.at(rad[3])[0].T
     patella = np.empty((n, 4, 4))
     patella[:] = _EYE4

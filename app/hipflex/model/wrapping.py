@@ -357,6 +357,7 @@ class PathSet:
 
         self.n_lines = len(ctx.lines)
         self.patella: PatellaCoupling = ctx.skeleton.patella
+        self.knee_axis: Array = ctx.skeleton.knee_axis_in_femur
         self.line_group: dict[str, tuple[int, int]] = {}
         keyed: dict[
             tuple[tuple[str, ...], tuple[tuple[int, str], ...], tuple[str, ...]], list[int]
@@ -419,7 +420,7 @@ class PathSet:
         arms = None if hip_flexion_deg is None else np.zeros((n, self.n_lines, 4))
         if arms is not None:
             assert hip_flexion_deg is not None
-            femur, tibia = transforms["femur_r"], transforms["tibia_r"]
+            femur = transforms["femur_r"]
             fl = np.radians(hip_flexion_deg)
             axes = {
                 "hip": np.stack([np.broadcast_to([0.0, 0.0, 1.0], (n, 3)),  # flexion: pelvis z
@@ -427,7 +428,7 @@ class PathSet:
                                  femur[:, :3, 1]], axis=1),  # adduction, rotation
                 "knee": -femur[:, None, :3, 2],  # knee flexion: about the femur's -z
             }  # fmt: skip
-            centres = {"hip": femur[:, :3, 3], "knee": tibia[:, :3, 3]}
+            centres = {"hip": femur[:, :3, 3], "knee": knee_axis_point(femur, self.knee_axis)}
         groups = self.groups if only_group is None else [self.groups[only_group]]
         for g in groups:
             n_l = len(g.index)
@@ -589,6 +590,12 @@ def knee_angle(transforms: Mapping[str, Array]) -> Array:
     Rz(-knee))."""
     f, t = transforms["femur_r"][:, :3, 0], transforms["tibia_r"][:, :3]
     return np.arctan2(np.einsum("ni,ni->n", f, t[:, :, 1]), np.einsum("ni,ni->n", f, t[:, :, 0]))
+
+
+def knee_axis_point(femur: Array, axis_in_femur: Array) -> Array:
+    """The knee axis's point (n, 3) in the model frame: the femur-fixed point the tibia turns
+    about (not the tibia's origin, which moves about it)."""
+    return femur[:, :3, :3] @ axis_in_femur + femur[:, :3, 3]
 
 
 def patella_knee_arm(
