@@ -648,15 +648,17 @@ class KneeJoint:
 class KneeGeometry:
     """What in HipFlex's own data sets its knee levers (femur and tibia frames, m)."""
 
-    hinge_shift_m: float  # largest move of the tibia's origin in the femur frame over KNEE_DEG
+    hinge_shift_m: float  # largest move of the knee axis's point, posed with the tibia, over KNEE_DEG
     # distance from the hinge axis of the first point on the tibia, where the line crosses the
     # knee to: the insertion, or a tibial via point (tibial_via)
     insertion_to_axis_m: dict[str, float]
-    femur_via: dict[str, Array]  # femur via point minus the knee centre (x anterior, y up)
-    pulley: dict[str, tuple[str, float]]  # muscle: (wrap id, radius) of a knee-centred cylinder
+    femur_via: dict[str, Array]  # femur via point minus the knee axis's point (x anterior, y up)
+    pulley: dict[str, tuple[str, float]]  # muscle: (wrap id, radius) of a cylinder on the knee axis
     tibial_via: tuple[str, ...] = ()  # muscles whose first tibial point is a via point
-    # the patellar ligament's tibial end (tibia frame; its origin is on the hinge axis)
+    # the patellar ligament's tibial end from the hinge axis (tibia frame axes)
     tuberosity_m: Array = field(default_factory=lambda: np.zeros(3))
+    # the knee axis's point less the tibia's origin (tibia frame; the femur's at knee 0)
+    axis_offset_m: Array = field(default_factory=lambda: np.zeros(3))
 
 
 def load_knee_opensim(opensim_dir: Path) -> tuple[KneeCurves | None, KneeJoint | None]:
@@ -718,10 +720,10 @@ def load_knee_hipflex() -> tuple[KneeCurves, KneeGeometry]:
     skel = model.ctx.skeleton
     tr = body_transforms(skel, hip_flexion=0.0, knee_flexion=KNEE_DEG)
     tibia_in_femur = np.linalg.inv(tr["femur_r"]) @ tr["tibia_r"]
-    shift = float(
-        np.max(np.linalg.norm(tibia_in_femur[:, :3, 3] - tibia_in_femur[0, :3, 3], axis=1))
-    )
-    knee_centre = np.asarray(skel.knee_centre_in_femur, float)
+    axis = np.asarray(skel.knee_axis_in_femur, float)  # femur frame
+    axis_in_tibia = axis - np.asarray(skel.knee_centre_in_femur, float)  # tibia frame, constant
+    posed_axis = tibia_in_femur[:, :3, :3] @ axis_in_tibia + tibia_in_femur[:, :3, 3]
+    shift = float(np.max(np.linalg.norm(posed_axis - axis, axis=1)))  # 0 on a fixed hinge
     wraps = model.ctx.anatomy.wraps
     insertion: dict[str, float] = {}
     via: dict[str, Array] = {}
@@ -731,17 +733,17 @@ def load_knee_hipflex() -> tuple[KneeCurves, KneeGeometry]:
         (line,) = model.ctx.anatomy.muscles[m].line  # every knee muscle is one line
         for pt in line.points:
             pos = np.asarray(pt.position, float)
-            if pt.body == "tibia_r" and m not in insertion:  # tibia frame: origin on the axis
-                insertion[m] = float(np.hypot(pos[0], pos[1]))
+            if pt.body == "tibia_r" and m not in insertion:  # tibia frame
+                insertion[m] = float(np.hypot(*(pos - axis_in_tibia)[:2]))
                 if pt.kind == "via":
                     tibial_via.append(m)
             elif pt.kind == "via" and pt.body == "femur_r":
-                via[m] = pos - knee_centre
+                via[m] = pos - axis
         for wid in line.wraps:
             w = wraps[wid]
             if w.body != "femur_r" or w.type != "cylinder" or w.axis is None:
                 continue
-            on_axis = np.hypot(*(np.asarray(w.centre, float) - knee_centre)[:2]) < 1e-3
+            on_axis = np.hypot(*(np.asarray(w.centre, float) - axis)[:2]) < 1e-3
             if on_axis and abs(abs(w.axis[2]) - 1) < 1e-6:  # about the knee (femur z) axis
                 pulley[m] = (wid, float(w.radius))
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -749,7 +751,8 @@ def load_knee_hipflex() -> tuple[KneeCurves, KneeGeometry]:
 
     _, tuberosity = derive_patella.ligament_ends(model.ctx.pack)
     return KneeCurves(arms), KneeGeometry(shift, insertion, via, pulley, tuple(tibial_via),
-                                          np.asarray(tuberosity, float))  # fmt: skip
+                                          np.asarray(tuberosity, float) - axis_in_tibia,
+                                          axis_in_tibia)  # fmt: skip
 
 
 def knee_at(curve: Array, angle: float) -> float:
@@ -832,6 +835,14 @@ def _run_from_start(mask: NDArray[np.bool_]) -> int | None:
 def _mm0(v: float) -> str:
     """Whole millimetres without a '-0'."""
     return "0" if round(v) == 0 else f"{v:.0f}"
+
+
+def _axis_words(offset: Array) -> str:
+    """Where the knee axis lies from the epicondyles' midpoint, in words ("5.2 mm behind and
+    14.2 mm below")."""
+    x, y = (float(v) * 1000 for v in offset[:2])
+    return (f"{abs(x):.1f} mm {'behind' if x < 0 else 'in front of'} and {abs(y):.1f} mm "
+            f"{'below' if y < 0 else 'above'}")  # fmt: skip
 
 
 def _in_tibia_frame(shift_mm: Array, knee_deg: float) -> str:
@@ -949,9 +960,13 @@ def knee_section(
     # -- why they differ ----------------------------------------------------------------------
     rows += ["### Why the knee moment arms differ", ""]
     knee_text = (
-        "**The knee joint.** HipFlex's knee is a fixed hinge: the tibia turns about the femur's "
-        "epicondylar (z) axis through the knee centre (the tibia's origin, on that axis, moves "
-        f"{geo.hinge_shift_m * 1000:.1f} mm in the femur frame over 0°-140°). Its patella is a "
+        "**The knee joint.** HipFlex's knee is a fixed hinge: the tibia turns about an axis "
+        "parallel to the femur's epicondylar (z) axis through the posterior condyles' centres "
+        f"({_axis_words(geo.axis_offset_m)} the epicondyles' midpoint; the point that keeps the "
+        "tibial plateau's gap to the femur as at knee 0, `anatomy_data/tibiofemoral.toml`, "
+        "tools/derive_knee_axis.py; Churchill et al. 1998 found the knee's optimal flexion axis "
+        "through those centres). Posed with the tibia, that point moves "
+        f"{geo.hinge_shift_m * 1000:.1f} mm in the femur frame over 0°-140°. Its patella is a "
         "body of its own that rides over the femur as `anatomy_data/patellofemoral.toml` couples "
         "it to the knee angle (its sagittal rotation from Rajagopal's spline; its position the "
         "one that keeps the patellar ligament's length and the patella's gap to the femur as at "
@@ -1061,7 +1076,7 @@ def knee_section(
         tilt = float(np.degrees(np.arctan2(abs(sv[0]), sv[1])))
         femur_via = (
             f"its femur via point (`tools/derive_paths.py`, KNEE_VIA: the muscle's centreline 3 cm "
-            f"above the knee centre) sits {sv[1] * 1000:.0f} mm above the knee centre and only "
+            f"above the knee centre) sits {sv[1] * 1000:.0f} mm above the knee axis and only "
             f"{abs(sv[0]) * 1000:.0f} mm "
             + ("behind" if sv[0] < 0 else "in front of")
             + f" it ({tilt:.0f}° off vertical)"
