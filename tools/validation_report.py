@@ -1156,20 +1156,23 @@ def knee_section(
     rows += [rf_text, ""]
     tv = geo.femur_via.get("tensor_fasciae_latae")
     tfl_h = hf.moment_arm[("tensor_fasciae_latae", 0)]
+    flips = np.flatnonzero(np.diff(np.sign(tfl_h)) != 0)
+    where = ""
+    if tv is not None:
+        where = (f"through a femur via point {np.hypot(tv[0], tv[1]) * 1000:.1f} mm from the "
+                 f"knee axis ({abs(tv[0]) * 1000:.1f} mm "
+                 f"{'in front of' if tv[0] > 0 else 'behind'} and {abs(tv[1]) * 1000:.1f} mm "
+                 f"{'above' if tv[1] > 0 else 'below'} it), ")  # fmt: skip
+    turn = (f"it extends the knee near extension ({_mm0(mm(hf, 'tensor_fasciae_latae', 0))} mm "
+            f"at 0°) and flexes it from {KNEE_DEG[flips[0] + 1]:.0f}°"
+            if len(flips) and tfl_h[0] < 0 else
+            f"its knee lever is never more than {np.max(np.abs(tfl_h)) * 1000:.1f} mm")  # fmt: skip
     rows += [
-        "**TFL.** HipFlex's TFL reaches the tibia "
-        + (
-            f"through a femur via point {np.hypot(tv[0], tv[1]) * 1000:.1f} mm from the knee axis, "
-            if tv is not None
-            else ""
-        )
-        + f"so its knee lever is never more than {np.max(np.abs(tfl_h)) * 1000:.1f} mm; "
-        f"Rajagopal's iliotibial tract extends the knee near extension "
-        f"({_mm0(mm(os_, 'tensor_fasciae_latae', 0))} mm at 0°, "
-        f"{_mm0(mm(os_, 'tensor_fasciae_latae', 90))} mm at 90°). HipFlex's via point follows "
-        "Fairclough et al. 2006 (J Anat 208:309-316), who found the tract anchored to the distal "
-        "femur by fibrous strands rather than rolling over the lateral epicondyle; the "
-        "epicondyle lies on the knee axis.",
+        f"**TFL.** HipFlex's TFL reaches the tibia {where}so {turn}; Rajagopal's iliotibial "
+        f"tract extends the knee near extension ({_mm0(mm(os_, 'tensor_fasciae_latae', 0))} mm "
+        f"at 0°, {_mm0(mm(os_, 'tensor_fasciae_latae', 90))} mm at 90°). HipFlex's via point "
+        "follows Fairclough et al. 2006 (J Anat 208:309-316), who found the tract anchored to the "
+        "distal femur by fibrous strands rather than rolling over the lateral epicondyle.",
         "",
         "Tendon slack lengths are fitted at hip 0 / knee 0 only (above), so these knee-lever "
         "differences accumulate into the muscles' lengths, and fibre lengths, as the knee bends.",
