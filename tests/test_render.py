@@ -220,10 +220,16 @@ def test_labels_say_when_bone_hides_a_landmark(real_pack: object, view: str, beh
     with OffscreenView((400, 300), level="interactive") as v:
         snap = Snapshot(visible=(), camera=Camera(view=view))  # type: ignore[arg-type]
         v.render(snap)
-        names = set(v.scene.label_anchors(snap))  # type: ignore[attr-defined]
+        anchors = v.scene.label_anchors(snap)  # type: ignore[attr-defined]
+        skeleton = v.scene.ctx.skeleton  # type: ignore[attr-defined]
+    names = set(anchors)
     marked = {n.removesuffix(HIDDEN_SUFFIX) for n in names if n.endswith(HIDDEN_SUFFIX)}
     assert marked == behind, names
-    assert {"Hip joint centre", "Knee joint centre"} <= names
+    assert {"Hip joint centre", "Knee flexion axis"} <= names
+    # the knee's label points where the tibia turns (standing: the femur frame is the pelvis's,
+    # moved to the hip centre), not at the epicondyles' midpoint 15 mm above
+    axis = skeleton.hip_centre + skeleton.knee_axis_in_femur
+    assert np.allclose(anchors["Knee flexion axis"], axis, atol=1e-9)
 
 
 @pytest.mark.parametrize("scale", [1.0, 2.0])

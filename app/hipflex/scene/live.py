@@ -54,7 +54,7 @@ _LINE_RGB = pv.Color(LINE_COLOUR).float_rgb
 LANDMARK_LABELS = {
     "hip_centre_r": "Hip joint centre",
     "asis_r": "ASIS",
-    "knee_centre_r": "Knee joint centre",
+    "knee_centre_r": "Knee flexion axis",  # drawn where the axis passes, not at the landmark
     "pubic_symphysis": "Pubic symphysis",
 }
 # Landmarks on a bone's surface: their label says so when bone hides them from the camera. The
@@ -715,11 +715,10 @@ class LiveScene:
         eye = np.asarray(self.plotter.camera.position, float)
         for key, text in LANDMARK_LABELS.items():
             if key in marks:
-                body = "femur_r" if key == "knee_centre_r" else "pelvis"
                 p = np.asarray(marks[key], float)
-                if body != "pelvis":
-                    rel = self._transforms[body] @ np.linalg.inv(self.builder.scan[body])
-                    p = rel[:3, :3] @ p + rel[:3, 3]
+                if key == "knee_centre_r":  # the tibia turns about the knee's flexion axis,
+                    femur = self._transforms["femur_r"]  # behind and below the epicondyles
+                    p = femur[:3, :3] @ self.ctx.skeleton.knee_axis_in_femur + femur[:3, 3]
                 if key in SURFACE_LANDMARKS and self.builder.behind_bone(p, eye, self._transforms):
                     text += HIDDEN_SUFFIX
                 out[text] = p
