@@ -11,9 +11,9 @@ a reviewer can reproduce it):
 - Its position in the femur's sagittal plane is then the one that keeps two lengths as they are
   at knee 0: the patellar ligament's (from the patella's apex, the centroid of its lowest 3 mm,
   to the tibial tuberosity, the centroid of the most anterior 3 mm of tibia 25-60 mm below the
-  tibia's top), and the patella's gap to the femur (a soft minimum, GAP_SOFTNESS, of the femur's
-  distance grid over the patella's vertices: 8.4 mm here, room for the two articular
-  cartilages the meshes leave out). Solved every STEP deg over the knee range, starting each angle from the
+  tibia's top), and the patella's gap to the femur (a soft minimum over half a millimetre,
+  derive_knee_axis.soft_gap, of the femur's distance grid over the patella's vertices: 8.4 mm
+  here, room for the two articular cartilages the meshes leave out). Solved every STEP deg over the knee range, starting each angle from the
   last solution.
 
 Before this the patella turned rigidly with the tibia about the knee axis, and its gap to the
@@ -36,6 +36,10 @@ from scipy.optimize import least_squares
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "app"))
 
+sys.path.insert(0, str(ROOT / "tools"))
+
+from derive_knee_axis import soft_gap  # noqa: E402
+
 from hipflex.assets.pack import AssetPack  # noqa: E402
 from hipflex.config import data_dir  # noqa: E402
 from hipflex.model.skeleton import BoneDistance  # noqa: E402
@@ -48,7 +52,6 @@ RAJAGOPAL_PATELLA_ROTATION = np.array([
     -1.09044, -1.26379, -1.43763, -1.61186, -1.78634])  # fmt: skip
 _RAJAGOPAL_SPLINE = CubicSpline(RAJAGOPAL_KNEE, RAJAGOPAL_PATELLA_ROTATION, bc_type="natural")
 STEP = 5.0  # deg between table rows
-GAP_SOFTNESS = 0.0005  # m: the soft minimum's temperature (half a millimetre)
 
 
 def patella_flexion(knee_rad: float) -> float:
@@ -93,20 +96,15 @@ def derive(pack: AssetPack, knee_range: tuple[float, float]) -> dict[str, Any]:
     origin, pitch, values = pack.sdf("femur_r")
     femur = BoneDistance(np.asarray(origin, float), pitch, values)
 
-    def gap(points: np.ndarray) -> float:
-        d = femur(points)
-        low = float(d.min())
-        return low - GAP_SOFTNESS * math.log(float(np.exp(-(d - low) / GAP_SOFTNESS).sum()))
-
     ligament0 = float(np.linalg.norm(apex - tuberosity))
-    gap0 = gap(patella + knee)
+    gap0 = soft_gap(femur, patella + knee)
 
     def residual(d: np.ndarray, knee_rad: float) -> list[float]:
         rot = _rz(-patella_flexion(knee_rad))
         shift = knee + np.array([d[0], d[1], 0.0])
         ligament = rot @ apex + shift - (_rz(-knee_rad) @ (tuberosity + knee - axis) + axis)
         return [(float(np.linalg.norm(ligament)) - ligament0) * 1e3,
-                (gap(patella @ rot.T + shift) - gap0) * 1e3]  # fmt: skip
+                (soft_gap(femur, patella @ rot.T + shift) - gap0) * 1e3]  # fmt: skip
 
     angles = np.arange(knee_range[0], knee_range[1] + STEP / 2, STEP)
     d = np.zeros(2)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -325,16 +326,12 @@ def _load_cached(root: Path) -> AnatomyData:
     ref_ids = {r.id for r in refs}  # type: ignore[attr-defined]
     for n, j in enumerate(joints):
         for k, region in enumerate(j.contact_region):  # type: ignore[attr-defined]
-            for r in region.references:
-                if r not in ref_ids:
-                    raise DataError(f"{jp}: key 'joint[{n}].contact_region[{k}].references': "
-                                    f"unknown reference id {r!r} ({rp})")  # fmt: skip
+            _known_references(region.references, ref_ids, jp,
+                              f"joint[{n}].contact_region[{k}].references", rp)  # fmt: skip
     pp = root / "patellofemoral.toml"
     patella = validated(Coupling, read_toml(pp), pp)
     assert isinstance(patella, Coupling)
-    for r in patella.references:
-        if r not in ref_ids:
-            raise DataError(f"{pp}: key 'references': unknown reference id {r!r} ({rp})")
+    _known_references(patella.references, ref_ids, pp, "references", rp)
     knee = next((c for j in joints for c in j.coordinate if c.id == patella.driver), None)  # type: ignore[attr-defined]
     if knee is None:
         raise DataError(f"{pp}: key 'driver': unknown joint coordinate {patella.driver!r} ({jp})")
@@ -355,9 +352,7 @@ def _load_cached(root: Path) -> AnatomyData:
         assert isinstance(m, Muscle)
         if m.id != f.stem:
             raise DataError(f"{f}: key 'id': {m.id!r} differs from the file name {f.stem!r}")
-        for r in (*m.references, m.hill.source):
-            if r not in ref_ids:
-                raise DataError(f"{f}: key 'references': unknown reference id {r!r} ({rp})")
+        _known_references((*m.references, m.hill.source), ref_ids, f, "references", rp)
         for n, ln in enumerate(m.line):
             for w in ln.wraps:
                 if w not in wrap_ids:
@@ -375,14 +370,22 @@ def _load_cached(root: Path) -> AnatomyData:
         raise DataError(f"{root}: {exc.errors()[0]['msg']}") from exc
 
 
+def _known_references(
+    refs: Iterable[str], ref_ids: set[str], path: Path, key: str, refs_path: Path
+) -> None:
+    """Every reference id a file cites must be in references.toml: a DataError names the file,
+    the key and the unknown id."""
+    for r in refs:
+        if r not in ref_ids:
+            raise DataError(f"{path}: key '{key}': unknown reference id {r!r} ({refs_path})")
+
+
 def _knee_axis(path: Path, joints: list[Any], ref_ids: set[str], jp: Path, rp: Path) -> KneeAxis:
     """The knee's flexion axis, checked against the references and the joints: it must name a
     joint whose child is the tibia."""
     axis = validated(KneeAxis, read_toml(path), path)
     assert isinstance(axis, KneeAxis)
-    for r in axis.references:
-        if r not in ref_ids:
-            raise DataError(f"{path}: key 'references': unknown reference id {r!r} ({rp})")
+    _known_references(axis.references, ref_ids, path, "references", rp)
     if not any(j.id == axis.joint and j.child == "tibia_r" for j in joints):
         raise DataError(f"{path}: key 'joint': {axis.joint!r} is not a joint whose child is the "
                         f"tibia ({jp})")  # fmt: skip
@@ -397,9 +400,7 @@ def _knee_drives(path: Path, ref_ids: set[str], refs_path: Path) -> dict[str, Kn
         assert isinstance(drive, KneeDrive)
         if drive.id in out:
             raise DataError(f"{path}: key 'knee_drive[{n}].id': {drive.id!r} is given twice")
-        for r in drive.references:
-            if r not in ref_ids:
-                raise DataError(f"{path}: key 'knee_drive[{n}].references': unknown reference id "
-                                f"{r!r} ({refs_path})")  # fmt: skip
+        _known_references(drive.references, ref_ids, path, f"knee_drive[{n}].references",
+                          refs_path)  # fmt: skip
         out[drive.id] = drive
     return out
