@@ -5,6 +5,7 @@ as the knee bends."""
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,4 @@ def test_the_knee_axis_lies_in_the_condyles_below_the_epicondyles(model_context,
 
 
 def _with_axis(skeleton, axis):  # type: ignore[no-untyped-def]
-    from dataclasses import replace
-
     return replace(skeleton, knee_axis_in_femur=np.asarray(axis, float))

@@ -56,6 +56,14 @@ def plateau_points(pack: AssetPack) -> np.ndarray:
     return v[(v[:, 1] > v[:, 1].max() - TOP_DEPTH) & (n[:, 1] > PLATEAU_FACING)]
 
 
+def knee_axis(knee_centre: np.ndarray) -> np.ndarray:
+    """The committed knee axis's point (femur frame, m) from the knee centre: read afresh from
+    tibiofemoral.toml, which a run of this tool may just have rewritten (the engine's loader
+    caches)."""
+    data = tomllib.loads((data_dir() / "tibiofemoral.toml").read_text(encoding="utf-8"))
+    return np.asarray(knee_centre, float) + np.array([*data["axis_offset"], 0.0])
+
+
 def tibia_in_femur(knee_centre: np.ndarray, axis: np.ndarray, knee_rad: float) -> np.ndarray:
     """The tibia's 4x4 transform in the femur frame at a knee angle (rad) about the axis through
     ``axis`` (femur frame), as the engine poses it (hipflex.model.kinematics.body_transforms)."""

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "app"))
 
 sys.path.insert(0, str(ROOT / "tools"))
 
-from derive_knee_axis import soft_gap  # noqa: E402
+from derive_knee_axis import knee_axis, soft_gap, tibia_in_femur  # noqa: E402
 
 from hipflex.assets.pack import AssetPack  # noqa: E402
 from hipflex.config import data_dir  # noqa: E402
@@ -87,10 +87,7 @@ def derive(pack: AssetPack, knee_range: tuple[float, float]) -> dict[str, Any]:
     """The coupling table over ``knee_range`` (deg): knee angles, patella flexion (deg) and the
     patella frame's origin less the knee centre (m, femur frame x and y)."""
     knee = (np.linalg.inv(pack.body_at_scan("femur_r")) @ pack.body_at_scan("tibia_r"))[:3, 3]
-    # the tibia turns about the knee axis (tools/derive_knee_axis.py, read afresh: it may just
-    # have been rewritten)
-    tibiofemoral = tomllib.loads((data_dir() / "tibiofemoral.toml").read_text(encoding="utf-8"))
-    axis = knee + np.array([*tibiofemoral["axis_offset"], 0.0])
+    axis = knee_axis(knee)  # the tibia turns about it
     patella = pack.mesh("patella_r", "full").vertices.astype(float)  # in the patella's frame
     apex, tuberosity = ligament_ends(pack)
     origin, pitch, values = pack.sdf("femur_r")
@@ -99,10 +96,10 @@ def derive(pack: AssetPack, knee_range: tuple[float, float]) -> dict[str, Any]:
     ligament0 = float(np.linalg.norm(apex - tuberosity))
     gap0 = soft_gap(femur, patella + knee)
 
-    def residual(d: np.ndarray, knee_rad: float) -> list[float]:
+    def residual(d: np.ndarray, knee_rad: float, tuberosity_at: np.ndarray) -> list[float]:
         rot = _rz(-patella_flexion(knee_rad))
         shift = knee + np.array([d[0], d[1], 0.0])
-        ligament = rot @ apex + shift - (_rz(-knee_rad) @ (tuberosity + knee - axis) + axis)
+        ligament = rot @ apex + shift - tuberosity_at
         return [(float(np.linalg.norm(ligament)) - ligament0) * 1e3,
                 (soft_gap(femur, patella @ rot.T + shift) - gap0) * 1e3]  # fmt: skip
 
@@ -110,7 +107,9 @@ def derive(pack: AssetPack, knee_range: tuple[float, float]) -> dict[str, Any]:
     d = np.zeros(2)
     flexion, translation = [], []
     for deg in angles:
-        fit = least_squares(residual, d, args=(math.radians(deg),), x_scale=0.01,
+        tibia = tibia_in_femur(knee, axis, math.radians(deg))  # the tuberosity, posed once
+        tuberosity_at = tibia[:3, :3] @ tuberosity + tibia[:3, 3]
+        fit = least_squares(residual, d, args=(math.radians(deg), tuberosity_at), x_scale=0.01,
                             xtol=1e-12, ftol=1e-12)  # fmt: skip
         if np.max(np.abs(fit.fun)) > 1e-3:  # a micrometre
             raise RuntimeError(f"no patella position keeps both lengths at knee {deg:g} deg")

@@ -1100,10 +1100,11 @@ def _wraps(
         side=[1.0, 0, 0],
     )
     # The posterior condyles are close to circles about the knee's flexion axis
-    # (derive_knee_axis.py, read afresh: main() has just rewritten it), so the three cylinders
-    # behind the knee, which the hamstrings and gracilis pass over, stand on that axis.
-    offset = tomllib.loads((data_dir() / "tibiofemoral.toml").read_text(encoding="utf-8"))
-    axis = knee + np.array([*offset["axis_offset"], 0.0])
+    # (derive_knee_axis.py), so the three cylinders behind the knee, which the hamstrings and
+    # gracilis pass over, stand on that axis.
+    from derive_knee_axis import knee_axis
+
+    axis = knee_axis(knee)
     distal = fv[np.abs(fv[:, 1] - axis[1]) < 0.02]
     rp = float(np.max(axis[0] - distal[:, 0]))
     out += _wrap(
