@@ -123,10 +123,11 @@ def test_explain_says_where_bone_meets_bone_with_the_computed_figures(model) -> 
     assert free.highest is not None
     assert f"clear of bone contact up to {np.floor(free.highest * 2) / 2:g} deg" in text
     assert first["value"] == pytest.approx(res.overlap[0])
-    # apart, nothing is said; the sagittal statements are the same either way
+    # in the sagittal plane the bones are apart here, and nothing is said of contact; the
+    # muscle statements that follow are the contact pose's own (it is named in the first)
     apart = model.explain(hip, 0.0)
     assert all(s["quantity"] != "bone_overlap" for s in apart)
-    assert [s["text"] for s in apart] == [s["text"] for s in statements[1:]]
+    assert str(statements[1]["text"]).startswith(f"At {hip:g} deg hip flexion, the hip adducted")
 
 
 def test_explain_command_takes_adduction_and_rotation(real_pack) -> None:  # type: ignore[no-untyped-def]
@@ -134,7 +135,7 @@ def test_explain_command_takes_adduction_and_rotation(real_pack) -> None:  # typ
                           "--adduction", "30", "--rotation", "-30"],
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert run.returncode == 0, run.stderr
-    assert "Apart from bone contact" in run.stdout
+    assert "the hip adducted 30 deg and turned out 30 deg," in run.stdout
     assert "lesser trochanter runs" in run.stdout and "ischium" in run.stdout
     bad = subprocess.run([sys.executable, "-m", "hipflex", "explain", "--hip", "10",
                           "--rotation", "60"], capture_output=True, text=True, timeout=120)  # fmt: skip

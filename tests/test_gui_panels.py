@@ -223,13 +223,19 @@ def test_explanation_updates_after_pose_change(qtbot, env) -> None:  # type: ign
     caveat = next(s for s in panel.statements if s["quantity"] == "caveat")
     body, _, caveats = panel.toPlainText().partition("Caveats")
     assert str(caveat["text"]) in caveats and str(caveat["text"]) not in body
-    assert "adduction and rotation as 0" not in body
+    assert "adducted" not in body
     # each statement links the muscles it is about; a click selects one
     assert 'href="hipflex:muscle:psoas"' in panel.toHtml()
     panel.anchorClicked.emit(QUrl("hipflex:muscle:psoas"))
     assert state.snapshot.selection == "muscle:psoas"
-    state.set_pose(hip_adduction=10)  # the engine's statements are sagittal: say so
-    qtbot.waitUntil(lambda: "adduction and rotation as 0" in panel.toPlainText(), timeout=2000)
+    # off the sagittal plane the statements are the whole pose's, and the heading names it
+    state.set_pose(hip_adduction=10)
+    qtbot.waitUntil(lambda: "the hip adducted 10 deg," in panel.toPlainText(), timeout=2000)
+    assert "Hip flexion 110° (adducted 10°)" in panel.toPlainText()
+    at = panel.analysis.model.at(hip_flexion=110, hip_adduction=10)
+    capacity = np.clip(at["max_moment_hip_flexion"][0], 0, None)
+    share = capacity[[at.muscles.index("iliacus"), at.muscles.index("psoas")]].sum() / capacity.sum()
+    assert f"iliopsoas supplies {100 * share:.0f}% of the available" in panel.toPlainText()
 
 
 # -- plots ------------------------------------------------------------------------------------

@@ -875,6 +875,62 @@ def test_strength_scales_max_moment(model_context) -> None:  # type: ignore[no-u
                                ref["max_moment_hip_flexion"][0, others], rtol=1e-12)  # fmt: skip
 
 
+def test_hold_task_is_the_weights_moment_about_the_flexion_axis_in_any_pose(model) -> None:  # type: ignore[no-untyped-def]
+    """Off the sagittal plane too, the hold task asks the flexors for the leg's weight moment
+    about the pelvis's medio-lateral axis (flexion's, the first rotation) and, for a knee drive,
+    the leg's moment of inertia about it. Checked by virtual work against the leg's potential
+    energy, its segments hanging along the femur's and tibia's -y as ``body_transforms`` poses
+    them (de Leva 1996 fractions, as in hipflex.model.segments); and, knee straight, adducting
+    by 30 deg shortens every lever by cos 30 deg. Until session 31 the task took adduction and
+    rotation as 0 while the muscles' capacities took the whole pose."""
+    rng = np.random.default_rng(31)
+    n = 300
+    pose = {"hip_flexion": rng.uniform(-20, 130, n), "hip_adduction": rng.uniform(-30, 30, n),
+            "hip_rotation": rng.uniform(-40, 40, n), "knee_flexion": rng.uniform(0, 140, n)}  # fmt: skip
+    h, m = model.height, model.body_mass
+    lt, ls = 422.2 / 1741 * h, 434.0 / 1741 * h
+    masses = np.array([0.1416, 0.0433, 0.0137]) * m
+
+    def centres(p: dict[str, np.ndarray]) -> np.ndarray:  # (3 masses, n, 3), from the hip centre
+        tr = body_transforms(model.ctx.skeleton, **p)
+        thigh, shank = tr["femur_r"][:, :3, 1] * -1, tr["tibia_r"][:, :3, 1] * -1
+        return np.array([0.4095 * lt * thigh, lt * thigh + 0.4459 * ls * shank,
+                         lt * thigh + ls * shank])  # fmt: skip
+
+    step = 1e-4  # deg
+    up, down = dict(pose), dict(pose)
+    up["hip_flexion"], down["hip_flexion"] = pose["hip_flexion"] + step, pose["hip_flexion"] - step
+    energy = [9.81 * np.einsum("k,kn->n", masses, centres(p)[:, :, 1]) for p in (up, down)]
+    held = model.sweep(**pose).required_moment
+    np.testing.assert_allclose(held, (energy[0] - energy[1]) / np.radians(2 * step), atol=1e-6)
+    plane = centres(pose)[:, :, :2]
+    own = masses[0] * (0.329 * lt) ** 2 + masses[1] * (0.255 * ls) ** 2
+    inertia = own + np.einsum("k,kn->n", masses, (plane**2).sum(axis=2))
+    driven = model.sweep(**pose, hip_acceleration=10.0).required_moment
+    np.testing.assert_allclose(driven - held, 10.0 * inertia, rtol=1e-9)
+    hips = np.arange(0.0, 130.0 + 1e-9, 10.0)
+    np.testing.assert_allclose(model.sweep(hips, hip_adduction=30.0, hip_rotation=25.0).required_moment,
+                               np.cos(np.radians(30.0)) * model.sweep(hips).required_moment,
+                               rtol=1e-12, atol=1e-12)  # fmt: skip
+
+
+def test_explain_speaks_of_the_whole_pose(model) -> None:  # type: ignore[no-untyped-def]
+    """Off the sagittal plane the statements are the pose's own: its name, the capacity share
+    and the hold task from the model at the whole pose (until session 31 they were the
+    sagittal plane's, with a note saying so)."""
+    said = model.explain(110.0, 0.0, hip_adduction=-15.0, hip_rotation=20.0)
+    first = str(said[0]["text"])
+    assert first.startswith("At 110 deg hip flexion, the hip abducted 15 deg and turned in 20 deg,")
+    at = model.at(hip_flexion=110.0, hip_adduction=-15.0, hip_rotation=20.0)
+    capacity = np.clip(at["max_moment_hip_flexion"][0], 0, None)
+    ilio = [at.muscles.index("iliacus"), at.muscles.index("psoas")]
+    assert said[0]["value"] == pytest.approx(capacity[ilio].sum() / capacity.sum(), rel=1e-12)
+    sagittal = model.explain(110.0, 0.0)[0]["value"]
+    assert abs(float(said[0]["value"]) - float(sagittal)) > 0.005  # the pose changes the answer
+    task = next(s for s in said if s["quantity"] == "activation")
+    assert task["value"] == pytest.approx(float(at.required_moment[0]), rel=1e-12)
+
+
 def test_hold_task_required_moment(model) -> None:  # type: ignore[no-untyped-def]
     inertia = LegInertia(model.body_mass, model.height)
     assert float(

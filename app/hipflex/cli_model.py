@@ -171,15 +171,11 @@ def _note_beyond_explorer(hips: list[float]) -> None:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    from hipflex.model.explain import OFF_PLANE_NOTE
-
     model = _model(args)
     statements = model.explain(args.hip, args.knee, hip_acceleration=args.hip_acceleration,
                                hip_adduction=args.hip_adduction, hip_rotation=args.hip_rotation)  # fmt: skip
     _note_beyond_explorer([float(args.hip)])
     print("Why, at this pose:")
-    if args.hip_adduction or args.hip_rotation:
-        print(f"- ({OFF_PLANE_NOTE}.)")
     for s in statements:
         if s["quantity"] != "caveat":
             print(f"- {s['text']}  [{s['quantity']}]")

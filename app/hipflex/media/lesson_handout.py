@@ -96,7 +96,8 @@ def _layout(model: HipModel, lesson: Lesson, snaps: list[Snapshot], views: list[
                 flow.paragraph(_drive_words(model, snap.task.hip_acceleration),
                                _Style(8, colour=MUTED, indent=indent))  # fmt: skip
             said = model.explain(p.hip_flexion, p.knee_flexion,
-                                 hip_acceleration=snap.task.hip_acceleration)  # fmt: skip
+                                 hip_acceleration=snap.task.hip_acceleration,
+                                 hip_adduction=p.hip_adduction, hip_rotation=p.hip_rotation)  # fmt: skip
             for s in without_caveats(said, caveats):
                 flow.paragraph(str(s["text"]), _Style(8, bullet=True, indent=indent,
                                                       space_before=0.02))  # fmt: skip

@@ -33,8 +33,6 @@ SIDE_WORDS = {  # (quantity, sign): what a positive or negative moment arm does 
     ("hip_adduction", -1): ("pull", "the thigh out to the side"),
 }  # fmt: skip
 
-# said wherever a pose off the sagittal plane is explained (the window, ``hipflex explain``)
-OFF_PLANE_NOTE = "Apart from bone contact, these statements take hip adduction and rotation as 0"
 CAVEATS = [
     "Model estimate from one body (Visible Human Male) with straight-line and wrapped muscle paths.",
     "Rigid tendons, full activation, no passive force; tendon slack lengths re-derived for these bones.",
@@ -164,23 +162,29 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
             hip_rotation: float = 0.0) -> list[dict[str, object]]:  # fmt: skip
     """Statements, each ``{"text", "quantity", "muscles", "value"}``, plus the caveats last.
 
-    The muscle statements are for the sagittal plane (adduction and rotation 0); adduction and
-    rotation only decide whether bone meets bone, which comes first when it does.
+    Every statement is about the whole pose (adduction and rotation too); "standing" means the
+    hip at 0 in all three. Where bone meets bone, that comes first.
     """
     names = {m: model.ctx.anatomy.muscles[m].display_name for m in model.muscles}
-    # The pose itself, neutral at this knee, and this hip angle over the knee's range (where a
-    # two-joint flexor's most telling knee posture is sought).
+    # The pose itself, standing (the hip neutral) at this knee, and this hip pose over the
+    # knee's range (where a two-joint flexor's most telling knee posture is sought).
     knees = contrast_knees(model)
+    rows = 2 + len(knees)
     res = model.sweep([hip_flexion, 0.0] + [hip_flexion] * len(knees),
                       knee_flexion=[knee_flexion, knee_flexion, *knees],
+                      hip_adduction=[hip_adduction, 0.0] + [hip_adduction] * len(knees),
+                      hip_rotation=[hip_rotation, 0.0] + [hip_rotation] * len(knees),
                       hip_acceleration=hip_acceleration)  # fmt: skip
+    assert res["length"].shape[0] == rows
     ma = res["moment_arm_hip_flexion"]
     mm = res["max_moment_hip_flexion"]
     norm = res["norm_fiber_length"]
     fl = res["force_length_factor"]
     hip_words = (f"{hip_flexion + 0.0:g} deg hip flexion" if hip_flexion >= 0  # + 0.0: no "-0"
                  else f"{-hip_flexion:g} deg hip extension")  # fmt: skip
-    where = f"At {hip_words} with the knee {_knee_words(knee_flexion)}"
+    off_plane = f", the hip {angle_words(hip_adduction, hip_rotation)}," if (
+        hip_adduction or hip_rotation) else ""
+    where = f"At {hip_words}{off_plane} with the knee {_knee_words(knee_flexion)}"
     out: list[dict[str, object]] = []
     contact = contact_statement(model, hip_flexion, hip_adduction, hip_rotation)
     if contact is not None:
@@ -295,7 +299,8 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
             "quantity": "activation", "muscles": [model.muscles[top]], "value": req,
         })  # fmt: skip
     else:
-        limit = model.highest_hold_angle(knee_flexion, hip_acceleration)
+        limit = model.highest_hold_angle(knee_flexion, hip_acceleration, hip_adduction,
+                                         hip_rotation)  # fmt: skip
         out.append({
             "text": f"{task} needs {moment_words(req)} but the flexors can give only "
                     f"{available:.0f} N m; "

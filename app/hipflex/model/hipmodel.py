@@ -305,7 +305,8 @@ class HipModel:
         if self._inertia is None or self._inertia[0] != (self.body_mass, self.height):
             self._inertia = ((self.body_mass, self.height), LegInertia(self.body_mass, self.height))
         required = self._inertia[1].hip_flexion_moment_required(
-            poses["hip_flexion"], poses["knee_flexion"], hip_acceleration
+            poses["hip_flexion"], poses["knee_flexion"], hip_acceleration,
+            poses["hip_adduction"], poses["hip_rotation"],
         )
         if len(lengths) == 1:  # one pose: activations and shares on floats, the same bits
             flexing = np.maximum(moments[0], 0.0)
@@ -359,12 +360,15 @@ class HipModel:
         )
 
     def highest_hold_angle(
-        self, knee_flexion: float = 0.0, hip_acceleration: float = 0.0
+        self, knee_flexion: float = 0.0, hip_acceleration: float = 0.0,
+        hip_adduction: float = 0.0, hip_rotation: float = 0.0,
     ) -> float | None:
-        """Highest hip flexion (deg, 1-degree grid, 0..max) the muscles can hold at this knee angle."""
+        """Highest hip flexion (deg, 1-degree grid, 0..max) the muscles can hold at this knee
+        angle, adduction and rotation."""
         hi = self.ctx.skeleton.ranges["hip_flexion"][1]
         angles = np.arange(0.0, hi + 1e-9, 1.0)
-        res = self.sweep(angles, knee_flexion=knee_flexion, hip_acceleration=hip_acceleration)
+        res = self.sweep(angles, knee_flexion=knee_flexion, hip_adduction=hip_adduction,
+                         hip_rotation=hip_rotation, hip_acceleration=hip_acceleration)  # fmt: skip
         ok = np.flatnonzero(res.feasible)
         return float(angles[ok[-1]]) if ok.size else None
 

@@ -42,39 +42,59 @@ class LegInertia:
                 raise PoseError(f"{what} {value:g} {unit} is outside {lo:g}..{hi:g} {unit}")
 
     def hip_flexion_moment_required(
-        self, hip_flexion_deg: Array, knee_flexion_deg: Array, hip_acceleration: float = 0.0
+        self, hip_flexion_deg: Array, knee_flexion_deg: Array, hip_acceleration: float = 0.0,
+        hip_adduction_deg: Array | float = 0.0, hip_rotation_deg: Array | float = 0.0,
     ) -> Array:
         """Hip-flexion moment (N m) that holds the leg against gravity, plus I*alpha if asked.
 
-        The pelvis is upright (its y axis vertical), standing on the other leg; thigh and shank
-        move in the sagittal plane. ``hip_acceleration`` (rad/s^2) adds a fast knee drive.
+        The pelvis is upright (its y axis vertical), standing on the other leg. Thigh and shank
+        hang along the femur's and the tibia's -y as posed (hip flexion, then adduction, then
+        rotation, the knee about the femur's z): flexion turns about the pelvis's fixed
+        medio-lateral axis, so the moment it must supply is the weight's moment about that axis,
+        each mass times its centre's distance in front of the hip. Adducting the thigh lifts it
+        out of the sagittal plane and shortens that distance; turning the hip swings a bent
+        knee's shank sideways. ``hip_acceleration`` (rad/s^2) adds a fast knee drive: the leg's
+        moment of inertia about the same axis, its masses at their distances from the axis.
         """
         hip, knee = np.asarray(hip_flexion_deg, float), np.asarray(knee_flexion_deg, float)
-        lt, ls = THIGH["length"] * self.height, SHANK["length"] * self.height
+        add = np.broadcast_to(np.asarray(hip_adduction_deg, float), hip.shape)
+        rot = np.broadcast_to(np.asarray(hip_rotation_deg, float), hip.shape)
         if hip.shape == knee.shape == (1,):  # one pose (a slider step): the sums on floats
-            # (math.radians multiplies by the same pi / 180 as np.radians)
-            hip_rad, knee_rad = math.radians(hip.item()), math.radians(knee.item())
-            sin_thigh, sin_shank = np.sin(np.array([hip_rad, hip_rad - knee_rad])).tolist()
-            gravity = np.array([self._gravity(sin_thigh, sin_shank)])
+            # (math.radians multiplies by the same pi / 180 as np.radians; the sines and
+            # cosines come from numpy, as the batch's do)
+            rad = [math.radians(x.item()) for x in (hip, add, rot, knee)]
+            trig = np.concatenate([np.cos(rad), np.sin(rad)]).tolist()
+            thigh, shank = _directions(*trig)
+            gravity = np.array([self._gravity(thigh[0], shank[0])])
             if hip_acceleration == 0.0:
                 return gravity
-            q, k = np.array([hip_rad]), np.array([knee_rad])
+            dirs = np.array([thigh, shank])[:, :, None]
         else:
-            q, k = np.radians(hip), np.radians(knee)
-            gravity = self._gravity(np.sin(q), np.sin(q - k))
-        if hip_acceleration == 0.0:
-            return np.asarray(gravity)
-        # moment of inertia about the hip (parallel-axis theorem), knee angle held
-        d_shank = np.sqrt(lt**2 + (SHANK["com"] * ls) ** 2 + 2 * lt * SHANK["com"] * ls * np.cos(k))
-        d_ankle = np.sqrt(lt**2 + ls**2 + 2 * lt * ls * np.cos(k))
+            rad = np.radians(np.stack(np.broadcast_arrays(hip, add, rot, knee)))
+            c, s = np.cos(rad), np.sin(rad)
+            thigh, shank = _directions(*c, *s)
+            gravity = self._gravity(thigh[0], shank[0])
+            if hip_acceleration == 0.0:
+                return np.asarray(gravity)
+            dirs = np.array([thigh, shank])
+        # moment of inertia about the flexion axis: each centre's distance from it in the
+        # pelvis's x-y plane (parallel-axis theorem); the segments' own radii of gyration as in
+        # the sagittal plane
+        lt, ls = THIGH["length"] * self.height, SHANK["length"] * self.height
         mt, ms, mf = (s["mass"] * self.body_mass for s in (THIGH, SHANK, FOOT))
-        inertia = (mt * ((THIGH["gyration"] * lt) ** 2 + (THIGH["com"] * lt) ** 2)
-                   + ms * ((SHANK["gyration"] * ls) ** 2 + d_shank**2) + mf * d_ankle**2)  # fmt: skip
+        knee_at = lt * dirs[0, :2]
+        shank_at = knee_at + SHANK["com"] * ls * dirs[1, :2]
+        ankle_at = knee_at + ls * dirs[1, :2]
+        thigh_at = THIGH["com"] * lt * dirs[0, :2]
+        inertia = (mt * ((THIGH["gyration"] * lt) ** 2 + (thigh_at**2).sum(axis=0))
+                   + ms * ((SHANK["gyration"] * ls) ** 2 + (shank_at**2).sum(axis=0))
+                   + mf * (ankle_at**2).sum(axis=0))  # fmt: skip
         return np.asarray(gravity + inertia * hip_acceleration)
 
     def _gravity(self, sin_thigh: FloatOrArray, sin_shank: FloatOrArray) -> FloatOrArray:
-        """The weight's moment about the hip (N m) from the sines of the thigh's and the shank's
-        angles from vertical, floats or arrays alike (the same operations in the same order)."""
+        """The weight's moment about the hip (N m) from the forward components of the thigh's
+        and the shank's directions (in the sagittal plane, the sines of their angles from
+        vertical), floats or arrays alike (the same operations in the same order)."""
         lt, ls = THIGH["length"] * self.height, SHANK["length"] * self.height
         mt, ms, mf = (s["mass"] * self.body_mass for s in (THIGH, SHANK, FOOT))
         # horizontal (anterior) distance of each centre of mass from the hip centre
@@ -83,3 +103,17 @@ class LegInertia:
         x_shank = x_knee + SHANK["com"] * ls * sin_shank
         x_ankle = x_knee + ls * sin_shank
         return GRAVITY * (mt * x_thigh + ms * x_shank + mf * x_ankle)
+
+
+def _directions(cf: FloatOrArray, ca: FloatOrArray, cr: FloatOrArray, ck: FloatOrArray,
+                sf: FloatOrArray, sa: FloatOrArray, sr: FloatOrArray, sk: FloatOrArray,
+                ) -> tuple[list[FloatOrArray], list[FloatOrArray]]:  # fmt: skip
+    """The thigh's and the shank's unit directions (x forward, y up, z right, pelvis frame) from
+    the cosines and sines of hip flexion, adduction, rotation and knee flexion: the femur's -y
+    and the tibia's -y turned as ``kinematics.body_transforms`` turns them (R = Rz(flexion)
+    Rx(adduction) Ry(rotation); the knee Rz(-knee flexion)). In the sagittal plane the forward
+    components are sin(flexion) and sin(flexion - knee flexion)."""
+    thigh = [sf * ca, -cf * ca, -sa]  # -R[:, 1]
+    r00, r10, r20 = cf * cr - sf * sa * sr, sf * cr + cf * sa * sr, -ca * sr  # R[:, 0]
+    shank = [ck * thigh[0] - sk * r00, ck * thigh[1] - sk * r10, ck * thigh[2] - sk * r20]
+    return thigh, shank

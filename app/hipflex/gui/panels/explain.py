@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from hipflex.gui.panels._common import LINK_SCHEME, Debouncer, esc
 from hipflex.gui.qtstate import Analysis, QtState
-from hipflex.model.explain import OFF_PLANE_NOTE
+from hipflex.model.contact import angle_words
 
 EXPLAIN_MS = 100
 MAX_WAIT_MS = 400  # during playback or a long drag, still refresh this often
@@ -34,7 +34,6 @@ div.head { color: #444444; font-weight: bold; margin-bottom: 6px; }
 div.task { color: #5b6f86; font-size: small; margin: -4px 0 6px 0; }
 div.caveats { color: #808080; font-size: small; margin-top: 10px; }
 p.caveat { margin: 0 0 3px 0; }
-p.note { color: #8a6d00; font-size: small; margin: 0 0 6px 0; }
 p.contact { margin: 0 0 6px 0; color: #8a1a8a; }
 """
 
@@ -47,21 +46,22 @@ def explanation_html(
     statements: list[dict[str, object]],
     hip: float,
     knee: float,
-    off_plane: bool = False,
+    off_plane: tuple[float, float] = (0.0, 0.0),
     names: dict[str, str] | None = None,
     task: str | None = None,
 ) -> str:
     """Statements first, each with its quantity tag and links to the muscles it is about (a
     click selects the muscle in the 3D view and the info card); the caveats apart and muted.
-    ``task`` names a hold task other than the default (subject, strengths, knee drive)."""
+    ``off_plane``: the pose's hip adduction and rotation (deg), named in the heading where
+    either is not 0; ``task`` names a hold task other than the default (subject, strengths,
+    knee drive)."""
+    hip_words = f"Hip flexion {hip:g}°"
+    if any(off_plane):
+        hip_words += f" ({angle_words(*off_plane).replace(' deg', '°')})"
     parts = [f"<style>{STYLE}</style>",
-             f'<div class="head">Hip flexion {hip:g}°, {esc(_knee_words(knee))}</div>']  # fmt: skip
+             f'<div class="head">{esc(hip_words)}, {esc(_knee_words(knee))}</div>']  # fmt: skip
     if task:
         parts.append(f'<div class="task">Task: {esc(task)}</div>')
-    if off_plane:
-        # the engine explains flexion in the sagittal plane only
-        parts.append(f'<p class="note">{esc(OFF_PLANE_NOTE)}; the plots and the info card '
-                     "use the full pose.</p>")  # fmt: skip
     caveats = [s for s in statements if s.get("quantity") == "caveat"]
     for s in statements:
         if s.get("quantity") == "caveat":
@@ -123,8 +123,8 @@ class ExplanationPanel(QTextBrowser):
         )
         bar = self.verticalScrollBar()
         keep = bar.value()
-        off_plane = pose.hip_adduction != 0 or pose.hip_rotation != 0
-        html = explanation_html(self.statements, pose.hip_flexion, pose.knee_flexion, off_plane,
-                                self.names, task.words(self.names))  # fmt: skip
+        html = explanation_html(self.statements, pose.hip_flexion, pose.knee_flexion,
+                                (pose.hip_adduction, pose.hip_rotation), self.names,
+                                task.words(self.names))  # fmt: skip
         self.setHtml(html)
         bar.setValue(keep)
