@@ -57,20 +57,18 @@ class LegInertia:
         moment of inertia about the same axis, its masses at their distances from the axis.
         """
         hip, knee = np.asarray(hip_flexion_deg, float), np.asarray(knee_flexion_deg, float)
-        add = np.broadcast_to(np.asarray(hip_adduction_deg, float), hip.shape)
-        rot = np.broadcast_to(np.asarray(hip_rotation_deg, float), hip.shape)
-        if hip.shape == knee.shape == (1,):  # one pose (a slider step): the sums on floats
-            # (math.radians multiplies by the same pi / 180 as np.radians; the sines and
-            # cosines come from numpy, as the batch's do)
+        add, rot = np.asarray(hip_adduction_deg, float), np.asarray(hip_rotation_deg, float)
+        if hip.shape == knee.shape == (1,) and add.size == rot.size == 1:
+            # one pose (a slider step): the sums on floats (math.radians multiplies by the same
+            # pi / 180 as np.radians; the sines and cosines come from numpy, as the batch's do)
             rad = [math.radians(x.item()) for x in (hip, add, rot, knee)]
-            trig = np.concatenate([np.cos(rad), np.sin(rad)]).tolist()
-            thigh, shank = _directions(*trig)
+            thigh, shank = _directions(*np.cos(rad).tolist(), *np.sin(rad).tolist())
             gravity = np.array([self._gravity(thigh[0], shank[0])])
             if hip_acceleration == 0.0:
                 return gravity
             dirs = np.array([thigh, shank])[:, :, None]
         else:
-            rad = np.radians(np.stack(np.broadcast_arrays(hip, add, rot, knee)))
+            rad = np.radians(np.stack(np.broadcast_arrays(hip, add, rot, knee)))  # (4, n)
             c, s = np.cos(rad), np.sin(rad)
             thigh, shank = _directions(*c, *s)
             gravity = self._gravity(thigh[0], shank[0])
