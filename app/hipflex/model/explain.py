@@ -169,13 +169,13 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
     # The pose itself, standing (the hip neutral) at this knee, and this hip pose over the
     # knee's range (where a two-joint flexor's most telling knee posture is sought).
     knees = contrast_knees(model)
-    rows = 2 + len(knees)
-    res = model.sweep([hip_flexion, 0.0] + [hip_flexion] * len(knees),
-                      knee_flexion=[knee_flexion, knee_flexion, *knees],
-                      hip_adduction=[hip_adduction, 0.0] + [hip_adduction] * len(knees),
-                      hip_rotation=[hip_rotation, 0.0] + [hip_rotation] * len(knees),
+
+    def rows(here: float) -> list[float]:  # a hip angle at the pose, standing, the contrasts
+        return [here, 0.0] + [here] * len(knees)
+
+    res = model.sweep(rows(hip_flexion), knee_flexion=[knee_flexion, knee_flexion, *knees],
+                      hip_adduction=rows(hip_adduction), hip_rotation=rows(hip_rotation),
                       hip_acceleration=hip_acceleration)  # fmt: skip
-    assert res["length"].shape[0] == rows
     ma = res["moment_arm_hip_flexion"]
     mm = res["max_moment_hip_flexion"]
     norm = res["norm_fiber_length"]

@@ -80,38 +80,39 @@ class LegInertia:
         # the sagittal plane
         lt, ls = THIGH["length"] * self.height, SHANK["length"] * self.height
         mt, ms, mf = (s["mass"] * self.body_mass for s in (THIGH, SHANK, FOOT))
-        knee_at = lt * dirs[0, :2]
-        shank_at = knee_at + SHANK["com"] * ls * dirs[1, :2]
-        ankle_at = knee_at + ls * dirs[1, :2]
-        thigh_at = THIGH["com"] * lt * dirs[0, :2]
+        knee_at = lt * dirs[0]
+        shank_at = knee_at + SHANK["com"] * ls * dirs[1]
+        ankle_at = knee_at + ls * dirs[1]
+        thigh_at = THIGH["com"] * lt * dirs[0]
         inertia = (mt * ((THIGH["gyration"] * lt) ** 2 + (thigh_at**2).sum(axis=0))
                    + ms * ((SHANK["gyration"] * ls) ** 2 + (shank_at**2).sum(axis=0))
                    + mf * (ankle_at**2).sum(axis=0))  # fmt: skip
         return np.asarray(gravity + inertia * hip_acceleration)
 
-    def _gravity(self, sin_thigh: FloatOrArray, sin_shank: FloatOrArray) -> FloatOrArray:
+    def _gravity(self, forward_thigh: FloatOrArray, forward_shank: FloatOrArray) -> FloatOrArray:
         """The weight's moment about the hip (N m) from the forward components of the thigh's
         and the shank's directions (in the sagittal plane, the sines of their angles from
         vertical), floats or arrays alike (the same operations in the same order)."""
         lt, ls = THIGH["length"] * self.height, SHANK["length"] * self.height
         mt, ms, mf = (s["mass"] * self.body_mass for s in (THIGH, SHANK, FOOT))
         # horizontal (anterior) distance of each centre of mass from the hip centre
-        x_thigh = THIGH["com"] * lt * sin_thigh
-        x_knee = lt * sin_thigh
-        x_shank = x_knee + SHANK["com"] * ls * sin_shank
-        x_ankle = x_knee + ls * sin_shank
+        x_thigh = THIGH["com"] * lt * forward_thigh
+        x_knee = lt * forward_thigh
+        x_shank = x_knee + SHANK["com"] * ls * forward_shank
+        x_ankle = x_knee + ls * forward_shank
         return GRAVITY * (mt * x_thigh + ms * x_shank + mf * x_ankle)
 
 
 def _directions(cf: FloatOrArray, ca: FloatOrArray, cr: FloatOrArray, ck: FloatOrArray,
                 sf: FloatOrArray, sa: FloatOrArray, sr: FloatOrArray, sk: FloatOrArray,
                 ) -> tuple[list[FloatOrArray], list[FloatOrArray]]:  # fmt: skip
-    """The thigh's and the shank's unit directions (x forward, y up, z right, pelvis frame) from
-    the cosines and sines of hip flexion, adduction, rotation and knee flexion: the femur's -y
-    and the tibia's -y turned as ``kinematics.body_transforms`` turns them (R = Rz(flexion)
-    Rx(adduction) Ry(rotation); the knee Rz(-knee flexion)). In the sagittal plane the forward
-    components are sin(flexion) and sin(flexion - knee flexion)."""
-    thigh = [sf * ca, -cf * ca, -sa]  # -R[:, 1]
-    r00, r10, r20 = cf * cr - sf * sa * sr, sf * cr + cf * sa * sr, -ca * sr  # R[:, 0]
-    shank = [ck * thigh[0] - sk * r00, ck * thigh[1] - sk * r10, ck * thigh[2] - sk * r20]
+    """The thigh's and the shank's unit directions in the pelvis's x-y plane (x forward, y up:
+    all the flexion axis, z, sees) from the cosines and sines of hip flexion, adduction,
+    rotation and knee flexion: the femur's -y and the tibia's -y turned as
+    ``kinematics.body_transforms`` turns them (R = Rz(flexion) Rx(adduction) Ry(rotation); the
+    knee Rz(-knee flexion)). In the sagittal plane the forward components are sin(flexion) and
+    sin(flexion - knee flexion)."""
+    thigh = [sf * ca, -cf * ca]  # -R[:2, 1]
+    r00, r10 = cf * cr - sf * sa * sr, sf * cr + cf * sa * sr  # R[:2, 0]
+    shank = [ck * thigh[0] - sk * r00, ck * thigh[1] - sk * r10]
     return thigh, shank
