@@ -934,7 +934,7 @@ def test_explain_speaks_of_the_whole_pose(model) -> None:  # type: ignore[no-unt
 def test_hold_task_required_moment(model) -> None:  # type: ignore[no-untyped-def]
     inertia = LegInertia(model.body_mass, model.height)
     assert float(
-        inertia.hip_flexion_moment_required(np.array([0.0]), np.array([0.0]))[0]
+        inertia.hip_flexion_moment_required(np.array([[0.0, -1.0]]), np.array([[0.0, -1.0]]))[0]
     ) == pytest.approx(0, abs=1e-9)
     hips = np.arange(0.0, 90.0 + 1e-9, 1.0)
     req = model.sweep(hips, knee_flexion=0).required_moment

@@ -274,9 +274,8 @@ class HipModel:
 
     def _evaluate(self, poses: dict[str, Array], hip_acceleration: float) -> PoseResult:
         """``evaluate`` for checked pose arrays of one length."""
-        lengths, arms = self._fast.evaluate(
-            body_transforms(self.ctx.skeleton, **poses), np.radians(poses["hip_flexion"])
-        )
+        transforms = body_transforms(self.ctx.skeleton, **poses)
+        lengths, arms = self._fast.evaluate(transforms, np.radians(poses["hip_flexion"]))
         # rigid tendon, fixed-width pennation; slack lines read <= 0 and carry no force (the
         # force-length factor is zero at and below 0.25, so zero when slack)
         peak, peak_floats = self._peak_forces()
@@ -304,9 +303,9 @@ class HipModel:
         vals["slack"] = (avg[1] <= 0).astype(float)
         if self._inertia is None or self._inertia[0] != (self.body_mass, self.height):
             self._inertia = ((self.body_mass, self.height), LegInertia(self.body_mass, self.height))
+        # the thigh and the shank hang along the femur's and the tibia's -y, as posed
         required = self._inertia[1].hip_flexion_moment_required(
-            poses["hip_flexion"], poses["knee_flexion"], hip_acceleration,
-            poses["hip_adduction"], poses["hip_rotation"],
+            -transforms["femur_r"][:, :2, 1], -transforms["tibia_r"][:, :2, 1], hip_acceleration
         )
         if len(lengths) == 1:  # one pose: activations and shares on floats, the same bits
             flexing = np.maximum(moments[0], 0.0)
