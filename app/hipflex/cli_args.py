@@ -22,3 +22,15 @@ def pixel_size(text: str, example: str = "1366x768") -> tuple[int, int]:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"expected WxH such as {example}, got {text!r}") from exc
     return w, h
+
+
+def add_off_plane(p: argparse.ArgumentParser, what: str = "the numbers") -> None:
+    """``--adduction`` and ``--rotation`` (degrees, default 0) on ``p``, stored as
+    ``hip_adduction`` and ``hip_rotation``: the part of a pose outside the sagittal plane, so
+    every command can pose the hip as the window does. ``what`` says what they change."""
+    for flag, name, words in (
+        ("--adduction", "hip_adduction", "hip adduction (negative = abduction)"),
+        ("--rotation", "hip_rotation", "hip internal rotation (negative = external)"),
+    ):
+        p.add_argument(flag, dest=name, type=float, default=0.0, metavar="DEG",
+                       help=f"{words}, degrees (default 0); {what} are for the pose so turned")  # fmt: skip

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hipflex.cli_args import add_off_plane
 from hipflex.errors import HipFlexError, PoseError
 from hipflex.model.limits import BODY_MASS_RANGE, HEIGHT_RANGE, MAX_HIP_ACCELERATION, STRENGTH_RANGE
 
@@ -414,11 +415,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         metavar="DEG",
         help="knee flexion, degrees (default 0, knee straight)",
     )
-    for flag, name, words in (("--adduction", "hip_adduction", "hip adduction (negative = abduction)"),
-                              ("--rotation", "hip_rotation", "hip internal rotation (negative = external)")):  # fmt: skip
-        ex.add_argument(flag, dest=name, type=float, default=0.0, metavar="DEG",
-                        help=f"{words}, degrees (default 0): only decides whether bone meets "
-                             "bone; the muscle statements are for the sagittal plane")  # fmt: skip
+    add_off_plane(ex, "the statements and the bone contact")
     _subject(ex)
     _task(ex)
     ex.set_defaults(func=_cmd_explain)
