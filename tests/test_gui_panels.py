@@ -273,6 +273,28 @@ def test_plot_knee_change_redraws_sweep(qtbot, env) -> None:  # type: ignore[no-
     assert np.allclose(rf.get_ydata(), 1000 * analysis.sweep["moment_arm_hip_flexion"][:, j])
 
 
+def test_plots_of_a_turned_hip_say_so(qtbot, env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Adducted and turned, the charts are the engine's sweep at that pose (they always were) and
+    now also say so: the panel's legend line and an exported chart's title name the pose."""
+    state, qstate, analysis = env
+    panel = PlotsPanel(qstate, analysis)
+    qtbot.addWidget(panel)
+    panel.show()
+    state.set_pose(hip_flexion=100, knee_flexion=90, hip_adduction=15, hip_rotation=20)
+    qtbot.waitUntil(lambda: "adducted 15°" in panel.legend.text(), timeout=3000)
+    assert "Knee 90°, hip adducted 15° and turned in 20°" in panel.legend.text()
+    engine = analysis.model.sweep(panel.data.angles, knee_flexion=90, hip_adduction=15,
+                                  hip_rotation=20)  # fmt: skip
+    j = analysis.muscles.index("gluteus_medius")
+    assert panel.data.column("max_moment_hip_flexion", "gluteus_medius") == pytest.approx(
+        engine["max_moment_hip_flexion"][:, j], abs=1e-9)  # fmt: skip
+    svg = panel.export("max_moment", tmp_path / "mm.svg").read_text()
+    assert "hip adducted 15° and turned in 20°" in svg
+    state.set_pose(hip_adduction=0, hip_rotation=0)
+    qtbot.waitUntil(lambda: "adducted" not in panel.legend.text(), timeout=3000)
+    assert "turned" not in panel.export("max_moment", tmp_path / "flat.svg").read_text()
+
+
 def test_choosing_plotted_muscles(qtbot, env) -> None:  # type: ignore[no-untyped-def]
     state, qstate, analysis = env
     panel = PlotsPanel(qstate, analysis)

@@ -272,3 +272,10 @@ def test_exports_colour_and_explain_for_the_task(qtbot, window, reference, tmp_p
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
                           check=True).stdout  # fmt: skip
     assert "Hold task: Psoas major 50%" in " ".join(text.split())
+    # and the hip's adduction and rotation, as posed in the window, like its knee
+    w.state.set_pose(hip_adduction=-10, hip_rotation=25)
+    path = export_handout(w, tmp_path / "t.pdf", poses=(60.0,), force=True)
+    assert path is not None and not w.errors
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout  # fmt: skip
+    assert "knee straight, hip abducted 10° and turned in 25°" in " ".join(text.split())

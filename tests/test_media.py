@@ -181,6 +181,31 @@ def test_render_from_a_session(real_pack: object, tmp_path: Path) -> None:
     assert "hip flexion 90 deg, knee flexion 90 deg, anterior view" in img.text["Description"]  # type: ignore[attr-defined]
 
 
+def test_render_keeps_or_overrides_a_sessions_adduction_and_rotation(
+    real_pack: object, tmp_path: Path
+) -> None:
+    """A session's turned hip is kept unless --adduction/--rotation say otherwise, and the PNG's
+    description names it (it used to give only hip and knee flexion)."""
+    from hipflex.state import Pose, Snapshot, save_session
+
+    save_session(tmp_path / "s.json", Snapshot(pose=Pose(hip_flexion=60, hip_adduction=15,
+                                                         hip_rotation=20)))  # fmt: skip
+    base = ["render", "--session", str(tmp_path / "s.json"), "--size", "120x90", "--draft"]
+    kept, moved, flat = (tmp_path / f"{n}.png" for n in ("kept", "moved", "flat"))
+    assert main([*base, "-o", str(kept)]) == 0
+    assert main([*base, "--rotation", "-30", "-o", str(moved)]) == 0
+    assert main(["render", "--hip", "60", "--size", "120x90", "--draft", "-o", str(flat)]) == 0
+    said = {p.stem: Image.open(p).text["Description"] for p in (kept, moved, flat)}  # type: ignore[attr-defined]
+    assert "hip adducted 15 deg and turned in 20 deg" in said["kept"]
+    assert "hip adducted 15 deg and turned out 30 deg" in said["moved"]
+    assert "adducted" not in said["flat"] and "turned" not in said["flat"]
+    pixels = [np.asarray(Image.open(p).convert("RGB")) for p in (kept, moved, flat)]
+    assert np.any(pixels[0] != pixels[1]) and np.any(pixels[0] != pixels[2])
+    sheet = tmp_path / "sheet.png"
+    assert main([*base, "--hip", "0,60", "--sheet", "-o", str(sheet)]) == 0
+    assert "hip adducted 15 deg and turned in 20 deg" in Image.open(sheet).text["Description"]  # type: ignore[attr-defined]
+
+
 def test_render_never_overwrites_without_force(
     real_pack: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -287,6 +312,28 @@ def test_handout_letter_one_pose_activation_colours(model: object, tmp_path: Pat
     assert (round(w), round(h)) == (612, 792)
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
     assert "Activation (hold task)" in text and "knee flexed 90°" in " ".join(text.split())
+
+
+def test_handout_of_an_adducted_turned_hip(model: object, tmp_path: Path) -> None:
+    """Every pose of a handout can be turned out of the sagittal plane alike: the page says so,
+    and its statements are the engine's at that pose (not the sagittal plane's)."""
+    from hipflex.model.explain import without_caveats
+
+    out = tmp_path / "t.pdf"
+    assert main(["handout", "--poses", "110", "--adduction", "15", "--rotation", "20", "-q",
+                 "--muscles", "iliacus,psoas", "-o", str(out)]) == 0  # fmt: skip
+    flat = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                                   check=True).stdout.split())  # fmt: skip
+    assert "knee straight, hip adducted 15° and turned in 20°" in flat
+    turned = without_caveats(model.explain(110, 0, hip_adduction=15, hip_rotation=20), [])  # type: ignore[attr-defined]
+    sagittal = without_caveats(model.explain(110, 0), [])  # type: ignore[attr-defined]
+    first = " ".join(str(turned[0]["text"]).split())
+    assert first != " ".join(str(sagittal[0]["text"]).split())
+    assert first in flat
+    assert "knee straight, hip adducted 15 deg and turned in 20 deg" in _pdfinfo(out)["Subject"]
+    code = main(["handout", "--lesson", "knee_lift", "--adduction", "10", "-o",
+                 str(tmp_path / "l.pdf")])  # fmt: skip
+    assert code == 2 and not (tmp_path / "l.pdf").exists()
 
 
 def test_handout_cancel_and_force(model: object, tmp_path: Path) -> None:

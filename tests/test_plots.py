@@ -158,3 +158,32 @@ def test_cli_plot(real_pack: object, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "Rectus femoris" in out.read_text()
     assert main(["plot", "--kind", "fibre_length", "-o", str(out)]) == 2
     assert "--force" in capsys.readouterr().err
+
+
+def test_an_adducted_turned_sweep_is_drawn_and_named_as_such(
+    real_pack: object, tmp_path: Path
+) -> None:
+    """Charts off the sagittal plane sweep the engine at the pose's adduction and rotation, and
+    their titles say so (a chart saved alone must not pass for the sagittal one); the plot
+    command takes the same angles."""
+    from hipflex.model.hipmodel import load_model
+    from hipflex.plots.charts import chart_title
+
+    model = load_model()
+    turned = PlotData.from_model(model, knee_flexion=90.0, hip_adduction=15.0, hip_rotation=20.0)
+    flat = PlotData.from_model(model, knee_flexion=90.0)
+    engine = model.sweep(turned.angles, knee_flexion=90.0, hip_adduction=15.0, hip_rotation=20.0)
+    got = turned.result["max_moment_hip_flexion"]
+    assert got == pytest.approx(engine["max_moment_hip_flexion"], abs=1e-9)
+    assert not np.allclose(got, flat.result["max_moment_hip_flexion"], atol=1.0)
+    assert turned.required_moment == pytest.approx(engine.required_moment, abs=1e-9)
+    title = chart_title("max_moment", turned)
+    assert title.endswith("(knee flexed 90°; hip adducted 15° and turned in 20°)")
+    assert chart_title("max_moment", flat).endswith(" (knee flexed 90°)")  # one line, as before
+    out = tmp_path / "mm.svg"
+    assert main(["plot", "--kind", "max_moment", "--knee", "90", "--adduction", "-10",
+                 "--rotation", "-25", "-o", str(out)]) == 0  # fmt: skip
+    svg = out.read_text()
+    assert "abducted 10° and turned out 25°" in svg
+    assert main(["plot", "--kind", "max_moment", "--adduction", "45", "-o", str(out),
+                 "--force"]) == 2  # fmt: skip

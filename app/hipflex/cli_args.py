@@ -24,13 +24,17 @@ def pixel_size(text: str, example: str = "1366x768") -> tuple[int, int]:
     return w, h
 
 
-def add_off_plane(p: argparse.ArgumentParser, what: str = "the numbers") -> None:
-    """``--adduction`` and ``--rotation`` (degrees, default 0) on ``p``, stored as
-    ``hip_adduction`` and ``hip_rotation``: the part of a pose outside the sagittal plane, so
-    every command can pose the hip as the window does. ``what`` says what they change."""
+def add_off_plane(p: argparse.ArgumentParser, what: str = "the numbers",
+                  unset: str | None = None) -> None:  # fmt: skip
+    """``--adduction`` and ``--rotation`` (degrees) on ``p``, stored as ``hip_adduction`` and
+    ``hip_rotation``: the part of a pose outside the sagittal plane, so every command can pose
+    the hip as the window does. ``what`` says what they change. They default to 0; with
+    ``unset`` (what applies then, e.g. "the session's, else 0") to None, so the command can
+    tell "not given" from 0."""
     for flag, name, words in (
         ("--adduction", "hip_adduction", "hip adduction (negative = abduction)"),
         ("--rotation", "hip_rotation", "hip internal rotation (negative = external)"),
     ):
-        p.add_argument(flag, dest=name, type=float, default=0.0, metavar="DEG",
-                       help=f"{words}, degrees (default 0); {what} are for the pose so turned")  # fmt: skip
+        p.add_argument(flag, dest=name, type=float, default=None if unset else 0.0,
+                       metavar="DEG", help=f"{words}, degrees (default {unset or 0}); {what} "
+                       "are for the pose so turned")  # fmt: skip

@@ -8,7 +8,7 @@ import functools
 import re
 from pathlib import Path
 
-from hipflex.cli_args import pixel_size
+from hipflex.cli_args import add_off_plane, pixel_size
 from hipflex.errors import HipFlexError
 
 MUSCLE_STYLES = ("surface", "tube", "line")
@@ -70,6 +70,12 @@ def _snapshot(args: argparse.Namespace, known: list[str]):  # type: ignore[no-un
     if getattr(args, "labels", False):
         display["labels"] = True
     update: dict[str, object] = {"display": type(snap.display).model_validate(display)}
+    turned = {k: v for k in ("hip_adduction", "hip_rotation")
+              if (v := getattr(args, k, None)) is not None}  # fmt: skip
+    if turned:
+        from hipflex.media.still import at_pose
+
+        update["pose"] = at_pose(snap, **turned).pose
     muscles = _muscle_list(args.muscles)
     if muscles is not None:
         update["visible"] = tuple(_check_muscles(muscles, known))
@@ -116,14 +122,17 @@ def _cmd_render(args: argparse.Namespace) -> int:
     level = "interactive" if args.draft else "full"
     if args.sheet:
         from hipflex.media.sheet import contact_sheet
+        from hipflex.model.contact import angle_words
 
         check_target(out, args.force)
         rgba = contact_sheet(base.model_copy(update={"pose": snaps[0].pose}), hips, size,
                              transparent=args.transparent, title=args.title, dpi=dpi, level=level,
                              progress=_progress(args, "sheet"))  # fmt: skip
-        text = (
-            f"contact sheet: hip flexion {', '.join(f'{h:g}' for h in hips)} deg, knee {knee:g} deg"
-        )
+        first = snaps[0].pose
+        off = (f", hip {angle_words(first.hip_adduction, first.hip_rotation)}"
+               if first.hip_adduction or first.hip_rotation else "")  # fmt: skip
+        text = (f"contact sheet: hip flexion {', '.join(f'{h:g}' for h in hips)} deg, "
+                f"knee {knee:g} deg{off}")  # fmt: skip
         write_png(out, rgba, text, force=args.force, dpi=dpi)
         print(f"wrote {out} ({size[0]}x{size[1]} px, {len(hips)} poses)")
         return 0
@@ -163,7 +172,9 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         knee_flexion=args.knee,
         **({"hip_flexion": args.hip} if args.hip is not None else {}),
     )
-    data = PlotData.from_model(model, args.knee)
+    at_pose(Snapshot(), hip_adduction=args.hip_adduction, hip_rotation=args.hip_rotation)
+    data = PlotData.from_model(model, args.knee, hip_adduction=args.hip_adduction,
+                               hip_rotation=args.hip_rotation)  # fmt: skip
     w, h = args.size_in
     fig = figure(args.kind, data, muscles, hip_flexion=args.hip, size_in=(w, h))
     path = save_figure(
@@ -194,7 +205,9 @@ def _cmd_handout(args: argparse.Namespace) -> int:
 
         given = [f for f, v in (("--poses", args.poses), ("--knee", args.knee),
                                 ("--muscles", args.muscles), ("--colour-by", args.colour_by),
-                                ("--view", args.view), ("--title", args.title)) if v is not None]  # fmt: skip
+                                ("--view", args.view), ("--title", args.title),
+                                ("--adduction", args.hip_adduction),
+                                ("--rotation", args.hip_rotation)) if v is not None]  # fmt: skip
         if given:
             raise HipFlexError(f"--lesson sets each step's pose, view and colours; leave out "
                                f"{', '.join(given)}")  # fmt: skip
@@ -206,7 +219,9 @@ def _cmd_handout(args: argparse.Namespace) -> int:
                         knee_flexion=args.knee or 0.0,
                         muscles=_muscle_list(args.muscles), colour_by=args.colour_by or "identity",
                         title=args.title or DEFAULT_TITLE, paper=args.paper, force=args.force,
-                        progress=_progress(args, "handout"), view=args.view or "lateral")  # fmt: skip
+                        progress=_progress(args, "handout"), view=args.view or "lateral",
+                        hip_adduction=args.hip_adduction or 0.0,
+                        hip_rotation=args.hip_rotation or 0.0)  # fmt: skip
     print(f"wrote {path}")
     return 0
 
@@ -256,6 +271,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     r.add_argument("--hip", type=_angles, help="hip flexion, degrees; several (0,60,110) give a "
                    "series out_hip000.png... or, with --sheet, one contact sheet")  # fmt: skip
     r.add_argument("--knee", type=float, help="knee flexion, degrees (default 0)")
+    add_off_plane(r, "the views", unset="the session's, else 0")
     _scene_options(r)
     size = r.add_mutually_exclusive_group()
     size.add_argument("--size", type=_size, default=(1600, 1200), help="WxH pixels (up to 8000)")
@@ -276,6 +292,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     pl.add_argument("--kind", choices=PLOT_KINDS, required=True)
     pl.add_argument("--knee", type=float, default=0.0, help="knee flexion, degrees")
     pl.add_argument("--hip", type=float, help="cursor at this hip flexion, degrees")
+    add_off_plane(pl, "the curves")
     pl.add_argument("--muscles", help="comma-separated muscle ids (default: iliopsoas, RF, TFL)")
     pl.add_argument("--size-in", type=_inches, default=(6.4, 4.0), help="WxH inches")
     _common(pl, ".svg, .pdf or .png file to write")
@@ -284,6 +301,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     ho = sub.add_parser("handout", help="A4 or Letter PDF: posed views, capacity chart, the why")
     ho.add_argument("--poses", type=_angles, help="hip angles (1-4; default 0,60,110)")
     ho.add_argument("--knee", type=float, help="knee flexion, degrees (default 0)")
+    add_off_plane(ho, "every pose, its chart and its statements", unset="0")
     ho.add_argument("--muscles", help="comma-separated muscle ids (default: the flexors)")
     ho.add_argument("--colour-by", choices=COLOUR_MODES, help="muscle colours (default: identity)")
     ho.add_argument("--view", choices=["anterior", "lateral", "medial", "oblique"],
@@ -302,6 +320,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     )
     v.add_argument("--to", type=float, help="sweep end, deg (default: the explorer's highest)")
     v.add_argument("--knee", type=float, default=0.0, help="knee flexion during a sweep, deg")
+    add_off_plane(v, "the frames", unset="the session's, else 0")
     v.add_argument("--seconds", type=float, default=4.0)
     v.add_argument("--fps", type=float, default=30.0)
     v.add_argument("--size", type=_size, default=(1280, 720), help="WxH pixels")

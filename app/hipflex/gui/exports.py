@@ -166,7 +166,8 @@ def export_image_dialog(window: MainWindow) -> None:
 # -- handout -------------------------------------------------------------------------------------
 def export_handout(window: MainWindow, path: Path, poses: tuple[float, ...] = (0, 60, 110), paper: str = "a4",
                    title: str | None = None, force: bool = False) -> Path | None:  # fmt: skip
-    """A handout of the visible muscles in the current colour mode, knee as posed now."""
+    """A handout of the visible muscles in the current colour mode, with the knee, the hip's
+    adduction and its rotation as posed now (each pose differs only in hip flexion)."""
     from hipflex.media.handout import make_handout
 
     snap = window.state.snapshot
@@ -176,7 +177,9 @@ def export_handout(window: MainWindow, path: Path, poses: tuple[float, ...] = (0
         return make_handout(path, poses=poses, knee_flexion=snap.pose.knee_flexion,
                             muscles=list(snap.visible) or None, colour_by=snap.display.colour_by,
                             paper=paper, force=force, progress=progress, cancel=cancel,
-                            model=window.model, task=snap.task, **kw)  # fmt: skip
+                            model=window.model, task=snap.task,
+                            hip_adduction=snap.pose.hip_adduction,
+                            hip_rotation=snap.pose.hip_rotation, **kw)  # fmt: skip
 
     return _run(window, "Exporting handout", job)
 

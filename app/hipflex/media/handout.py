@@ -28,13 +28,14 @@ from hipflex.errors import HipFlexError
 from hipflex.fileio import atomic_write_bytes, check_target
 from hipflex.media.jobs import Cancel, Job, Progress
 from hipflex.media.still import OffscreenView, ViewImage, at_pose, attribution_line, task_applied
+from hipflex.model.contact import angle_words
 from hipflex.model.explain import without_caveats
 from hipflex.model.hipmodel import HipModel, load_model
 from hipflex.plots import PlotData, draw
-from hipflex.plots.charts import legend_entries
+from hipflex.plots.charts import held_text, legend_entries
 from hipflex.plots.export import VECTOR_TEXT
 from hipflex.scene.colours import COLOUR_MODES, legend
-from hipflex.state import Camera, Display, Snapshot, Task
+from hipflex.state import Camera, Display, Pose, Snapshot, Task
 
 PAPERS = {"a4": (210 / 25.4, 297 / 25.4), "letter": (8.5, 11.0)}  # inches
 PRINT_DPI = 300
@@ -151,6 +152,15 @@ def _knee_words(knee: float) -> str:
     return "knee straight" if abs(knee) < 0.5 else f"knee flexed {knee:g}°"
 
 
+def _held_words(held: Pose) -> str:
+    """What every pose of the handout shares: the knee, and the hip's adduction and rotation
+    when it is turned out of the sagittal plane."""
+    words = _knee_words(held.knee_flexion)
+    if held.hip_adduction or held.hip_rotation:
+        words += ", hip " + angle_words(held.hip_adduction, held.hip_rotation).replace(" deg", "°")
+    return words
+
+
 def _default_muscles(model: HipModel) -> list[str]:
     return [m for m, mu in model.ctx.anatomy.muscles.items() if mu.group in FLEXOR_GROUPS]
 
@@ -165,7 +175,7 @@ def _cell_size(paper: tuple[float, float], n: int) -> tuple[float, float]:
 def _render_views(
     model: HipModel,
     poses: Sequence[float],
-    knee: float,
+    held: Pose,
     muscles: list[str],
     colour_by: str,
     view_name: str,
@@ -176,7 +186,7 @@ def _render_views(
     """Each pose rendered at 300 dpi for the size it is printed at, through one plotter."""
     cell_w, cell_h = _cell_size(paper, len(poses))
     px = (round(cell_w * PRINT_DPI), round(cell_h * PRINT_DPI))
-    snap = Snapshot(pose=at_pose(Snapshot(), knee_flexion=knee).pose, visible=tuple(muscles),
+    snap = Snapshot(pose=held, visible=tuple(muscles),
                     display=Display(colour_by=colour_by, labels=True),  # type: ignore[arg-type]
                     camera=Camera(view=view_name), task=task)  # type: ignore[arg-type]  # fmt: skip
     snaps = [at_pose(snap, hip_flexion=float(hip)) for hip in poses]
@@ -302,11 +312,13 @@ def _chart(flow: _Flow, data: PlotData, muscles: list[str], poses: Sequence[floa
     left = MARGIN + 0.55
     width = flow.W - MARGIN - left - legend_w
     flow.y += 0.08
-    top = flow.y + 0.3
+    heading = flow.wrap("Maximum hip-flexion moment the muscles can make, across hip flexion "
+                        f"({held_text(data).replace(';', ',')})", 10, True, flow.W - 2 * MARGIN)  # fmt: skip
+    for k, line in enumerate(heading):
+        flow.text_at(MARGIN, flow.y + 0.19 * k, line, 10, True)
+    top = flow.y + 0.3 + 0.19 * (len(heading) - 1)
     ax = flow.fig.add_axes((left / flow.W, 1 - (top + h) / flow.H, width / flow.W, h / flow.H))
     draw(ax, "max_moment", data, muscles, title=False, legend=False)
-    flow.text_at(MARGIN, flow.y, "Maximum hip-flexion moment the muscles can make, across hip "
-                 f"flexion ({_knee_words(data.knee_flexion)})", 10, True)  # fmt: skip
     for hip in poses:
         ax.axvline(hip, color="#222222", lw=0.9, ls="--", zorder=5)
         ax.text(hip, 1.0, f"{hip:g}°", transform=ax.get_xaxis_transform(), ha="center",
@@ -344,7 +356,7 @@ def _sources(model: HipModel, muscles: list[str], extra: Sequence[str] = ()) -> 
 def _layout(
     model: HipModel,
     poses: Sequence[float],
-    knee_flexion: float,
+    held: Pose,
     muscles: list[str],
     colour_by: str,
     title: str,
@@ -361,7 +373,7 @@ def _layout(
         "Author": "HipFlex",
         "Creator": "HipFlex",
         "Subject": f"Hip flexion at {', '.join(f'{p:g}' for p in poses)} deg, "
-                   f"{_knee_words(knee_flexion)}: muscle capacity and why",
+                   f"{_held_words(held).replace('°', ' deg')}: muscle capacity and why",
         "Keywords": "hip flexion; iliopsoas; rectus femoris; moment arm; force-length; "
                     "Attribution: " + attribution_line(attribution),
     }  # fmt: skip
@@ -374,23 +386,27 @@ def _layout(
         flow.text_at(MARGIN, flow.y, title, 17, True)
         flow.y += 0.38
         shown = ", ".join(f"{p:g}°" for p in poses)
-        flow.text_at(MARGIN, flow.y, f"{view_name.capitalize()} view of the right hip at {shown} "
-                     f"hip flexion, {_knee_words(knee_flexion)}. Black lines: lines of action.",
-                     9, colour=MUTED)  # fmt: skip
-        flow.y += 0.3
+        sub = _Style(9, colour=MUTED)  # wrapped: an adducted, turned pose takes two lines
+        flow.paragraph(f"{view_name.capitalize()} view of the right hip at {shown} hip flexion, "
+                       f"{_held_words(held)}. Black lines: lines of action.", sub)  # fmt: skip
+        flow.y += 0.3 - sub.size * 1.32 / 72
         words = task.words({m: mu.display_name for m, mu in model.ctx.anatomy.muscles.items()})
         if words:  # the numbers below are for this task, not the default one: say so
             flow.paragraph(f"Hold task: {words}.", _Style(9, bold=True))
             flow.y += 0.1
         _view_row(flow, model, poses, views, muscles, colour_by, task.hip_acceleration)
-        data = PlotData.from_model(model, knee_flexion, hip_acceleration=task.hip_acceleration)
+        data = PlotData.from_model(model, held.knee_flexion, hip_acceleration=task.hip_acceleration,
+                                   hip_adduction=held.hip_adduction,
+                                   hip_rotation=held.hip_rotation)  # fmt: skip
         _chart(flow, data, muscles, poses)
         flow.paragraph("Why, in words", _Style(11, bold=True), keep_with_next=0.4)
         caveats: list[str] = []
         for hip in poses:
             flow.paragraph(f"At {hip:g}° hip flexion", _Style(9.5 * z, bold=True, space_before=0.05),
                            keep_with_next=0.2)  # fmt: skip
-            said = model.explain(float(hip), knee_flexion, hip_acceleration=task.hip_acceleration)
+            said = model.explain(float(hip), held.knee_flexion, hip_acceleration=task.hip_acceleration,
+                                 hip_adduction=held.hip_adduction,
+                                 hip_rotation=held.hip_rotation)  # fmt: skip
             for s in without_caveats(said, caveats):
                 flow.paragraph(str(s["text"]), _Style(8.5 * z, bullet=True, space_before=0.02))
         head = _Style(9.5 * z, bold=True, space_before=0.1)
@@ -418,25 +434,29 @@ def build_handout_pdf(
     job: Job,
     view: str = "lateral",
     task: Task | None = None,
+    hip_adduction: float = 0.0,
+    hip_rotation: float = 0.0,
 ) -> tuple[bytes, int]:
     """The PDF as bytes and its page count: the views rendered once, the text shrunk a little
     if that keeps the handout to two pages. ``task`` is the hold task (default: the model's own
-    subject and strengths, holding still)."""
+    subject and strengths, holding still). The knee, ``hip_adduction`` and ``hip_rotation``
+    (deg) are held at every pose, as the window holds them while hip flexion changes."""
     if task is None:
         task = Task(body_mass=model.body_mass, height=model.height, strength=model.strength)
+    held = at_pose(Snapshot(), knee_flexion=knee_flexion, hip_adduction=hip_adduction,
+                   hip_rotation=hip_rotation).pose  # fmt: skip
     with task_applied(model, task):
-        return _build(model, poses, knee_flexion, muscles, colour_by, title, paper, job, view, task)
+        return _build(model, poses, held, muscles, colour_by, title, paper, job, view, task)
 
 
-def _build(model: HipModel, poses: Sequence[float], knee_flexion: float, muscles: list[str],
+def _build(model: HipModel, poses: Sequence[float], held: Pose, muscles: list[str],
            colour_by: str, title: str, paper: str, job: Job, view: str,
            task: Task) -> tuple[bytes, int]:  # fmt: skip
-    views = _render_views(model, poses, knee_flexion, muscles, colour_by, view, PAPERS[paper], job,
-                          task)  # fmt: skip
+    views = _render_views(model, poses, held, muscles, colour_by, view, PAPERS[paper], job, task)
     pdf, pages = b"", 0
     for k, scale in enumerate((1.0, 0.92, 0.85)):
         job.step(0.65 + 0.1 * k, "laying out the pages")
-        pdf, pages = _layout(model, poses, knee_flexion, muscles, colour_by, title, paper, views,
+        pdf, pages = _layout(model, poses, held, muscles, colour_by, title, paper, views,
                              view, scale, task)  # fmt: skip
         if pages <= 2:
             break
@@ -471,12 +491,15 @@ def make_handout(
     model: HipModel | None = None,
     view: str = "lateral",
     task: Task | None = None,
+    hip_adduction: float = 0.0,
+    hip_rotation: float = 0.0,
 ) -> Path:
     """Write the handout PDF (one or two pages) atomically; cancelling leaves no file.
 
     ``task`` is the hold task the activations and the "why" are computed for (a session's or the
     window's); without it, the model's own subject and strengths, holding the leg still. A task
-    other than the default is stated under the views."""
+    other than the default is stated under the views. ``hip_adduction`` and ``hip_rotation``
+    (deg) turn every pose out of the sagittal plane alike; the handout names them."""
     path = Path(path)
     if path.suffix.lower() != ".pdf":
         raise HipFlexError(f"{path}: a handout is a PDF; use a .pdf name")
@@ -498,9 +521,11 @@ def make_handout(
         raise HipFlexError(f"unknown muscle id(s): {', '.join(unknown) or '(none given)'}; "
                            f"known: {', '.join(model.ctx.muscle_ids)}")  # fmt: skip
     for hip in poses:
-        at_pose(Snapshot(), hip_flexion=float(hip), knee_flexion=float(knee_flexion))
+        at_pose(Snapshot(), hip_flexion=float(hip), knee_flexion=float(knee_flexion),
+                hip_adduction=float(hip_adduction), hip_rotation=float(hip_rotation))  # fmt: skip
     data, pages = build_handout_pdf(model, [float(p) for p in poses], float(knee_flexion), chosen,
-                                    colour_by, title, paper, job, view, task)  # fmt: skip
+                                    colour_by, title, paper, job, view, task,
+                                    float(hip_adduction), float(hip_rotation))  # fmt: skip
     job.step(0.97, f"saving ({pages} pages)")
     atomic_write_bytes(path, data)
     job.done(f"wrote {path}")

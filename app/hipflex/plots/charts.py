@@ -18,6 +18,7 @@ from matplotlib.lines import Line2D
 from numpy.typing import ArrayLike, NDArray
 
 from hipflex.errors import HipFlexError
+from hipflex.model.contact import angle_words
 from hipflex.model.hipmodel import HipModel, PoseResult
 from hipflex.model.limits import drive_text
 from hipflex.model.muscle import active_force_length
@@ -52,6 +53,8 @@ class PlotData:
     attribution: str = ""
     muscles: list[str] = field(default_factory=list)
     hip_acceleration: float = 0.0  # rad/s^2: a knee drive on top of holding the leg
+    hip_adduction: float = 0.0  # deg, held over the sweep (the pose's, off the sagittal plane)
+    hip_rotation: float = 0.0  # deg, internal rotation, held likewise
 
     @property
     def task_words(self) -> str:
@@ -66,10 +69,14 @@ class PlotData:
         knee_flexion: float,
         angles: ArrayLike | None = None,
         hip_acceleration: float = 0.0,
+        hip_adduction: float = 0.0,
+        hip_rotation: float = 0.0,
     ) -> PlotData:
-        """Sweep the model once; the charts then only index arrays."""
+        """Sweep the model once, over hip flexion with the knee, adduction and rotation held;
+        the charts then only index arrays."""
         a = DEFAULT_ANGLES if angles is None else np.asarray(angles, float).ravel()
-        res = model.sweep(a, knee_flexion=knee_flexion, hip_acceleration=hip_acceleration)
+        res = model.sweep(a, knee_flexion=knee_flexion, hip_acceleration=hip_acceleration,
+                          hip_adduction=hip_adduction, hip_rotation=hip_rotation)  # fmt: skip
         muscles = model.ctx.anatomy.muscles
         return cls(
             angles=a.copy(),
@@ -81,6 +88,8 @@ class PlotData:
             attribution=model.ctx.pack.attribution,
             muscles=list(res.muscles),
             hip_acceleration=float(hip_acceleration),
+            hip_adduction=float(hip_adduction),
+            hip_rotation=float(hip_rotation),
         )
 
     def column(self, quantity: str, muscle: str) -> Array:
@@ -122,6 +131,15 @@ def _check(kind: str, data: PlotData, muscles: Sequence[str]) -> list[str]:
 
 def _knee_text(knee: float) -> str:
     return "knee straight" if abs(knee) < 0.5 else f"knee flexed {knee:g}°"
+
+
+def held_text(data: PlotData) -> str:
+    """What the sweep holds still: "knee straight", or "knee flexed 90°; hip adducted 15° and
+    turned in 20°" off the sagittal plane, so a chart saved alone says which pose it is for."""
+    words = _knee_text(data.knee_flexion)
+    if data.hip_adduction or data.hip_rotation:
+        words += "; hip " + angle_words(data.hip_adduction, data.hip_rotation).replace(" deg", "°")
+    return words
 
 
 def legend_entries(ax: Axes) -> tuple[list[Artist], list[str]]:
@@ -341,7 +359,10 @@ def chart_title(kind: str, data: PlotData) -> str:
     title = PLOT_TITLES[kind]
     if kind == "activation" and data.hip_acceleration != 0:
         title = f"Activation to {data.task_words}"
-    return f"{title} ({_knee_text(data.knee_flexion)})"
+    # off the sagittal plane the held pose is long: on its own line, so the title stays clear
+    # of a legend beside the axes
+    sep = "\n" if data.hip_adduction or data.hip_rotation else " "
+    return f"{title}{sep}({held_text(data)})"
 
 
 def figure(

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from hipflex.gui.panels._common import coalescer, esc
 from hipflex.gui.panels.muscles import GROUP_TITLES
 from hipflex.gui.qtstate import SWEEP_ANGLES, Analysis, QtState
+from hipflex.model.contact import angle_words
 from hipflex.plots import PLOT_KINDS, PLOT_TITLES, PlotCursor, PlotData, draw, figure, save_figure
 from hipflex.plots.charts import legend_entries
 from hipflex.state import Snapshot
@@ -267,9 +268,10 @@ class PlotsPanel(QWidget):
         """The charts' data straight from the Analysis sweep (no second sweep of the model)."""
         res = self.analysis.sweep
         m = self.anatomy.muscles
+        pose = self.qstate.snapshot.pose
         return PlotData(
             angles=SWEEP_ANGLES.copy(),
-            knee_flexion=float(self.qstate.snapshot.pose.knee_flexion),
+            knee_flexion=float(pose.knee_flexion),
             result=res,
             names={k: m[k].display_name for k in res.muscles},
             colours={k: m[k].colour for k in res.muscles},
@@ -277,6 +279,9 @@ class PlotsPanel(QWidget):
             attribution=self.analysis.model.ctx.pack.attribution,
             muscles=list(res.muscles),
             hip_acceleration=self.qstate.snapshot.task.hip_acceleration,
+            # as the Analysis swept them (its cache key rounds to 0.1 deg)
+            hip_adduction=round(pose.hip_adduction, 1),
+            hip_rotation=round(pose.hip_rotation, 1),
         )
 
     def _build_menu(self) -> None:
@@ -412,10 +417,13 @@ class PlotsPanel(QWidget):
         return QSize(960, 300)
 
     def _sync_legend(self) -> None:
-        """One legend for all four charts: the knee angle of the curves and the muscles."""
-        knee = self.data.knee_flexion
-        knee_text = "Knee straight" if abs(knee) < 0.5 else f"Knee {knee:g}°"
-        parts = [f"<b>{knee_text}</b>, curves over hip flexion (°):"]
+        """One legend for all four charts: what the curves hold still (the knee, and the hip's
+        adduction and rotation when turned) and the muscles."""
+        d = self.data
+        held = "Knee straight" if abs(d.knee_flexion) < 0.5 else f"Knee {d.knee_flexion:g}°"
+        if d.hip_adduction or d.hip_rotation:
+            held += ", hip " + angle_words(d.hip_adduction, d.hip_rotation).replace(" deg", "°")
+        parts = [f"<b>{held}</b>, curves over hip flexion (°):"]
         for m in self.plotted():
             name = self.data.names.get(m, m)
             colour = self.data.colours.get(m, "#000000")
@@ -424,7 +432,7 @@ class PlotsPanel(QWidget):
         # a chart shown alone has its own full legend and title
         self.legend.setText(" &nbsp; ".join(parts))
         self.legend.setVisible(self.layout_box.currentData() == GRID)
-        self.legend.setToolTip("Curves over hip flexion at this knee angle")
+        self.legend.setToolTip("Curves over hip flexion, the rest of the pose held as now")
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
