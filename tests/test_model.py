@@ -878,7 +878,8 @@ def test_strength_scales_max_moment(model_context) -> None:  # type: ignore[no-u
 def test_hold_task_is_the_weights_moment_about_the_flexion_axis_in_any_pose(model) -> None:  # type: ignore[no-untyped-def]
     """Off the sagittal plane too, the hold task asks the flexors for the leg's weight moment
     about the pelvis's medio-lateral axis (flexion's, the first rotation) and, for a knee drive,
-    the leg's moment of inertia about it. Checked by virtual work against the leg's potential
+    the leg's moment of inertia about it (each segment's own inertia too, turned with it: until
+    session 32 its sagittal radius of gyration stood for any tilt). Checked by virtual work against the leg's potential
     energy, its segments hanging along the femur's and tibia's -y as ``body_transforms`` poses
     them (de Leva 1996 fractions, as in hipflex.model.segments); and, knee straight, adducting
     by 30 deg shortens every lever by cos 30 deg. Until session 31 the task took adduction and
@@ -904,7 +905,16 @@ def test_hold_task_is_the_weights_moment_about_the_flexion_axis_in_any_pose(mode
     held = model.sweep(**pose).required_moment
     np.testing.assert_allclose(held, (energy[0] - energy[1]) / np.radians(2 * step), atol=1e-6)
     plane = centres(pose)[:, :, :2]
-    own = masses[0] * (0.329 * lt) ** 2 + masses[1] * (0.255 * ls) ** 2
+    # each segment's own inertia tensor (de Leva 1996: radii 0.329 / 0.149 thigh, 0.255 / 0.103
+    # shank, across / along its long axis, the body's y), turned into the pelvis frame by its
+    # posed rotation; the flexion axis (z) sees its zz element
+    tr = body_transforms(model.ctx.skeleton, **pose)
+    own = np.zeros(n)
+    for mass, length, (across, along), body in ((masses[0], lt, (0.329, 0.149), "femur_r"),
+                                                (masses[1], ls, (0.255, 0.103), "tibia_r")):  # fmt: skip
+        tensor = mass * length**2 * np.diag([across**2, along**2, across**2])
+        rot = tr[body][:, :3, :3]
+        own += np.einsum("ni,ij,nj->n", rot[:, 2, :], tensor, rot[:, 2, :])
     inertia = own + np.einsum("k,kn->n", masses, (plane**2).sum(axis=2))
     driven = model.sweep(**pose, hip_acceleration=10.0).required_moment
     np.testing.assert_allclose(driven - held, 10.0 * inertia, rtol=1e-9)

@@ -19,10 +19,14 @@ GRAVITY = 9.81  # m/s^2
 
 # de Leva P (1996) J Biomech 29(9):1223-1230, Table 4, adult males (adjusted Zatsiorsky-Seluyanov):
 # mass fraction of body mass, centre of mass as a fraction of segment length from the proximal
-# joint, sagittal radius of gyration about the centre of mass as a fraction of segment length,
-# segment length as a fraction of stature (mean stature 1741 mm).
-THIGH = {"mass": 0.1416, "com": 0.4095, "gyration": 0.329, "length": 422.2 / 1741}
-SHANK = {"mass": 0.0433, "com": 0.4459, "gyration": 0.255, "length": 434.0 / 1741}
+# joint, radii of gyration about the centre of mass as fractions of segment length (sagittal,
+# and longitudinal: about the segment's own long axis), segment length as a fraction of stature
+# (mean stature 1741 mm). The transverse (frontal) radii are 0.329 (thigh) and 0.249 (shank):
+# the sagittal ones stand for both, so a segment is symmetric about its long axis.
+THIGH = {"mass": 0.1416, "com": 0.4095, "gyration": 0.329, "long_gyration": 0.149,
+         "length": 422.2 / 1741}  # fmt: skip
+SHANK = {"mass": 0.0433, "com": 0.4459, "gyration": 0.255, "long_gyration": 0.103,
+         "length": 434.0 / 1741}  # fmt: skip
 FOOT = {"mass": 0.0137}  # lumped at the ankle centre (its moment arm about the hip dominates)
 
 
@@ -54,7 +58,9 @@ class LegInertia:
         centre's distance in front of the hip: adducting the thigh lifts it out of the sagittal
         plane and shortens that distance, turning the hip swings a bent knee's shank sideways.
         ``hip_acceleration`` (rad/s^2) adds a fast knee drive: the leg's moment of inertia about
-        the same axis, its masses at their distances from the axis.
+        the same axis, its masses at their distances from the axis and each segment's own
+        inertia about it (a segment tilted toward the axis turns partly about its long axis,
+        where its radius of gyration is less than half).
         """
         thigh, shank = np.asarray(thigh, float), np.asarray(shank, float)
         if len(thigh) == 1:  # one pose (a slider step): the sums on floats
@@ -64,16 +70,16 @@ class LegInertia:
         if hip_acceleration == 0.0:
             return np.asarray(gravity)
         # moment of inertia about the flexion axis: each centre's distance from it in the
-        # pelvis's x-y plane (parallel-axis theorem); the segments' own radii of gyration as in
-        # the sagittal plane
+        # pelvis's x-y plane (parallel-axis theorem), plus each segment's own inertia about an
+        # axis parallel to it
         lt, ls = THIGH["length"] * self.height, SHANK["length"] * self.height
         mt, ms, mf = (s["mass"] * self.body_mass for s in (THIGH, SHANK, FOOT))
         knee_at = lt * thigh
         shank_at = knee_at + SHANK["com"] * ls * shank
         ankle_at = knee_at + ls * shank
         thigh_at = THIGH["com"] * lt * thigh
-        inertia = (mt * ((THIGH["gyration"] * lt) ** 2 + (thigh_at**2).sum(axis=1))
-                   + ms * ((SHANK["gyration"] * ls) ** 2 + (shank_at**2).sum(axis=1))
+        inertia = (mt * (_own(THIGH, thigh) * lt**2 + (thigh_at**2).sum(axis=1))
+                   + ms * (_own(SHANK, shank) * ls**2 + (shank_at**2).sum(axis=1))
                    + mf * (ankle_at**2).sum(axis=1))  # fmt: skip
         return np.asarray(gravity + inertia * hip_acceleration)
 
@@ -90,3 +96,11 @@ class LegInertia:
         x_ankle = x_knee + ls * forward_shank
         return GRAVITY * (mt * x_thigh + ms * x_shank + mf * x_ankle)
 
+
+def _own(segment: dict[str, float], direction: Array) -> Array:
+    """A segment's own squared radius of gyration (fraction of its length, squared) about an
+    axis through its centre parallel to the flexion axis: r_t^2 (1 - c^2) + r_l^2 c^2, c the
+    cosine between its long axis and that axis. ``direction`` (n, 2) is the long axis's x-y
+    part, so 1 - c^2 is its squared length."""
+    across = (np.asarray(direction, float) ** 2).sum(axis=1)
+    return np.asarray(segment["gyration"] ** 2 * across + segment["long_gyration"] ** 2 * (1 - across))
