@@ -195,6 +195,10 @@ def _one_line_error(code: int, err: str, *needles: str) -> None:
         (["--mass", "nan"], ["body mass nan kg"]),
         (["--height", "0"], ["height 0 m is outside"]),
         (["--knee", "nan"], ["knee_flexion: angle is not a finite number"]),
+        (["--adduction", "95"], ["hip_adduction = 95 deg is outside the joint range -45..30 deg"]),
+        (["--adduction", "nan"], ["hip_adduction: angle is not a finite number"]),
+        (["--rotation", "-50"], ["hip_rotation = -50 deg is outside the joint range -45..45 deg"]),
+        (["--rotation", "inf"], ["hip_rotation: angle is not a finite number"]),
     ],
 )  # fmt: skip
 def test_sweep_bad_numbers_print_one_line_and_exit_2(capsys, tmp_path, args, needles) -> None:  # type: ignore[no-untyped-def]
@@ -309,6 +313,64 @@ def test_sweep_warns_where_the_leg_cannot_be_held(capsys, tmp_path, model_contex
     # the default subject holds every angle that needs a flexor: no warning
     code, _, err = _run(capsys, "sweep", "-o", str(tmp_path / "ok.csv"))
     assert code == 0 and "warning" not in err
+
+
+def test_sweep_off_the_sagittal_plane_appends_the_pose_columns(capsys, tmp_path, model) -> None:  # type: ignore[no-untyped-def]
+    """--adduction/--rotation give the engine's numbers at that pose, and two last columns that
+    name it; the first ten columns keep their places, and at 0 deg the header is the spec's."""
+    import csv
+
+    from hipflex.cli_model import SWEEP_COLUMNS
+
+    angles = np.array([90.0, 100.0, 110.0, 120.0])
+    want = model.sweep(angles, knee_flexion=30.0, hip_adduction=15.0, hip_rotation=20.0)
+    flat = model.sweep(angles, knee_flexion=30.0)
+    out = tmp_path / "turned.csv"
+    code, _, err = _run(capsys, "sweep", "--from", "90", "--to", "120", "--step", "10", "--knee",
+                        "30", "--adduction", "15", "--rotation", "20", "-o", str(out))  # fmt: skip
+    assert code == 0, err
+    lines = out.read_text().splitlines()
+    assert lines[0] == SWEEP_COLUMNS + ",hip_adduction_deg,hip_rotation_deg"
+    assert all(line.split(",")[10:] == ["15", "20"] for line in lines[1:])
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == len(model.muscles) * angles.size
+    assert list(rows[0])[:10] == SWEEP_COLUMNS.split(",")
+    moved = 0.0
+    for m in ("gluteus_medius", "psoas", "adductor_longus", "tensor_fasciae_latae"):
+        got = [r for r in rows if r["muscle"] == m]
+        assert [float(r["hip_flexion_deg"]) for r in got] == angles.tolist()
+        for q, column in (("moment_arm_hip_flexion", "moment_arm_m"),
+                          ("max_moment_hip_flexion", "max_moment_Nm"), ("length", "length_m")):  # fmt: skip
+            values = np.array([float(r[column]) for r in got])
+            np.testing.assert_allclose(values, want.muscle(m)[q], rtol=1e-5, atol=1e-9)
+            moved = max(moved, float(np.abs(values - flat.muscle(m)[q]).max()))
+    assert moved > 1e-3  # not the sagittal sweep's numbers
+    # 0 deg, however typed, is the sagittal sweep: the spec's ten columns only
+    for extra in ([], ["--adduction", "0", "--rotation", "-0"]):
+        code, text, err = _run(capsys, "sweep", "--from", "90", "--to", "90", *extra, "-o", "-")
+        assert code == 0, err
+        assert text.splitlines()[0] == SWEEP_COLUMNS
+        assert {len(line.split(",")) for line in text.splitlines()} == {10}
+
+
+def test_sweep_warning_is_for_the_pose_off_the_plane(capsys, tmp_path, model_context) -> None:  # type: ignore[no-untyped-def]
+    """Without psoas and iliacus the turned hip cannot be held high: the warning names the
+    pose, and its highest angle is the engine's for that adduction and rotation."""
+    weak = HipModel(model_context)
+    weak.set_strength("psoas", 0.0)
+    weak.set_strength("iliacus", 0.0)
+    off = {"hip_adduction": 15.0, "hip_rotation": 20.0}
+    highest = weak.highest_hold_angle(0.0, **off)
+    assert highest is not None and highest < 130 < (weak.highest_hold_angle(0.0) or 0)
+    code, _, err = _run(capsys, "sweep", "--from", "90", "--to", "130", "--step", "5",
+                        "--strength", "psoas=0", "--strength", "iliacus=0", "--adduction", "15",
+                        "--rotation", "20", "-o", str(tmp_path / "weak.csv"))  # fmt: skip
+    assert code == 0 and err.startswith("hipflex: warning: with the knee at 0 deg, the hip "
+                                        "adducted 15 deg and turned in 20 deg, the muscles "
+                                        "cannot hold the leg")  # fmt: skip
+    short = np.arange(90.0, 131.0, 5.0)[~weak.sweep(np.arange(90.0, 131.0, 5.0), **off).feasible]
+    assert f"{short.size} hip angles of 9" in err
+    assert f"highest hip angle that can be held is {highest:g} deg" in err
 
 
 @pytest.mark.parametrize("name", ["x.gltf", "x.obj", "x"])
@@ -525,6 +587,8 @@ def test_a_value_just_past_a_limit_is_shown_as_typed(capsys) -> None:  # type: i
     (["explain", "--hip", "135"], "hip flexion 135 deg lies beyond the explorer's range -20..130"),
     (["sweep", "--from", "-30", "--to", "140", "--step", "5", "-o", "t.csv"],
      "hip flexion -30..-25 and 135..140 deg lies beyond the explorer's range"),
+    (["sweep", "--to", "0", "--step", "10", "--adduction", "-40", "-o", "t.csv"],
+     "hip adduction -40 deg lies beyond the explorer's range -30..30"),
 ])  # fmt: skip
 def test_the_engine_notes_angles_beyond_the_explorer_s_range(capsys, tmp_path, monkeypatch, argv,
                                                               where) -> None:  # type: ignore[no-untyped-def]

@@ -25,10 +25,11 @@ def pixel_size(text: str, example: str = "1366x768") -> tuple[int, int]:
 
 
 def add_off_plane(p: argparse.ArgumentParser, what: str = "the numbers",
-                  unset: str | None = None) -> None:  # fmt: skip
+                  unset: str | None = None, more: str = "") -> None:  # fmt: skip
     """``--adduction`` and ``--rotation`` (degrees) on ``p``, stored as ``hip_adduction`` and
     ``hip_rotation``: the part of a pose outside the sagittal plane, so every command can pose
-    the hip as the window does. ``what`` says what they change. They default to 0; with
+    the hip as the window does. ``what`` says what they change; ``more``, when given, is a
+    further clause of both flags' help (e.g. what the output gains). They default to 0; with
     ``unset`` (what applies then, e.g. "the session's, else 0") to None, so the command can
     tell "not given" from 0."""
     for flag, name, words in (
@@ -37,4 +38,4 @@ def add_off_plane(p: argparse.ArgumentParser, what: str = "the numbers",
     ):
         p.add_argument(flag, dest=name, type=float, default=None if unset else 0.0,
                        metavar="DEG", help=f"{words}, degrees (default {unset or 0}); {what} "
-                       "are for the pose so turned")  # fmt: skip
+                       "are for the pose so turned" + (f"; {more}" if more else ""))  # fmt: skip

@@ -25,6 +25,9 @@ SWEEP_COLUMNS = (
     "muscle,hip_flexion_deg,knee_flexion_deg,length_m,moment_arm_m,norm_fiber_length,"
     "force_length_factor,max_moment_Nm,activation,share"
 )
+# appended after SWEEP_COLUMNS when the sweep is off the sagittal plane (either angle not 0), so
+# the file says which pose it is for and the first ten columns keep their places
+OFF_PLANE_COLUMNS = "hip_adduction_deg,hip_rotation_deg"
 MAX_SWEEP_ANGLES = 100_001  # e.g. -20..130 deg in steps of 0.0015 deg; more is refused
 GRID_TOLERANCE = 1e-9  # in steps: --to within this of a grid angle counts as on the grid
 
@@ -105,18 +108,24 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         raise HipFlexError(f"{out} is a folder; give a file name for the CSV table")
     angles = sweep_angles(args.start, args.to, args.step)
     model = _model(args)
-    res = model.sweep(angles, knee_flexion=args.knee, hip_acceleration=args.hip_acceleration)
+    off = {"hip_adduction": args.hip_adduction, "hip_rotation": args.hip_rotation}
+    res = model.sweep(angles, knee_flexion=args.knee, hip_acceleration=args.hip_acceleration,
+                      **off)  # fmt: skip
     knee = format_angle(args.knee)
+    header, tail = SWEEP_COLUMNS, ""
+    if args.hip_adduction or args.hip_rotation:  # finite: the engine refused anything else
+        header += "," + OFF_PLANE_COLUMNS
+        tail = f",{format_angle(args.hip_adduction)},{format_angle(args.hip_rotation)}"
     deg = [format_angle(a) for a in angles]
     columns = [res[q] for q in ("length", "moment_arm_hip_flexion", "norm_fiber_length",
                "force_length_factor", "max_moment_hip_flexion", "activation", "share")]  # fmt: skip
 
     def table() -> Iterator[bytes]:
         """The CSV a muscle at a time, so a long sweep is never held whole as text."""
-        yield (SWEEP_COLUMNS + "\n").encode()
+        yield (header + "\n").encode()
         for j, m in enumerate(res.muscles):
             yield "".join(
-                f"{m},{deg[i]},{knee}," + ",".join(f"{c[i, j]:.6g}" for c in columns) + "\n"
+                f"{m},{deg[i]},{knee}," + ",".join(f"{c[i, j]:.6g}" for c in columns) + tail + "\n"
                 for i in range(len(angles))
             ).encode()
 
@@ -130,25 +139,32 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     rows = len(res.muscles) * len(angles)
     print(f"wrote {where}: {_plural(rows, 'row')} ({_plural(len(res.muscles), 'muscle')}"
           f" x {_plural(len(angles), 'angle')})", file=sys.stderr if out == "-" else sys.stdout)  # fmt: skip
-    _note_beyond_explorer([float(a) for a in angles])
+    _note_beyond_explorer([float(a) for a in angles], **off)
     short = np.logical_not(res.feasible)  # a shortfall (no flexor needed counts as held)
     if short.any():
         _warn_infeasible(model, args.knee, args.hip_acceleration, [float(a) for a in angles],
-                         short.tolist())  # fmt: skip
+                         short.tolist(), **off)  # fmt: skip
     return 0
 
 
 def _warn_infeasible(model: HipModel, knee: float, acceleration: float, angles: list[float],
-                     short: list[bool]) -> None:  # fmt: skip
-    """The CSV columns are fixed, so the angles where the leg cannot be held go to stderr."""
+                     short: list[bool], hip_adduction: float = 0.0,
+                     hip_rotation: float = 0.0) -> None:  # fmt: skip
+    """The CSV columns are fixed, so the angles where the leg cannot be held go to stderr; the
+    highest angle that can is for the same knee, adduction and rotation."""
+    from hipflex.model.contact import angle_words
+
     bad = [a for a, s in zip(angles, short, strict=True) if s]
-    limit = model.highest_hold_angle(knee, acceleration)
+    limit = model.highest_hold_angle(knee, acceleration, hip_adduction=hip_adduction,
+                                     hip_rotation=hip_rotation)  # fmt: skip
     task = ("hold the leg" if acceleration == 0 else
             f"give the leg a hip-flexion acceleration of {acceleration:g} rad/s^2")  # fmt: skip
     can = "be held" if acceleration == 0 else "take that acceleration"
+    turned = (f", the hip {angle_words(hip_adduction, hip_rotation)}," if hip_adduction
+              or hip_rotation else "")  # fmt: skip
     print(
-        f"hipflex: warning: with the knee at {format_angle(knee)} deg the muscles cannot {task} "
-        f"at {_plural(len(bad), 'hip angle')} of {len(angles)} ({_runs(bad, angles)} deg); "
+        f"hipflex: warning: with the knee at {format_angle(knee)} deg{turned} the muscles cannot "
+        f"{task} at {_plural(len(bad), 'hip angle')} of {len(angles)} ({_runs(bad, angles)} deg); "
         "in those rows every flexor is fully active and still falls short. "
         + (f"No hip angle from 0 deg up can {can}." if limit is None
            else f"The highest hip angle that can {can} is {limit:g} deg."),
@@ -156,19 +172,26 @@ def _warn_infeasible(model: HipModel, knee: float, acceleration: float, angles: 
     )  # fmt: skip
 
 
-def _note_beyond_explorer(hips: list[float]) -> None:
+def _note_beyond_explorer(hips: list[float], hip_adduction: float = 0.0,
+                          hip_rotation: float = 0.0) -> None:  # fmt: skip
     """The engine takes the whole joint range; say so on stderr where some paths are not sound
-    (the explorer's narrower range and its reason, hipflex.state)."""
+    (the explorer's narrower range and its reason, hipflex.state): a line for the hip-flexion
+    angles beyond it, and one for the adduction and one for the rotation when beyond it."""
     from hipflex.state import NARROWER_BECAUSE, POSE_RANGES
 
-    lo, hi = POSE_RANGES["hip_flexion"]
-    runs = [f"{min(side):g}..{max(side):g}" if len(side) > 1 else f"{side[0]:g}"
-            for side in ([h for h in hips if h < lo], [h for h in hips if h > hi]) if side]
-    if runs:
-        where = " and ".join(runs)
-        print(f"hipflex: note: hip flexion {where} deg lies beyond the explorer's range {lo:g}..{hi:g}"
-              f" deg; there {NARROWER_BECAUSE['hip_flexion']}, so read those numbers with care",
-              file=sys.stderr)  # fmt: skip
+    for name, values in (("hip_flexion", hips), ("hip_adduction", [hip_adduction]),
+                         ("hip_rotation", [hip_rotation])):  # fmt: skip
+        lo, hi = POSE_RANGES[name]
+        runs = [
+            f"{min(side):g}..{max(side):g}" if len(side) > 1 else f"{side[0]:g}"
+            for side in ([v for v in values if v < lo], [v for v in values if v > hi])
+            if side
+        ]
+        if runs:
+            where = " and ".join(runs)
+            print(f"hipflex: note: {name.replace('_', ' ')} {where} deg lies beyond the explorer's "
+                  f"range {lo:g}..{hi:g} deg; there {NARROWER_BECAUSE[name]}, so read those numbers "
+                  "with care", file=sys.stderr)  # fmt: skip
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
@@ -390,6 +413,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         metavar="DEG",
         help="knee flexion, degrees (default 0, knee straight)",
     )
+    add_off_plane(sw, "the table's numbers", "when --adduction or --rotation is not 0 the CSV "
+                  f"gains two last columns, {OFF_PLANE_COLUMNS.replace(',', ' and ')}, after "
+                  "share")  # fmt: skip
     _subject(sw)
     _task(sw)
     sw.add_argument(
