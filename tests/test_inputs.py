@@ -373,6 +373,81 @@ def test_sweep_warning_is_for_the_pose_off_the_plane(capsys, tmp_path, model_con
     assert f"highest hip angle that can be held is {highest:g} deg" in err
 
 
+def _glb_nodes(path) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Each node of a .glb as its vertices in the file's frame (node transform applied)."""
+    import trimesh
+
+    scene = trimesh.load(path)
+    out = {}
+    for node in scene.graph.nodes_geometry:
+        transform, geometry = scene.graph.get(node)
+        v = np.asarray(scene.geometry[geometry].vertices, float)
+        out[node] = v @ transform[:3, :3].T + transform[:3, 3]
+    return out
+
+
+def _polyline(points: np.ndarray) -> np.ndarray:
+    """``points`` without repeats of the point before (glTF lines store each segment's ends)."""
+    keep = np.r_[True, np.abs(np.diff(points, axis=0)).max(axis=1) > 1e-9]
+    return points[keep]
+
+
+def test_export_poses_bones_and_lines_off_the_sagittal_plane(capsys, tmp_path, model_context) -> None:  # type: ignore[no-untyped-def]
+    """--adduction 20: the femur is the engine's femur at that pose (turned 20 deg about the
+    front-to-back axis, knee toward the midline), and every line of action is exported, on
+    the engine's path at that pose."""
+    from hipflex.model.kinematics import body_transforms
+    from hipflex.model.wrapping import wrapped_path
+
+    files = {}
+    for name, extra in (("flat", []), ("turned", ["--adduction", "20"])):
+        files[name] = tmp_path / f"{name}.glb"
+        code, _, err = _run(capsys, "export", "--hip", "0", "--knee", "20", *extra, "-o",
+                            str(files[name]))  # fmt: skip
+        assert code == 0, err
+    flat, turned = _glb_nodes(files["flat"]), _glb_nodes(files["turned"])
+    pack = model_context.pack
+    tr = body_transforms(model_context.skeleton, hip_flexion=0.0, hip_adduction=20.0,
+                         knee_flexion=20.0)  # fmt: skip
+    femur = np.asarray(pack.mesh("femur_r", "interactive").vertices, float)
+    t = tr[pack.mesh_body("femur_r")][0]
+    np.testing.assert_allclose(turned["bone:femur_r"], femur @ t[:3, :3].T + t[:3, 3], atol=1e-6)
+    # independently of the transforms: the femur turned 20 deg about the pelvis's x axis
+    # (front to back at hip flexion 0), its lower end toward the midline (-z, z is lateral)
+    a, b = flat["bone:femur_r"], turned["bone:femur_r"]
+    u, _, vt = np.linalg.svd((a - a.mean(0)).T @ (b - b.mean(0)))
+    r = vt.T @ u.T  # b - mean ~ r (a - mean)
+    assert np.degrees(np.arccos((np.trace(r) - 1) / 2)) == pytest.approx(20.0, abs=0.01)
+    assert abs(r[2, 1] - r[1, 2]) / (2 * np.sin(np.radians(20))) == pytest.approx(1.0, abs=1e-3)
+    lowest = np.argmin(a[:, 1])
+    assert b[lowest, 2] < a[lowest, 2] - 0.1
+    # a path node for every line of action, each on the engine's path at the turned pose
+    lines = model_context.lines
+    names = [f"path:{ln.muscle}:{sum(o.muscle == ln.muscle for o in lines[:i])}"
+             for i, ln in enumerate(lines)]  # fmt: skip
+    assert sorted(n for n in turned if n.startswith("path:")) == sorted(names)
+    moved = 0.0
+    for name, line in zip(names, lines, strict=True):
+        want = _polyline(np.asarray(wrapped_path(model_context, line, tr)[0], float))
+        got = _polyline(turned[name])
+        assert got.shape == want.shape, name
+        np.testing.assert_allclose(got, want, atol=1e-6, err_msg=name)
+        moved = max(moved, float(np.abs(got[-1] - _polyline(flat[name])[-1]).max()))
+    assert moved > 0.01
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [(["--adduction", "31"], ["hip_adduction = 31 deg is outside the joint range -45..30 deg"]),
+     (["--rotation", "nan"], ["hip_rotation: angle is not a finite number"])],
+)  # fmt: skip
+def test_export_refuses_an_off_plane_angle_outside_the_joint(capsys, tmp_path, args, needles) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "x.glb"
+    code, _, err = _run(capsys, "export", *args, "-o", str(out))
+    _one_line_error(code, err, *needles)
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("name", ["x.gltf", "x.obj", "x"])
 def test_export_needs_the_glb_suffix(capsys, tmp_path, name) -> None:  # type: ignore[no-untyped-def]
     code, _, err = _run(capsys, "export", "--hip", "10", "-o", str(tmp_path / name))
@@ -589,6 +664,8 @@ def test_a_value_just_past_a_limit_is_shown_as_typed(capsys) -> None:  # type: i
      "hip flexion -30..-25 and 135..140 deg lies beyond the explorer's range"),
     (["sweep", "--to", "0", "--step", "10", "--adduction", "-40", "-o", "t.csv"],
      "hip adduction -40 deg lies beyond the explorer's range -30..30"),
+    (["export", "--rotation", "42", "-o", "s.glb"],
+     "hip rotation 42 deg lies beyond the explorer's range -40..40"),
 ])  # fmt: skip
 def test_the_engine_notes_angles_beyond_the_explorer_s_range(capsys, tmp_path, monkeypatch, argv,
                                                               where) -> None:  # type: ignore[no-untyped-def]

@@ -269,8 +269,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise HipFlexError(
             f"{args.output or '-o'}: export writes binary glTF; give a file name ending in .glb"
         )
-    export_glb(Path(args.output), args.hip, args.knee)
-    _note_beyond_explorer([float(args.hip)])
+    off = {"hip_adduction": args.hip_adduction, "hip_rotation": args.hip_rotation}
+    export_glb(Path(args.output), args.hip, args.knee, **off)  # checks the joint ranges
+    _note_beyond_explorer([float(args.hip)], **off)
     print(f"wrote {args.output}")
     return 0
 
@@ -461,6 +462,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     gl.add_argument(
         "--knee", type=float, default=0.0, metavar="DEG", help="knee flexion, degrees (default 0)"
     )
+    add_off_plane(gl, "the bones and the lines of action")
     gl.add_argument(
         "-o",
         "--output",

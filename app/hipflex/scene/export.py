@@ -11,14 +11,21 @@ import trimesh
 from hipflex.scene.render import atomic_write_bytes
 
 
-def export_glb(path: Path, hip: float, knee: float) -> Path:
-    """Write ``bone:<id>`` meshes and ``path:<muscle>:<n>`` polylines (model frame, metres)."""
+def export_glb(path: Path, hip: float, knee: float, hip_adduction: float = 0.0,
+               hip_rotation: float = 0.0) -> Path:  # fmt: skip
+    """Write ``bone:<id>`` meshes and ``path:<muscle>:<n>`` polylines (model frame, metres) at
+    the pose (degrees; adduction and internal rotation 0 for a sagittal pose).
+
+    Raises:
+        PoseError: an angle is not finite or lies outside its joint range; nothing is written.
+    """
     from hipflex.model.skeleton import ModelContext
     from hipflex.scene.builder import Pose, SceneBuilder
 
     ctx = ModelContext.load()
     builder = SceneBuilder(ctx, level="interactive")
-    pose = Pose(hip_flexion=hip, knee_flexion=knee)
+    pose = Pose(hip_flexion=hip, knee_flexion=knee, hip_adduction=hip_adduction,
+                hip_rotation=hip_rotation)  # fmt: skip
     tr = builder.transforms(pose)
     scene = trimesh.Scene()
     for bone, mesh in builder.bones.items():
