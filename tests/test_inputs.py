@@ -626,7 +626,7 @@ def test_long_sweeps_are_evaluated_in_blocks_with_the_same_numbers(model, monkey
 
 
 def test_readme_command_table_lists_every_engine_option() -> None:
-    """The README's row for sweep, explain, export and bench names each of their options."""
+    """The README's rows for the engine and media verbs name each of their options."""
     import argparse
     import re
     from pathlib import Path
@@ -635,8 +635,10 @@ def test_readme_command_table_lists_every_engine_option() -> None:
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    for verb in ("sweep", "explain", "export", "bench"):
-        row = next(line for line in readme.splitlines() if line.startswith(f"| `hipflex {verb} "))
+    for verb in ("sweep", "explain", "export", "bench", "render", "plot", "handout", "video"):
+        row = " ".join(line for line in readme.splitlines()
+                       if line.startswith(f"| `hipflex {verb} "))  # fmt: skip
+        assert row, f"no README row for {verb}"
         for action in sub.choices[verb]._actions:
             if action.option_strings and action.dest != "help":
                 option = action.option_strings[0]  # -o for -o/--output
@@ -666,6 +668,8 @@ def test_a_value_just_past_a_limit_is_shown_as_typed(capsys) -> None:  # type: i
      "hip adduction -40 deg lies beyond the explorer's range -30..30"),
     (["export", "--rotation", "42", "-o", "s.glb"],
      "hip rotation 42 deg lies beyond the explorer's range -40..40"),
+    (["explain", "--hip", "90", "--adduction", "-35"],
+     "hip adduction -35 deg lies beyond the explorer's range -30..30"),
 ])  # fmt: skip
 def test_the_engine_notes_angles_beyond_the_explorer_s_range(capsys, tmp_path, monkeypatch, argv,
                                                               where) -> None:  # type: ignore[no-untyped-def]

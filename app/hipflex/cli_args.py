@@ -24,7 +24,7 @@ def pixel_size(text: str, example: str = "1366x768") -> tuple[int, int]:
     return w, h
 
 
-def add_off_plane(p: argparse.ArgumentParser, what: str = "the numbers",
+def add_off_plane(p: argparse.ArgumentParser, what: str = "the numbers", *,
                   unset: str | None = None, more: str = "") -> None:  # fmt: skip
     """``--adduction`` and ``--rotation`` (degrees) on ``p``, stored as ``hip_adduction`` and
     ``hip_rotation``: the part of a pose outside the sagittal plane, so every command can pose

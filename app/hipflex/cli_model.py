@@ -198,7 +198,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     model = _model(args)
     statements = model.explain(args.hip, args.knee, hip_acceleration=args.hip_acceleration,
                                hip_adduction=args.hip_adduction, hip_rotation=args.hip_rotation)  # fmt: skip
-    _note_beyond_explorer([float(args.hip)])
+    _note_beyond_explorer([float(args.hip)], hip_adduction=args.hip_adduction,
+                          hip_rotation=args.hip_rotation)  # fmt: skip
     print("Why, at this pose:")
     for s in statements:
         if s["quantity"] != "caveat":
@@ -414,7 +415,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         metavar="DEG",
         help="knee flexion, degrees (default 0, knee straight)",
     )
-    add_off_plane(sw, "the table's numbers", "when --adduction or --rotation is not 0 the CSV "
+    add_off_plane(sw, "the table's numbers", more="when --adduction or --rotation is not 0 the CSV "
                   f"gains two last columns, {OFF_PLANE_COLUMNS.replace(',', ' and ')}, after "
                   "share")  # fmt: skip
     _subject(sw)
