@@ -225,6 +225,24 @@ def test_the_knee_drive_reaches_the_why_panel_and_the_status_bar(qtbot, window) 
     assert "Psoas" not in w.status.text()
 
 
+def test_a_turned_hip_is_named_in_the_status_bar_and_the_task_limit(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    """The status bar's hold figure and the Task tab's highest angle are for the whole pose, so
+    both name the hip's adduction and rotation when it is turned (they gave only hip and knee)."""
+    w = window
+    w.state.set_pose(hip_flexion=100, knee_flexion=0, hip_adduction=15, hip_rotation=20)
+    qtbot.waitUntil(lambda: "adduction 15.0°" in w.status.text(), timeout=3000)
+    assert "hip 100.0°  knee 0.0°  adduction 15.0°  rotation 20.0°  ·  hold task needs" in w.status.text()
+    top = w.analysis.model.highest_hold_angle(0.0, 0.0, hip_adduction=15.0, hip_rotation=20.0)
+    qtbot.waitUntil(lambda: "turned in 20°" in w.task_panel.limit.text(), timeout=3000)
+    limit = w.task_panel.limit.text()
+    assert "(knee straight, hip adducted 15° and turned in 20°)" in limit
+    if top is not None and top < 130:  # the label reads the window's sweep at this pose
+        assert f"{top:g}°" in limit
+    w.state.set_pose(hip_adduction=0, hip_rotation=0)
+    qtbot.waitUntil(lambda: "adduction" not in w.status.text(), timeout=3000)
+    qtbot.waitUntil(lambda: "turned" not in w.task_panel.limit.text(), timeout=3000)
+
+
 def test_the_task_tab_shares_the_pose_dock_and_a_session_sets_it(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     w = window
     docks = w._docks

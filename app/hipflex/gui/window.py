@@ -445,7 +445,9 @@ class MainWindow(QMainWindow):
         if contact.touching[0]:  # the model's bones overlap where a real hip would stop
             bones = (f"  ·  bone contact: {contact.femur_region[0].short} in "
                      f"{contact.pelvis_region[0].short}, {1000 * contact.overlap[0]:.0f} mm")  # fmt: skip
-        self.status.setText(f"hip {p.hip_flexion:.1f}°  knee {p.knee_flexion:.1f}°  ·  "
+        turned = (f"  adduction {p.hip_adduction:.1f}°  rotation {p.hip_rotation:.1f}°"
+                  if p.hip_adduction or p.hip_rotation else "")  # fmt: skip
+        self.status.setText(f"hip {p.hip_flexion:.1f}°  knee {p.knee_flexion:.1f}°{turned}  ·  "
                             + (f"{task}  ·  " if task else "") + hold + bones)  # fmt: skip
         name = self.session_path.name if self.session_path else "untitled"
         title = f"HipFlex {__version__} — {name}"
