@@ -170,9 +170,10 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     at_pose(
         Snapshot(),
         knee_flexion=args.knee,
+        hip_adduction=args.hip_adduction,
+        hip_rotation=args.hip_rotation,
         **({"hip_flexion": args.hip} if args.hip is not None else {}),
     )
-    at_pose(Snapshot(), hip_adduction=args.hip_adduction, hip_rotation=args.hip_rotation)
     data = PlotData.from_model(model, args.knee, hip_adduction=args.hip_adduction,
                                hip_rotation=args.hip_rotation)  # fmt: skip
     w, h = args.size_in

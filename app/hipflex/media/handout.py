@@ -28,11 +28,10 @@ from hipflex.errors import HipFlexError
 from hipflex.fileio import atomic_write_bytes, check_target
 from hipflex.media.jobs import Cancel, Job, Progress
 from hipflex.media.still import OffscreenView, ViewImage, at_pose, attribution_line, task_applied
-from hipflex.model.contact import angle_words
 from hipflex.model.explain import without_caveats
 from hipflex.model.hipmodel import HipModel, load_model
 from hipflex.plots import PlotData, draw
-from hipflex.plots.charts import held_text, legend_entries
+from hipflex.plots.charts import held_words, legend_entries
 from hipflex.plots.export import VECTOR_TEXT
 from hipflex.scene.colours import COLOUR_MODES, legend
 from hipflex.state import Camera, Display, Pose, Snapshot, Task
@@ -148,17 +147,10 @@ class _Flow:
         return n
 
 
-def _knee_words(knee: float) -> str:
-    return "knee straight" if abs(knee) < 0.5 else f"knee flexed {knee:g}°"
-
-
 def _held_words(held: Pose) -> str:
     """What every pose of the handout shares: the knee, and the hip's adduction and rotation
     when it is turned out of the sagittal plane."""
-    words = _knee_words(held.knee_flexion)
-    if held.hip_adduction or held.hip_rotation:
-        words += ", hip " + angle_words(held.hip_adduction, held.hip_rotation).replace(" deg", "°")
-    return words
+    return held_words(held.knee_flexion, held.hip_adduction, held.hip_rotation, sep=", ")
 
 
 def _default_muscles(model: HipModel) -> list[str]:
@@ -313,7 +305,7 @@ def _chart(flow: _Flow, data: PlotData, muscles: list[str], poses: Sequence[floa
     width = flow.W - MARGIN - left - legend_w
     flow.y += 0.08
     heading = flow.wrap("Maximum hip-flexion moment the muscles can make, across hip flexion "
-                        f"({held_text(data).replace(';', ',')})", 10, True, flow.W - 2 * MARGIN)  # fmt: skip
+                        f"({held_words(data.knee_flexion, data.hip_adduction, data.hip_rotation, ', ')})", 10, True, flow.W - 2 * MARGIN)  # fmt: skip
     for k, line in enumerate(heading):
         flow.text_at(MARGIN, flow.y + 0.19 * k, line, 10, True)
     top = flow.y + 0.3 + 0.19 * (len(heading) - 1)

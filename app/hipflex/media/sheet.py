@@ -32,7 +32,7 @@ def pose_caption(pose: Pose) -> str:
     from hipflex.model.contact import angle_words
 
     knee = "knee straight" if abs(pose.knee_flexion) < 0.5 else f"knee {pose.knee_flexion:g}°"
-    off = (", " + angle_words(pose.hip_adduction, pose.hip_rotation).replace(" deg", "°")
+    off = (", " + angle_words(pose.hip_adduction, pose.hip_rotation, "°")
            if pose.hip_adduction or pose.hip_rotation else "")  # fmt: skip
     return f"hip flexion {pose.hip_flexion:g}°, {knee}{off}"
 

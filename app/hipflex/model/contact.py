@@ -204,15 +204,16 @@ def bone_contact(ctx: ModelContext) -> BoneContact:
     return ctx.bone_contact  # type: ignore[return-value]
 
 
-def angle_words(hip_adduction: float, hip_rotation: float) -> str:
-    """"adducted 20 deg and turned in 30 deg": the off-plane part of a pose, in words."""
+def angle_words(hip_adduction: float, hip_rotation: float, unit: str = " deg") -> str:
+    """"adducted 20 deg and turned in 30 deg": the off-plane part of a pose, in words (``unit``
+    "°" for labels and titles)."""
     parts = []
     if hip_adduction:
         side = "adducted" if hip_adduction > 0 else "abducted"
-        parts.append(f"{side} {abs(hip_adduction):g} deg")
+        parts.append(f"{side} {abs(hip_adduction):g}{unit}")
     if hip_rotation:
         side = "turned in" if hip_rotation > 0 else "turned out"
-        parts.append(f"{side} {abs(hip_rotation):g} deg")
+        parts.append(f"{side} {abs(hip_rotation):g}{unit}")
     return " and ".join(parts) if parts else "neither adducted nor turned"
 
 

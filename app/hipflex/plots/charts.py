@@ -133,13 +133,18 @@ def _knee_text(knee: float) -> str:
     return "knee straight" if abs(knee) < 0.5 else f"knee flexed {knee:g}°"
 
 
-def held_text(data: PlotData) -> str:
-    """What the sweep holds still: "knee straight", or "knee flexed 90°; hip adducted 15° and
-    turned in 20°" off the sagittal plane, so a chart saved alone says which pose it is for."""
-    words = _knee_text(data.knee_flexion)
-    if data.hip_adduction or data.hip_rotation:
-        words += "; hip " + angle_words(data.hip_adduction, data.hip_rotation).replace(" deg", "°")
+def held_words(knee: float, hip_adduction: float, hip_rotation: float, sep: str = "; ") -> str:
+    """What a sweep over hip flexion holds still: "knee straight", or "knee flexed 90°; hip
+    adducted 15° and turned in 20°" off the sagittal plane (``sep`` before "hip")."""
+    words = _knee_text(knee)
+    if hip_adduction or hip_rotation:
+        words += f"{sep}hip " + angle_words(hip_adduction, hip_rotation, "°")
     return words
+
+
+def held_text(data: PlotData) -> str:
+    """``held_words`` for a chart's sweep, so a chart saved alone says which pose it is for."""
+    return held_words(data.knee_flexion, data.hip_adduction, data.hip_rotation)
 
 
 def legend_entries(ax: Axes) -> tuple[list[Artist], list[str]]:

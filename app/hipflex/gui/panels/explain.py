@@ -57,7 +57,7 @@ def explanation_html(
     knee drive)."""
     hip_words = f"Hip flexion {hip:g}°"
     if any(off_plane):
-        hip_words += f" ({angle_words(*off_plane).replace(' deg', '°')})"
+        hip_words += f" ({angle_words(*off_plane, unit='°')})"
     parts = [f"<style>{STYLE}</style>",
              f'<div class="head">{esc(hip_words)}, {esc(_knee_words(knee))}</div>']  # fmt: skip
     if task:

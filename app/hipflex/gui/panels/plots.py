@@ -422,7 +422,7 @@ class PlotsPanel(QWidget):
         d = self.data
         held = "Knee straight" if abs(d.knee_flexion) < 0.5 else f"Knee {d.knee_flexion:g}°"
         if d.hip_adduction or d.hip_rotation:
-            held += ", hip " + angle_words(d.hip_adduction, d.hip_rotation).replace(" deg", "°")
+            held += ", hip " + angle_words(d.hip_adduction, d.hip_rotation, "°")
         parts = [f"<b>{held}</b>, curves over hip flexion (°):"]
         for m in self.plotted():
             name = self.data.names.get(m, m)

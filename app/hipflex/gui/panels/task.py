@@ -282,7 +282,7 @@ class TaskPanel(QWidget):
         where = "knee straight" if knee == 0 else f"knee {knee:g}°"
         add, rot = (float(res.pose[k][0]) for k in ("hip_adduction", "hip_rotation"))
         if add or rot:  # the sweep holds the pose's adduction and rotation too
-            where += ", hip " + angle_words(add, rot).replace(" deg", "°")
+            where += ", hip " + angle_words(add, rot, "°")
         if held.all():
             text = f"The flexors can {doing} at every hip angle shown ({where})."
         elif not held.any():
