@@ -122,15 +122,13 @@ def _cmd_render(args: argparse.Namespace) -> int:
     level = "interactive" if args.draft else "full"
     if args.sheet:
         from hipflex.media.sheet import contact_sheet
-        from hipflex.model.contact import angle_words
+        from hipflex.model.contact import turned_words
 
         check_target(out, args.force)
         rgba = contact_sheet(base.model_copy(update={"pose": snaps[0].pose}), hips, size,
                              transparent=args.transparent, title=args.title, dpi=dpi, level=level,
                              progress=_progress(args, "sheet"))  # fmt: skip
-        first = snaps[0].pose
-        off = (f", hip {angle_words(first.hip_adduction, first.hip_rotation)}"
-               if first.hip_adduction or first.hip_rotation else "")  # fmt: skip
+        off = turned_words(snaps[0].pose.hip_adduction, snaps[0].pose.hip_rotation)
         text = (f"contact sheet: hip flexion {', '.join(f'{h:g}' for h in hips)} deg, "
                 f"knee {knee:g} deg{off}")  # fmt: skip
         write_png(out, rgba, text, force=args.force, dpi=dpi)

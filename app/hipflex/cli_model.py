@@ -152,7 +152,7 @@ def _warn_infeasible(model: HipModel, knee: float, acceleration: float, angles: 
                      hip_rotation: float = 0.0) -> None:  # fmt: skip
     """The CSV columns are fixed, so the angles where the leg cannot be held go to stderr; the
     highest angle that can is for the same knee, adduction and rotation."""
-    from hipflex.model.contact import angle_words
+    from hipflex.model.contact import turned_words
 
     bad = [a for a, s in zip(angles, short, strict=True) if s]
     limit = model.highest_hold_angle(knee, acceleration, hip_adduction=hip_adduction,
@@ -160,8 +160,7 @@ def _warn_infeasible(model: HipModel, knee: float, acceleration: float, angles: 
     task = ("hold the leg" if acceleration == 0 else
             f"give the leg a hip-flexion acceleration of {acceleration:g} rad/s^2")  # fmt: skip
     can = "be held" if acceleration == 0 else "take that acceleration"
-    turned = (f", the hip {angle_words(hip_adduction, hip_rotation)}," if hip_adduction
-              or hip_rotation else "")  # fmt: skip
+    turned = turned_words(hip_adduction, hip_rotation, ", the hip ", suffix=",")
     print(
         f"hipflex: warning: with the knee at {format_angle(knee)} deg{turned} the muscles cannot "
         f"{task} at {_plural(len(bad), 'hip angle')} of {len(angles)} ({_runs(bad, angles)} deg); "

@@ -29,11 +29,10 @@ Progress = Callable[[float, str], None]
 
 
 def pose_caption(pose: Pose) -> str:
-    from hipflex.model.contact import angle_words
+    from hipflex.model.contact import turned_words
 
     knee = "knee straight" if abs(pose.knee_flexion) < 0.5 else f"knee {pose.knee_flexion:g}°"
-    off = (", " + angle_words(pose.hip_adduction, pose.hip_rotation, "°")
-           if pose.hip_adduction or pose.hip_rotation else "")  # fmt: skip
+    off = turned_words(pose.hip_adduction, pose.hip_rotation, ", ", "°")
     return f"hip flexion {pose.hip_flexion:g}°, {knee}{off}"
 
 

@@ -525,12 +525,11 @@ def attribution_line(text: str) -> str:
 def describe(snapshot: Snapshot) -> str:
     """The pose and view in words, for PNG descriptions and captions (with the hold task when
     it is not the default one, since activation colours depend on it)."""
-    from hipflex.model.contact import angle_words
+    from hipflex.model.contact import turned_words
 
     p = snapshot.pose
     view = snapshot.camera.view or "custom"
     task = snapshot.task.words()
-    off = (f", hip {angle_words(p.hip_adduction, p.hip_rotation)}"
-           if p.hip_adduction or p.hip_rotation else "")  # fmt: skip
+    off = turned_words(p.hip_adduction, p.hip_rotation)
     return (f"hip flexion {p.hip_flexion:g} deg, knee flexion {p.knee_flexion:g} deg{off}, "
             f"{view} view" + (f"; hold task: {task}" if task else ""))  # fmt: skip

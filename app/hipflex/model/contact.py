@@ -217,6 +217,15 @@ def angle_words(hip_adduction: float, hip_rotation: float, unit: str = " deg") -
     return " and ".join(parts) if parts else "neither adducted nor turned"
 
 
+def turned_words(hip_adduction: float, hip_rotation: float, prefix: str = ", hip ",
+                 unit: str = " deg", suffix: str = "") -> str:  # fmt: skip
+    """``prefix`` + ``angle_words`` + ``suffix`` for a hip turned out of the sagittal plane, and
+    "" in it: the clause a pose's description adds only when it is needed."""
+    if not (hip_adduction or hip_rotation):
+        return ""
+    return f"{prefix}{angle_words(hip_adduction, hip_rotation, unit)}{suffix}"
+
+
 def rounded_down(angle: float, step: float = 0.5) -> float:
     """A contact angle as said: toward 0 deg on a ``step`` grid, so the pose named is clear."""
     return math.copysign(math.floor(abs(angle) / step + 1e-9) * step, angle) + 0.0

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hipflex.model.activity import needs_flexors
-from hipflex.model.contact import angle_words, rounded_down
+from hipflex.model.contact import angle_words, rounded_down, turned_words
 from hipflex.model.limits import drive_text
 
 if TYPE_CHECKING:
@@ -182,8 +182,7 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
     fl = res["force_length_factor"]
     hip_words = (f"{hip_flexion + 0.0:g} deg hip flexion" if hip_flexion >= 0  # + 0.0: no "-0"
                  else f"{-hip_flexion:g} deg hip extension")  # fmt: skip
-    off_plane = f", the hip {angle_words(hip_adduction, hip_rotation)}," if (
-        hip_adduction or hip_rotation) else ""
+    off_plane = turned_words(hip_adduction, hip_rotation, ", the hip ", suffix=",")
     where = f"At {hip_words}{off_plane} with the knee {_knee_words(knee_flexion)}"
     out: list[dict[str, object]] = []
     contact = contact_statement(model, hip_flexion, hip_adduction, hip_rotation)

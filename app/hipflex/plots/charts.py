@@ -18,7 +18,7 @@ from matplotlib.lines import Line2D
 from numpy.typing import ArrayLike, NDArray
 
 from hipflex.errors import HipFlexError
-from hipflex.model.contact import angle_words
+from hipflex.model.contact import turned_words
 from hipflex.model.hipmodel import HipModel, PoseResult
 from hipflex.model.limits import drive_text
 from hipflex.model.muscle import active_force_length
@@ -136,10 +136,7 @@ def _knee_text(knee: float) -> str:
 def held_words(knee: float, hip_adduction: float, hip_rotation: float, sep: str = "; ") -> str:
     """What a sweep over hip flexion holds still: "knee straight", or "knee flexed 90°; hip
     adducted 15° and turned in 20°" off the sagittal plane (``sep`` before "hip")."""
-    words = _knee_text(knee)
-    if hip_adduction or hip_rotation:
-        words += f"{sep}hip " + angle_words(hip_adduction, hip_rotation, "°")
-    return words
+    return _knee_text(knee) + turned_words(hip_adduction, hip_rotation, f"{sep}hip ", "°")
 
 
 def held_text(data: PlotData) -> str:

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from hipflex.gui.panels._common import coalescer, esc
 from hipflex.gui.panels.muscles import GROUP_TITLES
 from hipflex.gui.qtstate import SWEEP_ANGLES, Analysis, QtState
-from hipflex.model.contact import angle_words
+from hipflex.model.contact import turned_words
 from hipflex.plots import PLOT_KINDS, PLOT_TITLES, PlotCursor, PlotData, draw, figure, save_figure
 from hipflex.plots.charts import legend_entries
 from hipflex.state import Snapshot
@@ -421,8 +421,7 @@ class PlotsPanel(QWidget):
         adduction and rotation when turned) and the muscles."""
         d = self.data
         held = "Knee straight" if abs(d.knee_flexion) < 0.5 else f"Knee {d.knee_flexion:g}°"
-        if d.hip_adduction or d.hip_rotation:
-            held += ", hip " + angle_words(d.hip_adduction, d.hip_rotation, "°")
+        held += turned_words(d.hip_adduction, d.hip_rotation, unit="°")
         parts = [f"<b>{held}</b>, curves over hip flexion (°):"]
         for m in self.plotted():
             name = self.data.names.get(m, m)

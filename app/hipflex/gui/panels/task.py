@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from hipflex.anatomy import AnatomyData
 from hipflex.gui.panels.muscles import GROUP_TITLES
 from hipflex.gui.qtstate import Analysis, QtState
-from hipflex.model.contact import angle_words
+from hipflex.model.contact import turned_words
 from hipflex.model.hipmodel import PoseResult
 from hipflex.model.limits import BODY_MASS_RANGE, HEIGHT_RANGE, MAX_HIP_ACCELERATION, STRENGTH_RANGE
 from hipflex.state import Snapshot, Task
@@ -281,8 +281,7 @@ class TaskPanel(QWidget):
         knee = float(res.pose["knee_flexion"][0])
         where = "knee straight" if knee == 0 else f"knee {knee:g}°"
         add, rot = (float(res.pose[k][0]) for k in ("hip_adduction", "hip_rotation"))
-        if add or rot:  # the sweep holds the pose's adduction and rotation too
-            where += ", hip " + angle_words(add, rot, "°")
+        where += turned_words(add, rot, unit="°")  # the sweep holds them too
         if held.all():
             text = f"The flexors can {doing} at every hip angle shown ({where})."
         elif not held.any():
