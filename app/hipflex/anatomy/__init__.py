@@ -184,8 +184,10 @@ class Line(_Strict):
 class Muscle(_Strict):
     id: str
     display_name: str
-    group: Literal["iliopsoas", "other_flexors", "adductors", "abductors", "extensors"]
-    mesh: str
+    group: Literal["iliopsoas", "other_flexors", "adductors", "abductors", "extensors", "rotators"]
+    # the surface model's id in the asset pack; None for a muscle the mesh sources leave out
+    # (the deep external rotators), which the scene draws as a tube along its line of action
+    mesh: str | None = None
     colour: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
     origin: str
     insertion: str

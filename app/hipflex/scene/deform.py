@@ -758,7 +758,9 @@ def bench_deform(repeats: int = 20, level: str = "interactive") -> float:
     lines = line_polylines(ctx, pose)
     times = []
     for mid in ctx.muscle_ids:
-        mesh = ctx.pack.mesh(ctx.anatomy.muscles[mid].mesh, level)
+        if (name := ctx.anatomy.muscles[mid].mesh) is None:
+            continue  # no surface model: nothing to skin
+        mesh = ctx.pack.mesh(name, level)
         skin = muscle_skin(ctx, mid, mesh.vertices, vertex_normals(mesh.vertices, mesh.faces),
                            scan_lines, scan)  # fmt: skip
         runs = []
@@ -803,7 +805,9 @@ def bench_skin_set(
     scan_lines = line_polylines(ctx, scan)
     skins = {}
     for mid in ctx.muscle_ids:
-        mesh = ctx.pack.mesh(ctx.anatomy.muscles[mid].mesh, level)
+        if (name := ctx.anatomy.muscles[mid].mesh) is None:
+            continue  # no surface model: nothing to skin
+        mesh = ctx.pack.mesh(name, level)
         v, f = decimated(mesh.vertices, mesh.faces, keep)
         skins[mid] = muscle_skin(ctx, mid, v, vertex_normals(v, f), scan_lines, scan)
     skin_set = SkinSet.for_model(ctx, skins)

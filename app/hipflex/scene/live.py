@@ -255,7 +255,9 @@ class LiveScene:
                     *decimated(mesh.vertices, mesh.faces, DRAG_KEEP["bone"])
                 )
         for mid in self.ctx.muscle_ids:
-            mesh = self.ctx.pack.mesh(self.ctx.anatomy.muscles[mid].mesh, self.builder.level)
+            if (name := self.ctx.anatomy.muscles[mid].mesh) is None:
+                continue  # no surface model: the line of action stands for the muscle
+            mesh = self.ctx.pack.mesh(name, self.builder.level)
             v, f = (
                 (mesh.vertices, mesh.faces)
                 if detail == "full"

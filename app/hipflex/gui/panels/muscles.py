@@ -34,6 +34,7 @@ GROUP_TITLES = {
     "adductors": "Adductors",
     "abductors": "Abductors",
     "extensors": "Extensors",
+    "rotators": "Deep external rotators",
 }
 ID_ROLE = Qt.ItemDataRole.UserRole  # muscle id on muscle rows, "group:<id>" on group rows
 CHECKED, UNCHECKED, PARTIAL = (
