@@ -27,6 +27,11 @@ so that nobody has to copy values by hand:
   ``extrapolated`` column says so (1). The script checks the moment arms against the length
   change between neighbouring samples (-dL/dq, which also follows the coupled patella) and
   prints the largest difference.
+- ``rajagopal_side_sweep.csv``: for each right-side hip muscle, hip_flexion_r from -20 to 130 deg
+  (step 1) with the knee straight and every other coordinate 0: moment arms about
+  hip_adduction_r (positive = adductor) and hip_rotation_r (positive = internal rotator), the
+  two moments a free knee lift must cancel (HipFlex's lift capacity). The script checks the
+  signs on adductor longus (an adductor) and piriformis (an external rotator standing).
 - ``rajagopal_knee_joint.csv``: what Rajagopal's knee does besides flexing, per knee angle
   0..140 deg (same ``extrapolated`` column), all in the femur frame (x anterior, y superior,
   z lateral): the displacement of the tibia's knee-joint centre from its knee-0 position
@@ -227,6 +232,37 @@ def write_sweep(probe: RajagopalProbe, knee_sign: int, path: Path) -> float:
     return worst
 
 
+SIDE_COORDINATES = ("hip_adduction_r", "hip_rotation_r")
+
+
+def write_side_sweep(probe: RajagopalProbe, path: Path) -> dict[str, float]:
+    """Write the adduction and rotation moment arms over the hip sweep, knee straight; return
+    the sign checks' moment arms at hip 0 (m)."""
+    coords = [probe.model.getCoordinateSet().get(c) for c in SIDE_COORDINATES]
+    probe.set_knee(0.0)
+    checks: dict[str, float] = {}
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["muscle", "knee_flexion_deg", "hip_flexion_deg", "moment_arm_adduction_m",
+                    "moment_arm_rotation_m"])  # fmt: skip
+        rows = []
+        for hip_deg in HIP_ANGLES_DEG:
+            probe.set_hip(hip_deg)
+            for name, m in probe.muscles.items():
+                add, rot = (m.computeMomentArm(probe.state, c) for c in coords)
+                rows.append([name, 0, hip_deg, f"{add:.6f}", f"{rot:.6f}"])
+                if hip_deg == 0:
+                    checks[f"{name} adduction"], checks[f"{name} rotation"] = add, rot
+        rows.sort(key=lambda r: (MUSCLES.index(str(r[0])), r[2]))
+        w.writerows(rows)
+    probe.set_pose(0.0, 0.0)
+    if checks["addlong_r adduction"] <= 0 or checks["piri_r rotation"] >= 0:
+        raise SystemExit("side sweep: adductor longus must adduct and piriformis rotate "
+                         f"externally at hip 0; got {checks['addlong_r adduction']:+.4f} and "
+                         f"{checks['piri_r rotation']:+.4f} m")  # fmt: skip
+    return checks
+
+
 def write_knee_sweep(probe: RajagopalProbe, knee_sign: int, path: Path) -> tuple[float, float]:
     """Write the knee sweep; return semimembranosus's knee moment arm at hip 0 / knee 30 (its
     sign checks the flexor sign) and the largest |moment arm - (-dL/dq)| (central differences
@@ -375,11 +411,15 @@ def main() -> None:
         raise SystemExit(f"semimem_r's knee moment arm at knee 30 is {semimem30:.4f} m: "
                          "the flexor sign is wrong")  # fmt: skip
     write_knee_joint(probe, knee_sign, args.out / "rajagopal_knee_joint.csv")
+    side = write_side_sweep(probe, args.out / "rajagopal_side_sweep.csv")
+    print(f"side sweep: at hip 0 adductor longus {side['addlong_r adduction'] * 1e3:+.1f} mm "
+          f"about adduction, piriformis {side['piri_r rotation'] * 1e3:+.1f} mm about rotation "
+          "(positive = adductor, internal rotator)")
     print(f"knee sweep: semimem_r knee moment arm at hip 0 / knee 30 {semimem30 * 1e3:+.1f} mm "
           f"(positive = flexor); largest |moment arm - (-dL/dq)| {knee_worst * 1e3:.2f} mm; "
           f"knee_angle_r beyond {math.degrees(probe.knee.getRangeMax()):.0f} deg extrapolated")  # fmt: skip
     print(f"wrote {args.out}/rajagopal_sweep.csv, rajagopal_neutral.csv, timing.json, "
-          "rajagopal_knee_sweep.csv, rajagopal_knee_joint.csv")  # fmt: skip
+          "rajagopal_knee_sweep.csv, rajagopal_knee_joint.csv, rajagopal_side_sweep.csv")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1252,7 +1252,11 @@ def build_report(
     cap: Capacity | None,
     parts: dict[str, tuple[Array, Array, Array, Array]],
     knee: Sequence[str] = (),
+    model_path: Path = DEFAULT_MODEL,
 ) -> str:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from validation_lift import lift_section, load_side, side_section
+
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
     dirty = git("status", "--porcelain", "--", "app", "anatomy_data", "tools")
     today = dt.date.today().isoformat()
@@ -1398,7 +1402,10 @@ def build_report(
                          for p in PAIRS if p.opensim)  # fmt: skip
 
     il_fibre = (nl(nf, "iliacus", CAPACITY_DEG), nl(onf, "iliacus", CAPACITY_DEG))
-    L += ["", *cadaver_section(hf, os_), *capacity_section(cap, il_fibre), *parts_section(parts)]
+    side = load_side(opensim_dir, PAIRS, HIP_DEG, _model())
+    L += ["", *cadaver_section(hf, os_), *capacity_section(cap, il_fibre),
+          *side_section(side, PAIRS, HIP_DEG, TABLE_ANGLES),
+          *lift_section(_model(), opensim_dir, model_path, CAPACITY_DEG), *parts_section(parts)]
     L += [
         "## Why they differ",
         "",
@@ -1536,7 +1543,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         plot_knee(knee_hf, knee_os, KNEE_PNG)
         written.append(KNEE_PNG)
     knee = knee_section(knee_hf, knee_geo, knee_os, knee_joint, args.opensim_dir)
-    report = build_report(hf_curves, os_curves, insertion, args.opensim_dir, cap, parts, knee)
+    report = build_report(hf_curves, os_curves, insertion, args.opensim_dir, cap, parts, knee,
+                          args.model)
     DOC_PATH.write_text(report)
     for p in written:
         print(f"wrote {p.relative_to(REPO_ROOT)}")

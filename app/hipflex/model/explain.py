@@ -23,6 +23,7 @@ KNEE_CONTRAST_STEP = 5.0  # deg: grid over the knee's range on which a two-joint
 # telling knee posture is sought (readable angles; the choice itself is by force-length factor)
 KNEE_CONTRAST_CHANGE = 0.2  # force-length factor change that makes the knee contrast worth saying
 NAMED_SHARE = 0.05  # other flexors named in the share statement from this share of the capacity
+SHARE_CHANGE = 0.02  # iliopsoas's free-lift share this far from its summed share is "more"/"less"
 SIDE_SHARE = 0.10  # a flexor whose capacity share is at least this ...
 SIDE_RATIO = 2.0  # ... and whose rotation or adduction lever is this many times its flexion lever
 LEVER_CHANGE = 0.10  # iliopsoas's flexion lever this much longer (or shorter) than standing is said
@@ -157,6 +158,27 @@ def _iliopsoas_lever(model: HipModel, ilio: list[int], ma: Array, fl: Array,
     }  # fmt: skip
 
 
+def _lift_statement(model: HipModel, hip_flexion: float, knee_flexion: float,
+                    hip_adduction: float, hip_rotation: float,
+                    summed_share: float) -> dict[str, object] | None:  # fmt: skip
+    """What the flexors can give when their turning and sideways moments must cancel, as in a
+    free knee lift (hipflex.model.lift), and iliopsoas's share of that."""
+    lift = model.lift_capacity(hip_flexion, knee_flexion, hip_adduction, hip_rotation)
+    if lift.moment <= 0:
+        return None
+    low, high = lift.share_low, lift.share_high
+    share = _pct(low) if _pct(low) == _pct(high) else f"{_pct(low)[:-1]}-{_pct(high)}"
+    change = ("more than" if low > summed_share + SHARE_CHANGE else
+              "less than" if high < summed_share - SHARE_CHANGE else "about as much as")  # fmt: skip
+    return {
+        "text": "In a free knee lift nothing holds the thigh against turning or swinging "
+                "sideways, so the muscles' rotation and adduction moments must cancel: then "
+                f"they can give at most {lift.moment:.0f} N m of hip flexion, and iliopsoas "
+                f"supplies {share} of it, {change} in the sum above.",
+        "quantity": "lift_capacity", "muscles": ["iliacus", "psoas"], "value": low,
+    }  # fmt: skip
+
+
 def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
             hip_acceleration: float = 0.0, hip_adduction: float = 0.0,
             hip_rotation: float = 0.0) -> list[dict[str, object]]:  # fmt: skip
@@ -202,6 +224,9 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
                 + (f"; the rest comes mainly from {rest}." if rest else "."),
         "quantity": "max_moment_hip_flexion", "muscles": ["iliacus", "psoas"], "value": share,
     })  # fmt: skip
+    lift = _lift_statement(model, hip_flexion, knee_flexion, hip_adduction, hip_rotation, share)
+    if lift is not None:
+        out.append(lift)
     lever = _iliopsoas_lever(model, ilio, ma, fl, names)
     if lever is not None:
         out.append(lever)

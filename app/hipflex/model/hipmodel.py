@@ -20,6 +20,7 @@ from hipflex.model.activity import share_moment, shares_one
 from hipflex.model.contact import ContactResult, FlexionRange, bone_contact
 from hipflex.model.fastpath import FastPaths
 from hipflex.model.kinematics import COORDINATES, body_transforms, check_angles
+from hipflex.model.lift import LiftCapacity, lift_capacity
 from hipflex.model.limits import MAX_HIP_ACCELERATION, STRENGTH_RANGE
 from hipflex.model.muscle import (
     active_force_length,
@@ -370,6 +371,20 @@ class HipModel:
                          hip_rotation=hip_rotation, hip_acceleration=hip_acceleration)  # fmt: skip
         ok = np.flatnonzero(res.feasible)
         return float(angles[ok[-1]]) if ok.size else None
+
+    def lift_capacity(
+        self, hip_flexion: float, knee_flexion: float = 0.0, hip_adduction: float = 0.0,
+        hip_rotation: float = 0.0, group: tuple[str, ...] = ("iliacus", "psoas"),
+    ) -> LiftCapacity:
+        """The largest pure hip-flexion moment at one pose (adduction and rotation moments
+        cancelled, as in a free knee lift) and ``group``'s share of it (hipflex.model.lift)."""
+        unknown = [g for g in group if g not in self.muscles]
+        if unknown:
+            raise PoseError(f"unknown muscle ids: {', '.join(unknown)}")
+        res = self.at(hip_flexion, knee_flexion, hip_adduction, hip_rotation)
+        moments = np.stack([res[f"max_moment_{c}"][0]
+                            for c in ("hip_flexion", "hip_adduction", "hip_rotation")])  # fmt: skip
+        return lift_capacity(moments, [self.muscles.index(g) for g in group])
 
     def explain(
         self, hip_flexion: float, knee_flexion: float = 0.0, **kw: float

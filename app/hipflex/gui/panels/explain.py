@@ -17,6 +17,7 @@ EXPLAIN_MS = 100
 MAX_WAIT_MS = 400  # during playback or a long drag, still refresh this often
 QUANTITY_TAGS = {
     "max_moment_hip_flexion": "capacity",
+    "lift_capacity": "free lift",
     "norm_fiber_length": "fibre length",
     "force_length_factor": "force-length",
     "moment_arm_hip_flexion": "moment arm",
