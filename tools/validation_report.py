@@ -659,6 +659,9 @@ class KneeGeometry:
     tuberosity_m: Array = field(default_factory=lambda: np.zeros(3))
     # the knee axis's point less the tibia's origin (tibia frame; the femur's at knee 0)
     axis_offset_m: Array = field(default_factory=lambda: np.zeros(3))
+    # the patellar ligament's moment arm about the hinge (m), over KNEE_DEG (sagittal plane,
+    # from the posed patella apex to the posed tuberosity)
+    ligament_arm_m: Array = field(default_factory=lambda: np.zeros(0))
 
 
 def load_knee_opensim(opensim_dir: Path) -> tuple[KneeCurves | None, KneeJoint | None]:
@@ -749,10 +752,16 @@ def load_knee_hipflex() -> tuple[KneeCurves, KneeGeometry]:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import derive_patella
 
-    _, tuberosity = derive_patella.ligament_ends(model.ctx.pack)
+    apex, tuberosity = derive_patella.ligament_ends(model.ctx.pack)
+    patella_in_femur = np.linalg.inv(tr["femur_r"]) @ tr["patella_r"]
+    top = patella_in_femur[:, :3, :3] @ apex + patella_in_femur[:, :3, 3]
+    low = tibia_in_femur[:, :3, :3] @ tuberosity + tibia_in_femur[:, :3, 3]
+    along = (top - low)[:, :2] / np.linalg.norm((top - low)[:, :2], axis=1)[:, None]
+    r = axis[:2] - low[:, :2]
+    ligament_arm = np.abs(r[:, 0] * along[:, 1] - r[:, 1] * along[:, 0])
     return KneeCurves(arms), KneeGeometry(shift, insertion, via, pulley, tuple(tibial_via),
                                           np.asarray(tuberosity, float) - axis_in_tibia,
-                                          axis_in_tibia)  # fmt: skip
+                                          axis_in_tibia, ligament_arm)  # fmt: skip
 
 
 def knee_at(curve: Array, angle: float) -> float:
@@ -1164,13 +1173,34 @@ def knee_section(
         f"HipFlex gives {-mm(hf, 'rectus_femoris', 50):.0f} and "
         f"{-mm(hf, 'rectus_femoris', 10):.0f} mm there, OpenSim "
         f"{-mm(os_, 'rectus_femoris', 50):.0f} and {-mm(os_, 'rectus_femoris', 10):.0f}. So "
-        "HipFlex's lever is too long near extension. Its patella keeps its scanned gap to the "
-        "femur from full extension on and slides distally fastest over the first 20°; a "
-        "likely cause is that a real patella only engages the trochlear groove after the "
-        "first 10-20° of flexion. Rectus femoris with the knee bent is therefore somewhat "
-        "longer in HipFlex than in life; the hip's numbers with the knee straight do not "
-        "depend on it."
+        "HipFlex's lever is too long near extension."
     )
+    if geo.ligament_arm_m.size == KNEE_DEG.size:
+        # HipFlex's lever = the ligament's lever about the hinge x the patella's force ratio
+        lig = {k: knee_at(geo.ligament_arm_m, k) * 1000 for k in (0, 10, 20, 50)}
+        ratio = {k: -mm(hf, "rectus_femoris", k) / lig[k] for k in lig}
+        above = KNEE_DEG[np.flatnonzero(-rf_h * 1000 / (geo.ligament_arm_m * 1000) < 1.0)]
+        rf_text += (
+            " It is the product of two factors: the patellar ligament's moment arm about the "
+            f"hinge ({lig[0]:.0f} mm at 0°, {lig[10]:.0f} at 10°, {lig[50]:.0f} at 50°) and the "
+            "patella's force ratio, rectus femoris's lever over the ligament's ("
+            f"{ratio[0]:.2f}, {ratio[10]:.2f} and {ratio[50]:.2f}). The ratio behaves as in "
+            "living knees, above 1 only near extension (HipFlex up to "
+            + (f"{dag(above[0] - 1)}" if above.size else "the end of its range")
+            # the same 40 subjects: the patellar tendon to quadriceps force ratio > 1.0 for
+            # knee angles <= 20 deg (PMC4662057, abstract)
+            + "; the living knees above 1.0 up to 20°, PMC4662057). The ligament's lever is "
+            "what is too long: measured ones are 42.5 mm at full extension (MRI, to the knee's "
+            "axis of rotation; 'Changes of the patellar tendon moment arm length in different "
+            "knee angles', PMC7547162) and 46 mm on average over the range in 24 cadaver knees "
+            "about the instantaneous helical axis (Dandridge et al. 2022, J Orthop Res "
+            "40:799-807), men 5-10 mm more. HipFlex's tuberosity lies "
+            f"{geo.tuberosity_m[0] * 1000 + 0.0:.0f} mm in front of its fixed hinge; in a real "
+            "knee the axis is not fixed (the femur rolls and glides on the tibia), which this "
+            "hinge leaves out. Rectus femoris with the knee bent is therefore somewhat longer "
+            "in HipFlex than in life; the hip's numbers with the knee straight do not depend "
+            "on it."
+        )
     rows += [rf_text, ""]
     tv = geo.femur_via.get("tensor_fasciae_latae")
     tfl_h = hf.moment_arm[("tensor_fasciae_latae", 0)]
