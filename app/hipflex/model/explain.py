@@ -169,12 +169,11 @@ def _lift_statement(model: HipModel, hip_flexion: float, knee_flexion: float,
     low, high = lift.share_low, lift.share_high
     share = _pct(low) if _pct(low) == _pct(high) else f"{_pct(low)[:-1]}-{_pct(high)}"
     change = ("more than" if low > summed_share + SHARE_CHANGE else
-              "less than" if high < summed_share - SHARE_CHANGE else "about as much as")  # fmt: skip
+              "less than" if high < summed_share - SHARE_CHANGE else "about as")  # fmt: skip
     return {
-        "text": "In a free knee lift nothing holds the thigh against turning or swinging "
-                "sideways, so the muscles' rotation and adduction moments must cancel: then "
-                f"they can give at most {lift.moment:.0f} N m of hip flexion, and iliopsoas "
-                f"supplies {share} of it, {change} in the sum above.",
+        "text": "In a free knee lift nothing holds the thigh from turning or swinging sideways, "
+                f"so those moments must cancel: that leaves at most {lift.moment:.0f} N m of hip "
+                f"flexion, {share} of it from iliopsoas ({change} in the sum above).",
         "quantity": "lift_capacity", "muscles": ["iliacus", "psoas"], "value": low,
     }  # fmt: skip
 
