@@ -1,7 +1,10 @@
 """The live scene: persistent actors that follow the state, for the window and for offscreen stills.
 
 Bones move by their actor matrices (no vertex copies); muscle surfaces are re-skinned in place
-with their normals; lines of action are updated from one batched engine call per pose. The
+with their normals; lines of action are updated from one batched engine call per pose. A muscle
+the mesh sources leave out (no ``mesh`` in anatomy_data) has no surface to skin: where the others
+show their surfaces it is drawn as a tube along its lines of action (``stand_in_radius``), in its
+colour, picked, hidden and selected like a surface. The
 window (``hipflex.gui.vtkwidget.NativePlotter``) and offscreen exports
 (``pv.Plotter(off_screen=True)``) both draw through ``LiveScene.apply``, so a handout shows
 exactly what the window shows.
@@ -42,6 +45,15 @@ Array = NDArray[np.float64]
 SPECIFIC_TENSION = 61.0e4  # N/m^2 (61 N/cm^2; Arnold et al. 2010, Ann Biomed Eng 38:269)
 DRAG_KEEP = {"bone": 0.2, "muscle": 0.12}  # fraction of triangles kept while dragging
 TUBE_SCALE = 0.4  # tube radius = 0.4 x the radius of a circle with the muscle's PCSA (display only)
+# A muscle without a surface model stands in the "surface" style as a tube along each of its
+# lines, of 0.9 x the radius of the circle with the muscle's PCSA (max isometric force over
+# SPECIFIC_TENSION; a line its weight's share). 0.9 gives it about the girth a surface would
+# have: in this pack the surface muscles' mean cross-section (volume over path length, at the
+# scan pose) is the circle of a median 0.89 x that radius (0.52 piriformis to 1.44 pectineus).
+STAND_IN_SCALE = 0.9
+STAND_IN_SIDES = 16
+SURFACE_OPACITY = 0.85  # a muscle surface (or stand-in tube) at rest; the selected one is opaque
+DIMMED_OPACITY = 0.45  # the other muscles while one is selected
 LINE_RADIUS = 0.0012  # m, thin lines of action
 SELECT_COLOUR = (1.0, 0.85, 0.1)
 CONTACT_COLOUR = (0.8, 0.1, 0.8)  # bone meeting bone: apart from the selection and the lever
@@ -95,6 +107,26 @@ class _Line:
     pcsa_radius: float
 
 
+@dataclass
+class _StandIn:
+    """One line of action of a muscle without a surface model, drawn as a tube where surfaces are
+    shown: its polyline, the tube around it and their actor."""
+
+    muscle: str
+    line: str
+    poly: pv.PolyData
+    tube: vtk.vtkTubeFilter
+    actor: vtk.vtkActor
+    radius: float
+
+
+def stand_in_radius(max_isometric_force: float, weight: float = 1.0) -> float:
+    """Radius (m) of the tube that stands for a muscle without a surface model (or for one of its
+    lines, of ``weight``): STAND_IN_SCALE x the radius of the circle whose area is the PCSA."""
+    pcsa = weight * max_isometric_force / SPECIFIC_TENSION
+    return STAND_IN_SCALE * float(np.sqrt(pcsa / np.pi))
+
+
 def _overwrite(array: vtk.vtkDataArray | None, values: NDArray[np.floating]) -> bool:
     """Write ``values`` into a VTK array's own memory if it holds as many tuples (False if not):
     without pyvista's per-assignment conversion, which cost a drag frame about 2 ms over its 60
@@ -125,6 +157,18 @@ def _actor_for(source: vtk.vtkAlgorithm | pv.PolyData) -> vtk.vtkActor:
     mapper.ScalarVisibilityOff()
     actor = vtk.vtkActor()
     actor.SetMapper(mapper)
+    return actor
+
+
+def _muscle_actor(source: vtk.vtkAlgorithm | pv.PolyData) -> vtk.vtkActor:
+    """A muscle's surface (or stand-in tube) actor: shaded, translucent at rest, hidden until
+    the first ``apply``."""
+    actor = _actor_for(source)
+    prop = actor.GetProperty()
+    prop.SetInterpolationToPhong()
+    prop.SetOpacity(SURFACE_OPACITY)
+    prop.SetSpecular(0.1)
+    actor.SetVisibility(False)
     return actor
 
 
@@ -173,7 +217,10 @@ class LiveScene:
         self._values: dict[str, Array] | None = None
         self._pcsa = self._pcsa_radius()
         self.bone_actors: dict[str, vtk.vtkActor] = {}
-        self.muscle_actors: dict[str, vtk.vtkActor] = {}
+        self.muscle_actors: dict[str, vtk.vtkActor] = {}  # surfaces
+        # muscles without a surface model: a tube per line of action (see ``stand_in_radius``)
+        self.surfaced = [m for m in self.ctx.muscle_ids if self.ctx.anatomy.muscles[m].mesh]
+        self.stand_ins: dict[str, list[_StandIn]] = {}
         self._skins: dict[tuple[str, str], _SkinLevel] = {}  # (muscle, detail) -> skin
         self._skin_sets: dict[str, SkinSet] = {}  # detail -> every muscle's skin, posed at once
         self._skinned_pose: dict[tuple[str, str], object] = {}
@@ -219,15 +266,25 @@ class LiveScene:
             self._add(actor, f"bone:{bone}")
         self._scan_lines = line_polylines(self.ctx, self.builder.scan)
         self._build_skins("full")
-        for mid in self.ctx.muscle_ids:
-            actor = _actor_for(self._skins[mid, "full"].poly)
-            prop = actor.GetProperty()
-            prop.SetInterpolationToPhong()
-            prop.SetOpacity(0.85)
-            prop.SetSpecular(0.1)
-            actor.SetVisibility(False)
+        for mid in self.surfaced:
+            actor = _muscle_actor(self._skins[mid, "full"].poly)
             self.muscle_actors[mid] = actor
             self._add(actor, f"muscle:{mid}")
+        for line in self.ctx.lines:
+            m = self.ctx.anatomy.muscles[line.muscle]
+            if m.mesh is not None:
+                continue
+            poly = pv.PolyData(np.zeros((2, 3)), lines=np.array([2, 0, 1]))
+            tube = vtk.vtkTubeFilter()
+            tube.SetInputData(poly)
+            tube.SetNumberOfSides(STAND_IN_SIDES)
+            tube.CappingOn()
+            radius = stand_in_radius(m.hill.max_isometric_force, line.weight)
+            tube.SetRadius(radius)
+            actor = _muscle_actor(tube)
+            self.stand_ins.setdefault(m.id, []).append(
+                _StandIn(m.id, line.name, poly, tube, actor, radius))
+            self._add(actor, f"muscle:{m.id}")
         for ln in self.ctx.lines:
             poly = pv.PolyData(np.zeros((2, 3)), lines=np.array([2, 0, 1]))
             tube = vtk.vtkTubeFilter()
@@ -254,10 +311,8 @@ class LiveScene:
                 self._bone_polys[bone, "drag"] = _with_normals(
                     *decimated(mesh.vertices, mesh.faces, DRAG_KEEP["bone"])
                 )
-        for mid in self.ctx.muscle_ids:
-            if (name := self.ctx.anatomy.muscles[mid].mesh) is None:
-                continue  # no surface model: the line of action stands for the muscle
-            mesh = self.ctx.pack.mesh(name, self.builder.level)
+        for mid in self.surfaced:  # the others have no surface model: see ``stand_ins``
+            mesh = self.ctx.pack.mesh(str(self.ctx.anatomy.muscles[mid].mesh), self.builder.level)
             v, f = (
                 (mesh.vertices, mesh.faces)
                 if detail == "full"
@@ -269,7 +324,7 @@ class LiveScene:
                                self.builder.scan)  # fmt: skip
             self._skins[mid, detail] = _SkinLevel(poly, skin, np.asarray(f, np.int64))
         self._skin_sets[detail] = SkinSet.for_model(
-            self.ctx, {m: self._skins[m, detail].skin for m in self.ctx.muscle_ids}
+            self.ctx, {m: self._skins[m, detail].skin for m in self.surfaced}
         )
 
     def prepare_drag(self) -> None:
@@ -290,6 +345,7 @@ class LiveScene:
         for mid, actor in self.muscle_actors.items():
             actor.SetVisibility(mid in visible and style == "surface")
         self._skin_visible(snap)  # only re-skins surfaces that are visible and stale
+        self._stand_in(snap)
         self._style_lines(snap)
         self._colour(snap)
         for actor in self.bone_actors.values():
@@ -330,8 +386,13 @@ class LiveScene:
         for ln in self.lines.values():
             self._line_input(ln)
             ln.actor.GetProperty().SetRenderLinesAsTubes(detail == "drag")
+        for tubes in self.stand_ins.values():  # the same for the stand-in tubes
+            for t in tubes:
+                self._stand_in_input(t)
+                t.actor.GetProperty().SetRenderLinesAsTubes(detail == "drag")
         if self._applied is not None:
             self._skin_visible(self._applied)
+            self._stand_in(self._applied)
             self._style_lines(self._applied)
 
     def _skin_visible(self, snap: Snapshot) -> None:
@@ -340,7 +401,8 @@ class LiveScene:
             return
         # at rest the surfaces are also pushed out of bone; while dragging that waits
         push = bone_distance_fns(self.ctx, self._transforms) if self.detail == "full" else None
-        stale = [m for m in snap.visible if self._skinned_pose.get((m, self.detail)) != snap.pose]
+        stale = [m for m in snap.visible if m in self.muscle_actors
+                 and self._skinned_pose.get((m, self.detail)) != snap.pose]  # fmt: skip
         if not stale:
             return
         posed = self._skin_sets[self.detail].deform(self._line_points, self._transforms, stale)
@@ -357,6 +419,37 @@ class LiveScene:
                 poly.point_data.active_normals_name = "Normals"  # type: ignore[attr-defined,unused-ignore]
             poly.Modified()
             self._skinned_pose[mid, self.detail] = snap.pose
+
+    def _stand_in(self, snap: Snapshot) -> None:
+        """Show the tubes of the visible muscles without a surface model in the "surface" style,
+        along their lines at this pose (hidden ones are left where they were)."""
+        visible = set(snap.visible)
+        surface = snap.display.muscle_style == "surface"
+        pixels_per_metre = self._pixels_per_metre() if self.detail == "drag" else 0.0
+        for mid, tubes in self.stand_ins.items():
+            on = surface and mid in visible
+            for t in tubes:
+                t.actor.SetVisibility(on)
+                if not on:
+                    continue
+                pts = self._line_points[t.line]
+                if t.poly.n_points == len(pts):
+                    _write_points(t.poly, pts)
+                else:
+                    t.poly = pv.lines_from_points(pts)
+                    t.tube.SetInputData(t.poly)
+                    self._stand_in_input(t)
+                if self.detail == "drag":
+                    t.actor.GetProperty().SetLineWidth(2 * t.radius * pixels_per_metre)
+
+    def _stand_in_input(self, t: _StandIn) -> None:
+        """A stand-in's mapper draws its tube at rest and its bare polyline, shaded as a tube by
+        the line shader, while dragging (as the lines of action do)."""
+        mapper = cast(vtk.vtkPolyDataMapper, t.actor.GetMapper())
+        if self.detail == "drag":
+            mapper.SetInputData(t.poly)
+        else:
+            mapper.SetInputConnection(t.tube.GetOutputPort())
 
     def _style_lines(self, snap: Snapshot) -> None:
         visible = set(snap.visible)
@@ -411,7 +504,7 @@ class LiveScene:
         mode = snap.display.colour_by
         colours = muscle_colours(mode if self._values is not None or mode == "identity" else "identity",
                                  muscles, identity, self._values)  # fmt: skip
-        for mid, actor in self.muscle_actors.items():
+        for mid, actor in self._muscle_bodies():
             actor.GetProperty().SetColor(*colours[mid])
         surface = snap.display.muscle_style == "surface"
         for ln in self.lines.values():
@@ -426,16 +519,20 @@ class LiveScene:
             on = sel == f"bone:{bone}"
             actor.GetProperty().SetColor(*(SELECT_COLOUR if on else _BONE_RGB))
             actor.GetProperty().SetAmbient(0.25 if on else 0.0)
-        for mid, actor in self.muscle_actors.items():
+        dim = sel is not None and sel.startswith("muscle:")
+        for mid, actor in self._muscle_bodies():
             on = sel == f"muscle:{mid}"
             prop = actor.GetProperty()
             prop.SetAmbient(0.45 if on else 0.0)
-            prop.SetOpacity(
-                1.0 if on else (0.85 if sel is None or not sel.startswith("muscle:") else 0.45)
-            )
+            prop.SetOpacity(1.0 if on else (DIMMED_OPACITY if dim else SURFACE_OPACITY))
         for ln in self.lines.values():
             if sel == f"muscle:{ln.muscle}":
                 ln.actor.GetProperty().SetColor(*SELECT_COLOUR)
+
+    def _muscle_bodies(self) -> list[tuple[str, vtk.vtkActor]]:
+        """(muscle, actor) of every muscle surface and every stand-in tube."""
+        return [*self.muscle_actors.items(),
+                *((m, t.actor) for m, tubes in self.stand_ins.items() for t in tubes)]  # fmt: skip
 
     # -- overlays: moment arm, labels, legend --------------------------------------------------
     def _clear(self, props: list[vtk.vtkProp]) -> None:
@@ -926,11 +1023,13 @@ class LiveScene:
         if snap is None:
             return parts[0]
         surface = snap.display.muscle_style == "surface"
+        shown = set(snap.visible)
         if surface:
             parts += [vtk_to_numpy(self._skins[m, self.detail].poly.GetPoints().GetData())[::4]
-                      for m in snap.visible]  # fmt: skip
+                      for m in snap.visible if m in self.muscle_actors]  # fmt: skip
+            parts += [self._line_points[t.line] for m, tubes in self.stand_ins.items()
+                      if m in shown for t in tubes]  # fmt: skip
         if not surface or snap.display.show_lines:
-            shown = set(snap.visible)
             parts += [self._line_points[ln.name] for ln in self.ctx.lines if ln.muscle in shown]
         return np.concatenate(parts)
 
