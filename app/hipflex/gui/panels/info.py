@@ -19,6 +19,7 @@ from hipflex.gui.panels._common import LINK_SCHEME, Debouncer, esc
 from hipflex.gui.panels.muscles import GROUP_TITLES
 from hipflex.gui.qtstate import Analysis, QtState
 from hipflex.model.wrapping import KNEE_DISTAL
+from hipflex.scene.live import SPECIFIC_TENSION, stand_in_radius
 from hipflex.state import Snapshot
 
 INFO_MS = 60
@@ -49,7 +50,25 @@ div.sec { font-weight: bold; margin-top: 8px; margin-bottom: 2px; }
 p.ref { margin: 0 0 3px 0; font-size: small; }
 p.muted { color: #808080; }
 p.att { margin-top: 2px; margin-bottom: 6px; }
+p.note { color: #505050; margin: 0 0 6px 0; }
 """
+SURFACE_SOURCE = "the Visible Human Male's, Andreassen et al. 2023"
+
+
+def no_surface_note(m: Muscle) -> str | None:
+    """What the card says of a muscle without a surface model (None for one with a surface):
+    that the source set has none, and how the 3D view draws it instead."""
+    if m.mesh is not None:
+        return None
+    tension = SPECIFIC_TENSION / 1e4  # N/cm^2
+    pcsa = m.hill.max_isometric_force / SPECIFIC_TENSION * 1e4  # cm^2
+    across = 2000 * stand_in_radius(m.hill.max_isometric_force)  # mm, of all its lines together
+    drawn = ("along its line of action, as a tube" if len(m.line) <= 1 else
+             f"along its {len(m.line)} lines of action, as tubes whose cross-sections add up to one")  # fmt: skip
+    return (f"The source set of muscle surfaces ({SURFACE_SOURCE}) has no surface model for "
+            f"this muscle, so it is drawn {drawn} {across:.0f} mm across, sized from its "
+            f"physiological cross-section ({pcsa:.1f} cm²: its peak force over {tension:g} "
+            "N/cm²).")
 
 
 def _mentions(text: str, words: tuple[str, ...]) -> bool:
@@ -194,6 +213,7 @@ class InfoCard(QTextBrowser):
         group = GROUP_TITLES.get(m.group, m.group)
         parts = [f"<h3>{esc(m.display_name)}</h3>",
                  f'<div class="sub">{esc(group)} · <code>{esc(m.id)}</code></div>',
+                 *([f'<p class="note">{esc(note)}</p>'] if (note := no_surface_note(m)) else []),
                  "<table>", _row("Origin", m.origin), _row("Insertion", m.insertion),
                  _row("Action", m.action), _row("Innervation", m.innervation), "</table>"]  # fmt: skip
         knee = "knee straight" if abs(pose.knee_flexion) < 0.5 else f"knee {pose.knee_flexion:g}°"

@@ -36,6 +36,8 @@ GROUP_TITLES = {
     "extensors": "Extensors",
     "rotators": "Deep external rotators",
 }
+# a muscle the surface sources leave out is drawn as a tube along its line of action: say so
+NO_SURFACE_TIP = ": no surface model in the source set, drawn as a tube along its line of action"
 ID_ROLE = Qt.ItemDataRole.UserRole  # muscle id on muscle rows, "group:<id>" on group rows
 CHECKED, UNCHECKED, PARTIAL = (
     Qt.CheckState.Checked,
@@ -107,7 +109,10 @@ class MusclePanel(QWidget):
             for m in members:
                 it = QTreeWidgetItem(g, [self.anatomy.muscles[m].display_name, ""])
                 it.setData(0, ID_ROLE, m)
-                it.setToolTip(0, f"{self.anatomy.muscles[m].display_name} ({m})")
+                tip = f"{self.anatomy.muscles[m].display_name} ({m})"
+                if self.anatomy.muscles[m].mesh is None:
+                    tip += NO_SURFACE_TIP
+                it.setToolTip(0, tip)
                 it.setFlags(
                     Qt.ItemFlag.ItemIsEnabled
                     | Qt.ItemFlag.ItemIsSelectable
