@@ -157,6 +157,19 @@ def _default_muscles(model: HipModel) -> list[str]:
     return [m for m, mu in model.ctx.anatomy.muscles.items() if mu.group in FLEXOR_GROUPS]
 
 
+def _tube_words(model: HipModel, muscles: Sequence[str]) -> str:
+    """" Quadratus femoris has no surface model ...": names the shown muscles the surface
+    sources leave out, which the views draw as tubes along their lines of action ("" if none)."""
+    anatomy = model.ctx.anatomy
+    names = [anatomy.muscles[m].display_name for m in muscles if anatomy.muscles[m].mesh is None]
+    if not names:
+        return ""
+    which = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    verb = "has" if len(names) == 1 else "have"
+    return (f" {which} {verb} no surface model in the source set: drawn as a tube along the "
+            "line of action.")
+
+
 def _cell_size(paper: tuple[float, float], n: int) -> tuple[float, float]:
     """Printed width and height (in) of one view when ``n`` sit side by side."""
     gap = 0.15
@@ -380,7 +393,8 @@ def _layout(
         shown = ", ".join(f"{p:g}°" for p in poses)
         sub = _Style(9, colour=MUTED)  # wrapped: an adducted, turned pose takes two lines
         flow.paragraph(f"{view_name.capitalize()} view of the right hip at {shown} hip flexion, "
-                       f"{_held_words(held)}. Black lines: lines of action.", sub)  # fmt: skip
+                       f"{_held_words(held)}. Black lines: lines of action."
+                       f"{_tube_words(model, muscles)}", sub)  # fmt: skip
         flow.y += 0.3 - sub.size * 1.32 / 72
         words = task.words({m: mu.display_name for m, mu in model.ctx.anatomy.muscles.items()})
         if words:  # the numbers below are for this task, not the default one: say so
