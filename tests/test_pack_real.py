@@ -64,6 +64,21 @@ def test_every_attachment_lies_on_its_bone(real_pack: AssetPack) -> None:
     assert worst < 0.005
 
 
+def test_every_muscle_surface_named_is_in_the_pack(real_pack: AssetPack) -> None:
+    """A muscle's ``mesh`` names a surface the pack holds at both levels, in the pelvis frame
+    where the scene skins it; a muscle without one (a deep external rotator the surface sources
+    leave out) asks the pack for nothing: the scene draws it as a tube along its line."""
+    named = {m.id: m.mesh for m in load_anatomy().muscles.values()}
+    assert any(mesh is not None for mesh in named.values())
+    for mid, mesh in named.items():
+        if mesh is None:
+            continue
+        assert mesh in real_pack.mesh_ids, f"{mid}: mesh {mesh!r} is not in the pack"
+        assert real_pack.mesh_body(mesh) == "pelvis", mid
+        for level in ("full", "interactive"):
+            assert len(real_pack.mesh(mesh, level).faces) > 0, (mid, level)
+
+
 def test_bone_grids_are_negative_exactly_inside_the_bones(real_pack: AssetPack) -> None:
     """Within 6 mm of bone, where bone contact, the muscle push-out and the paths' cut checks
     read it, each body's distance grid is negative exactly at the cells inside its bone meshes
