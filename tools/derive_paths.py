@@ -328,7 +328,76 @@ WRAPS = {
                         "distal_femur_posteromedial_r"],
     "biceps_femoris_long_head": ["femoral_head_posterior_r", "quadratus_femoris_bed_r",
                                  "distal_femur_posterior_r"],
+    # the deep rotators pass behind the femoral head (the posterior capsule) as piriformis does:
+    # straight, obturator internus's stretch from the lesser sciatic notch cut the head by up
+    # to 4.9 mm at 130 deg of flexion and in 20% of the off-plane test's poses (up to 12.9 mm);
+    # quadratus femoris's, with the hip deeply flexed and adducted, in 4.4% (up to 4.9 mm)
+    "quadratus_femoris": ["femoral_head_posterior_r"],
+    "obturator_internus": ["femoral_head_posterior_r"],
 }
+
+
+# The deep external rotators (quadratus femoris, obturator externus, obturator internus with the
+# gemelli) have no surface models in the mesh sources (ROTATORS: their files have no ``mesh``),
+# so each attachment is a landmark found on the bones (_deep_rotators), lifted ATTACH_CLEARANCE
+# off them. Gray's Anatomy (20th US edition, 1918, the public domain text):
+# - quadratus femoris "arises from the upper part of the external border of the tuberosity of
+#   the ischium" and is inserted into the quadrate tubercle of the intertrochanteric crest and
+#   the line below it;
+# - obturator externus arises from the bone round the medial side of the obturator foramen and
+#   the medial two-thirds of the outer surface of the obturator membrane; its tendon "runs
+#   across the back of the neck of the femur" (below it, then behind it) to the trochanteric
+#   fossa;
+# - obturator internus arises from the inner surface of the obturator membrane and the bone
+#   round it, leaves the pelvis through the lesser sciatic foramen turning at a right angle over
+#   the grooved surface between the ischial spine and tuberosity (the lesser sciatic notch, its
+#   pulley), and with the gemelli, which join its tendon, inserts on the forepart of the medial
+#   surface of the greater trochanter above the trochanteric fossa.
+ROTATORS = ("quadratus_femoris", "obturator_internus")
+# Obturator externus (from the outer face of the obturator membrane, FORAMEN_GRID's rule: the
+# centroid of its medial two-thirds, 3 mm out of its plane, to the trochanteric fossa) was tried
+# and left out: its tendon winds under and then behind the femoral neck, and no surface here
+# holds it there. Straight, it cut the femoral head and neck at every sagittal angle (9.8 mm at
+# -20 deg); over the femoral head sphere alone it cut the underside of the neck (32.9% of the
+# off-plane test's poses, up to 14.7 mm); over the neck cylinder alone the head (39.2%, up to
+# 13.2 mm); over the sphere then the cylinder the sagittal plane was clear but 11.8% of the
+# off-plane poses were not (up to 11.6 mm) and its adduction moment arm stepped by 2.6 mm a
+# degree. It needs a surface of its own about the neck's axis (not fitted yet).
+# The obturator foramen: the largest hole in the hip bone below the hip centre seen along a
+# direction on a FORAMEN_GRID-degree grid of azimuth (about the vertical, from lateral toward
+# anterior) and elevation within FORAMEN_REACH degrees of lateral (surface samples every
+# FORAMEN_PITCH on a square image, closed twice so that no gap between samples reads as a hole);
+# its plane is the median depth along that direction of the bone round it (within 3 px), its
+# outer side the one the direction points to (anterolateral, below).
+FORAMEN_GRID = 10
+FORAMEN_REACH = 60
+FORAMEN_PITCH = 0.001
+# The lesser sciatic notch: the ischium's posterior border (every NOTCH_STEP of height from the
+# hip centre's down to NOTCH_REACH below it, of HIP_SAMPLES points on the hip bone's surface those
+# within NOTCH_SLAB of that height, the most posterior) followed up from the ischial tuberosity
+# (its most posterior point) while it recedes forward: where it turns back toward the ischial
+# spine (7 mm below the hip centre on this pelvis, 9 mm in front of the tuberosity's back).
+NOTCH_SLAB = 0.001
+NOTCH_STEP = 0.002
+NOTCH_REACH = 0.05
+HIP_SAMPLES = 200000  # points sampled on the hip bone's surface (seed 1) for these rules
+# Quadratus femoris's origin: the lateral border of the ischial tuberosity, its upper half (from
+# the notch's height halfway down to the ischium's lowest point): per 1 mm of height the most
+# lateral surface sample more than ISCHIUM_BEHIND behind the hip centre (behind the acetabulum's
+# posterior wall), their centroid. Its insertion: the intertrochanteric crest halfway from the
+# greater trochanter's summit down to the lesser trochanter's apex (the quadrate tubercle lies a
+# little above the crest's middle and the insertion continues on the line below it, Gray's): at
+# that height, the centroid of the femur vertices within CREST_BAND of the most posterior one
+# between the lesser trochanter and CREST_LATERAL lateral of the summit.
+ISCHIUM_BEHIND = 0.035
+CREST_BAND = 0.001
+QF_LEVEL = 0.6
+CREST_LATERAL = 0.010
+# The trochanteric fossa (obturator externus): the proximal femur's deepest pocket, the femur
+# vertex above the lesser trochanter's apex farthest inside the convex hull of those vertices
+# (20.7 mm deep on this femur, between the back of the neck and the greater trochanter).
+# Obturator internus inserts above and in front of it: the femur vertex nearest the midpoint of
+# the fossa and the trochanter's summit (piriformis's insertion, which lies behind it).
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -470,9 +539,22 @@ def main(argv: list[str] | None = None) -> None:
         (q.body, np.asarray(q.position)) for q in load_anatomy().muscles["sartorius"].line[0].points
     ]
     psoas: tuple[Path, list[tuple[str, float, list[np.ndarray], str, np.ndarray]]] | None = None
+    rotators: dict[str, list[tuple[str, str, np.ndarray]]] | None = None
     for f in sorted((data_dir() / "muscles").glob("*.toml")):
         mid = f.stem
         if only is not None and mid not in only:
+            continue
+        if tomllib.loads(f.read_text()).get("mesh") is None:  # no surface model: landmarks
+            if mid not in ROTATORS:
+                raise SystemExit(f"{mid}: no surface model and no landmark rule")
+            if rotators is None:
+                rotators = _deep_rotators(pack.mesh("hip_r", "full"), fem, lm["hip_centre_r"],
+                                          lt, gt_top, lift)  # fmt: skip
+            femur_ends[mid] = rotators[mid][-1][2]
+            if wrap_ids is not None and only is None:
+                continue
+            _write_lines(f, [_line_toml(mid, 1.0, rotators[mid], WRAPS.get(mid, []))])
+            print(f"{mid}: 1 line (landmarks)")
             continue
         v = pack.mesh(mid, "full").vertices.astype(float)
         c = v.mean(axis=0)
@@ -640,6 +722,94 @@ def _pes_anserinus(
         print(f"{mid}: pes anserinus {np.round(1000 * ins, 1)} mm (tibia frame; joint line "
               f"{1000 * joint_line:.1f} mm), {len(vias[mid])} tibial via point(s)")  # fmt: skip
     return insertions, vias
+
+
+def _obturator_foramen(samples: np.ndarray, hip_centre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The obturator foramen (pelvis frame): its centre on the membrane's plane and the plane's
+    outward normal (FORAMEN_GRID's rule), from the hip bone's surface samples."""
+    pts = samples[samples[:, 1] < hip_centre[1]]
+
+    def holes(n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        a = np.cross(n, [0.0, 1.0, 0.0])
+        a /= np.linalg.norm(a)
+        b = np.cross(n, a)
+        uv = np.c_[pts @ a, pts @ b]
+        lo = uv.min(axis=0)
+        ij = np.floor((uv - lo) / FORAMEN_PITCH).astype(int)
+        img = np.zeros(ij.max(axis=0) + 1, bool)
+        img[ij[:, 0], ij[:, 1]] = True
+        img = ndimage.binary_closing(img, iterations=2)
+        label, count = ndimage.label(ndimage.binary_fill_holes(img) & ~img)
+        if not count:
+            return a, b, lo, ij, np.zeros(img.shape, bool)
+        sizes = ndimage.sum(label > 0, label, range(1, count + 1))
+        return a, b, lo, ij, label == 1 + int(np.argmax(sizes))
+
+    grid = np.radians(np.arange(-FORAMEN_REACH, FORAMEN_REACH + 1, FORAMEN_GRID))
+    dirs = [np.array([np.sin(az) * np.cos(el), np.sin(el), np.cos(az) * np.cos(el)])
+            for az in grid for el in grid]  # fmt: skip
+    n = max(dirs, key=lambda d: int(holes(d)[4].sum()))
+    a, b, lo, ij, hole = holes(n)
+    ring = ndimage.binary_dilation(hole, iterations=3) & ~hole
+    depth = float(np.median(pts[ring[ij[:, 0], ij[:, 1]]] @ n))
+    cells = np.argwhere(hole) * FORAMEN_PITCH + lo + 0.5 * FORAMEN_PITCH
+    on_plane = cells[:, :1] * a + cells[:, 1:] * b + depth * n
+    print(f"obturator foramen: {len(cells)} mm2 seen along {np.round(n, 3)}, centre "
+          f"{np.round(1000 * on_plane.mean(axis=0), 1)} mm (pelvis frame)")  # fmt: skip
+    return on_plane.mean(axis=0), n
+
+
+def _deep_rotators(
+    hip_bone: object, femur: np.ndarray, hip_centre: np.ndarray, lesser_trochanter: np.ndarray,
+    gt_top: np.ndarray, lift: Callable[[str, np.ndarray], np.ndarray],
+) -> dict[str, list[tuple[str, str, np.ndarray]]]:
+    """Path points of ROTATORS (kind, body, position in the body's frame) by the rules above:
+    ``hip_bone`` is the hip bone's full mesh (pelvis frame), ``femur`` the femur's vertices
+    (femur frame), ``lesser_trochanter`` and ``gt_top`` its apex and the greater trochanter's
+    summit there, ``lift`` moves a point on a body's bones out to ATTACH_CLEARANCE."""
+    from scipy.spatial import ConvexHull
+
+    mesh = trimesh.Trimesh(hip_bone.vertices, hip_bone.faces, process=False)  # type: ignore[attr-defined]
+    hv, _ = trimesh.sample.sample_surface(mesh, HIP_SAMPLES, seed=1)
+    centre, normal = _obturator_foramen(hv, hip_centre)
+    # the lesser sciatic notch
+    heights = np.arange(hip_centre[1], hip_centre[1] - NOTCH_REACH, -NOTCH_STEP)
+    border = np.array([slab[np.argmin(slab[:, 0])] for slab in
+                       (hv[np.abs(hv[:, 1] - y) < NOTCH_SLAB] for y in heights)])  # fmt: skip
+    k = int(np.argmin(border[:, 0]))  # the tuberosity's most posterior point
+    while k > 0 and border[k - 1, 0] >= border[k, 0]:
+        k -= 1  # up the border while it recedes forward
+    notch = border[k]
+    # quadratus femoris: the tuberosity's lateral border, upper half
+    low = hv[:, 1].min()
+    upper = []
+    for y in np.arange(notch[1], 0.5 * (notch[1] + low), -0.001):
+        slab = hv[(np.abs(hv[:, 1] - y) < NOTCH_SLAB) & (hv[:, 0] < hip_centre[0] - ISCHIUM_BEHIND)]
+        if len(slab):
+            upper.append(slab[np.argmax(slab[:, 2])])
+    qf_origin = mesh.vertices[np.argmin(np.linalg.norm(mesh.vertices - np.mean(upper, axis=0),
+                                                       axis=1))]  # fmt: skip
+    y_crest = gt_top[1] + QF_LEVEL * (lesser_trochanter[1] - gt_top[1])
+    slab = femur[(np.abs(femur[:, 1] - y_crest) < NOTCH_SLAB) & (femur[:, 2] > lesser_trochanter[2])
+                 & (femur[:, 2] < gt_top[2] + CREST_LATERAL)]  # fmt: skip
+    crest = slab[slab[:, 0] < slab[:, 0].min() + CREST_BAND].mean(axis=0)
+    qf_insertion = femur[np.argmin(np.linalg.norm(femur - crest, axis=1))]
+    # the trochanteric fossa and obturator internus's insertion above it
+    prox = femur[femur[:, 1] > lesser_trochanter[1]]
+    hull = ConvexHull(prox)
+    depth = -(prox @ hull.equations[:, :3].T + hull.equations[:, 3]).max(axis=1)
+    fossa = prox[np.argmax(depth)]
+    oi_insertion = femur[np.argmin(np.linalg.norm(femur - 0.5 * (fossa + gt_top), axis=1))]
+    print(f"deep rotators: lesser sciatic notch {np.round(1000 * notch, 1)} mm (pelvis frame), "
+          f"trochanteric fossa {np.round(1000 * fossa, 1)} mm deep {1000 * depth.max():.1f} mm, "
+          f"quadrate tubercle {np.round(1000 * qf_insertion, 1)} mm (femur frame)")  # fmt: skip
+    return {
+        "quadratus_femoris": [("origin", "pelvis", lift("pelvis", qf_origin)),
+                              ("insertion", "femur_r", lift("femur_r", qf_insertion))],
+        "obturator_internus": [("origin", "pelvis", centre - ATTACH_CLEARANCE * normal),
+                               ("via", "pelvis", lift("pelvis", notch)),
+                               ("insertion", "femur_r", lift("femur_r", oi_insertion))],
+    }  # fmt: skip
 
 
 def _write_lines(f: Path, blocks: list[str]) -> None:
