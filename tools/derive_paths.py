@@ -376,7 +376,7 @@ FORAMEN_PITCH = 0.001
 # hip centre's down to NOTCH_REACH below it, of HIP_SAMPLES points on the hip bone's surface those
 # within NOTCH_SLAB of that height, the most posterior) followed up from the ischial tuberosity
 # (its most posterior point) while it recedes forward: where it turns back toward the ischial
-# spine (7 mm below the hip centre on this pelvis, 9 mm in front of the tuberosity's back).
+# spine (9 mm below the hip centre on this pelvis, 9 mm in front of the tuberosity's back).
 NOTCH_SLAB = 0.001
 NOTCH_STEP = 0.002
 NOTCH_REACH = 0.05
