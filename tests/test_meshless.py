@@ -261,14 +261,16 @@ def test_the_muscle_list_shows_it_under_deep_external_rotators(qtbot, mwindow) -
     panel = mwindow.muscle_panel
     group = panel.groups["rotators"]
     assert group.text(0) == "Deep external rotators"
-    assert panel.members["rotators"] == [ROTATOR]
+    members = panel.members["rotators"]  # the real deep rotators and the fixture's
+    assert ROTATOR in members and all(
+        mwindow.analysis.model.ctx.anatomy.muscles[m].mesh is None for m in members)
     item = panel.items[ROTATOR]
     assert item.parent() is group and item.text(0) == ROTATOR_NAME
     assert "no surface model" in item.toolTip(0)
     assert "no surface model" not in panel.items["piriformis"].toolTip(0)
     assert panel.items["piriformis"].parent() is panel.groups["abductors"]
     # the group's check box hides and shows it
-    assert group.text(1) == "1/1"
+    assert group.text(1) == f"{len(members)}/{len(members)}"
     group.setCheckState(0, Qt.CheckState.Unchecked)
     assert ROTATOR not in mwindow.state.snapshot.visible
     group.setCheckState(0, Qt.CheckState.Checked)
@@ -282,7 +284,8 @@ def test_plots_and_task_list_it_with_its_group(qtbot, mwindow) -> None:  # type:
     w = mwindow
     texts = [a.text() for a in w.plots_panel.muscle_menu.actions()]
     at = texts.index("Deep external rotators")  # a section of the plots' muscle menu
-    assert texts[at + 1] == ROTATOR_NAME
+    rotators = [m for m, x in w.analysis.model.ctx.anatomy.muscles.items() if x.group == "rotators"]
+    assert ROTATOR_NAME in texts[at + 1:at + 1 + len(rotators)]
     assert texts.index("Extensors") < at
     w.plots_panel.muscle_actions[ROTATOR].setChecked(True)
     assert ROTATOR in w.state.snapshot.plotted
@@ -293,7 +296,7 @@ def test_plots_and_task_list_it_with_its_group(qtbot, mwindow) -> None:  # type:
 
     qtbot.waitUntil(plotted_on_moment_arm, timeout=5000)
     # the task panel's rows follow the groups: the rotators come last
-    assert w.task_panel.muscles[-1] == ROTATOR
+    assert ROTATOR in w.task_panel.muscles[-len(rotators):]
 
 
 # -- offscreen stills and handouts --------------------------------------------------------------

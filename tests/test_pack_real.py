@@ -41,6 +41,13 @@ def test_landmarks_are_anatomical(real_pack: AssetPack) -> None:
     assert 20 < radius < 30
 
 
+# Attachments on a membrane the bone meshes leave out, with how far from bone they may lie:
+# obturator internus arises from the inner face of the obturator membrane, which spans the
+# obturator foramen (52 x 32 mm on this hip bone, tools/derive_paths.py), so its origin lies
+# up to half the foramen's width (16 mm) from the bony rim, plus 2 mm.
+ON_MEMBRANE = {("obturator_internus", "origin"): 0.018}
+
+
 def test_every_attachment_lies_on_its_bone(real_pack: AssetPack) -> None:
     """Origins and insertions within 5 mm of the surface of a bone of their body: the distance
     to the nearest point of the nearest triangle. (The nearest vertex stood for it while every
@@ -59,6 +66,9 @@ def test_every_attachment_lies_on_its_bone(real_pack: AssetPack) -> None:
                 point = np.tile(np.asarray(p.position, float), (len(tri), 1))
                 closest = trimesh.triangles.closest_point(tri, point)
                 d = float(np.linalg.norm(closest - point, axis=1).min())
+                if (m.id, p.kind) in ON_MEMBRANE:
+                    assert 0.005 < d < ON_MEMBRANE[m.id, p.kind], f"{m.id} {p.kind}: {1000 * d:.1f} mm"
+                    continue
                 assert d < 0.005, f"{m.id}/{line.name} {p.kind} is {1000 * d:.1f} mm from {p.body}"
                 worst = max(worst, d)
     assert worst < 0.005

@@ -28,6 +28,8 @@ LIFT_ANGLES: tuple[int, ...] = (0, 30, 60, 90, 110, 120, 130)
 # a pure external rotator's capacity (N m) added to HipFlex's muscles at the capacity pose: how
 # far the free-lift share depends on external rotators the model may lack or underrate
 EXTRA_ROTATOR_NM: tuple[float, ...] = (0.0, 10.0, 20.0, 40.0, 80.0)
+# the deep external rotators' strength (their peak forces rest on one scaling rule, docs/status.md)
+ROTATOR_STRENGTH: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0)
 ILIOPSOAS_HF = ("iliacus", "psoas")
 ILIOPSOAS_OS = ("iliacus_r", "psoas_r")
 NAMED_RMS_MM = 10.0  # side moment arms this far apart (RMS over 0-90 deg) are named
@@ -216,8 +218,8 @@ def lift_section(model: Any, opensim_dir: Path, model_path: Path,
                  "–" if o is None else f"{o.summed:.0f}, {_pct(o.summed_share)}"]
         out.append(f"| {a}° | " + " | ".join(cells) + " |")
     if any(max(r.lift_share) > 1 for r in os_.values()):
-        out.append("A share above 100% means the optimum also uses muscles that extend the hip, "
-                   "to cancel a sideways or turning moment.")
+        out += ["", "A share above 100% means the optimum also uses muscles that extend the hip, "
+                   "to cancel a sideways or turning moment."]
     out.append("")
     labels = {m: model.ctx.anatomy.muscles[m].display_name for m in model.muscles}
     used_hf = _used(hipflex_moments(model, capacity_deg), ilio_hf, list(model.muscles), labels)
@@ -243,11 +245,26 @@ def lift_section(model: Any, opensim_dir: Path, model_path: Path,
     for extra in EXTRA_ROTATOR_NM:
         m = np.hstack([base, [[0.0], [0.0], [-extra]]])
         cells.append(f"{extra:.0f} N·m: {_range(_row(m, ilio_hf).lift_share)}")
+    rotators = [m for m in model.muscles if model.ctx.anatomy.muscles[m].group == "rotators"]
+    strength = []
+    if rotators:
+        saved = {m: model.strength.get(m, 1.0) for m in rotators}
+        for f in ROTATOR_STRENGTH:
+            for m in rotators:
+                model.set_strength(m, f)
+            strength.append(f"{100 * f:.0f}%: "
+                            f"{_range(_row(hipflex_moments(model, capacity_deg), ilio_hf).lift_share)}")
+        for m, f in saved.items():
+            model.set_strength(m, f)
+    names = [model.ctx.anatomy.muscles[m].display_name.lower() for m in rotators]
     out += [f"**How far it leans on external rotators.** How much of the gluteal fan's flexion a "
             f"free lift at {capacity_deg}° can use depends on what can cancel its internal "
             "rotation. With a pure external rotator (no flexion or adduction moment) of a given "
             "capacity added to HipFlex's muscles, the iliopsoas share becomes: "
-            + "; ".join(cells) + ".", ""]  # fmt: skip
+            + "; ".join(cells) + "."
+            + (f" With HipFlex's deep external rotators ({'; '.join(names)}) at a given "
+               "strength, their peak forces resting on one scaling rule: " + "; ".join(strength)
+               + "." if rotators else ""), ""]  # fmt: skip
     return out
 
 
