@@ -121,6 +121,8 @@ PAIRS: tuple[Pair, ...] = (
     Pair("gluteus_medius", "Gluteus medius", ("glmed1_r", "glmed2_r", "glmed3_r")),
     Pair("gluteus_minimus", "Gluteus minimus", ("glmin1_r", "glmin2_r", "glmin3_r")),
     Pair("piriformis", "Piriformis", ("piri_r",)),
+    Pair("quadratus_femoris", "Quadratus femoris", ()),
+    Pair("obturator_internus", "Obturator internus and gemelli", ()),
     Pair("biceps_femoris_long_head", "Biceps femoris LH", ("bflh_r",)),
     Pair("semitendinosus", "Semitendinosus", ("semiten_r",)),
     Pair("semimembranosus", "Semimembranosus", ("semimem_r",)),
@@ -1340,7 +1342,9 @@ def build_report(
         "gluteus medius (3) are shown as the plain mean of the parts' moment arms and fibre lengths. "
         "HipFlex's gluteus maximus (2 lines), gluteus medius (3 lines, one per Rajagopal part, "
         "compared part by part in their own table) and psoas (3 lines) are the force-weighted "
-        "means of their lines. Pectineus is not in Rajagopal 2016, so it has HipFlex numbers only.",
+        "means of their lines. Pectineus and the deep external rotators (quadratus femoris, "
+        "obturator internus and gemelli) are not in Rajagopal 2016, so they have HipFlex numbers "
+        "only; docs/status.md compares the rotators with Gait2392's quad_fem and gem.",
         "",
         "## Hip-flexion moment arm, knee 0 (mm, HipFlex / OpenSim)",
         "",
