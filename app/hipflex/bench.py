@@ -81,6 +81,8 @@ def run_bench(repeats: int = 30) -> dict[str, float]:
         contact.free_flexion(20.0, 30.0)
 
     out["free_flexion_ms"] = _median_ms(free, sweep_repeats(repeats))
+    # the free-lift capacity (explain only): one pose and its three linear programmes
+    out["lift_ms"] = _median_ms(lambda: model.lift_capacity(110.0, 0.0), sweep_repeats(repeats))
     per_pose, poses = _range_times_ms(model, range_rounds(repeats))
     worst = int(np.argmax(per_pose))
     out["range_median_ms"] = float(np.median(per_pose))
@@ -100,4 +102,6 @@ def run_bench(repeats: int = 30) -> dict[str, float]:
     print(f"bone contact, one pose (window and explain only): median {out['contact_ms']:.2f} ms; "
           f"flexion reachable before contact at one adduction and rotation: median "
           f"{out['free_flexion_ms']:.1f} ms")  # fmt: skip
+    print(f"free-lift capacity, one pose (explain only; the pose and three linear programmes): "
+          f"median {out['lift_ms']:.1f} ms (hip 110 deg, knee 0)")  # fmt: skip
     return out
