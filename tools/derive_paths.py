@@ -340,14 +340,14 @@ WRAPS = {
 # The deep external rotators (quadratus femoris, obturator externus, obturator internus with the
 # gemelli) have no surface models in the mesh sources (ROTATORS: their files have no ``mesh``),
 # so each attachment is a landmark found on the bones (_deep_rotators), lifted ATTACH_CLEARANCE
-# off them. Gray's Anatomy (20th US edition, 1918, the public domain text):
-# - quadratus femoris "arises from the upper part of the external border of the tuberosity of
-#   the ischium" and is inserted into the quadrate tubercle of the intertrochanteric crest and
+# off them. After Gray's Anatomy (20th US edition, 1918, the public domain text; paraphrased,
+# not quoted):
+# - quadratus femoris arises from the upper part of the external border of the ischial
+#   tuberosity and is inserted into the quadrate tubercle of the intertrochanteric crest and
 #   the line below it;
 # - obturator externus arises from the bone round the medial side of the obturator foramen and
-#   the medial two-thirds of the outer surface of the obturator membrane; its tendon "runs
-#   across the back of the neck of the femur" (below it, then behind it) to the trochanteric
-#   fossa;
+#   the medial two-thirds of the outer surface of the obturator membrane; its tendon runs
+#   across the back of the femoral neck (below it, then behind it) to the trochanteric fossa;
 # - obturator internus arises from the inner surface of the obturator membrane and the bone
 #   round it, leaves the pelvis through the lesser sciatic foramen turning at a right angle over
 #   the grooved surface between the ischial spine and tuberosity (the lesser sciatic notch, its
@@ -384,10 +384,12 @@ HIP_SAMPLES = 200000  # points sampled on the hip bone's surface (seed 1) for th
 # Quadratus femoris's origin: the lateral border of the ischial tuberosity, its upper half (from
 # the notch's height halfway down to the ischium's lowest point): per 1 mm of height the most
 # lateral surface sample more than ISCHIUM_BEHIND behind the hip centre (behind the acetabulum's
-# posterior wall), their centroid. Its insertion: the intertrochanteric crest halfway from the
-# greater trochanter's summit down to the lesser trochanter's apex (the quadrate tubercle lies a
-# little above the crest's middle and the insertion continues on the line below it, Gray's): at
-# that height, the centroid of the femur vertices within CREST_BAND of the most posterior one
+# posterior wall), their centroid. Its insertion: the intertrochanteric crest QF_LEVEL (60%) of
+# the way from the greater trochanter's summit down to the lesser trochanter's apex (the
+# quadrate tubercle lies a little above the crest's middle and the insertion continues on the
+# line below it, Gray's; at the plain middle, 50%, the point fell on the trochanter's outer lip
+# and the line cut the trochanter's back in 2.1% of the off-plane test's poses, up to 3.0 mm, so
+# the level was partly chosen for clearance): at that height, the centroid of the femur vertices within CREST_BAND of the most posterior one
 # between the lesser trochanter and CREST_LATERAL lateral of the summit.
 ISCHIUM_BEHIND = 0.035
 CREST_BAND = 0.001

@@ -147,6 +147,16 @@ def hipflex_moments(model: Any, hip: float) -> Array:
     return np.stack([res[f"max_moment_hip_{c}"][0] for c in ("flexion", "adduction", "rotation")])
 
 
+def peak_forces(model_path: Path) -> dict[str, float]:
+    """Every muscle's max_isometric_force (N) in an .osim file, by name."""
+    peak: dict[str, float] = {}
+    for el in ET.parse(model_path).iter():
+        name, f0 = el.get("name"), el.find("max_isometric_force")
+        if name and f0 is not None and f0.text:
+            peak[name] = float(f0.text)
+    return peak
+
+
 def opensim_moments(opensim_dir: Path, model_path: Path, names: list[str],
                     hip: int) -> Array | None:  # fmt: skip
     """(3, n) the same for Rajagopal's parts (each its own activation, as OpenSim has them):
@@ -155,11 +165,7 @@ def opensim_moments(opensim_dir: Path, model_path: Path, names: list[str],
     side_path, main_path = opensim_dir / SIDE_CSV, opensim_dir / "rajagopal_sweep.csv"
     if not (side_path.is_file() and main_path.is_file() and model_path.is_file()):
         return None
-    peak: dict[str, float] = {}
-    for el in ET.parse(model_path).iter():
-        name, f0 = el.get("name"), el.find("max_isometric_force")
-        if name and f0 is not None and f0.text:
-            peak[name] = float(f0.text)
+    peak = peak_forces(model_path)
     with main_path.open(newline="") as f:
         main = {r["muscle"]: r for r in csv.DictReader(f)
                 if r["knee_flexion_deg"] == "0" and int(r["hip_flexion_deg"]) == hip}  # fmt: skip

@@ -523,19 +523,16 @@ def load_capacity(opensim_dir: Path, model_path: Path) -> Capacity | None:
     """Both models' flexion capacity at CAPACITY_DEG with the knee straight. OpenSim's comes
     from its own rigid-tendon fibre length, pennation and moment arm (the sweep CSV), its peak
     force (the .osim file), and the same active force-length curve HipFlex uses."""
-    import xml.etree.ElementTree as ET
-
     from hipflex.model.muscle import active_force_length
 
     if not model_path.is_file():
         print(f"validation_report: {model_path} not found; capacity section left out",
               file=sys.stderr)  # fmt: skip
         return None
-    peak_force: dict[str, float] = {}
-    for el in ET.parse(model_path).iter():
-        name, f0 = el.get("name"), el.find("max_isometric_force")
-        if name and f0 is not None and f0.text:
-            peak_force[name] = float(f0.text)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from validation_lift import peak_forces
+
+    peak_force = peak_forces(model_path)
     opensim: dict[str, float] = defaultdict(float)
     part_of = {name: p.hipflex for p in PAIRS for name in p.opensim}
     for row in _sweep_rows(opensim_dir / "rajagopal_sweep.csv"):

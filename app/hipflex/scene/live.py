@@ -55,6 +55,7 @@ STAND_IN_SIDES = 16
 SURFACE_OPACITY = 0.85  # a muscle surface (or stand-in tube) at rest; the selected one is opaque
 DIMMED_OPACITY = 0.45  # the other muscles while one is selected
 LINE_RADIUS = 0.0012  # m, thin lines of action
+LINE_SIDES = 10  # facets round a line-of-action tube
 SELECT_COLOUR = (1.0, 0.85, 0.1)
 CONTACT_COLOUR = (0.8, 0.1, 0.8)  # bone meeting bone: apart from the selection and the lever
 LEGEND_SWATCH = "    "  # a category's swatch: blank text on its colour
@@ -158,6 +159,17 @@ def _actor_for(source: vtk.vtkAlgorithm | pv.PolyData) -> vtk.vtkActor:
     actor = vtk.vtkActor()
     actor.SetMapper(mapper)
     return actor
+
+
+def _polyline_tube(sides: int) -> tuple[pv.PolyData, vtk.vtkTubeFilter]:
+    """A two-point placeholder polyline and the capped tube filter around it: the lines of
+    action and the stand-ins both start so and get their points at the first pose."""
+    poly = pv.PolyData(np.zeros((2, 3)), lines=np.array([2, 0, 1]))
+    tube = vtk.vtkTubeFilter()
+    tube.SetInputData(poly)
+    tube.SetNumberOfSides(sides)
+    tube.CappingOn()
+    return poly, tube
 
 
 def _muscle_actor(source: vtk.vtkAlgorithm | pv.PolyData) -> vtk.vtkActor:
@@ -274,11 +286,7 @@ class LiveScene:
             m = self.ctx.anatomy.muscles[line.muscle]
             if m.mesh is not None:
                 continue
-            poly = pv.PolyData(np.zeros((2, 3)), lines=np.array([2, 0, 1]))
-            tube = vtk.vtkTubeFilter()
-            tube.SetInputData(poly)
-            tube.SetNumberOfSides(STAND_IN_SIDES)
-            tube.CappingOn()
+            poly, tube = _polyline_tube(STAND_IN_SIDES)
             radius = stand_in_radius(m.hill.max_isometric_force, line.weight)
             tube.SetRadius(radius)
             actor = _muscle_actor(tube)
@@ -286,11 +294,7 @@ class LiveScene:
                 _StandIn(m.id, line.name, poly, tube, actor, radius))
             self._add(actor, f"muscle:{m.id}")
         for ln in self.ctx.lines:
-            poly = pv.PolyData(np.zeros((2, 3)), lines=np.array([2, 0, 1]))
-            tube = vtk.vtkTubeFilter()
-            tube.SetInputData(poly)
-            tube.SetNumberOfSides(10)
-            tube.CappingOn()
+            poly, tube = _polyline_tube(LINE_SIDES)
             actor = _actor_for(tube)
             actor.SetVisibility(False)
             ends = pv.PolyData(np.zeros((2, 3)))
