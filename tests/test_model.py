@@ -985,7 +985,7 @@ def test_iliopsoas_dominates_at_110_knee_straight(model_context) -> None:  # typ
     with several times as much internal rotation. The figure must not hang on the deep external
     rotators, whose peak forces rest on one scaling rule, nor on external rotation the model may
     lack: it holds with them at 0% and 200% and with a 40 N m pure external rotator added."""
-    from hipflex.model.lift import lift_capacity
+    from hipflex.model.lift import lift_capacity, pose_moments
 
     model = HipModel(model_context)  # strengths change below
     assert model.lift_capacity(110.0, 0.0).share_low >= 0.6
@@ -998,7 +998,7 @@ def test_iliopsoas_dominates_at_110_knee_straight(model_context) -> None:  # typ
     for m in rotators:
         model.set_strength(m, 1.0)
     res = model.at(110.0, 0.0)
-    moments = np.stack([res[f"max_moment_hip_{c}"][0] for c in ("flexion", "adduction", "rotation")])
+    moments = pose_moments(res)
     ilio = [model.muscles.index(m) for m in ("iliacus", "psoas")]
     extra = lift_capacity(np.hstack([moments, [[0.0], [0.0], [-40.0]]]), ilio)
     assert extra.share_low >= 0.6

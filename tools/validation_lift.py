@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from hipflex.model.lift import lift_capacity
+from hipflex.model.lift import lift_capacity, pose_moments
 from hipflex.model.muscle import active_force_length
 
 Array = NDArray[np.float64]
@@ -143,8 +143,7 @@ def _row(moments: Array, group: list[int]) -> LiftRow:
 
 def hipflex_moments(model: Any, hip: float) -> Array:
     """(3, n) maximal active moments (flexion, adduction, rotation) per muscle, knee straight."""
-    res = model.at(float(hip), 0.0)
-    return np.stack([res[f"max_moment_hip_{c}"][0] for c in ("flexion", "adduction", "rotation")])
+    return pose_moments(model.at(float(hip), 0.0))
 
 
 def peak_forces(model_path: Path) -> dict[str, float]:

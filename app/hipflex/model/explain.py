@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 
 from hipflex.model.activity import needs_flexors
 from hipflex.model.contact import angle_words, rounded_down, turned_words
+from hipflex.model.lift import lift_capacity, pose_moments
 from hipflex.model.limits import drive_text
 
 if TYPE_CHECKING:
@@ -158,12 +159,12 @@ def _iliopsoas_lever(model: HipModel, ilio: list[int], ma: Array, fl: Array,
     }  # fmt: skip
 
 
-def _lift_statement(model: HipModel, hip_flexion: float, knee_flexion: float,
-                    hip_adduction: float, hip_rotation: float,
+def _lift_statement(moments: Array, ilio: list[int],
                     summed_share: float) -> dict[str, object] | None:  # fmt: skip
     """What the flexors can give when their turning and sideways moments must cancel, as in a
-    free knee lift (hipflex.model.lift), and iliopsoas's share of that."""
-    lift = model.lift_capacity(hip_flexion, knee_flexion, hip_adduction, hip_rotation)
+    free knee lift (hipflex.model.lift), and iliopsoas's share of that. ``moments``: (3, n) the
+    pose's maximal active moments about hip flexion, adduction and rotation."""
+    lift = lift_capacity(moments, ilio)
     if lift.moment <= 0:
         return None
     low, high = lift.share_low, lift.share_high
@@ -223,7 +224,7 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
                 + (f"; the rest comes mainly from {rest}." if rest else "."),
         "quantity": "max_moment_hip_flexion", "muscles": ["iliacus", "psoas"], "value": share,
     })  # fmt: skip
-    lift = _lift_statement(model, hip_flexion, knee_flexion, hip_adduction, hip_rotation, share)
+    lift = _lift_statement(pose_moments(res), ilio, share)
     if lift is not None:
         out.append(lift)
     lever = _iliopsoas_lever(model, ilio, ma, fl, names)

@@ -20,7 +20,7 @@ from hipflex.model.activity import share_moment, shares_one
 from hipflex.model.contact import ContactResult, FlexionRange, bone_contact
 from hipflex.model.fastpath import FastPaths
 from hipflex.model.kinematics import COORDINATES, body_transforms, check_angles
-from hipflex.model.lift import LiftCapacity, lift_capacity
+from hipflex.model.lift import LiftCapacity, lift_capacity, pose_moments
 from hipflex.model.limits import MAX_HIP_ACCELERATION, STRENGTH_RANGE
 from hipflex.model.muscle import (
     active_force_length,
@@ -382,9 +382,7 @@ class HipModel:
         if unknown:
             raise PoseError(f"unknown muscle ids: {', '.join(unknown)}")
         res = self.at(hip_flexion, knee_flexion, hip_adduction, hip_rotation)
-        moments = np.stack([res[f"max_moment_{c}"][0]
-                            for c in ("hip_flexion", "hip_adduction", "hip_rotation")])  # fmt: skip
-        return lift_capacity(moments, [self.muscles.index(g) for g in group])
+        return lift_capacity(pose_moments(res), [self.muscles.index(g) for g in group])
 
     def explain(
         self, hip_flexion: float, knee_flexion: float = 0.0, **kw: float

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -37,6 +38,19 @@ class LiftCapacity:
     contribution: Array  # (n,) N m of hip flexion each muscle gives at that optimum
     share_low: float  # the group's least share of ``moment`` over every optimum
     share_high: float  # and its greatest
+
+
+AXES = ("hip_flexion", "hip_adduction", "hip_rotation")
+
+
+class _ByQuantity(Protocol):
+    def __getitem__(self, quantity: str) -> Array: ...
+
+
+def pose_moments(result: _ByQuantity, row: int = 0) -> Array:
+    """(3, n) one row of a sweep's (or pose's) ``max_moment_*`` about AXES: what
+    ``lift_capacity`` takes. ``result`` is indexed by quantity name (a ``PoseResult``)."""
+    return np.stack([result[f"max_moment_{c}"][row] for c in AXES]).astype(np.float64)
 
 
 def lift_capacity(moments: ArrayLike, group: Sequence[int]) -> LiftCapacity:
