@@ -235,7 +235,7 @@ def test_explanation_updates_after_pose_change(qtbot, env) -> None:  # type: ign
     at = panel.analysis.model.at(hip_flexion=110, hip_adduction=10)
     capacity = np.clip(at["max_moment_hip_flexion"][0], 0, None)
     share = capacity[[at.muscles.index("iliacus"), at.muscles.index("psoas")]].sum() / capacity.sum()
-    assert f"iliopsoas supplies {100 * share:.0f}% of the available" in panel.toPlainText()
+    assert f"iliopsoas supplies {100 * share:.0f}% of the summed" in panel.toPlainText()
 
 
 # -- plots ------------------------------------------------------------------------------------

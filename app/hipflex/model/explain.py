@@ -219,8 +219,9 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
     others = [j for j in np.argsort(-parts) if j not in ilio and parts[j] >= NAMED_SHARE]
     rest = ", ".join(f"{_mid(names[model.muscles[j]])} {_pct(parts[j])}" for j in others)
     out.append({
-        "text": f"{where}, iliopsoas supplies {_pct(share)} of the available hip-flexion moment "
-                f"({available:.0f} N m from all flexors at full effort)"
+        "text": f"{where}, iliopsoas supplies {_pct(share)} of the summed hip-flexion capacity "
+                f"({available:.0f} N m: every flexor at full effort, its turning and sideways "
+                "moments left aside)"
                 + (f"; the rest comes mainly from {rest}." if rest else "."),
         "quantity": "max_moment_hip_flexion", "muscles": ["iliacus", "psoas"], "value": share,
     })  # fmt: skip
