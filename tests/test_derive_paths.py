@@ -13,7 +13,6 @@ linea aspera) and the data regenerated. The rules' own tests, on the committed d
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -26,15 +25,13 @@ import pytest
 import trimesh
 
 from hipflex.config import data_dir
+from tool_modules import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOL = ROOT / "tools" / "derive_paths.py"
 TOLERANCE_MM = 0.5
 MM = 1e-3
-_spec = importlib.util.spec_from_file_location("derive_paths", TOOL)
-assert _spec is not None and _spec.loader is not None
-derive_paths = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(derive_paths)
+derive_paths = load_tool("derive_paths")
 
 
 def _derive(data: Path) -> None:

@@ -4,21 +4,16 @@ as the knee bends."""
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
 from hipflex.model.kinematics import body_transforms
+from tool_modules import load_tool
 
 MM = 1e-3
 KNEE = np.arange(0.0, 140.5, 1.0)  # every degree: between the tool's 5-degree samples as well
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "derive_knee_axis.py"
-_spec = importlib.util.spec_from_file_location("derive_knee_axis", TOOL)
-assert _spec is not None and _spec.loader is not None
-derive_knee_axis = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(derive_knee_axis)
+derive_knee_axis = load_tool("derive_knee_axis")
 
 
 def _plateau_gaps(ctx, pack, skeleton) -> np.ndarray:  # type: ignore[no-untyped-def]

@@ -4,20 +4,14 @@ motion."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 
 from hipflex.model.kinematics import body_transforms
+from tool_modules import load_tool
 
 MM = 1e-3
 KNEE = np.arange(0.0, 140.5, 1.0)  # every degree: between the table's rows as well as on them
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "derive_patella.py"
-_spec = importlib.util.spec_from_file_location("derive_patella", TOOL)
-assert _spec is not None and _spec.loader is not None
-derive_patella = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(derive_patella)
+derive_patella = load_tool("derive_patella")
 
 
 def _in_femur(transforms, body):  # type: ignore[no-untyped-def]

@@ -8,14 +8,14 @@ tests need neither OpenSim nor the asset pack.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import re
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
+
+from tool_modules import load_tool
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "validation_report.py"
 
@@ -23,12 +23,7 @@ TOOL = Path(__file__).resolve().parents[1] / "tools" / "validation_report.py"
 @pytest.fixture(scope="module")
 def vr() -> ModuleType:
     """The tool as a module (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("validation_report", TOOL)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["validation_report"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("validation_report")
 
 
 def _arch(vr: ModuleType, peak_mm: float, at_deg: float) -> np.ndarray:

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
-import sys
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
 import numpy as np
 import pytest
 
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "validation_lift.py"
+from tool_modules import load_tool
+
 HIP = np.arange(-20.0, 131.0, 1.0)
 ANGLES = (0, 30, 60, 90, 110, 130)
 
 
 @pytest.fixture(scope="module")
 def vl() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("validation_lift", TOOL)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["validation_lift"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("validation_lift")
 
 
 def _side(vl: ModuleType, medius_turns: bool) -> tuple[object, list[SimpleNamespace]]:

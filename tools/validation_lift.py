@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from hipflex.model.lift import lift_capacity, pose_moments
+from hipflex.model.lift import LiftCapacity, lift_capacity, pose_moments
 from hipflex.model.muscle import active_force_length
 
 Array = NDArray[np.float64]
@@ -128,16 +128,22 @@ def side_section(side: SideCurves | None, pairs: Any, hip_deg: Array,
 class LiftRow:
     """One model's free-lift and summed capacity at one angle (N m, iliopsoas share 0..1)."""
 
-    lift: float
-    lift_share: tuple[float, float]
+    optimum: LiftCapacity
     summed: float
     summed_share: float
 
+    @property
+    def lift(self) -> float:
+        return self.optimum.moment
+
+    @property
+    def lift_share(self) -> tuple[float, float]:
+        return self.optimum.share_low, self.optimum.share_high
+
 
 def _row(moments: Array, group: list[int]) -> LiftRow:
-    lift = lift_capacity(moments, group)
     pos = np.clip(moments[0], 0.0, None)
-    return LiftRow(lift.moment, (lift.share_low, lift.share_high), float(pos.sum()),
+    return LiftRow(lift_capacity(moments, group), float(pos.sum()),
                    float(pos[group].sum() / max(pos.sum(), 1e-12)))  # fmt: skip
 
 
@@ -156,29 +162,35 @@ def peak_forces(model_path: Path) -> dict[str, float]:
     return peak
 
 
-def opensim_moments(opensim_dir: Path, model_path: Path, names: list[str],
-                    hip: int) -> Array | None:  # fmt: skip
-    """(3, n) the same for Rajagopal's parts (each its own activation, as OpenSim has them):
-    its rigid-tendon fibre length, pennation and moment arms from the CSVs, its peak forces,
-    and HipFlex's active force-length curve (as the flexion capacity section)."""
+def opensim_moments(opensim_dir: Path, model_path: Path,
+                    hips: tuple[int, ...]) -> tuple[list[str], dict[int, Array]]:  # fmt: skip
+    """Rajagopal's parts (each its own activation, as OpenSim has them) and, per hip angle,
+    their (3, n) moments as ``hipflex_moments``: its rigid-tendon fibre length, pennation and
+    moment arms from the CSVs, its peak forces, and HipFlex's active force-length curve (as the
+    flexion capacity section). Nothing without the CSVs or the model file."""
     side_path, main_path = opensim_dir / SIDE_CSV, opensim_dir / "rajagopal_sweep.csv"
     if not (side_path.is_file() and main_path.is_file() and model_path.is_file()):
-        return None
+        return [], {}
     peak = peak_forces(model_path)
     with main_path.open(newline="") as f:
-        main = {r["muscle"]: r for r in csv.DictReader(f)
-                if r["knee_flexion_deg"] == "0" and int(r["hip_flexion_deg"]) == hip}  # fmt: skip
+        main = {(r["muscle"], int(r["hip_flexion_deg"])): r for r in csv.DictReader(f)
+                if r["knee_flexion_deg"] == "0"}  # fmt: skip
     with side_path.open(newline="") as f:
-        side = {r["muscle"]: r for r in csv.DictReader(f) if int(r["hip_flexion_deg"]) == hip}
-    cols = []
-    for n in names:
-        norm = float(main[n]["norm_fiber_length"])
-        fl = float(active_force_length(np.array([norm]))[0]) if norm > 0 else 0.0
-        force = peak[n] * float(main[n]["cos_pennation"]) * fl
-        cols.append([force * float(main[n]["moment_arm_m"]),
-                     force * float(side[n]["moment_arm_adduction_m"]),
-                     force * float(side[n]["moment_arm_rotation_m"])])  # fmt: skip
-    return np.array(cols).T
+        side = {(r["muscle"], int(r["hip_flexion_deg"])): r for r in csv.DictReader(f)}
+    names = list(dict.fromkeys(n for n, _ in side))
+    out = {}
+    for hip in hips:
+        cols = []
+        for n in names:
+            row, arms = main[n, hip], side[n, hip]
+            norm = float(row["norm_fiber_length"])
+            fl = float(active_force_length(np.array([norm]))[0]) if norm > 0 else 0.0
+            force = peak[n] * float(row["cos_pennation"]) * fl
+            cols.append([force * float(row["moment_arm_m"]),
+                         force * float(arms["moment_arm_adduction_m"]),
+                         force * float(arms["moment_arm_rotation_m"])])  # fmt: skip
+        out[hip] = np.array(cols).T
+    return names, out
 
 
 def _pct(x: float) -> str:
@@ -194,16 +206,12 @@ def lift_section(model: Any, opensim_dir: Path, model_path: Path,
                  capacity_deg: int) -> list[str]:  # fmt: skip
     """The free-lift capacity over LIFT_ANGLES in both models, what each uses at
     ``capacity_deg``, and the HipFlex share with an added pure external rotator."""
-    os_names: list[str] = []
-    if (opensim_dir / SIDE_CSV).is_file():
-        with (opensim_dir / SIDE_CSV).open(newline="") as f:
-            os_names = list(dict.fromkeys(r["muscle"] for r in csv.DictReader(f)))
     ilio_hf = [model.muscles.index(m) for m in ILIOPSOAS_HF]
-    hf = {a: _row(hipflex_moments(model, a), ilio_hf) for a in LIFT_ANGLES}
-    os_m = {a: opensim_moments(opensim_dir, model_path, os_names, a) if os_names else None
-            for a in LIFT_ANGLES}  # fmt: skip
+    hf_m = {a: hipflex_moments(model, a) for a in LIFT_ANGLES}
+    hf = {a: _row(m, ilio_hf) for a, m in hf_m.items()}
+    os_names, os_m = opensim_moments(opensim_dir, model_path, LIFT_ANGLES)
     ilio_os = [os_names.index(m) for m in ILIOPSOAS_OS if m in os_names]
-    os_ = {a: _row(m, ilio_os) for a, m in os_m.items() if m is not None}
+    os_ = {a: _row(m, ilio_os) for a, m in os_m.items()}
     out = ["## Hip-flexion capacity in a free knee lift, knee straight", "",
            "Summing every flexor's capacity (the section above) credits a muscle with all of its "
            "flexion even when it comes with a larger turning or sideways moment. In a free knee "
@@ -227,16 +235,14 @@ def lift_section(model: Any, opensim_dir: Path, model_path: Path,
                    "to cancel a sideways or turning moment."]
     out.append("")
     labels = {m: model.ctx.anatomy.muscles[m].display_name for m in model.muscles}
-    used_hf = _used(hipflex_moments(model, capacity_deg), ilio_hf, list(model.muscles), labels)
     here = hf[capacity_deg]
+    used_hf = _used(here.optimum, list(model.muscles), labels)
     text = (f"At {capacity_deg}° HipFlex's muscles can give {here.summed:.0f} N·m summed but "
             f"{here.lift:.0f} N·m in a free lift, and iliopsoas's share rises from "
             f"{_pct(here.summed_share)} to {_range(here.lift_share)}. The optimum uses {used_hf}.")
-    if capacity_deg in os_ and os_m[capacity_deg] is not None:
-        m = os_m[capacity_deg]
-        assert m is not None
+    if capacity_deg in os_:
         o = os_[capacity_deg]
-        used_os = _used(m, ilio_os, os_names, {n: n for n in os_names})
+        used_os = _used(o.optimum, os_names, {n: n for n in os_names})
         text += (f" OpenSim's give {o.summed:.0f} N·m summed and {o.lift:.0f} N·m in a free "
                  f"lift (iliopsoas {_pct(o.summed_share)} and {_range(o.lift_share)}), using "
                  f"{used_os}: its iliacus has slid off its wrap surface by this angle (the "
@@ -245,7 +251,7 @@ def lift_section(model: Any, opensim_dir: Path, model_path: Path,
                  "that.")  # fmt: skip
     out += [text, ""]
     # how much the conclusion leans on external rotation the model may lack
-    base = hipflex_moments(model, capacity_deg)
+    base = hf_m[capacity_deg]
     cells = []
     for extra in EXTRA_ROTATOR_NM:
         m = np.hstack([base, [[0.0], [0.0], [-extra]]])
@@ -273,9 +279,8 @@ def lift_section(model: Any, opensim_dir: Path, model_path: Path,
     return out
 
 
-def _used(moments: Array, group: list[int], ids: list[str], labels: dict[str, str]) -> str:
+def _used(lift: LiftCapacity, ids: list[str], labels: dict[str, str]) -> str:
     """The muscles the free-lift optimum activates, with activation and flexion given."""
-    lift = lift_capacity(moments, group)
     parts = [f"{labels[ids[j]]} {lift.activation[j]:.2f} ({lift.contribution[j]:+.1f} N·m)"
              for j in np.argsort(-lift.contribution) if lift.activation[j] > 1e-3]  # fmt: skip
     return ", ".join(parts) if parts else "no muscle"
