@@ -76,10 +76,11 @@ def test_psoas_at_half_strength_in_the_panel_is_the_engines_answer(  # type: ign
     assert weak["max_moment_hip_flexion"][0, j] == pytest.approx(
         0.5 * default["max_moment_hip_flexion"][0, j]
     )
-    # the solver spreads effort by capacity (min sum a^2): the weak psoas does less, the others
-    # more
+    # the weak psoas supplies less of the moment (at a higher activation: with the hip's
+    # turning balanced too, few muscles can stand in for it) and iliacus works harder
     i = reference.muscles.index("iliacus")
-    assert analysis.current["activation"][0, j] < default["activation"][0, j] - 0.01
+    assert (analysis.current["share"][0, j] * analysis.current.required_moment[0]
+            < default["share"][0, j] * default.required_moment[0] - 1.0)  # fmt: skip
     assert analysis.current["activation"][0, i] > default["activation"][0, i] + 0.01
     assert panel.rows["psoas"].font().bold() and not panel.rows["iliacus"].font().bold()
     assert panel.reset.isEnabled()

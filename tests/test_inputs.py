@@ -310,9 +310,15 @@ def test_sweep_warns_where_the_leg_cannot_be_held(capsys, tmp_path, model_contex
     assert err.startswith("hipflex: warning:") and f"{short.size} hip angles of 151" in err
     assert f"{short[0]:g}" in err and f"{short[-1]:g} deg" in err
     assert f"highest hip angle that can be held is {heavy.highest_hold_angle(0.0):g} deg" in err
-    # the default subject holds every angle that needs a flexor: no warning
+    # the default subject: with the hip's three moments balanced it falls short only at the
+    # top of the range (the flexion-only task held every angle); the warning says which rows
+    default = HipModel(model_context)
+    top = angles[~default.sweep(angles).feasible]
+    assert 0 < top.size < 10 and top[-1] == 130
     code, _, err = _run(capsys, "sweep", "-o", str(tmp_path / "ok.csv"))
-    assert code == 0 and "warning" not in err
+    assert code == 0 and f"{top.size} hip angles of 151 ({top[0]:g}..130 deg)" in err
+    flexion_only = HipModel(model_context, hold_balance="flexion")
+    assert flexion_only.sweep(angles).feasible.all()
 
 
 def test_sweep_off_the_sagittal_plane_appends_the_pose_columns(capsys, tmp_path, model) -> None:  # type: ignore[no-untyped-def]
@@ -361,7 +367,8 @@ def test_sweep_warning_is_for_the_pose_off_the_plane(capsys, tmp_path, model_con
     weak.set_strength("iliacus", 0.0)
     off = {"hip_adduction": 15.0, "hip_rotation": 20.0}
     highest = weak.highest_hold_angle(0.0, **off)
-    assert highest is not None and highest < 130 < (weak.highest_hold_angle(0.0) or 0)
+    # the turned hip's limit differs from the sagittal one, so the warning must use the pose's
+    assert highest is not None and highest < 130 and highest != weak.highest_hold_angle(0.0)
     code, _, err = _run(capsys, "sweep", "--from", "90", "--to", "130", "--step", "5",
                         "--strength", "psoas=0", "--strength", "iliacus=0", "--adduction", "15",
                         "--rotation", "20", "-o", str(tmp_path / "weak.csv"))  # fmt: skip

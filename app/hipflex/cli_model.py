@@ -164,7 +164,10 @@ def _warn_infeasible(model: HipModel, knee: float, acceleration: float, angles: 
     print(
         f"hipflex: warning: with the knee at {format_angle(knee)} deg{turned} the muscles cannot "
         f"{task} at {_plural(len(bad), 'hip angle')} of {len(angles)} ({_runs(bad, angles)} deg); "
-        "in those rows every flexor is fully active and still falls short. "
+        + ("in those rows every flexor is fully active and still falls short. "
+           if model.hold_balance == "flexion" else
+           "in those rows no activations of the muscles give that flexion with the hip's "
+           "adduction and rotation moments balanced too. ")
         + (f"No hip angle from 0 deg up can {can}." if limit is None
            else f"The highest hip angle that can {can} is {limit:g} deg."),
         file=sys.stderr,

@@ -9,7 +9,7 @@ from numpy.typing import NDArray
 
 from hipflex.model.activity import needs_flexors
 from hipflex.model.contact import angle_words, rounded_down, turned_words
-from hipflex.model.lift import lift_capacity, pose_moments
+from hipflex.model.lift import LiftCapacity, lift_capacity, pose_moments
 from hipflex.model.limits import drive_text
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ KNEE_CONTRAST_STEP = 5.0  # deg: grid over the knee's range on which a two-joint
 # telling knee posture is sought (readable angles; the choice itself is by force-length factor)
 KNEE_CONTRAST_CHANGE = 0.2  # force-length factor change that makes the knee contrast worth saying
 NAMED_SHARE = 0.05  # other flexors named in the share statement from this share of the capacity
+NAMED_HELD = 0.02  # a muscle working against flexion in the hold task is named from this share
 SHARE_CHANGE = 0.02  # iliopsoas's free-lift share this far from its summed share is "more"/"less"
 SIDE_SHARE = 0.10  # a flexor whose capacity share is at least this ...
 SIDE_RATIO = 2.0  # ... and whose rotation or adduction lever is this many times its flexion lever
@@ -159,12 +160,15 @@ def _iliopsoas_lever(model: HipModel, ilio: list[int], ma: Array, fl: Array,
     }  # fmt: skip
 
 
-def _lift_statement(moments: Array, ilio: list[int],
-                    summed_share: float) -> dict[str, object] | None:  # fmt: skip
+def _plural_subject(names: list[str]) -> bool:
+    """Whether a list of muscle names takes a plural verb ("obturator internus and gemelli")."""
+    return len(names) > 1 or " and " in names[0]
+
+
+def _lift_statement(lift: LiftCapacity, summed_share: float) -> dict[str, object] | None:
     """What the flexors can give when their turning and sideways moments must cancel, as in a
-    free knee lift (hipflex.model.lift), and iliopsoas's share of that. ``moments``: (3, n) the
-    pose's maximal active moments about hip flexion, adduction and rotation."""
-    lift = lift_capacity(moments, ilio)
+    free knee lift (hipflex.model.lift), and iliopsoas's share of that (``lift`` is for the
+    group iliacus and psoas)."""
     if lift.moment <= 0:
         return None
     low, high = lift.share_low, lift.share_high
@@ -225,9 +229,10 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
                 + (f"; the rest comes mainly from {rest}." if rest else "."),
         "quantity": "max_moment_hip_flexion", "muscles": ["iliacus", "psoas"], "value": share,
     })  # fmt: skip
-    lift = _lift_statement(pose_moments(res), ilio, share)
-    if lift is not None:
-        out.append(lift)
+    lift = lift_capacity(pose_moments(res), ilio)
+    lift_said = _lift_statement(lift, share)
+    if lift_said is not None:
+        out.append(lift_said)
     lever = _iliopsoas_lever(model, ilio, ma, fl, names)
     if lever is not None:
         out.append(lever)
@@ -316,19 +321,28 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
         top = int(np.argmax(held))
         # the solver loads each muscle by its own capacity, so the held share can differ from
         # the capacity share above: that difference is the answer to "which muscles work here"
+        against = [j for j in np.argsort(held) if held[j] <= -NAMED_HELD]
         out.append({
             "text": f"{task} needs {moment_words(req)} of hip flexion; the flexors can give "
                     f"{available:.0f} N m. Iliopsoas carries {_pct(float(held[ilio].sum()))} of "
                     f"that moment; {_mid(names[model.muscles[top]])} the largest share "
-                    f"({_pct(held[top])}, activation {act[top]:.2f}).",
+                    f"({_pct(held[top])}, activation {act[top]:.2f})."
+                    + (f" {_and(_sentence([names[model.muscles[j]] for j in against]))} "
+                       f"{'work' if _plural_subject([names[model.muscles[j]] for j in against]) else 'works'} against flexion "
+                       f"({_and([_pct(-held[j]) for j in against])} of it, activation "
+                       f"{_and([f'{act[j]:.2f}' for j in against])}) to cancel the others' "
+                       "turning and sideways moments." if against else ""),
             "quantity": "activation", "muscles": [model.muscles[top]], "value": req,
         })  # fmt: skip
     else:
         limit = model.highest_hold_angle(knee_flexion, hip_acceleration, hip_adduction,
                                          hip_rotation)  # fmt: skip
+        short = (f"the flexors can give only {available:.0f} N m"
+                 if model.hold_balance == "flexion" or available < req else
+                 "the muscles cannot give it with the hip's turning and sideways moments "
+                 f"balanced too (with none to hold, at most {lift.moment:.0f} N m)")  # fmt: skip
         out.append({
-            "text": f"{task} needs {moment_words(req)} but the flexors can give only "
-                    f"{available:.0f} N m; "
+            "text": f"{task} needs {moment_words(req)} of hip flexion but {short}; "
                     + ("they cannot at any hip angle from 0 deg up." if limit is None
                        else f"the highest hip angle where they can is {limit:g} deg."),
             "quantity": "activation", "muscles": [], "value": req,

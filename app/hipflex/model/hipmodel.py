@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hipflex.errors import PoseError
 from hipflex.model.activity import share_moment, shares_one
+from hipflex.model.balance import balance_moments, balance_one
 from hipflex.model.contact import ContactResult, FlexionRange, bone_contact
 from hipflex.model.fastpath import FastPaths
 from hipflex.model.kinematics import COORDINATES, body_transforms, check_angles
@@ -33,6 +34,10 @@ from hipflex.model.skeleton import ModelContext
 from hipflex.model.wrapping import path_set
 
 Array = NDArray[np.float64]
+# what the hold task balances: the hip's three moments (flexion, adduction, rotation:
+# hipflex.model.balance), or hip flexion alone (hipflex.model.activity), the simpler task
+# that leaves the muscles' turning and side-swinging moments unopposed
+HOLD_BALANCES = ("hip", "flexion")
 EVAL_BLOCK = 1024  # poses evaluated together; longer sweeps go in blocks of this many
 QUANTITIES = (
     "length", "moment_arm_hip_flexion", "moment_arm_hip_adduction", "moment_arm_hip_rotation",
@@ -124,6 +129,9 @@ class PoseResult:
     values: dict[str, Array]
     required_moment: Array  # hold task, N m, (n_poses,)
     feasible: Array  # (n_poses,) bool
+    # hold task's adduction and rotation moments, N m (n_poses, 2); balanced only when the
+    # model's ``hold_balance`` is "hip"
+    required_side_moments: Array = field(default_factory=lambda: np.zeros((0, 2)))
 
     def __getitem__(self, quantity: str) -> Array:
         return self.values[quantity]
@@ -144,9 +152,11 @@ class HipModel:
     body_mass: float = 75.0
     height: float = 1.75
     strength: dict[str, float] = field(default_factory=dict)
+    hold_balance: str = "hip"  # one of HOLD_BALANCES
     tendon_slack: dict[str, float] = field(init=False)
 
     def __post_init__(self) -> None:
+        self._checked_balance()
         # checked now, so a bad subject fails at load_model() rather than at the first pose
         inertia = ((self.body_mass, self.height), LegInertia(self.body_mass, self.height))
         self.muscles = list(self.ctx.anatomy.muscles)
@@ -177,6 +187,12 @@ class HipModel:
     def set_strength(self, muscle: str, fraction: float) -> None:
         """Scale a muscle's peak force (0..2: 0.5 = weakened by half, 1.5 = trained)."""
         self.strength[muscle] = self._checked_strength(muscle, fraction)
+
+    def _checked_balance(self) -> str:
+        if self.hold_balance not in HOLD_BALANCES:
+            raise PoseError(f"hold_balance must be one of {', '.join(HOLD_BALANCES)}, got "
+                            f"{self.hold_balance!r}")  # fmt: skip
+        return self.hold_balance
 
     def _checked_strength(self, muscle: str, fraction: object) -> float:
         if muscle not in self.ctx.anatomy.muscles:
@@ -271,6 +287,7 @@ class HipModel:
             {q: np.concatenate([p.values[q] for p in parts]) for q in parts[0].values},
             np.concatenate([p.required_moment for p in parts]),
             np.concatenate([p.feasible for p in parts]),
+            np.concatenate([p.required_side_moments for p in parts]),
         )  # fmt: skip
 
     def _evaluate(self, poses: dict[str, Array], hip_acceleration: float) -> PoseResult:
@@ -308,18 +325,52 @@ class HipModel:
         required = self._inertia[1].hip_flexion_moment_required(
             -transforms["femur_r"][:, :2, 1], -transforms["tibia_r"][:, :2, 1], hip_acceleration
         )
-        if len(lengths) == 1:  # one pose: activations and shares on floats, the same bits
-            flexing = np.maximum(moments[0], 0.0)
-            act_floats, ok, share_floats = shares_one(flexing[0].tolist(), float(required[0]))
-            vals["activation"], feasible = np.array([act_floats]), np.array([ok])
-            vals["share"] = np.array([share_floats])
+        femur = transforms["femur_r"]
+        side = self._inertia[1].side_moments_required(
+            -femur[:, :3, 1], -transforms["tibia_r"][:, :3, 1],
+            np.stack([np.cos(np.radians(poses["hip_flexion"])),
+                      np.sin(np.radians(poses["hip_flexion"])), np.zeros(len(femur))], axis=1),
+            femur[:, :3, 1],
+        )  # fmt: skip
+        if self._checked_balance() == "hip":
+            act, feasible = self._balanced(moments[:3], required, side)
+        elif len(lengths) == 1:  # one pose: activations on floats, the same bits
+            act_floats, ok, _ = shares_one(np.maximum(moments[0], 0.0)[0].tolist(),
+                                           float(required[0]))
+            act, feasible = np.array([act_floats]), np.array([ok])
         else:
             act, feasible = share_moment(moments[0], required)
-            vals["activation"] = act
-            supplied = act * np.maximum(moments[0], 0.0)
-            total = np.add.reduce(supplied, axis=1, keepdims=True)
-            vals["share"] = np.divide(supplied, total, out=np.zeros(supplied.shape), where=total > 0)
-        return PoseResult(self.muscles, poses, vals, required, feasible)
+        vals["activation"] = act
+        # each muscle's share of the hip-flexion moment supplied: an antagonist's is negative
+        # (active to balance a turning or side-swinging moment, it opposes flexion)
+        supplied = act * moments[0]
+        total = np.add.reduce(supplied, axis=1, keepdims=True)
+        vals["share"] = np.divide(supplied, total, out=np.zeros(supplied.shape), where=total > 0)
+        return PoseResult(self.muscles, poses, vals, required, feasible, side)
+
+    def _balanced(self, moments: Array, required: Array, side: Array) -> tuple[Array, Array]:
+        """The hold task with the hip's three moments balanced (hipflex.model.balance), where
+        it needs the flexors; elsewhere the muscles rest, as in the flexion-only task (the
+        extensors' part is not modelled)."""
+        n = len(required)
+        if n == 1:  # one pose (a slider step): on floats
+            if required[0] <= 0:
+                return np.zeros((1, moments.shape[2])), np.ones(1, bool)
+            rows = moments[:, 0]
+            act_one, ok = balance_one(
+                (rows[0].tolist(), rows[1].tolist(), rows[2].tolist()),
+                (float(required[0]), float(side[0, 0]), float(side[0, 1])),
+            )
+            return np.array([act_one]), np.array([ok])
+        act = np.zeros((n, moments.shape[2]))
+        feasible = np.ones(n, bool)
+        lifting = np.flatnonzero(required > 0)
+        if lifting.size:
+            act[lifting], feasible[lifting] = balance_moments(
+                moments.transpose(1, 0, 2)[lifting],
+                np.column_stack([required[lifting], side[lifting]]),
+            )
+        return act, feasible
 
     def at(self, hip_flexion: float = 0.0, knee_flexion: float = 0.0, hip_adduction: float = 0.0,
            hip_rotation: float = 0.0, hip_acceleration: float = 0.0) -> PoseResult:  # fmt: skip

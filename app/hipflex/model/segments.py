@@ -83,6 +83,34 @@ class LegInertia:
                    + mf * (ankle_at**2).sum(axis=1))  # fmt: skip
         return np.asarray(gravity + inertia * hip_acceleration)
 
+    def side_moments_required(
+        self, thigh: Array, shank: Array, adduction_axis: Array, rotation_axis: Array
+    ) -> Array:
+        """Hip adduction and rotation moments (n, 2; N m, positive = adductor, internal
+        rotator) that hold the leg against gravity.
+
+        ``thigh``, ``shank`` (n, 3): the directions the thigh and the shank hang in, as posed,
+        in the pelvis frame (x forward, y up, z lateral); ``adduction_axis``, ``rotation_axis``
+        (n, 3): the axes the two coordinates turn about at the pose (Rz(flexion) x and the
+        femur's long axis). The muscles must supply the opposite of the weight's moment about
+        each axis: with c a centre of mass relative to the hip and the weight along -y, that is
+        m g (c x y) . axis = m g (c_x axis_z - c_z axis_x). A knee drive's acceleration is about
+        the flexion axis only; its inertial moments about these axes are left out (they vanish
+        with the leg in the sagittal plane).
+        """
+        lt, ls = THIGH["length"] * self.height, SHANK["length"] * self.height
+        mt, ms, mf = (s["mass"] * self.body_mass for s in (THIGH, SHANK, FOOT))
+        thigh, shank = np.asarray(thigh, float), np.asarray(shank, float)
+        knee = lt * thigh
+        # the mass-weighted sum of the centres: the leg's first moment about the hip centre
+        first = (mt * THIGH["com"] * lt * thigh + ms * (knee + SHANK["com"] * ls * shank)
+                 + mf * (knee + ls * shank))  # fmt: skip
+        out = np.empty((len(first), 2))
+        for k, axis in enumerate((np.asarray(adduction_axis, float),
+                                  np.asarray(rotation_axis, float))):  # fmt: skip
+            out[:, k] = GRAVITY * (first[:, 0] * axis[:, 2] - first[:, 2] * axis[:, 0])
+        return out
+
     def _gravity(self, forward_thigh: FloatOrArray, forward_shank: FloatOrArray) -> FloatOrArray:
         """The weight's moment about the hip (N m) from the forward components of the thigh's
         and the shank's directions (in the sagittal plane, the sines of their angles from
