@@ -34,10 +34,28 @@ def share_moment(max_moment: Array, required: Array) -> tuple[Array, Array]:
     """
     m = np.maximum(np.asarray(max_moment, float), 0.0)
     req = np.asarray(required, float)
-    n, cols = m.shape
-    if n == 1:  # one pose (a slider step): the same steps on floats, without numpy's call cost
+    if m.shape[0] == 1:  # one pose (a slider step): the same steps on floats
         act_one, ok_one = _share_one(m[0].tolist(), float(req[0]))
         return np.array([act_one]), np.array([ok_one])
+    lam, feasible = _multipliers(m, req)
+    act = np.minimum(np.maximum(lam[:, None] * m, 0.0), 1.0)
+    act = np.where(feasible[:, None], act, m > 0)  # infeasible: every helpful muscle at 1
+    act[req <= 0] = 0.0
+    return act, np.logical_or(feasible, req <= 0)
+
+
+def flexion_multipliers(max_moment: Array, required: Array) -> Array:
+    """The multiplier lambda of each pose's optimum (activations clip(lambda * M_i, 0, 1)),
+    zero where no flexor is needed or the flexors fall short."""
+    m = np.maximum(np.asarray(max_moment, float), 0.0)
+    req = np.asarray(required, float)
+    lam, feasible = _multipliers(m, req)
+    return np.where(np.logical_and(feasible, req > 0), lam, 0.0)
+
+
+def _multipliers(m: Array, req: Array) -> tuple[Array, Array]:
+    """The water filling's multiplier and feasibility per pose (``m`` already >= 0)."""
+    n, cols = m.shape
     ms = -m
     ms.sort(axis=1)
     ms = -ms  # strongest first
@@ -52,12 +70,8 @@ def share_moment(max_moment: Array, required: Array) -> tuple[Array, Array]:
     lam = (req[:, None] - saturated) / np.where(some, rest_sq, 1.0)
     ok = some & (lam * ms <= 1.0 + 1e-12) & (lam >= 0)
     k = ok.argmax(axis=1)
-    feasible = np.logical_or.reduce(ok, axis=1) & (total >= req - 1e-9)
-    lam_k = lam[np.arange(n), k]
-    act = np.minimum(np.maximum(lam_k[:, None] * m, 0.0), 1.0)
-    act = np.where(feasible[:, None], act, m > 0)  # infeasible: every helpful muscle at 1
-    act[req <= 0] = 0.0
-    return act, feasible | (req <= 0)
+    feasible = np.logical_and(np.logical_or.reduce(ok, axis=1), total >= req - 1e-9)
+    return np.asarray(lam[np.arange(n), k], float), np.asarray(feasible, bool)
 
 
 def shares_one(max_moment: list[float], required: float) -> tuple[list[float], bool, list[float]]:
@@ -76,6 +90,16 @@ def _share_one(m: list[float], req: float) -> tuple[list[float], bool]:
     """``share_moment`` for one pose on Python floats, step for step (``m`` already >= 0)."""
     if req <= 0:
         return [0.0] * len(m), True
+    lam = multiplier_one(m, req)
+    if lam is None:
+        return [1.0 if v > 0 else 0.0 for v in m], False
+    # clip(lam * v, 0, 1) as np.minimum(np.maximum(...)) gives it (the moments are finite)
+    return [0.0 if x < 0.0 else 1.0 if x > 1.0 else x for x in [lam * v for v in m]], True
+
+
+def multiplier_one(m: list[float], req: float) -> float | None:
+    """The multiplier lambda of the flexion-only optimum (activations clip(lambda * m_i, 0,
+    1)) for one pose, ``m`` already >= 0 and ``req`` > 0; None where the flexors fall short."""
     ms = sorted(m, reverse=True)
     rest_sq = [0.0] * len(ms)  # sum of squares from k to the end, accumulated from the end
     acc = 0.0
@@ -83,19 +107,14 @@ def _share_one(m: list[float], req: float) -> tuple[list[float], bool]:
         acc += ms[k] * ms[k]
         rest_sq[k] = acc
     saturated = 0.0
-    lam = None
     for k in range(len(ms)):
         if rest_sq[k] > 0:
             trial = (req - saturated) / rest_sq[k]
             if trial * ms[k] <= 1.0 + 1e-12 and trial >= 0:
-                lam = trial
-                break
+                return None if _sum_left(ms) < req - 1e-9 else trial
         if k < len(ms) - 1:
             saturated += ms[k]
-    if lam is None or _sum_left(ms) < req - 1e-9:
-        return [1.0 if v > 0 else 0.0 for v in m], False
-    # clip(lam * v, 0, 1) as np.minimum(np.maximum(...)) gives it (the moments are finite)
-    return [0.0 if x < 0.0 else 1.0 if x > 1.0 else x for x in [lam * v for v in m]], True
+    return None
 
 
 def _sum_left(values: list[float]) -> float:

@@ -132,6 +132,9 @@ class PoseResult:
     # hold task's adduction and rotation moments, N m (n_poses, 2); balanced only when the
     # model's ``hold_balance`` is "hip"
     required_side_moments: Array = field(default_factory=lambda: np.zeros((0, 2)))
+    # what the muscles leave unmet of the hold task's flexion, adduction and rotation moments
+    # where they cannot meet it, N m (n_poses, 3); zero where they can
+    unmet_moments: Array = field(default_factory=lambda: np.zeros((0, 3)))
 
     def __getitem__(self, quantity: str) -> Array:
         return self.values[quantity]
@@ -288,6 +291,7 @@ class HipModel:
             np.concatenate([p.required_moment for p in parts]),
             np.concatenate([p.feasible for p in parts]),
             np.concatenate([p.required_side_moments for p in parts]),
+            np.concatenate([p.unmet_moments for p in parts]),
         )  # fmt: skip
 
     def _evaluate(self, poses: dict[str, Array], hip_acceleration: float) -> PoseResult:
@@ -325,52 +329,66 @@ class HipModel:
         required = self._inertia[1].hip_flexion_moment_required(
             -transforms["femur_r"][:, :2, 1], -transforms["tibia_r"][:, :2, 1], hip_acceleration
         )
-        femur = transforms["femur_r"]
-        side = self._inertia[1].side_moments_required(
-            -femur[:, :3, 1], -transforms["tibia_r"][:, :3, 1],
-            np.stack([np.cos(np.radians(poses["hip_flexion"])),
-                      np.sin(np.radians(poses["hip_flexion"])), np.zeros(len(femur))], axis=1),
-            femur[:, :3, 1],
-        )  # fmt: skip
-        if self._checked_balance() == "hip":
-            act, feasible = self._balanced(moments[:3], required, side)
-        elif len(lengths) == 1:  # one pose: activations on floats, the same bits
-            act_floats, ok, _ = shares_one(np.maximum(moments[0], 0.0)[0].tolist(),
-                                           float(required[0]))
-            act, feasible = np.array([act_floats]), np.array([ok])
+        # the adduction axis is Rz(flexion) x, the rotation axis the femur's long axis
+        femur, tibia = transforms["femur_r"], transforms["tibia_r"]
+        if len(femur) == 1:  # one pose: on floats
+            flexion = math.radians(float(poses["hip_flexion"][0]))
+            long_axis = femur[0, :3, 1].tolist()
+            side = np.array([self._inertia[1].side_one(
+                [-x for x in long_axis], (-tibia[0, :3, 1]).tolist(),
+                [math.cos(flexion), math.sin(flexion), 0.0], long_axis,
+            )])  # fmt: skip
         else:
-            act, feasible = share_moment(moments[0], required)
+            flexion_a = np.radians(poses["hip_flexion"])
+            adduction_axis = np.zeros((len(femur), 3))
+            adduction_axis[:, 0], adduction_axis[:, 1] = np.cos(flexion_a), np.sin(flexion_a)
+            side = self._inertia[1].side_moments_required(
+                -femur[:, :3, 1], -tibia[:, :3, 1], adduction_axis, femur[:, :3, 1]
+            )
+        if self._checked_balance() == "hip":
+            act, feasible, unmet = self._balanced(moments[:3], required, side)
+        else:
+            if len(lengths) == 1:  # one pose: activations on floats, the same bits
+                act_floats, ok, _ = shares_one(np.maximum(moments[0], 0.0)[0].tolist(),
+                                               float(required[0]))
+                act, feasible = np.array([act_floats]), np.array([ok])
+            else:
+                act, feasible = share_moment(moments[0], required)
+            unmet = np.zeros((len(required), 3))
+            unmet[:, 0] = np.where(feasible, 0.0, required - (act * moments[0]).sum(axis=1))
         vals["activation"] = act
         # each muscle's share of the hip-flexion moment supplied: an antagonist's is negative
         # (active to balance a turning or side-swinging moment, it opposes flexion)
         supplied = act * moments[0]
         total = np.add.reduce(supplied, axis=1, keepdims=True)
         vals["share"] = np.divide(supplied, total, out=np.zeros(supplied.shape), where=total > 0)
-        return PoseResult(self.muscles, poses, vals, required, feasible, side)
+        return PoseResult(self.muscles, poses, vals, required, feasible, side, unmet)
 
-    def _balanced(self, moments: Array, required: Array, side: Array) -> tuple[Array, Array]:
+    def _balanced(self, moments: Array, required: Array,
+                  side: Array) -> tuple[Array, Array, Array]:  # fmt: skip
         """The hold task with the hip's three moments balanced (hipflex.model.balance), where
         it needs the flexors; elsewhere the muscles rest, as in the flexion-only task (the
-        extensors' part is not modelled)."""
+        extensors' part is not modelled). Activations, feasibility and unmet moments."""
         n = len(required)
-        if n == 1:  # one pose (a slider step): on floats
-            if required[0] <= 0:
-                return np.zeros((1, moments.shape[2])), np.ones(1, bool)
-            rows = moments[:, 0]
-            act_one, ok = balance_one(
-                (rows[0].tolist(), rows[1].tolist(), rows[2].tolist()),
-                (float(required[0]), float(side[0, 0]), float(side[0, 1])),
-            )
-            return np.array([act_one]), np.array([ok])
         act = np.zeros((n, moments.shape[2]))
         feasible = np.ones(n, bool)
+        unmet = np.zeros((n, 3))
+        if n == 1:  # one pose (a slider step): on floats
+            if required[0] > 0:
+                rows = moments[:, 0]
+                act_one, ok, unmet_one = balance_one(
+                    (rows[0].tolist(), rows[1].tolist(), rows[2].tolist()),
+                    (float(required[0]), float(side[0, 0]), float(side[0, 1])),
+                )
+                act[0], feasible[0], unmet[0] = act_one, ok, unmet_one
+            return act, feasible, unmet
         lifting = np.flatnonzero(required > 0)
         if lifting.size:
-            act[lifting], feasible[lifting] = balance_moments(
+            act[lifting], feasible[lifting], unmet[lifting] = balance_moments(
                 moments.transpose(1, 0, 2)[lifting],
                 np.column_stack([required[lifting], side[lifting]]),
             )
-        return act, feasible
+        return act, feasible, unmet
 
     def at(self, hip_flexion: float = 0.0, knee_flexion: float = 0.0, hip_adduction: float = 0.0,
            hip_rotation: float = 0.0, hip_acceleration: float = 0.0) -> PoseResult:  # fmt: skip

@@ -98,18 +98,30 @@ class LegInertia:
         the flexion axis only; its inertial moments about these axes are left out (they vanish
         with the leg in the sagittal plane).
         """
+        thigh, shank = np.asarray(thigh, float), np.asarray(shank, float)
+        adduction_axis, rotation_axis = (np.asarray(adduction_axis, float),
+                                         np.asarray(rotation_axis, float))  # fmt: skip
         lt, ls = THIGH["length"] * self.height, SHANK["length"] * self.height
         mt, ms, mf = (s["mass"] * self.body_mass for s in (THIGH, SHANK, FOOT))
-        thigh, shank = np.asarray(thigh, float), np.asarray(shank, float)
         knee = lt * thigh
         # the mass-weighted sum of the centres: the leg's first moment about the hip centre
         first = (mt * THIGH["com"] * lt * thigh + ms * (knee + SHANK["com"] * ls * shank)
                  + mf * (knee + ls * shank))  # fmt: skip
         out = np.empty((len(first), 2))
-        for k, axis in enumerate((np.asarray(adduction_axis, float),
-                                  np.asarray(rotation_axis, float))):  # fmt: skip
+        for k, axis in enumerate((adduction_axis, rotation_axis)):
             out[:, k] = GRAVITY * (first[:, 0] * axis[:, 2] - first[:, 2] * axis[:, 0])
         return out
+
+    def side_one(self, thigh: list[float], shank: list[float], adduction_axis: list[float],
+                  rotation_axis: list[float]) -> list[float]:  # fmt: skip
+        """``side_moments_required`` for one pose on floats (a slider step; x and z are all it
+        needs)."""
+        lt, ls = THIGH["length"] * self.height, SHANK["length"] * self.height
+        mt, ms, mf = (s["mass"] * self.body_mass for s in (THIGH, SHANK, FOOT))
+        first = [mt * THIGH["com"] * lt * thigh[k] + ms * (lt * thigh[k] + SHANK["com"] * ls * shank[k])
+                 + mf * (lt * thigh[k] + ls * shank[k]) for k in (0, 2)]  # fmt: skip
+        return [GRAVITY * (first[0] * axis[2] - first[1] * axis[0])
+                for axis in (adduction_axis, rotation_axis)]
 
     def _gravity(self, forward_thigh: FloatOrArray, forward_shank: FloatOrArray) -> FloatOrArray:
         """The weight's moment about the hip (N m) from the forward components of the thigh's
