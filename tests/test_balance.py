@@ -176,3 +176,34 @@ def test_the_flexion_only_task_leaves_the_turning_unbalanced_and_this_one_does_n
     ilio = [both.muscles.index(m) for m in ("iliacus", "psoas")]
     assert both["share"][0][ilio].sum() > alone["share"][0][ilio].sum()
     assert both["share"][0].sum() == pytest.approx(1.0)
+
+
+def test_explain_names_who_works_against_flexion_and_why_a_pose_cannot_be_held(model_context) -> None:  # type: ignore[no-untyped-def]
+    model = HipModel(model_context)
+    names = {m: model.ctx.anatomy.muscles[m].display_name for m in model.muscles}
+    res = model.at(110.0, 0.0)
+    against = [m for m, s in zip(res.muscles, res["share"][0], strict=True) if s <= -0.02]
+    assert against  # computed: a muscle opposes flexion to cancel the others' turning
+    hold = next(s for s in model.explain(110.0, 0.0) if s["quantity"] == "activation")
+    assert "against flexion" in str(hold["text"])
+    for m in against:
+        assert names[m] in str(hold["text"]) or names[m].lower() in str(hold["text"])
+    # the top of the range: enough summed flexion, but not with the hip balanced
+    top = model.highest_hold_angle(0.0)
+    assert top is not None and top < 130
+    high = model.at(top + 1.0, 0.0)
+    assert not high.feasible[0]
+    assert high.required_moment[0] < high["max_moment_hip_flexion"][0].clip(0).sum()
+    text = str(next(s for s in model.explain(top + 1.0, 0.0) if s["quantity"] == "activation")["text"])
+    assert "turning and sideways moments balanced" in text and f"is {top:g} deg" in text
+    # and the unmet moments are the requirement less what the muscles give
+    given = pose_moments(high) @ high["activation"][0]
+    need = np.r_[high.required_moment[0], high.required_side_moments[0]]
+    assert given + high.unmet_moments[0] == pytest.approx(need, abs=1e-6)
+    assert np.abs(high.unmet_moments[0]).max() > 0.1
+    # each task says what it balances
+    caveats = [s["text"] for s in model.explain(60.0, 0.0) if s["quantity"] == "caveat"]
+    assert any("no ligaments" in str(c) for c in caveats)
+    flexion = HipModel(model_context, hold_balance="flexion")
+    caveats = [s["text"] for s in flexion.explain(60.0, 0.0) if s["quantity"] == "caveat"]
+    assert any("only the hip-flexion moment balanced" in str(c) for c in caveats)

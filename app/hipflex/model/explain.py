@@ -39,9 +39,14 @@ SIDE_WORDS = {  # (quantity, sign): what a positive or negative moment arm does 
 CAVEATS = [
     "Model estimate from one body (Visible Human Male) with straight-line and wrapped muscle paths.",
     "Rigid tendons, full activation, no passive force; tendon slack lengths re-derived for these bones.",
-    "Hold task: upright pelvis, only the hip-flexion moment balanced; segment data from de Leva 1996;"
-    " body mass and height scale the leg's weight, not muscle strength or bone size.",
+    "Hold task: upright pelvis; the hip's flexion, adduction and rotation moments balanced by the"
+    " modelled muscles alone (no ligaments or capsule), the knee's not; segment data from de Leva"
+    " 1996; body mass and height scale the leg's weight, not muscle strength or bone size.",
 ]
+# the hold task's caveat when the model balances hip flexion alone (hold_balance="flexion")
+FLEXION_HOLD_CAVEAT = ("Hold task: upright pelvis, only the hip-flexion moment balanced; segment"
+                       " data from de Leva 1996; body mass and height scale the leg's weight, not"
+                       " muscle strength or bone size.")
 # said when the task accelerates the leg: what a held pose with an added moment leaves out
 DRIVE_CAVEAT = ("Knee drive: the leg's inertia times the acceleration is added at a held pose;"
                 " muscles lose force as they shorten faster (force-velocity), which is left out,"
@@ -347,7 +352,8 @@ def explain(model: HipModel, hip_flexion: float, knee_flexion: float = 0.0,
                        else f"the highest hip angle where they can is {limit:g} deg."),
             "quantity": "activation", "muscles": [], "value": req,
         })  # fmt: skip
-    caveats = CAVEATS + ([DRIVE_CAVEAT] if hip_acceleration != 0 else [])
+    caveats = (CAVEATS if model.hold_balance == "hip" else [*CAVEATS[:-1], FLEXION_HOLD_CAVEAT])
+    caveats = caveats + ([DRIVE_CAVEAT] if hip_acceleration != 0 else [])
     out += [{"text": c, "quantity": "caveat", "muscles": [], "value": None} for c in caveats]
     return out
 

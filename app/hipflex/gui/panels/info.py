@@ -197,7 +197,9 @@ class InfoCard(QTextBrowser):
             "Force-length factor": f"{v['force_length_factor']:.2f}",
             "Max hip-flexion moment": f"{v['max_moment_hip_flexion']:.1f} N m",
             "Activation (hold task)": f"{100 * v['activation']:.0f}%",
-            "Share of the hold": f"{100 * v['share']:.0f}%",
+            "Share of the hold": f"{100 * v['share']:.0f}%" + (
+                " (works against flexion, to balance the hip's turning)"
+                if v["share"] <= -0.005 else ""),
         }
         slack = {ln.name: model.tendon_slack[ln.name]
                  for ln in model.ctx.lines if ln.muscle == muscle}  # fmt: skip
