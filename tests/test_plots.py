@@ -108,8 +108,8 @@ def test_a_knee_drive_is_named_in_the_charts(real_pack: object) -> None:
     # straight leg held above 60 deg)
     heavy = load_model(body_mass=250.0, height=2.4)
     for task, words in ((PlotData.from_model(model, knee_flexion=110.0, hip_acceleration=179.8),
-                         "cannot drive (needs > 100%)"),
-                        (PlotData.from_model(heavy, knee_flexion=0.0), "cannot hold (needs > 100%)")):  # fmt: skip
+                         "cannot drive (out of reach)"),
+                        (PlotData.from_model(heavy, knee_flexion=0.0), "cannot hold (out of reach)")):  # fmt: skip
         ax = Figure().add_subplot()
         draw(ax, "activation", task, FLEXORS, hip_flexion=20.0)
         assert words in [str(a.get_label()) for a in ax.collections], words

@@ -437,7 +437,7 @@ class MainWindow(QMainWindow):
             hold = f"{what} needs {moment_words(need)}: no flexor effort"
         else:
             can = "can" if bool(res.feasible[0]) else "cannot"
-            hold = (f"{what} needs {moment_words(need)}: flexors {can} "
+            hold = (f"{what} needs {moment_words(need)}: muscles {can} "
                     + ("hold it" if drive == 0 else "give it"))  # fmt: skip
         task = self.state.task.words(self.task_panel.names, drive=False)
         contact = self.analysis.model.bone_contact(p.hip_flexion, p.hip_adduction, p.hip_rotation)

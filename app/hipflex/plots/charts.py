@@ -204,7 +204,7 @@ def _draw_activation(ax: Axes, data: PlotData, muscles: list[str]) -> PlotCursor
     if cannot.any():
         ax.fill_between(data.angles, 0, 1, where=cannot, color="#f6d5d5", lw=0, transform=xform,
                         label=("cannot hold" if data.hip_acceleration == 0 else "cannot drive")
-                        + " (needs > 100%)")  # fmt: skip
+                        + " (out of reach)")  # fmt: skip
     for m in muscles:
         ax.plot(data.angles, 100 * data.column("activation", m), color=data.colours[m], lw=1.8,
                 label=data.names[m])  # fmt: skip

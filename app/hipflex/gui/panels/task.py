@@ -271,7 +271,7 @@ class TaskPanel(QWidget):
         self.reset.setEnabled(n > 0)
 
     def _on_sweep(self, res: PoseResult) -> None:
-        """The highest hip angle the flexors can take this task at the current knee angle,
+        """The highest hip angle the muscles can take this task at the current knee angle,
         read from the window's sweep (no extra engine call)."""
         angles = np.asarray(res.pose["hip_flexion"], float)
         up = angles >= 0
@@ -283,10 +283,10 @@ class TaskPanel(QWidget):
         add, rot = (float(res.pose[k][0]) for k in ("hip_adduction", "hip_rotation"))
         where += turned_words(add, rot, unit="°")  # the sweep holds them too
         if held.all():
-            text = f"The flexors can {doing} at every hip angle shown ({where})."
+            text = f"The muscles can {doing} at every hip angle shown ({where})."
         elif not held.any():
-            text = f"The flexors cannot {doing} at any hip angle from 0° up ({where})."
+            text = f"The muscles cannot {doing} at any hip angle from 0° up ({where})."
         else:
             top = float(angles[up][np.flatnonzero(held)[-1]])
-            text = f"The highest hip angle where the flexors can {doing}: {top:g}° ({where})."
+            text = f"The highest hip angle where the muscles can {doing}: {top:g}° ({where})."
         self.limit.setText(text)
