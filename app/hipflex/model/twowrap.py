@@ -106,7 +106,9 @@ def touches_in_basis(x: Array, y: Array, c: Array, basis: Array, r: Array) -> Bo
     kernel's rule, or it passes within the radius of the axis (both ends outside). A segment
     that passes the axis at least the radius away on the side the wrap keeps it (h >= r, the
     radius only shrinks below) does neither: the rest is computed on the other rows only."""
-    loc = (stack1(x, y) - c[:, None]) @ basis[:, :2].transpose(0, 2, 1)  # (N, 2 ends, x y)
+    # (N, 2 ends, x y); the basis rows as contiguous columns: the product with the transposed
+    # view takes 1.7 times as long on a sweep's rows, for the same bits
+    loc = (stack1(x, y) - c[:, None]) @ np.ascontiguousarray(basis[:, :2].transpose(0, 2, 1))
     x0, d = loc[:, 0], loc[:, 1] - loc[:, 0]
     size2 = np.maximum(np.add.reduce(d * d, axis=1), 1e-24)
     h = (d[:, 1] * x0[:, 0] - d[:, 0] * x0[:, 1]) / np.sqrt(size2)
