@@ -707,18 +707,17 @@ class _Static:
         self.two = slice(n * (s1 + s2), n * (s1 + 2 * s2))
         self.r0, self.r1 = self.radius[self.one], self.radius[self.two]
         self.sg0, self.sg1 = self.sense[self.one], self.sense[self.two]
-        self.sg0_r0 = self.sg0 * self.r0
         self.cylinders = ~(self.sphere[self.one] | self.sphere[self.two])
         self.any_sphere = not self.cylinders.all()
-        self.pi_if_ccw0 = np.where(self.sg0 > 0, np.pi, 0.0)
-        self.num = np.empty((n * s2, 3))  # closed form: radii, and room for rho
-        self.num[:, 0], self.num[:, 1] = self.r0, self.r1
-        self.r01_sq = self.num[:, :2] ** 2
+        # ``_both_engaged``'s constants per two-surface row, taken in one step for the rows it
+        # is asked for: radii, senses, sense 0 x radius 0, pi where surface 0 turns
+        # counter-clockwise, squared radii
+        self.closed_rows = np.stack([self.r0, self.r1, self.sg0, self.sg1, self.sg0 * self.r0,
+                                     np.where(self.sg0 > 0, np.pi, 0.0), self.r0**2, self.r1**2],
+                                    axis=1)  # fmt: skip
         both = slice(self.one.start, self.two.stop)
         self.two_sense, self.two_radius, self.two_sphere = (
             self.sense[both], self.radius[both], self.sphere[both])  # fmt: skip
-        self.unsense0 = np.ones((n * s2, 3, 1))  # undoes the sense in surface 0's basis
-        self.unsense0[:, 1, 0] = self.sg0
         self.distal = np.repeat(fp._double_distal, n)
         # ``_two_surfaces_few``'s rows, as flat indices into the kernel table (rows, 32)
         from_first = np.array([k == 0 for k, a, b in _TWO_SURFACE_ROW for _ in range(a, b)])
@@ -825,7 +824,14 @@ def _two_surfaces(
     c, _, e3, basis = frames
     on, length, t_in, t_out = alone
     p, s = p[one], s[one]
-    closed = _both_engaged(p, s, c[one], c[two], basis[one], e3[two], st)
+
+    def closed(rows: Index) -> Closed:
+        """The closed form on the rows no other state fits (a fifth of a sweep's)."""
+        i, j = one.start + rows, two.start + rows
+        return _both_engaged(p.take(rows, axis=0), s.take(rows, axis=0), c.take(i, axis=0),
+                             c.take(j, axis=0), basis.take(i, axis=0), e3.take(j, axis=0), st,
+                             rows)  # fmt: skip
+
     first, second = _surfaces(frames, st)
     return resolve(p, s, first, second, alone=(
         on[one], length[one], t_in[one], t_out[one], on[two], length[two], t_in[two],
@@ -1655,9 +1661,11 @@ FEW_ROWS = 16
 
 
 def _both_engaged(
-    p: Array, s: Array, c0: Array, c1: Array, basis0: Array, e31: Array, st: _Static
+    p: Array, s: Array, c0: Array, c1: Array, basis0: Array, e31: Array, st: _Static,
+    rows: Index,
 ) -> tuple[NDArray[np.bool_], NDArray[np.bool_], Array, list[Array]]:
-    """Closed form of the path over two parallel cylinders, both engaged.
+    """Closed form of the path over two parallel cylinders, both engaged, on the two-surface
+    rows ``rows`` (p, s, the centres, surface 0's kernel basis and surface 1's axis are theirs).
 
     In the plane across the axes: tangent from p to circle 0, arc, common tangent to circle 1,
     arc, tangent to s; along the axes the path climbs evenly with planar arc length (the
@@ -1666,7 +1674,10 @@ def _both_engaged(
     common tangent), its length, and the tangent points [t_in0, t_out0, t_in1, t_out1] in the
     model frame.
     """
-    frame = basis0 * st.unsense0  # rows: side u, axis x side v, axis (right-handed)
+    const = st.closed_rows.take(rows, axis=0)
+    r0, r1, sg0, sg0_r0, pi_if_ccw0 = const[:, 0], const[:, 1], const[:, 2], const[:, 4], const[:, 5]
+    frame = basis0.copy()  # rows: side u, axis x side v, axis (right-handed)
+    frame[:, 1] *= sg0[:, None]  # undoes the sense in surface 0's basis
     e30 = frame[:, 2]
     loc = (stack1(p, s, c1) - c0[:, None]) @ frame.transpose(0, 2, 1)
     cc = loc[:, 2, :2]
@@ -1675,14 +1686,13 @@ def _both_engaged(
     dist = np.hypot(xy[:, :, 0], xy[:, :, 1])
     ang = np.arctan2(xy[:, :, 1], xy[:, :, 0])
     # travel direction about the common axis: +1 counter-clockwise
-    r0, r1, sg0 = st.r0, st.r1, st.sg0
-    sg1 = st.sg1 * np.sign(np.add.reduce(e31 * e30, axis=1))
+    sg1 = const[:, 3] * np.sign(np.add.reduce(e31 * e30, axis=1))
     tilt = cross(e30, e31)
-    parallel = (np.add.reduce(tilt * tilt, axis=1) < 1e-18) & st.cylinders
-    rho = sg1 * r1 - st.sg0_r0
+    parallel = (np.add.reduce(tilt * tilt, axis=1) < 1e-18) & st.cylinders[rows]
+    rho = sg1 * r1 - sg0_r0
     ok = parallel & (dist[:, 0] > r0) & (dist[:, 1] > r1) & (np.abs(rho) < dist[:, 2])
-    num = st.num
-    num[:, 2] = rho
+    num = np.empty((len(p), 3))  # radii and rho
+    num[:, :2], num[:, 2] = const[:, :2], rho
     beta = np.arccos(np.minimum(np.maximum(num / np.maximum(dist, 1e-300), -1.0), 1.0))
     turn = np.empty_like(ang)
     turn[:, 0] = ang[:, 0] + sg0 * beta[:, 0]  # tangent from p, about centre 0
@@ -1692,7 +1702,7 @@ def _both_engaged(
     # phi, or phi + pi where counter-clockwise
     turn[:, 1] = phi = ang[:, 2] + beta[:, 2]
     span = np.empty_like(ang[:, :2])
-    span[:, 0] = sg0 * (phi + st.pi_if_ccw0 - turn[:, 0])
+    span[:, 0] = sg0 * (phi + pi_if_ccw0 - turn[:, 0])
     span[:, 1] = sg1 * (turn[:, 2] - phi - (sg1 > 0) * np.pi)
     span = np.mod(span, TWO_PI)
     span[span > TWO_PI - 1e-9] = 0.0
@@ -1700,9 +1710,9 @@ def _both_engaged(
     trig = np.empty((len(p), 3, 2))
     trig[:, :, 0], trig[:, :, 1] = np.cos(turn), np.sin(turn)
     cos, sin, normal = trig[:, :, 0], trig[:, :, 1], trig[:, 1]
-    t0 = -st.sg0_r0[:, None] * normal
+    t0 = -sg0_r0[:, None] * normal
     t1 = cc - (sg1 * r1)[:, None] * normal
-    legs = np.sqrt(np.maximum(dist[:, :2] ** 2 - st.r01_sq, 0.0))
+    legs = np.sqrt(np.maximum(dist[:, :2] ** 2 - const[:, 6:8], 0.0))
     gap = t1 - t0
     q = np.empty((len(p), 4))
     q[:, 0] = legs[:, 0]

@@ -48,6 +48,7 @@ iteration).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -404,6 +405,7 @@ def _solve_rows(jac: Array, f: Array) -> Array:
 
 Alone = tuple[Bools, Array, Array, Array, Bools, Array, Array, Array]
 Closed = tuple[Bools, Bools, Array, list[Array]]
+ClosedForm = Callable[[NDArray[np.intp]], Closed]  # a closed form on the rows asked for
 
 
 def inside(x: Array, surface: Surface) -> Bools:
@@ -479,14 +481,16 @@ def resolve(
     first: Surface,
     second: Surface,
     alone: Alone | None = None,
-    closed: Closed | None = None,
+    closed: Closed | ClosedForm | None = None,
     distal: Bools | None = None,
 ) -> TwoSurfaces:
     """Resolve segments p->s (N, 3) over ``first`` then ``second``.
 
     ``alone`` = each surface's wrap of p->s by itself (on, length, t_in, t_out, twice), if
     already known; ``closed`` = a closed form of the both-surfaces state (applies, exists,
-    length, tangent points) for all rows, used where it applies instead of Newton's method;
+    length, tangent points) for all rows, or a function giving it for the rows asked for (those
+    no other state fits, the only rows that read it), used where it applies instead of Newton's
+    method;
     ``distal`` (N,) = rows whose second surface is fixed to a body distal of the first's
     (module docstring).
     """
@@ -529,18 +533,24 @@ def resolve(
     tangents = [t_in0.copy(), t_out0.copy(), t_in1.copy(), t_out1.copy()]
     need = np.flatnonzero(state < 0)
     if need.size and closed is not None:
-        applies, exists, l_closed, t_closed = closed
-        use = need[applies[need]]
-        found = use[exists[use]]
+        # the closed form on the rows ``need`` (``at``: where each found row is among them)
+        if callable(closed):
+            applies, exists, l_closed, t_closed = closed(need)
+        else:
+            applies, exists, l_closed = closed[0][need], closed[1][need], closed[2][need]
+            t_closed = [t[need] for t in closed[3]]
+        at = np.flatnonzero(applies & exists)
+        found = need[at]
         b = bound[found]
         if b.any():  # the second surface's tangent points beyond its centre
             sub = rows_of(second, found)
-            found = found[~b | (beyond(t_closed[2][found], sub) & beyond(t_closed[3][found], sub))]
+            at = at[~b | (beyond(t_closed[2][at], sub) & beyond(t_closed[3][at], sub))]
+            found = need[at]
         state[found] = 3
-        length[found] = l_closed[found]
+        length[found] = l_closed[at]
         for t, tc in zip(tangents, t_closed, strict=True):
-            t[found] = tc[found]
-        need = need[~applies[need]]
+            t[found] = tc[at]
+        need = need[~applies]
     if need.size:
         ok, l_both, t_both = _both(p[need], s[need], rows_of(first, need), rows_of(second, need))
         b = bound[need]
