@@ -176,33 +176,43 @@ class _PairRows:
             np.minimum(r0 / np.maximum(dist_s0, 1e-300), 1.0)) - self.phi_in, TWO_PI)  # fmt: skip
         self.guess = np.where(alone < SPAN_LIMIT, alone, 0.0)
         self.usable = (dist_x > r0) & (dist_s > r1) & (np.add.reduce(w * w, axis=1) > 1e-18)
+        # what ``evaluate`` reads of a row, as a column of one table, so that it takes a call's
+        # rows in one step, each quantity contiguous (its numpy calls on a few rows cost far
+        # more than their arithmetic, and it is called two dozen times a sweep): r0, r1,
+        # phi_in, leg_x, r1^2 |w|^2, theta_out, leg_s, s_height, then three rows each: base,
+        # and the columns m0, m1 and w of m
+        m = self.m.transpose(2, 1, 0)  # (the first's axis j, component, row)
+        rr_g2 = (r1 * r1) * (self.m[:, 0, 2] ** 2 + self.m[:, 1, 2] ** 2)
+        self._table = np.concatenate([
+            np.stack([r0, r1, self.phi_in, self.leg_x, rr_g2, self.theta_out, self.leg_s,
+                      self.s_height]), self.base.T, m[0], m[1], m[2]])  # fmt: skip
 
-    def evaluate(self, span: Array, i: Index) -> tuple[Array, Bools, dict[str, Array]]:
+    def evaluate(self, span: Array, i: Index | None) -> tuple[Array, Bools, dict[str, Array]]:
         """The height error at s (metres; 0 at a path) for spans ``span`` on the first cylinder
-        of rows ``i``, whether the bridge exists there, and its geometry.
+        of rows ``i`` (None: every row), whether the bridge exists there, and its geometry.
 
         Two slopes make the bridge tangent to the second cylinder (a quadratic); the one with
         the bridge running forward to the second cylinder, on its wrapping side, is taken (the
         lower where both do; at the paths found over the joint ranges the other never does)."""
-        r0, r1, m = self.r0[i], self.r1[i], self.m[i]
-        phi = self.phi_in[i] + span
-        planar0 = self.leg_x[i] + r0 * span
+        tab = self._table if i is None else self._table.take(i, axis=1)
+        r0, r1, phi_in, leg_x, rr_g2, theta_out, leg_s, s_height = tab[:8]
+        base, m0, m1, w = tab[8:11], tab[11:14], tab[14:17], tab[17:20]  # (3, rows) each
+        phi = phi_in + span
+        planar0 = leg_x + r0 * span
         cos, sin = np.cos(phi), np.sin(phi)
-        m0, m1, w = m[:, :, 0], m[:, :, 1], m[:, :, 2]
         # the exit point at zero slope and the bridge's planar direction, second's basis
-        t0 = self.base[i] + (r0 * cos)[:, None] * m0 + (r0 * sin)[:, None] * m1
-        d0 = cos[:, None] * m1 - sin[:, None] * m0
+        # (component-major, (3, rows))
+        t0 = base + (r0 * cos) * m0 + (r0 * sin) * m1
+        d0 = cos * m1 - sin * m0
         # slope k: the exit point climbs k * planar0 and the bridge turns to d0 + k * axis; the
         # second cylinder's axis is at signed distance (alpha + beta k) / |d| from it, which
         # must equal its radius (quadratic in k)
-        alpha = t0[:, 0] * d0[:, 1] - t0[:, 1] * d0[:, 0]
-        beta = (t0[:, 0] * w[:, 1] - t0[:, 1] * w[:, 0]
-                + planar0 * (w[:, 0] * d0[:, 1] - w[:, 1] * d0[:, 0]))  # fmt: skip
-        g0 = d0[:, 0] ** 2 + d0[:, 1] ** 2
-        g1 = d0[:, 0] * w[:, 0] + d0[:, 1] * w[:, 1]
-        g2 = w[:, 0] ** 2 + w[:, 1] ** 2
+        alpha = t0[0] * d0[1] - t0[1] * d0[0]
+        beta = t0[0] * w[1] - t0[1] * w[0] + planar0 * (w[0] * d0[1] - w[1] * d0[0])
+        g0 = d0[0] ** 2 + d0[1] ** 2
+        g1 = d0[0] * w[0] + d0[1] * w[1]
         rr = r1 * r1
-        a2 = beta * beta - rr * g2
+        a2 = beta * beta - rr_g2
         a1 = 2.0 * (alpha * beta - rr * g1)
         a0 = alpha * alpha - rr * g0
         disc = a1 * a1 - 4.0 * a2 * a0
@@ -213,12 +223,13 @@ class _PairRows:
         fits = disc >= 0.0
 
         def bridge(k: Array) -> tuple[Array, Array, Array, Array, Bools]:
-            """The exit point, direction, |planar direction|^2 and foot of the bridge with
-            slope k, and whether it runs forward to the second cylinder on its wrapping side."""
-            exit0 = t0 + (k * planar0)[:, None] * w
-            d = d0 + k[:, None] * w
-            dd = d[:, 0] ** 2 + d[:, 1] ** 2
-            t = -(exit0[:, 0] * d[:, 0] + exit0[:, 1] * d[:, 1]) / np.maximum(dd, 1e-300)
+            """The exit point, direction (both (3, rows)), |planar direction|^2 and foot of the
+            bridge with slope k, and whether it runs forward to the second cylinder on its
+            wrapping side."""
+            exit0 = t0 + (k * planar0) * w
+            d = d0 + k * w
+            dd = d[0] ** 2 + d[1] ** 2
+            t = -(exit0[0] * d[0] + exit0[1] * d[1]) / np.maximum(dd, 1e-300)
             return exit0, d, dd, t, fits & (alpha + beta * k > 0.0) & (t > 0.0)
 
         k = np.minimum(k1, k2)
@@ -230,16 +241,15 @@ class _PairRows:
             o_exit0, o_d, o_dd, o_t, o_ok = bridge(hi)
             take = other[o_ok[other]]
             if take.size:
-                k[take], exit0[take], d[take], dd[take], t[take] = (hi[take], o_exit0[take],
-                                                                    o_d[take], o_dd[take], o_t[take])  # fmt: skip
+                k[take], dd[take], t[take] = hi[take], o_dd[take], o_t[take]
+                exit0[:, take], d[:, take] = o_exit0[:, take], o_d[:, take]
                 ok[take] = True
-        entry1 = exit0 + t[:, None] * d
-        climb = d[:, 2] / np.sqrt(np.maximum(dd, 1e-300))  # along the second's axis, per planar
-        span1 = np.mod(self.theta_out[i] - np.arctan2(entry1[:, 1], entry1[:, 0]) + np.pi,
-                       TWO_PI) - np.pi  # fmt: skip
-        error = entry1[:, 2] + climb * (r1 * span1 + self.leg_s[i]) - self.s_height[i]
+        entry1 = exit0 + t * d
+        climb = d[2] / np.sqrt(np.maximum(dd, 1e-300))  # along the second's axis, per planar
+        span1 = np.mod(theta_out - np.arctan2(entry1[1], entry1[0]) + np.pi, TWO_PI) - np.pi
+        error = entry1[2] + climb * (r1 * span1 + leg_s) - s_height
         valid = ok & (span1 > -0.5 * np.pi) & np.isfinite(error)
-        geometry = {"k": k, "exit0": exit0, "t": t, "entry1": entry1, "climb": climb,
+        geometry = {"k": k, "exit0": exit0.T, "t": t, "entry1": entry1.T, "climb": climb,
                     "span1": span1, "planar0": planar0}  # fmt: skip
         return error, valid, geometry
 
@@ -250,11 +260,10 @@ def _secant(rows: _PairRows) -> tuple[Bools, Array]:
     where the second cylinder changes the path a little. Returns where it converged to a path
     (spans within range) and the span."""
     n = len(rows.guess)
-    i = np.arange(n)
     a = np.minimum(rows.guess, SPAN_LIMIT - 2.0 * SECANT_START)
     b = a + SECANT_START
-    f_a, ok, _ = rows.evaluate(a, i)
-    f_b, ok_b, _ = rows.evaluate(b, i)
+    f_a, ok, _ = rows.evaluate(a, None)
+    f_b, ok_b, _ = rows.evaluate(b, None)
     alive = ok & ok_b & rows.usable
     done = np.zeros(n, bool)
     for _ in range(SECANT_STEPS):
@@ -382,14 +391,14 @@ def cylinder_pair(x: Array, s: Array, first: Surface, second: Surface) -> Pair:
     rows = _PairRows(x, s, first, second)
     found, span0 = _secant(rows)
     every = np.arange(n)
-    error, ok, g = rows.evaluate(span0, every)
+    error, ok, g = rows.evaluate(span0, None)
     found &= ok & (np.abs(error) < 1e-9) & _spans_fine(span0, g)
     rest = np.flatnonzero(~found & rows.usable)
     if rest.size:
         got, spans = _brackets(rows, rest)
         found[rest[got]] = True
         span0[rest[got]] = spans[got]
-        error, ok, g = rows.evaluate(span0, every)
+        error, ok, g = rows.evaluate(span0, None)
     r = np.flatnonzero(found)
     if not r.size:
         return out
