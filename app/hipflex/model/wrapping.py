@@ -269,7 +269,7 @@ def wrap_in_basis(
     local[1] = r2 * np.sin(ends)
     local[2, 0] = z0 + slope * l_in
     local[2, 1] = z0 + slope * (l_in + arc)
-    tangents = local.transpose(2, 1, 0) @ basis + c[:, None]
+    tangents = np.ascontiguousarray(local.transpose(2, 1, 0)) @ basis + c[:, None]
     t_in, t_out = tangents[:, 0], tangents[:, 1]
     if not points:
         return None, wrapped, length, t_in, t_out
