@@ -835,7 +835,7 @@ def _two_surfaces(
     first, second = _surfaces(frames, st)
     return resolve(p, s, first, second, alone=(
         on[one], length[one], t_in[one], t_out[one], on[two], length[two], t_in[two],
-        t_out[two]), closed=closed, distal=st.distal)  # fmt: skip
+        t_out[two]), closed=closed, distal=st.distal, bases=(basis[one], basis[two]))  # fmt: skip
 
 
 def _two_surfaces_few(

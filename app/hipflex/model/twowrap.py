@@ -483,6 +483,7 @@ def resolve(
     alone: Alone | None = None,
     closed: Closed | ClosedForm | None = None,
     distal: Bools | None = None,
+    bases: tuple[Array, Array] | None = None,
 ) -> TwoSurfaces:
     """Resolve segments p->s (N, 3) over ``first`` then ``second``.
 
@@ -492,7 +493,9 @@ def resolve(
     no other state fits, the only rows that read it), used where it applies instead of Newton's
     method;
     ``distal`` (N,) = rows whose second surface is fixed to a body distal of the first's
-    (module docstring).
+    (module docstring); ``bases`` = each surface's kernel basis (``surface_basis``) for p->s,
+    if already known: the checks of p->s take them, and those of the paths' legs take a
+    cylinder's (it does not depend on the segment; a sphere's plane goes through the leg).
     """
     if alone is None:
         w0, w1 = wrap_rows(p, s, *first, False), wrap_rows(p, s, *second, False)
@@ -503,28 +506,39 @@ def resolve(
     if bound.any():  # the second surface's own wrap counts only beyond its centre
         on1 = on1 & (~bound | (beyond(t_in1, second) & beyond(t_out1, second)))
 
-    def touches_second(x: Array, y: Array, i: NDArray[np.intp]) -> Bools:
-        hit = touches(x, y, rows_of(second, i))
-        b = bound[i]
-        if b.any():
-            k = np.flatnonzero(b)
-            hit[k] = touches_beyond(x[k], y[k], rows_of(second, i[k]))
+    surfaces = (first, second)
+
+    def touching(x: Array, y: Array, k: int, i: NDArray[np.intp], leg: bool = True) -> Bools:
+        """Whether x->y touches surface k (0 first, 1 second: ``touches``, or for the second
+        on ``bound`` rows ``touches_beyond``) at rows i; ``leg``: x->y is not p->s."""
+        c, e1, e3, sense, r, sphere = surfaces[k]
+        if bases is None:
+            basis = surface_basis(x, y, c[i], e1[i], e3[i], sense[i], sphere[i])
+        else:
+            basis = bases[k].take(i, axis=0)
+            j = np.flatnonzero(sphere[i]) if leg else None
+            if j is not None and j.size:  # a sphere's plane goes through the leg's ends
+                w = i[j]
+                basis[j] = surface_basis(x[j], y[j], c[w], e1[w], e3[w], sense[w], sphere[w])
+        hit = touches_in_basis(x, y, c[i], basis, r[i])
+        if k and bound[i].any():
+            j = np.flatnonzero(bound[i])
+            hit[j] = touches_beyond(x[j], y[j], rows_of(second, i[j]), basis[j])
         return hit
 
     straight = np.zeros(n, bool)
     free = ~on0 & ~on1
     if free.any():
         i = np.flatnonzero(free)
-        straight[i] = ~touches(p[i], s[i], rows_of(first, i)) & ~touches_second(p[i], s[i], i)
+        straight[i] = ~touching(p[i], s[i], 0, i, False) & ~touching(p[i], s[i], 1, i, False)
     first_ok = on0.copy()
     if on0.any():
         i = np.flatnonzero(on0)
-        first_ok[i] = ~touches_second(t_out0[i], s[i], i) & ~touches_second(p[i], t_in0[i], i)
+        first_ok[i] = ~touching(t_out0[i], s[i], 1, i) & ~touching(p[i], t_in0[i], 1, i)
     second_ok = on1.copy()
     if on1.any():
         i = np.flatnonzero(on1)
-        sub = rows_of(first, i)
-        second_ok[i] = ~touches(p[i], t_in1[i], sub) & ~touches(t_out1[i], s[i], sub)
+        second_ok[i] = ~touching(p[i], t_in1[i], 0, i) & ~touching(t_out1[i], s[i], 0, i)
     state = np.full(n, -1, dtype=np.intp)
     state[second_ok] = 2
     state[first_ok & (~second_ok | (len0 <= len1) | bound)] = 1
