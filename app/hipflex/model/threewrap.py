@@ -572,30 +572,37 @@ def _attempt_rank(
         alone &= beyond(t_in, n4) & beyond(t_out, n4)
         take(r4, alone, (2,), lg, [t_in, t_out])
     # all three: the brim and head's prefix, then the head and neck from the virtual start
-    # (Newton's method on the entry points where the brim and head are not parallel)
-    cyl7 = ~(brim[5] | head[5] | neck[5])[r7]
-    applies, start, points, planar, _ = parallel_prefix(pr[r7], rows_of(brim, r7), rows_of(head, r7))
-    f7 = np.flatnonzero(applies & cyl7)
+    # (Newton's method on the entry points where the brim and head are not parallel). A kind
+    # of state no row tries here is skipped whole: numpy's per-call cost makes even an empty
+    # try cost as much as a full one
+    f7 = other = r7[:0]
+    if r7.size:
+        cyl7 = ~(brim[5] | head[5] | neck[5])[r7]
+        applies, start, points, planar, _ = parallel_prefix(pr[r7], rows_of(brim, r7),
+                                                            rows_of(head, r7))  # fmt: skip
+        f7, other = np.flatnonzero(applies & cyl7), r7[~applies & cyl7]
     pairs = np.concatenate([r5, r6, r7[f7]])
     if pairs.size:
         firsts = [rows_of(brim, r5), rows_of(head, r6), rows_of(head, r7[f7])]
         first = cast(Surface, tuple(np.concatenate(parts) for parts in zip(*firsts, strict=True)))
-        x = np.concatenate([pr[r5], pr[r6], start[f7]])
+        x = np.concatenate([pr[r5], pr[r6]] + ([start[f7]] if f7.size else []))
         pair = cylinder_pair(x, sr[pairs], first, rows_of(neck, pairs))
-        cut = np.cumsum([r5.size, r6.size])
-        bn, hn, tn = (_pair_rows(pair, part) for part in np.split(np.arange(pairs.size), cut))
-        n5, n6 = rows_of(neck, r5), rows_of(neck, r6)
-        take(r5, bn.ok & ~touches(bn.tangents[1], bn.tangents[2], rows_of(head, r5))
-             & _on_neck(bn.tangents, n5), (0, 2), bn.length, bn.tangents)  # fmt: skip
-        take(r6, hn.ok & ~touches(pr[r6], hn.tangents[0], rows_of(brim, r6))
-             & _on_neck(hn.tangents, n6), (1, 2), hn.length, hn.tangents)  # fmt: skip
+        part5, part6, part7 = np.split(np.arange(pairs.size), np.cumsum([r5.size, r6.size]))
+        if r5.size:
+            bn = _pair_rows(pair, part5)
+            take(r5, bn.ok & ~touches(bn.tangents[1], bn.tangents[2], rows_of(head, r5))
+                 & _on_neck(bn.tangents, rows_of(neck, r5)), (0, 2), bn.length, bn.tangents)  # fmt: skip
+        if r6.size:
+            hn = _pair_rows(pair, part6)
+            take(r6, hn.ok & ~touches(pr[r6], hn.tangents[0], rows_of(brim, r6))
+                 & _on_neck(hn.tangents, rows_of(neck, r6)), (1, 2), hn.length, hn.tangents)  # fmt: skip
         if f7.size:
+            tn = _pair_rows(pair, part7)
             sub = r7[f7]
             t3 = _three_over_prefix(pr[sub], rows_of(head, sub), [q[f7] for q in points],
                                     planar[f7], tn)  # fmt: skip
             n7 = rows_of(neck, sub)
             take(sub, tn.ok & beyond(t3[4], n7) & beyond(t3[5], n7), (0, 1, 2), tn.length, t3)
-    other = r7[~applies & cyl7]
     if other.size:
         found, lg, tg, _ = chain_surfaces(pr[other], sr[other],
                                           [rows_of(x, other) for x in (brim, head, neck)])  # fmt: skip
