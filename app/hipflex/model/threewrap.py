@@ -95,7 +95,7 @@ from hipflex.model.twowrap import (
     touches_beyond_in_plane,
     touches_in_plane,
 )
-from hipflex.model.wrapping import SPAN_LIMIT, TWO_PI, stack1, surface_basis, wrap_rows
+from hipflex.model.wrapping import SPAN_LIMIT, TWO_PI, cross, stack1, surface_basis, wrap_rows
 
 Array = NDArray[np.float64]
 Bools = NDArray[np.bool_]
@@ -439,7 +439,7 @@ def parallel_prefix(p: Array, first: Surface, second: Surface) -> tuple[Bools, A
     pl = np.einsum("nij,nj->ni", b1, p - c1)
     bl = np.einsum("nij,nj->ni", b1, c0 - c1)
     along = np.add.reduce(e30 * e31, axis=1)
-    tilt = np.cross(e30, e31)
+    tilt = cross(e30, e31)
     parallel = np.add.reduce(tilt * tilt, axis=1) < 1e-18
     eps = sg0 * np.sign(along) * sg1  # +1: the first turns counter-clockwise here too
     dp = pl[:, :2] - bl[:, :2]

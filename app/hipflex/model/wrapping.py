@@ -614,7 +614,7 @@ def patella_knee_arm(
     axis = -femur[:, :3, 2]
     o = transforms["patella_r"][:, None, :3, 3]
     slide = femur[:, :3, 0] * rate[:, 1:2] + femur[:, :3, 1] * rate[:, 2:3]  # (n, 3)
-    turn = np.einsum("ni,nli->nl", axis, np.cross(b - o, u))
+    turn = np.einsum("ni,nli->nl", axis, cross(b - o, u))  # (np.cross: the same, slower)
     return rate[:, :1] * turn + np.einsum("nli,ni->nl", u, slide)
 
 
