@@ -52,7 +52,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -111,7 +110,6 @@ from hipflex.model.wrapping import (
 Array = NDArray[np.float64]
 Index = NDArray[np.intp]
 Bools = NDArray[np.bool_]
-_Rows = TypeVar("_Rows", Array, Bools)  # values or flags, kept as they come
 BODY_INDEX = {"pelvis": 0, "femur_r": 1, "tibia_r": 2, "patella_r": 3}
 MOVING = (1, 2, 3)  # the bodies that move: femur, tibia, patella
 
@@ -298,7 +296,9 @@ class FastPaths:
                   "n1": n_p + 2 * n_1 + 4 * n_2 + n_3, "m0": n_p + 2 * n_1 + 4 * n_2 + 2 * n_3,
                   "m1": n_p + 2 * n_1 + 4 * n_2 + 2 * n_3 + n_m}  # fmt: skip
         k_max = max(len(c) for c in cands)
-        self._n_bank = n_p + 2 * n_1 + 4 * n_2 + 2 * n_3 + 2 * n_m  # candidates a pose
+        # where each kind of candidate starts in a pose's bank, in that order (``_Static``
+        # places them in the bank ``_solve`` builds: rows segment-major, as they come)
+        self._bank_starts = np.array([offset[k] for k in offset])
         self._cand = np.zeros((self.n_lines, k_max), dtype=np.intp)
         cand_body = np.full((self.n_lines, k_max), -1)
         for line, cand in enumerate(cands):
@@ -382,9 +382,11 @@ class FastPaths:
                                                        st.past_half)  # fmt: skip
         ns1 = n * self.n_single
         seg_len.append(_pose_rows(length[:ns1], n))
-        # the tangent-point candidates and where each is engaged, pose-major (one pose: as rows)
-        bank = [pts[0] if n == 1 else pts, _pose_major(t_in[:ns1], n), _pose_major(t_out[:ns1], n)]
-        single_on = _pose_major(on[:ns1], n)
+        # the tangent-point candidates and where each is engaged: the path points (pose-major),
+        # then the kernel's and the resolutions' rows as they come (segment-major), joined
+        # without reordering (``_Static.cand_ends`` finds each pose's candidates in them)
+        bank = [pts.reshape(-1, 3), t_in[:ns1], t_out[:ns1]]
+        single_on = on[:ns1]
         engaged = [st.point_on, single_on, single_on]
         double: TwoSurfaces | None = None
         chain: Chain | None = None
@@ -409,17 +411,14 @@ class FastPaths:
             if self.n_middle:
                 between = _middle_surface(p, s, frames, double, wb, self, st, points, touched)
             seg_len.append(_pose_rows(double.length, n))
-            bank += [_pose_major(t, n) for t in double.tangents]
-            on0, on1 = _pose_major(double.on0, n), _pose_major(double.on1, n)
-            engaged += [on0, on0, on1, on1]
+            bank += double.tangents
+            engaged += [double.on0, double.on0, double.on1, double.on1]
             if third is not None:
-                bank += [_pose_major(third[0], n), _pose_major(third[1], n)]
-                on2 = _pose_major(third[2], n)
-                engaged += [on2, on2]
+                bank += [third[0], third[1]]
+                engaged += [third[2], third[2]]
             if between is not None:
-                bank += [_pose_major(between.t_in, n), _pose_major(between.t_out, n)]
-                on_m = _pose_major(between.on, n)
-                engaged += [on_m, on_m]
+                bank += [between.t_in, between.t_out]
+                engaged += [between.on, between.on]
         return _Solved(n, st, pts, seg_len, bank, engaged, (p, s, c, e1, e3, basis), world,
                        double, chain, neck, between)  # fmt: skip
 
@@ -436,10 +435,10 @@ class FastPaths:
         # (flat takes: every pose's bank, engagement and candidates end to end)
         # the last proximal and the first distal engaged candidate of each line, for both
         # joints, in one search: st.cand_ends has the candidates reversed, then as they are
-        cand_on = np.concatenate(engaged, axis=-1).ravel().take(st.cand_ends)
+        cand_on = np.concatenate(engaged).take(st.cand_ends)
         first = (cand_on & self._ends_mask).argmax(axis=4)  # (2 searches, 2 joints, n, L)
         # only those two candidates' points are taken from the bank
-        points = np.concatenate(bank, axis=-2).reshape(-1, 3)
+        points = np.concatenate(bank)
         ends = points.take(st.cand_ends.take(st.cand_ends_row + first), axis=0)
         a, b = ends[0], ends[1]  # (2 joints, n, L, 3)
         u = a - b
@@ -508,8 +507,9 @@ class _Solved:
     st: _Static
     pts: Array  # (n, P, 3) posed path points
     seg_len: list[Array]  # per segment kind, (n, segments)
-    bank: list[Array]  # tangent-point candidates, pose-major (n, k, 3); one pose (k, 3)
-    engaged: list[Bools]  # where each is engaged, (n, k); one pose (k,)
+    bank: list[Array]  # tangent-point candidates (rows, 3): path points pose-major, the rest
+    # segment-major (``_Static.cand_ends``)
+    engaged: list[Bools]  # where each is engaged (rows,)
     rows: tuple[Array, Array, Array, Array, Array, Array]  # kernel batch: p, s, c, e1, e3, basis
     world: Array | None  # kernel batch arc points (rows, ARC_SAMPLES + 2, 3) if asked
     double: TwoSurfaces | None  # the two-surface segments, resolved
@@ -614,15 +614,6 @@ def _homogeneous(v: Array, w: float) -> Array:
     return np.concatenate([v.reshape(-1, 3), np.full((len(v), 1), w)], axis=1)
 
 
-def _pose_major(rows: _Rows, n: int) -> _Rows:
-    """(segments * n, ...) rows, segment-major, as (n, segments, ...); one pose's rows as they
-    are (the same order: ``evaluate`` joins them along their own axes, and a pose's dozen views
-    would cost more than the rest of the join)."""
-    if n == 1:
-        return rows
-    return rows.reshape(-1, n, *rows.shape[1:]).swapaxes(0, 1)
-
-
 def _pose_rows(values: Array, n: int) -> Array:
     """(segments * n,) values, segment-major, as (n, segments)."""
     if n == 1:  # one pose: the same in one call
@@ -652,12 +643,17 @@ class _Static:
         # one-surface rows keep a wrap past half a turn where the segment cuts the surface
         # (wrapping.SPAN_LIMIT); the two-surface rows' surfaces taken alone do not
         self.past_half = np.arange(len(self.sphere)) < n * s1
-        self.point_on = np.ones((n, len(fp.points)) if n > 1 else len(fp.points), bool)
-        # moment-arm candidates of every pose as flat positions in the poses' banks end to end
-        # (n, L, K); for ``evaluate``'s one search for both ends, reversed (the last proximal
-        # candidate is the first there), then as they are (2, 1, n, L, K); and where each
-        # search's pose's line's candidates start in that table (2, 1, n, L)
-        cand = fp._cand + np.arange(n)[:, None, None] * fp._n_bank
+        self.point_on = np.ones(n * len(fp.points), bool)
+        # moment-arm candidates of every pose as positions in ``_solve``'s bank (n, L, K): each
+        # kind's rows (n per candidate of a pose) start where n poses' earlier kinds end; the
+        # path points pose-major (pose * P + point), the rest segment-major (row * n + pose);
+        # for ``evaluate``'s one search for both ends, reversed (the last proximal candidate is
+        # the first there), then as they are (2, 1, n, L, K); and where each search's pose's
+        # line's candidates start in that table (2, 1, n, L)
+        starts = fp._bank_starts
+        kind = np.searchsorted(starts, fp._cand, side="right") - 1  # (zero-size kinds skipped)
+        pos, pose = fp._cand - starts[kind], np.arange(n)[:, None, None]
+        cand = n * starts[kind] + np.where(kind == 0, pose * len(fp.points) + pos, pos * n + pose)
         self.cand_ends = np.stack([cand[..., ::-1], cand])[:, None]
         cand_row = (np.arange(n)[:, None] * fp.n_lines + fp._line_ix) * fp._cand.shape[1]
         self.cand_ends_row = np.arange(2)[:, None, None, None] * cand.size + cand_row
