@@ -85,6 +85,7 @@ from hipflex.model.twowrap import (
     TwoSurfaces,
     resolve,
     rows_of,
+    touches,
     touches_beyond_in_plane,
     touches_in_plane,
 )
@@ -1520,9 +1521,12 @@ def _middle_surface(
     lines end and start). A pose or two test on floats which rows' bridge touches the middle
     surface (``_bridge_touches``; ``touched``, if ``_two_surfaces_few`` found it) and iterate
     those on floats (``_middle_iteration_few``); where none does, the two-surface path stands
-    and ``resolve_middle`` is not called."""
+    and ``resolve_middle`` is not called. A batch tests the bridges with numpy and passes
+    ``resolve_middle`` the rows that touch alone (``_middle_rows``)."""
     rows = st.middle_pick
     p1, s1 = p[st.middle_batch], s[st.middle_batch]
+    if touched is None and len(st.middle) > FEW_ROWS:
+        return _middle_rows(p1, s1, frames, double, wb, fp, st, points)
     need = None
     if touched is None and len(st.middle) <= FEW_ROWS:
         on0, on1 = double.on0[rows], double.on1[rows]
@@ -1557,6 +1561,49 @@ def _middle_surface(
     double.end0[rows], double.start1[rows] = chain.ends[0], chain.starts[2]
     return _Between(chain.on[1], chain.tangents[2], chain.tangents[3], chain.starts[1],
                     chain.ends[1], surface)  # fmt: skip
+
+
+def _middle_rows(
+    p1: Array,
+    s1: Array,
+    frames: tuple[Array, Array, Array, Array],
+    double: TwoSurfaces,
+    wb: Array,
+    fp: FastPaths,
+    st: _Static,
+    points: bool,
+) -> _Between:
+    """``_middle_surface`` for a batch: which rows' bridge (from the first surface's exit, or p,
+    to the second's entry, or s) touches the surface between (a handful of a sweep's rows, often
+    none); ``resolve_middle`` takes those rows alone (each row's numbers are its own), and the
+    others keep the two-surface path, as it would leave them: numpy's per-call cost on the
+    whole batch was most of the time."""
+    rows = st.middle_pick
+    start = np.where(double.on0[rows, None], double.tangents[1][rows], p1)
+    end = np.where(double.on1[rows, None], double.tangents[2][rows], s1)
+    if points:  # as threewrap's Chain has them where the middle surface is not wrapped
+        double.end0[rows], double.start1[rows] = end, start
+    surface = _middle_surfaces(wb, fp, st)
+    k = np.flatnonzero(touches(start, end, surface))
+    if not k.size:  # the two-surface path stands: no numbers change
+        return _Between(st.middle_off, s1, s1, start, end, surface)
+    d = st.middle[k]  # their two-surface rows
+    first, last = _surfaces(frames, st)
+    two = TwoSurfaces(double.on0[d], double.on1[d], double.length[d],
+                      [t[d] for t in double.tangents], double.state[d], double.end0[d],
+                      double.start1[d])  # fmt: skip
+    chain = resolve_middle(p1[k], s1[k], [rows_of(first, d), rows_of(surface, k), rows_of(last, d)],
+                           two, need=np.ones(k.size, bool))  # fmt: skip
+    double.length[d] = chain.length
+    double.on0[d], double.on1[d] = chain.on[0], chain.on[2]
+    for i, j in ((0, 0), (1, 1), (2, 4), (3, 5)):
+        double.tangents[i][d] = chain.tangents[j]
+    double.end0[d], double.start1[d] = chain.ends[0], chain.starts[2]
+    on = np.zeros(len(st.middle), bool)
+    t_in, t_out = s1.copy(), s1.copy()
+    on[k], t_in[k], t_out[k] = chain.on[1], chain.tangents[2], chain.tangents[3]
+    start[k], end[k] = chain.starts[1], chain.ends[1]
+    return _Between(on, t_in, t_out, start, end, surface)
 
 
 def _middle_surfaces(wb: Array, fp: FastPaths, st: _Static) -> Surface:
