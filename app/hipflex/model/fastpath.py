@@ -66,6 +66,7 @@ from hipflex.model.threewrap import (
     Chain,
     FewSurface,
     Prefix,
+    PrefixRows,
     chain_end,
     chain_ends,
     chain_row,
@@ -73,6 +74,7 @@ from hipflex.model.threewrap import (
     f_pair,
     f_prefix,
     f_wrap,
+    parallel_prefix,
     reset_pose,
     resolve_chain,
     resolve_middle,
@@ -759,6 +761,13 @@ class _Static:
         # start (threewrap.f_prefix), by two-surface row: neither changes from pose to pose
         self.fixed_rows: dict[tuple[int, int, float, float], tuple[FewSurface, FewSurface]] = {}
         self.fixed_prefix: dict[int, Prefix] = {}
+        # the same for a batch (``parallel_prefix`` of every third-surface row, in order), where
+        # every such row's start and first two surfaces are on the pelvis
+        third_pairs = fp._third_row
+        self.prefix_fixed = bool(third_pairs.size) and bool(
+            (w.body[fp._double_w[third_pairs]] == 0).all()
+            and (fp.point_body[fp._double_a[third_pairs]] == 0).all())  # fmt: skip
+        self.chain_prefix: PrefixRows | None = None
         # surfaces between a two-surface row's two (segment-major): their rows, sense, radius
         self.middle = (fp._middle_row[:, None] * n + np.arange(n)).ravel()
         self.middle_sense = np.repeat(fp._middle_sense, n)
@@ -1479,17 +1488,18 @@ def _third_surface(
     chain_neck = (neck[:, 0], neck[:, 1], neck[:, 2], st.third_sense, st.third_radius,
                   st.third_sphere)  # fmt: skip
     if st.third_all:  # every two-surface row has a third surface (iliopsoas): no subsets
-        chain = resolve_chain(p[st.one], s[st.one], [first, second, chain_neck], double,
-                              few=False)  # fmt: skip
-        _write_chain(double, slice(None), chain)
-        return chain, chain_neck
-    rows = st.third
-    two = TwoSurfaces(double.on0[rows], double.on1[rows], double.length[rows],
-                      [t[rows] for t in double.tangents], double.state[rows], double.end0[rows],
-                      double.start1[rows])  # fmt: skip
-    chain = resolve_chain(p[st.one][rows], s[st.one][rows],
-                          [rows_of(first, rows), rows_of(second, rows), chain_neck], two,
-                          few=False)  # fmt: skip
+        rows: Index | slice = slice(None)
+        p3, s3, two, surfaces = p[st.one], s[st.one], double, [first, second, chain_neck]
+    else:
+        rows = st.third
+        two = TwoSurfaces(double.on0[rows], double.on1[rows], double.length[rows],
+                          [t[rows] for t in double.tangents], double.state[rows],
+                          double.end0[rows], double.start1[rows])  # fmt: skip
+        p3, s3 = p[st.one][rows], s[st.one][rows]
+        surfaces = [rows_of(first, rows), rows_of(second, rows), chain_neck]
+    if st.prefix_fixed and st.chain_prefix is None:  # p, brim and head never move: kept
+        st.chain_prefix = parallel_prefix(p3, surfaces[0], surfaces[1])
+    chain = resolve_chain(p3, s3, surfaces, two, few=False, prefix=st.chain_prefix)
     _write_chain(double, rows, chain)
     return chain, chain_neck
 

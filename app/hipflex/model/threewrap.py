@@ -503,14 +503,18 @@ ORDER = {3: (7, 5, 6, 4), 1: (5, 4, 7, 6), 2: (6, 7, 5, 4), 0: (4, 5, 7, 6)}
 _ORDER_TABLE = np.array([ORDER[h] for h in range(4)])
 
 
+PrefixRows = tuple[Bools, Array, list[Array], Array, Array]  # parallel_prefix's results
+
+
 def resolve_chain(
     p: Array, s: Array, surfaces: list[Surface], two: TwoSurfaces | None = None,
-    few: bool | None = None,
+    few: bool | None = None, prefix: PrefixRows | None = None,
 ) -> Chain:
     """Resolve segments p->s (N, 3) over three surfaces in a row (module docstring). ``two``:
     the first two surfaces' resolution (``twowrap.resolve``), if already known. ``few``: on
     Python floats (``chain_table``; by default up to FEW_ROWS rows of cylinders) or with numpy,
-    whose results do not depend on the other rows of the batch."""
+    whose results do not depend on the other rows of the batch. ``prefix``: ``parallel_prefix``
+    of every row (p and the first two surfaces), if already known (numpy)."""
     n = len(p)
     s0, s1, s2 = surfaces
     if two is None:
@@ -534,7 +538,7 @@ def resolve_chain(
             if not rows.size:
                 break
             _attempt_rank(_ORDER_TABLE[hint[rows], rank], need, rows, p, s, surfaces, decided, on,
-                          length, tangents, state)  # fmt: skip
+                          length, tangents, state, prefix)  # fmt: skip
     return _chain_of(p, s, on, length, tangents, state)
 
 
@@ -550,10 +554,12 @@ def _attempt_rank(
     length: Array,
     tangents: list[Array],
     state: NDArray[np.intp],
+    prefix: PrefixRows | None = None,
 ) -> None:
     """Try on rows ``need[rows]`` the states ``codes`` (one per row, bits as in ORDER: one rank
     of ORDER) and take each where it is consistent. The pairs of cylinders of every state go
-    through one ``cylinder_pair`` call: numpy's per-call cost, not the rows, is the time."""
+    through one ``cylinder_pair`` call: numpy's per-call cost, not the rows, is the time.
+    ``prefix``: ``parallel_prefix`` of every row of ``p``, if known."""
     at = need[rows]
     pr, sr = p[at], s[at]
     brim, head, neck = (rows_of(x, at) for x in surfaces)
@@ -578,8 +584,13 @@ def _attempt_rank(
     f7 = other = r7[:0]
     if r7.size:
         cyl7 = ~(brim[5] | head[5] | neck[5])[r7]
-        applies, start, points, planar, _ = parallel_prefix(pr[r7], rows_of(brim, r7),
-                                                            rows_of(head, r7))  # fmt: skip
+        if prefix is None:
+            applies, start, points, planar, _ = parallel_prefix(pr[r7], rows_of(brim, r7),
+                                                                rows_of(head, r7))  # fmt: skip
+        else:
+            w = at[r7]
+            applies, start, planar = prefix[0][w], prefix[1][w], prefix[3][w]
+            points = [q[w] for q in prefix[2]]
         f7, other = np.flatnonzero(applies & cyl7), r7[~applies & cyl7]
     pairs = np.concatenate([r5, r6, r7[f7]])
     if pairs.size:
