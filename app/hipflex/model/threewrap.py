@@ -88,6 +88,7 @@ from hipflex.model.twowrap import (
     TwoSurfaces,
     beyond,
     chain_surfaces,
+    local_ends,
     resolve,
     rows_of,
     touches,
@@ -95,7 +96,7 @@ from hipflex.model.twowrap import (
     touches_beyond_in_plane,
     touches_in_plane,
 )
-from hipflex.model.wrapping import SPAN_LIMIT, TWO_PI, cross, stack1, surface_basis, wrap_rows
+from hipflex.model.wrapping import SPAN_LIMIT, TWO_PI, cross, surface_basis, wrap_rows
 
 Array = NDArray[np.float64]
 Bools = NDArray[np.bool_]
@@ -633,9 +634,10 @@ def _needs(x: Array, y: Array, neck: Surface) -> Bools:
     axis: x, or the point of the segment nearest the axis seen along it)."""
     c, e1, e3, sense, r, sphere = neck
     basis = surface_basis(x, y, c, e1, e3, sense, sphere)
-    x0 = ((stack1(x, y) - c[:, None]) @ basis.transpose(0, 2, 1))[:, 0]  # x in local x y z
+    loc = local_ends(x, y, c, basis)
+    x0 = loc[:, 0]  # x in local x y z
     inside = (x0[:, 0] ** 2 + x0[:, 1] ** 2 < r * r) & (x0[:, 2] >= 0.0)
-    return np.asarray(inside | touches_beyond(x, y, neck, basis))
+    return np.asarray(inside | touches_beyond(x, y, neck, basis, loc))
 
 
 def _on_neck(tangents: list[Array], neck: Surface) -> Bools:

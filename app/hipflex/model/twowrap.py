@@ -199,19 +199,28 @@ def beyond(x: Array, surface: Surface) -> Bools:
     return np.asarray(np.add.reduce((x - surface[0]) * surface[2], axis=1) >= 0.0)
 
 
-def touches_beyond(x: Array, y: Array, surface: Surface, basis: Array | None = None) -> Bools:
+def touches_beyond(
+    x: Array, y: Array, surface: Surface, basis: Array | None = None, loc: Array | None = None
+) -> Bools:
     """``touches`` for a surface that counts only beyond its centre along its axis: the point of
     x->y nearest the axis (seen along it) must lie beyond the centre. ``basis``: the kernel
-    basis, if known."""
+    basis, if known; ``loc``: x and y in it (``local_ends``), if known."""
     c, e1, e3, sense, r, sphere = surface
     if basis is None:
         basis = surface_basis(x, y, c, e1, e3, sense, sphere)
-    loc = (stack1(x, y) - c[:, None]) @ basis.transpose(0, 2, 1)  # (N, 2 ends, local x y z)
+    if loc is None:
+        loc = local_ends(x, y, c, basis)
     x0, d = loc[:, 0], loc[:, 1] - loc[:, 0]
     size2 = np.maximum(d[:, 0] ** 2 + d[:, 1] ** 2, 1e-24)
     nearest = np.clip(-(x0[:, 0] * d[:, 0] + x0[:, 1] * d[:, 1]) / size2, 0.0, 1.0)
     ahead = x0[:, 2] + nearest * d[:, 2] >= 0.0
     return np.asarray(ahead & touches_in_basis(x, y, c, basis, r))
+
+
+def local_ends(x: Array, y: Array, c: Array, basis: Array) -> Array:
+    """The segments' ends x and y in a surface's local axes (centre c, kernel basis): (N, 2
+    ends, local x y z)."""
+    return np.asarray((stack1(x, y) - c[:, None]) @ basis.transpose(0, 2, 1))
 
 
 def touches_beyond_in_plane(
