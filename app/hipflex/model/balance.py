@@ -25,8 +25,6 @@ the muscles leave unmet.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linprog
@@ -227,7 +225,7 @@ def _ascend_one(moments: tuple[list[float], list[float], list[float]],
     # the muscles that give any moment, with the products the Hessian sums
     cols = [(f, d, q, f * f, f * d, f * q, d * d, d * q, q * q)
             for f, d, q in zip(mf, md, mr, strict=True) if f or d or q]  # fmt: skip
-    tol = RESIDUAL_TOL * (sum(abs(f) + abs(d) + abs(q) for f, d, q in zip(mf, md, mr, strict=True))
+    tol = RESIDUAL_TOL * (sum(map(abs, mf)) + sum(map(abs, md)) + sum(map(abs, mr))
                           + abs(rf) + abs(rd) + abs(rr) + 1.0)  # fmt: skip
     # start from the flexion-only optimum's multiplier (as ``_ascend`` does)
     lf = (multiplier_one([x if x > 0.0 else 0.0 for x in mf], rf) or 0.0) if rf > 0 else 0.0
@@ -277,17 +275,18 @@ def _ascend_one(moments: tuple[list[float], list[float], list[float]],
         sf = (c00 * gf + c01 * gd + c02 * gr) / det
         sd = (c01 * gf + c11 * gd + c12 * gr) / det
         sr = (c02 * gf + c12 * gd + c22 * gr) / det
-        size = _exact_step(cols, ts, (rf, rd, rr), (lf, ld, lr), (sf, sd, sr), ridge)
+        us = [sf * c[0] + sd * c[1] + sr * c[2] for c in cols]  # how fast each t moves
+        size = _exact_step(ts, us, (rf, rd, rr), (lf, ld, lr), (sf, sd, sr), ridge)
         if size * max(abs(sf), abs(sd), abs(sr)) <= STALL * (max(abs(lf), abs(ld), abs(lr)) + 1.0):
             # no step left to take: the optimum to rounding (with large multipliers the
             # imbalance's own rounding, |lambda . m| |m| eps, can exceed the tolerance)
             return (lf, ld, lr), SETTLED
         lf, ld, lr = lf + size * sf, ld + size * sd, lr + size * sr
-        ts = [lf * c[0] + ld * c[1] + lr * c[2] for c in cols]
+        ts = [t + size * u for t, u in zip(ts, us, strict=True)]
     return (lf, ld, lr), UNSETTLED
 
 
-def _exact_step(cols: Sequence[tuple[float, ...]], ts: list[float], r: tuple[float, float, float],
+def _exact_step(ts: list[float], us: list[float], r: tuple[float, float, float],
                 lam: tuple[float, float, float], step: tuple[float, float, float],
                 ridge: float) -> float:  # fmt: skip
     """The step size in (0, 1] that maximises the dual along ``step`` (an exact line search).
@@ -297,24 +296,35 @@ def _exact_step(cols: Sequence[tuple[float, ...]], ts: list[float], r: tuple[flo
     reaches rest or full activation. Walking the kinks in order finds where it reaches zero;
     with no kink the Newton step (size 1) is exact."""
     sf, sd, sr = step
-    us = [sf * c[0] + sd * c[1] + sr * c[2] for c in cols]
     slope = (sf * r[0] + sd * r[1] + sr * r[2]
              - ridge * (lam[0] * sf + lam[1] * sd + lam[2] * sr))  # fmt: skip
     curvature = ridge * (sf * sf + sd * sd + sr * sr)  # minus the slope's rate of change
     kinks: list[tuple[float, float]] = []  # (size, change in curvature there)
     for t, u in zip(ts, us, strict=True):
-        slope -= u * (0.0 if t <= 0.0 else 1.0 if t >= 1.0 else t)
-        if u == 0.0:
-            continue
-        free = 0.0 < t < 1.0 or (t == 0.0 and u > 0.0) or (t == 1.0 and u < 0.0)
-        if free:
+        if t >= 1.0:
+            slope -= u
+            if u < 0.0:  # leaving full activation: free from there, at rest beyond
+                if t == 1.0:
+                    curvature += u * u
+                elif t + u < 1.0:
+                    kinks.append(((1.0 - t) / u, u * u))
+                if t + u < 0.0:
+                    kinks.append((-t / u, -u * u))
+        elif t <= 0.0:
+            if u > 0.0:  # leaving rest: free from there, fully active beyond
+                if t == 0.0:
+                    curvature += u * u
+                elif t + u > 0.0:
+                    kinks.append((-t / u, u * u))
+                if t + u > 1.0:
+                    kinks.append(((1.0 - t) / u, -u * u))
+        else:  # free now, until it reaches rest or full activation
+            slope -= u * t
             curvature += u * u
-        # where t + s u crosses 0 and 1 ahead
-        for edge in (0.0, 1.0):
-            s = (edge - t) / u
-            if 0.0 < s < 1.0:
-                entering = (u > 0.0) == (edge == 0.0)  # into the free range
-                kinks.append((s, u * u if entering else -u * u))
+            if t + u > 1.0:
+                kinks.append(((1.0 - t) / u, -u * u))
+            elif t + u < 0.0:
+                kinks.append((-t / u, -u * u))
     at = 0.0
     kinks.sort()
     for s, change in kinks:

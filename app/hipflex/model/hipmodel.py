@@ -355,13 +355,20 @@ class HipModel:
             else:
                 act, feasible = share_moment(moments[0], required)
             unmet = np.zeros((len(required), 3))
-            unmet[:, 0] = np.where(feasible, 0.0, required - (act * moments[0]).sum(axis=1))
+            if not feasible.all():
+                unmet[:, 0] = np.where(feasible, 0.0, required - (act * moments[0]).sum(axis=1))
         vals["activation"] = act
         # each muscle's share of the hip-flexion moment supplied: an antagonist's is negative
         # (active to balance a turning or side-swinging moment, it opposes flexion)
-        supplied = act * moments[0]
-        total = np.add.reduce(supplied, axis=1, keepdims=True)
-        vals["share"] = np.divide(supplied, total, out=np.zeros(supplied.shape), where=total > 0)
+        if len(lengths) == 1:  # one pose: on floats (numpy's per-call cost is most of it)
+            given = [a * f for a, f in zip(act[0].tolist(), moments[0, 0].tolist(), strict=True)]
+            whole = float(np.add.reduce(np.array(given)))  # numpy's sum, as the batch's
+            vals["share"] = np.array([[g / whole for g in given] if whole > 0 else [0.0] * len(given)])
+        else:
+            supplied = act * moments[0]
+            total = np.add.reduce(supplied, axis=1, keepdims=True)
+            vals["share"] = np.divide(supplied, total, out=np.zeros(supplied.shape),
+                                      where=total > 0)  # fmt: skip
         return PoseResult(self.muscles, poses, vals, required, feasible, side, unmet)
 
     def _balanced(self, moments: Array, required: Array,
@@ -370,18 +377,16 @@ class HipModel:
         it needs the flexors; elsewhere the muscles rest, as in the flexion-only task (the
         extensors' part is not modelled). Activations, feasibility and unmet moments."""
         n = len(required)
+        if n == 1 and required[0] > 0:  # one pose (a slider step): on floats
+            rows = moments[:, 0].tolist()
+            act_one, ok, unmet_one = balance_one(
+                (rows[0], rows[1], rows[2]),
+                (float(required[0]), float(side[0, 0]), float(side[0, 1])),
+            )
+            return np.array([act_one]), np.array([ok]), np.array([unmet_one])
         act = np.zeros((n, moments.shape[2]))
         feasible = np.ones(n, bool)
         unmet = np.zeros((n, 3))
-        if n == 1:  # one pose (a slider step): on floats
-            if required[0] > 0:
-                rows = moments[:, 0]
-                act_one, ok, unmet_one = balance_one(
-                    (rows[0].tolist(), rows[1].tolist(), rows[2].tolist()),
-                    (float(required[0]), float(side[0, 0]), float(side[0, 1])),
-                )
-                act[0], feasible[0], unmet[0] = act_one, ok, unmet_one
-            return act, feasible, unmet
         lifting = np.flatnonzero(required > 0)
         if lifting.size:
             act[lifting], feasible[lifting], unmet[lifting] = balance_moments(
