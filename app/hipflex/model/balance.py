@@ -9,8 +9,8 @@ be used as far as something else cancels the turning. Static optimisation over a
 with m_i muscle i's maximal active moments about hip flexion, adduction and rotation and r the
 moments required. The optimum is a_i = clip(lambda . m_i, 0, 1) for a multiplier lambda in
 three dimensions (the one-moment case is ``activity.share_moment``). Lambda maximises the dual,
-a concave piecewise-quadratic function; a semismooth Newton ascent with backtracking finds it
-in a few steps, vectorised over poses (Qi & Sun 1993, Math Program 58:353-367, for the method;
+a concave piecewise-quadratic function; a semismooth Newton ascent finds it in a few steps
+(the full step where it raises the dual enough, else an exact line search along it), vectorised over poses (Qi & Sun 1993, Math Program 58:353-367, for the method;
 a test checks the optimum against scipy's SLSQP).
 
 Where r cannot be reached (it lies outside every sum of the muscles' moments at activations
@@ -34,11 +34,10 @@ from hipflex.model.activity import flexion_multipliers, multiplier_one
 Array = NDArray[np.float64]
 
 MAX_STEPS = 60  # Newton steps; two to six are usual
-MAX_HALVINGS = 60  # backtracking halvings per step
 RESIDUAL_TOL = 1e-13  # imbalance (N m) per unit of the moments' scale at convergence
-ARMIJO = 1e-4  # sufficient-rise fraction for the backtracking
-# near the optimum the dual's rise falls below its rounding: a step is accepted within this
-# relative margin of the dual's size, or the backtracking would stall one ulp from the end
+ARMIJO = 1e-4  # the rise a full step must give (this fraction of the model's) to be taken
+# near the optimum the dual's rise falls below its rounding: a full step is accepted within
+# this relative margin of the dual's size rather than searched along for nothing
 ROUNDING = 1e-13
 # N m per unit of reserve where the task is out of reach: a tenth of the weakest modelled
 # muscle's moment is still far above it, so the muscles do what they can before a reserve helps
@@ -66,7 +65,7 @@ def balance_moments(moments: ArrayLike, required: ArrayLike) -> tuple[Array, Arr
                          f"{r.shape}")  # fmt: skip
     if not (np.isfinite(m).all() and np.isfinite(r).all()):
         raise ValueError("moments and required moments must be finite")
-    act, _, status = _ascend(m, r)
+    act, status = _ascend(m, r)
     unmet = np.zeros_like(r)
     # the poses still open after the batch's steps, and those out of reach, on floats:
     # numpy's per-call cost would dominate on a handful of rows
@@ -80,9 +79,9 @@ def balance_moments(moments: ArrayLike, required: ArrayLike) -> tuple[Array, Arr
     return act, status == SETTLED, unmet
 
 
-def _ascend(m: Array, r: Array) -> tuple[Array, Array, Array]:
-    """The strict dual ascent over poses for ``BATCH_STEPS`` steps: activations, multipliers
-    and a status per pose (``UNSETTLED`` for those left to the float path)."""
+def _ascend(m: Array, r: Array) -> tuple[Array, Array]:
+    """The strict dual ascent over poses for ``BATCH_STEPS`` steps: activations and a status
+    per pose (``UNSETTLED`` for those left to the float path)."""
     n = m.shape[0]
     tol = RESIDUAL_TOL * (np.abs(m).sum(axis=(1, 2)) + np.abs(r).sum(axis=1) + 1.0)
     lam = np.zeros((n, 3))
@@ -110,7 +109,7 @@ def _ascend(m: Array, r: Array) -> tuple[Array, Array, Array]:
             break
         active, ma, ra, la, t, grad = (x[keep] for x in (active, ma, ra, la, t, grad))
         lam[active], t = _newton_step(ma, ra, la, t, grad)
-    return act, lam, status
+    return act, status
 
 
 def _newton_step(m: Array, r: Array, lam: Array, t: Array, grad: Array) -> tuple[Array, Array]:
