@@ -131,10 +131,10 @@ class PoseResult:
     feasible: Array  # (n_poses,) bool
     # hold task's adduction and rotation moments, N m (n_poses, 2); balanced only when the
     # model's ``hold_balance`` is "hip"
-    required_side_moments: Array = field(default_factory=lambda: np.zeros((0, 2)))
+    required_side_moments: Array
     # what the muscles leave unmet of the hold task's flexion, adduction and rotation moments
     # where they cannot meet it, N m (n_poses, 3); zero where they can
-    unmet_moments: Array = field(default_factory=lambda: np.zeros((0, 3)))
+    unmet_moments: Array
 
     def __getitem__(self, quantity: str) -> Array:
         return self.values[quantity]
