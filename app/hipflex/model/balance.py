@@ -203,11 +203,12 @@ def balance_one(
     without numpy's per-call cost on arrays of nineteen. ``moments`` are the three rows;
     ``out_of_reach``: already proved so (by the batch), so only the closest activations are
     sought."""
-    lam, status = (None, OUT_OF_REACH) if out_of_reach else _ascend_one(moments, required, 0.0)
-    if status == SETTLED and lam is not None:
-        return _activations(moments, lam), True, [0.0, 0.0, 0.0]
-    if status == UNSETTLED and _reachable(np.array(moments), np.array(required)):
-        raise RuntimeError("hold task: the moment balance did not settle")
+    if not out_of_reach:
+        lam, status = _ascend_one(moments, required, 0.0)
+        if status == SETTLED:
+            return _activations(moments, lam), True, [0.0, 0.0, 0.0]
+        if status == UNSETTLED and _reachable(np.array(moments), np.array(required)):
+            raise RuntimeError("hold task: the moment balance did not settle")
     lam, status = _ascend_one(moments, required, RESERVE)
     if status != SETTLED:
         raise RuntimeError("hold task: the closest activations did not settle")

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hipflex.errors import PoseError
-from hipflex.model.activity import share_moment, shares_one
+from hipflex.model.activity import share_moment
 from hipflex.model.balance import balance_moments, balance_one
 from hipflex.model.contact import ContactResult, FlexionRange, bone_contact
 from hipflex.model.fastpath import FastPaths
@@ -347,13 +347,8 @@ class HipModel:
             )
         if self._checked_balance() == "hip":
             act, feasible, unmet = self._balanced(moments[:3], required, side)
-        else:
-            if len(lengths) == 1:  # one pose: activations on floats, the same bits
-                act_floats, ok, _ = shares_one(np.maximum(moments[0], 0.0)[0].tolist(),
-                                               float(required[0]))
-                act, feasible = np.array([act_floats]), np.array([ok])
-            else:
-                act, feasible = share_moment(moments[0], required)
+        else:  # share_moment takes one pose on floats itself
+            act, feasible = share_moment(moments[0], required)
             unmet = np.zeros((len(required), 3))
             if not feasible.all():
                 unmet[:, 0] = np.where(feasible, 0.0, required - (act * moments[0]).sum(axis=1))
