@@ -269,7 +269,7 @@ def test_sweep_csv_keeps_close_angles_distinct_and_normal_ones_short(capsys, tmp
     fine = tmp_path / "fine.csv"
     code, out, _ = _run(capsys, "sweep", "--from", "100", "--to", "100.0005", "--step", "0.0001",
                         "--knee", "90.00001", "-o", str(fine))  # fmt: skip
-    assert code == 0 and "19 muscles x 6 angles" in out
+    assert code == 0 and "20 muscles x 6 angles" in out
     rows = _csv(fine)
     hips = [r[1] for r in rows[1:] if r[0] == "psoas"]
     assert hips == ["100", "100.0001", "100.0002", "100.0003", "100.0004", "100.0005"]
@@ -288,9 +288,9 @@ def test_sweep_to_standard_output_with_a_dash(capsys, tmp_path, monkeypatch) -> 
     code, out, err = _run(capsys, "sweep", "--from", "0", "--to", "0", "-o", "-")
     assert code == 0 and not (tmp_path / "-").exists()
     lines = out.splitlines()
-    assert lines[0] == SWEEP_COLUMNS and len(lines) == 1 + 19  # only the table on stdout
+    assert lines[0] == SWEEP_COLUMNS and len(lines) == 1 + 20  # only the table on stdout
     assert (
-        "wrote standard output: 19 rows (19 muscles x 1 angle)" in err
+        "wrote standard output: 20 rows (20 muscles x 1 angle)" in err
     )  # "1 angle", not "1 angles"
 
 

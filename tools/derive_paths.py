@@ -65,7 +65,9 @@ Rules (so that a reviewer can reproduce them):
   radius + 4 mm capsule, on the pelvis about the hip's medio-lateral axis through the hip
   centre); femoral neck cylinder (on the femur: the least-squares cylinder of the neck's
   underside between the head-neck junction and the lesser trochanter, + 4 mm capsule as the
-  head, counted beyond the head centre along its axis; _femoral_neck has the rule);
+  head, counted beyond the head centre along its axis; _femoral_neck has the rule); femoral
+  neck sling (obturator externus: a cylinder about that fitted axis through the head centre,
+  the femoral head sphere's radius, passed below and behind; _neck_sling has the rule);
   posterior hip cylinder (about the hip's medio-lateral axis, radius to the ischial
   tuberosity, capped at 80% of the nearest gluteus maximus origin's and of the nearest gluteus
   maximus femoral insertion's distance from the axis, so that both lines start and end outside
@@ -123,7 +125,10 @@ vasti_mid_thigh_r`` then ``--wrap-lists`` (sartorius), and ``--wraps greater_tro
 (its note only: its centre and radius came out unchanged) then ``--wrap-lists`` (tensor fasciae
 latae over the greater trochanter sphere before its shaft cylinder); then ``--wraps
 quadratus_femoris_bed_r`` again (QF_RADIUS, the centre fitted clear of the head sphere); then
-``--wrap-lists`` (tensor fasciae latae in front of the femoral head, between its two).
+``--wrap-lists`` (tensor fasciae latae in front of the femoral head, between its two). Since
+the regeneration, additions are made the same way and a full run still reproduces the data: in
+session 35, ``--only obturator_externus --wraps femoral_neck_sling_r`` (obturator externus: its
+line and its surface, nothing else).
 """
 
 from __future__ import annotations
@@ -334,6 +339,9 @@ WRAPS = {
     # quadratus femoris's, with the hip deeply flexed and adducted, in 4.4% (up to 4.9 mm)
     "quadratus_femoris": ["femoral_head_posterior_r"],
     "obturator_internus": ["femoral_head_posterior_r"],
+    # its tendon slings under the femoral neck and winds up behind it to the trochanteric fossa:
+    # straight it cut the head and neck at every sagittal angle (ROTATORS, below)
+    "obturator_externus": ["femoral_neck_sling_r"],
 }
 
 
@@ -353,16 +361,35 @@ WRAPS = {
 #   the grooved surface between the ischial spine and tuberosity (the lesser sciatic notch, its
 #   pulley), and with the gemelli, which join its tendon, inserts on the forepart of the medial
 #   surface of the greater trochanter above the trochanteric fossa.
-ROTATORS = ("quadratus_femoris", "obturator_internus")
-# Obturator externus (from the outer face of the obturator membrane, FORAMEN_GRID's rule: the
-# centroid of its medial two-thirds, 3 mm out of its plane, to the trochanteric fossa) was tried
-# and left out: its tendon winds under and then behind the femoral neck, and no surface here
-# holds it there. Straight, it cut the femoral head and neck at every sagittal angle (9.8 mm at
-# -20 deg); over the femoral head sphere alone it cut the underside of the neck (32.9% of the
-# off-plane test's poses, up to 14.7 mm); over the neck cylinder alone the head (39.2%, up to
-# 13.2 mm); over the sphere then the cylinder the sagittal plane was clear but 11.8% of the
-# off-plane poses were not (up to 11.6 mm) and its adduction moment arm stepped by 2.6 mm a
-# degree. It needs a surface of its own about the neck's axis (not fitted yet).
+ROTATORS = ("quadratus_femoris", "obturator_internus", "obturator_externus")
+# Obturator externus runs from the outer face of the obturator membrane (the centroid of the
+# foramen's medial FORAMEN_MEDIAL, ATTACH_CLEARANCE out of the membrane's plane on its outer
+# side) to the trochanteric fossa, and its tendon winds under and then behind the femoral neck
+# (a sling under the neck: Gudena et al. 2015, Hip Int 25:424-427). Straight, it cut the
+# femoral head and neck at every sagittal angle (9.8 mm at -20 deg). Tried first and left
+# out: over the femoral head sphere alone it cut the underside of the neck (32.9% of the
+# off-plane test's poses more than 2 mm inside, up to 14.7 mm); over the iliopsoas's neck
+# cylinder alone the head (39.2%, up to 13.2 mm); over the sphere then that cylinder the
+# sagittal plane was clear but 11.8% of the off-plane poses were not (up to 11.6 mm) and its
+# adduction moment arm stepped by 2.6 mm a degree. Tried in session 35 on the neck's own axis
+# (head centre to the narrowest section's centroid, _femoral_neck): the fossa lies 20.8 mm
+# from it, inside any cylinder there that holds the head, which shrinks the wrap to the fossa's
+# distance; alone, such a cylinder (radius 19-25 mm) let the line through the back of the
+# head in deep flexion (5.0-6.3 mm at 130 deg) and in 29-33% of the off-plane poses (up to
+# 13.2 mm: with the hip flexed past 95 deg and abducted the origin comes as near as 8 mm to
+# that axis's medial reach, inside the cylinder); after the head sphere, 16.6-19.1% (up to 9.9 mm: the
+# cylinder's entry point lies inside the sphere, which shrinks the sphere's wrap, and a sphere
+# then a cylinder on one body has no both-surfaces state but the iteration's). What works is one
+# surface of its own, the neck sling (_neck_sling): the cylinder about the iliopsoas neck
+# cylinder's fitted axis (the straightest direction of the neck's underside, 28.5 deg from the
+# neck's own axis toward the calcar) through the head centre, with the femoral head sphere's
+# radius: it holds the head and its capsule whole, the fossa lies 1.4 mm outside it, and the
+# origin at least 31.3 mm from its axis over the explorer's ranges (2-deg grid), so neither end
+# shrinks it. Over the sagittal range the line keeps 2.9 mm off the femur, and its first
+# stretch lies on the ischium below the acetabulum, where the tendon runs in its groove (within
+# the distance grid's surface cells there, never inside); none of the off-plane test's poses
+# takes it more than 2 mm into bone. Beyond the explorer's ranges (hip flexed 140 deg, abducted
+# 45 and turned 45 deg inward) the origin comes within 18 mm of the axis, inside the sling.
 # The obturator foramen: the largest hole in the hip bone below the hip centre seen along a
 # direction on a FORAMEN_GRID-degree grid of azimuth (about the vertical, from lateral toward
 # anterior) and elevation within FORAMEN_REACH degrees of lateral (surface samples every
@@ -372,6 +399,10 @@ ROTATORS = ("quadratus_femoris", "obturator_internus")
 FORAMEN_GRID = 10
 FORAMEN_REACH = 60
 FORAMEN_PITCH = 0.001
+# Obturator externus arises from the medial two-thirds of the membrane (Gray's): the foramen's
+# cells beyond the first third of its extent from its lateral edge, along the pelvis's medial
+# direction (-z) in the membrane's plane.
+FORAMEN_MEDIAL = 2.0 / 3.0
 # The lesser sciatic notch: the ischium's posterior border (every NOTCH_STEP of height from the
 # hip centre's down to NOTCH_REACH below it, of HIP_SAMPLES points on the hip bone's surface those
 # within NOTCH_SLAB of that height, the most posterior) followed up from the ischial tuberosity
@@ -726,9 +757,12 @@ def _pes_anserinus(
     return insertions, vias
 
 
-def _obturator_foramen(samples: np.ndarray, hip_centre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The obturator foramen (pelvis frame): its centre on the membrane's plane and the plane's
-    outward normal (FORAMEN_GRID's rule), from the hip bone's surface samples."""
+def _obturator_foramen(
+    samples: np.ndarray, hip_centre: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The obturator foramen (pelvis frame): its centre on the membrane's plane, the plane's
+    outward normal (FORAMEN_GRID's rule) and the hole's cells on that plane (FORAMEN_PITCH
+    apart), from the hip bone's surface samples."""
     pts = samples[samples[:, 1] < hip_centre[1]]
 
     def holes(n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -758,7 +792,7 @@ def _obturator_foramen(samples: np.ndarray, hip_centre: np.ndarray) -> tuple[np.
     on_plane = cells[:, :1] * a + cells[:, 1:] * b + depth * n
     print(f"obturator foramen: {len(cells)} mm2 seen along {np.round(n, 3)}, centre "
           f"{np.round(1000 * on_plane.mean(axis=0), 1)} mm (pelvis frame)")  # fmt: skip
-    return on_plane.mean(axis=0), n
+    return on_plane.mean(axis=0), n, on_plane
 
 
 def _deep_rotators(
@@ -773,7 +807,12 @@ def _deep_rotators(
 
     mesh = trimesh.Trimesh(hip_bone.vertices, hip_bone.faces, process=False)  # type: ignore[attr-defined]
     hv, _ = trimesh.sample.sample_surface(mesh, HIP_SAMPLES, seed=1)
-    centre, normal = _obturator_foramen(hv, hip_centre)
+    centre, normal, membrane = _obturator_foramen(hv, hip_centre)
+    # obturator externus: the membrane's medial part (FORAMEN_MEDIAL), on its outer side
+    toward = np.array([0.0, 0.0, -1.0])  # medial
+    toward -= (toward @ normal) * normal
+    reach = membrane @ (toward / np.linalg.norm(toward))
+    outer = membrane[reach >= reach.max() - FORAMEN_MEDIAL * np.ptp(reach)].mean(axis=0)
     # the lesser sciatic notch
     heights = np.arange(hip_centre[1], hip_centre[1] - NOTCH_REACH, -NOTCH_STEP)
     border = np.array([slab[np.argmin(slab[:, 0])] for slab in
@@ -804,13 +843,17 @@ def _deep_rotators(
     oi_insertion = femur[np.argmin(np.linalg.norm(femur - 0.5 * (fossa + gt_top), axis=1))]
     print(f"deep rotators: lesser sciatic notch {np.round(1000 * notch, 1)} mm (pelvis frame), "
           f"trochanteric fossa {np.round(1000 * fossa, 1)} mm deep {1000 * depth.max():.1f} mm, "
-          f"quadrate tubercle {np.round(1000 * qf_insertion, 1)} mm (femur frame)")  # fmt: skip
+          f"quadrate tubercle {np.round(1000 * qf_insertion, 1)} mm (femur frame); obturator "
+          f"externus from the membrane's medial part {np.round(1000 * outer, 1)} mm (pelvis "
+          f"frame)")  # fmt: skip
     return {
         "quadratus_femoris": [("origin", "pelvis", lift("pelvis", qf_origin)),
                               ("insertion", "femur_r", lift("femur_r", qf_insertion))],
         "obturator_internus": [("origin", "pelvis", centre - ATTACH_CLEARANCE * normal),
                                ("via", "pelvis", lift("pelvis", notch)),
                                ("insertion", "femur_r", lift("femur_r", oi_insertion))],
+        "obturator_externus": [("origin", "pelvis", outer + ATTACH_CLEARANCE * normal),
+                               ("insertion", "femur_r", lift("femur_r", fossa))],
     }  # fmt: skip
 
 
@@ -1005,6 +1048,26 @@ def _wraps(
         "pulley, between the head and the lesser trochanter, which keeps it out of the neck "
         "when the hip turns inward.",
         side=neck_side,
+    )
+    # Obturator externus's tendon slings under the femoral neck and winds up behind it to the
+    # trochanteric fossa: one cylinder about the neck cylinder's axis through the head centre
+    # holds it off the head and the neck (_neck_sling; ROTATORS has what was tried before).
+    sling_c, sling_axis, sling_r, sling_side = _neck_sling(
+        neck_axis, head_r + 0.004, femur_ends.get("obturator_externus")
+    )
+    out += _wrap(
+        "femoral_neck_sling_r",
+        "femur_r",
+        "cylinder",
+        sling_c,
+        sling_r,
+        sling_axis,
+        "The femoral head and neck under obturator externus's tendon, which passes like a sling "
+        "under the neck and behind it to the trochanteric fossa (Gudena et al. 2015, Hip Int "
+        "25:424-427): a cylinder about the neck cylinder's axis (the straightest direction of "
+        "the neck's underside) through the head centre, with the head sphere's radius (head + "
+        "4 mm capsule), passed below and behind; the line cannot cut the head or the neck.",
+        side=sling_side,
     )
     # Gluteus maximus passes behind the hip over the ischium and greater trochanter; a cylinder
     # about the hip's medio-lateral axis reaching the ischial tuberosity keeps it there.
@@ -1542,6 +1605,42 @@ def _femoral_neck(
           f"{np.round(m, 4)}, {np.degrees(np.arccos(m @ axis)):.1f} deg from it, radius "
           f"{1000 * fit.x[4]:.2f} mm (rms {1000 * np.sqrt(np.mean(res**2)):.2f} mm)")  # fmt: skip
     return centre, m, float(fit.x[4]) + NECK_CAPSULE, side / np.linalg.norm(side)
+
+
+# the neck sling's side: below and behind the neck (femur frame: down and back), across its axis
+SLING_SIDE = (-1.0, -1.0, 0.0)
+
+
+def _neck_sling(
+    neck_axis: np.ndarray, head: float, insertion: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """The femoral neck sling (obturator externus) in the femur frame (origin at the head
+    centre): centre, axis, radius and side. Rule: the cylinder about ``neck_axis``, the femoral
+    neck cylinder's fitted axis (_femoral_neck: the straightest direction of the neck's
+    underside, from the neck toward the calcar), through the head centre, with the femoral head
+    sphere's radius ``head`` (head + 4 mm capsule), so that it holds the head and its capsule
+    whole and, below them, the underside and back of the neck; passed on SLING_SIDE, below and
+    behind, across its axis (the axis runs mostly down the femur, so the side left is mostly
+    behind). Nothing in it is fitted to the muscle. Its ends must lie outside it (an end inside
+    shrinks a wrap to that end's distance from the axis): the insertion's distance from the
+    axis is printed (30.7 mm on this femur, 1.4 mm beyond the radius), and a test keeps the
+    origin outside over the explorer's ranges (31.3 mm at the least).
+
+    Why this axis and not the neck's own (head centre to the narrowest section's centroid): the
+    trochanteric fossa lies 20.8 mm from the neck's own axis, inside any cylinder about it that
+    holds the head, and an end inside shrinks the wrap to that end's distance, so the line cut
+    the back of the head; turned 28.5 deg toward the calcar, the fitted axis has the fossa
+    30.7 mm from it, just outside the head's radius, and its medial reach points away from
+    where the hip's flexion and abduction carry the origin (ROTATORS has the numbers)."""
+    axis = np.asarray(neck_axis, float) / np.linalg.norm(neck_axis)
+    side = np.asarray(SLING_SIDE, float)
+    side -= (side @ axis) * axis
+    if insertion is not None:
+        off = insertion - (insertion @ axis) * axis
+        print(f"femoral neck sling: axis {np.round(axis, 4)}, radius {1000 * head:.2f} mm; "
+              f"obturator externus's insertion {1000 * np.linalg.norm(off):.1f} mm from the "
+              f"axis")  # fmt: skip
+    return np.zeros(3), axis, float(head), side / np.linalg.norm(side)
 
 
 def _wrap(wid, body, kind, centre, radius, axis, note, side=None) -> list[str]:  # type: ignore[no-untyped-def]

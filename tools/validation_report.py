@@ -123,6 +123,7 @@ PAIRS: tuple[Pair, ...] = (
     Pair("piriformis", "Piriformis", ("piri_r",)),
     Pair("quadratus_femoris", "Quadratus femoris", ()),
     Pair("obturator_internus", "Obturator internus and gemelli", ()),
+    Pair("obturator_externus", "Obturator externus", ()),
     Pair("biceps_femoris_long_head", "Biceps femoris LH", ("bflh_r",)),
     Pair("semitendinosus", "Semitendinosus", ("semiten_r",)),
     Pair("semimembranosus", "Semimembranosus", ("semimem_r",)),
