@@ -1341,8 +1341,9 @@ def build_report(
         "HipFlex's gluteus maximus (2 lines), gluteus medius (3 lines, one per Rajagopal part, "
         "compared part by part in their own table) and psoas (3 lines) are the force-weighted "
         "means of their lines. Pectineus and the deep external rotators (quadratus femoris, "
-        "obturator internus and gemelli) are not in Rajagopal 2016, so they have HipFlex numbers "
-        "only; docs/status.md compares the rotators with Gait2392's quad_fem and gem.",
+        "obturator internus and gemelli, obturator externus) are not in Rajagopal 2016, so they "
+        "have HipFlex numbers only; docs/status.md compares quadratus femoris and obturator "
+        "internus with Gait2392's quad_fem and gem (obturator externus is in neither model).",
         "",
         "## Hip-flexion moment arm, knee 0 (mm, HipFlex / OpenSim)",
         "",
