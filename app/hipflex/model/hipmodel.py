@@ -325,24 +325,24 @@ class HipModel:
         vals["slack"] = (avg[1] <= 0).astype(float)
         if self._inertia is None or self._inertia[0] != (self.body_mass, self.height):
             self._inertia = ((self.body_mass, self.height), LegInertia(self.body_mass, self.height))
-        # the thigh and the shank hang along the femur's and the tibia's -y, as posed
-        required = self._inertia[1].hip_flexion_moment_required(
-            -transforms["femur_r"][:, :2, 1], -transforms["tibia_r"][:, :2, 1], hip_acceleration
-        )
-        # the adduction axis is Rz(flexion) x, the rotation axis the femur's long axis
+        inertia = self._inertia[1]
+        # the thigh and the shank hang along the femur's and the tibia's -y, as posed; the
+        # adduction axis is Rz(flexion) x, the rotation axis the femur's long axis
         femur, tibia = transforms["femur_r"], transforms["tibia_r"]
         if len(femur) == 1:  # one pose: on floats
-            flexion = math.radians(float(poses["hip_flexion"][0]))
             long_axis = femur[0, :3, 1].tolist()
-            side = np.array([self._inertia[1].side_one(
-                [-x for x in long_axis], (-tibia[0, :3, 1]).tolist(),
-                [math.cos(flexion), math.sin(flexion), 0.0], long_axis,
-            )])  # fmt: skip
+            thigh, shank = [-x for x in long_axis], [-x for x in tibia[0, :3, 1].tolist()]
+            required = inertia.hip_flexion_moment_one(thigh, shank, hip_acceleration)
+            flexion = math.radians(float(poses["hip_flexion"][0]))
+            side = np.array([inertia.side_one(thigh, shank, [math.cos(flexion), math.sin(flexion), 0.0],
+                                              long_axis)])  # fmt: skip
         else:
+            required = inertia.hip_flexion_moment_required(-femur[:, :2, 1], -tibia[:, :2, 1],
+                                                           hip_acceleration)  # fmt: skip
             flexion_a = np.radians(poses["hip_flexion"])
             adduction_axis = np.zeros((len(femur), 3))
             adduction_axis[:, 0], adduction_axis[:, 1] = np.cos(flexion_a), np.sin(flexion_a)
-            side = self._inertia[1].side_moments_required(
+            side = inertia.side_moments_required(
                 -femur[:, :3, 1], -tibia[:, :3, 1], adduction_axis, femur[:, :3, 1]
             )
         if self._checked_balance() == "hip":

@@ -83,6 +83,17 @@ class LegInertia:
                    + mf * (ankle_at**2).sum(axis=1))  # fmt: skip
         return np.asarray(gravity + inertia * hip_acceleration)
 
+    def hip_flexion_moment_one(
+        self, thigh: list[float], shank: list[float], hip_acceleration: float = 0.0
+    ) -> Array:
+        """``hip_flexion_moment_required`` for one pose (a slider step) from the thigh's and
+        the shank's directions as floats (x and y are all it reads), without the pose's
+        arrays: the same sums. (1,)"""
+        if hip_acceleration == 0.0:
+            return np.array([self._gravity(thigh[0], shank[0])])
+        return self.hip_flexion_moment_required(np.array([thigh[:2]]), np.array([shank[:2]]),
+                                                hip_acceleration)  # fmt: skip
+
     def side_moments_required(
         self, thigh: Array, shank: Array, adduction_axis: Array, rotation_axis: Array
     ) -> Array:
