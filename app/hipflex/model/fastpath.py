@@ -85,6 +85,7 @@ from hipflex.model.twowrap import (
     Closed,
     Surface,
     TwoSurfaces,
+    acos_ratio,
     resolve,
     rows_of,
     touches,
@@ -1407,9 +1408,9 @@ def _row_both(
     sg0_r0 = sg0 * r0
     rho = sg1 * r1 - sg0_r0
     ok = parallel and dist_p > r0 and dist_s > r1 and abs(rho) < dist_c
-    turn0 = math.atan2(py, px) + sg0 * math.acos(min(max(r0 / max(dist_p, 1e-300), -1.0), 1.0))
-    turn2 = math.atan2(sy, sx) - sg1 * math.acos(min(max(r1 / max(dist_s, 1e-300), -1.0), 1.0))
-    phi = math.atan2(ccy, ccx) + math.acos(min(max(rho / max(dist_c, 1e-300), -1.0), 1.0))
+    turn0 = math.atan2(py, px) + sg0 * acos_ratio(r0, dist_p)
+    turn2 = math.atan2(sy, sx) - sg1 * acos_ratio(r1, dist_s)
+    phi = math.atan2(ccy, ccx) + acos_ratio(rho, dist_c)
     span0 = (sg0 * (phi + (math.pi if sg0 > 0 else 0.0) - turn0)) % _TWO_PI
     span1 = (sg1 * (turn2 - phi - (sg1 > 0) * math.pi)) % _TWO_PI
     span0 = 0.0 if span0 > _TWO_PI - 1e-9 else span0
@@ -1419,13 +1420,16 @@ def _row_both(
     t0x, t0y = -sg0_r0 * nx, -sg0_r0 * ny
     t1x, t1y = ccx - sg1 * r1 * nx, ccy - sg1 * r1 * ny
     gx, gy = t1x - t0x, t1y - t0y
-    q0 = math.sqrt(max(dist_p * dist_p - r0 * r0, 0.0))
+    # (max(x, floor) as a comparison, as acos_ratio)
+    q0 = dist_p * dist_p - r0 * r0
+    q0 = math.sqrt(0.0 if q0 < 0.0 else q0)
     q1 = q0 + r0 * span0
     q2 = q1 + math.sqrt(gx * gx + gy * gy)
     q3 = q2 + r1 * span1
-    planar = q3 + math.sqrt(max(dist_s * dist_s - r1 * r1, 0.0))
+    leg = dist_s * dist_s - r1 * r1
+    planar = q3 + math.sqrt(0.0 if leg < 0.0 else leg)
     dz = zs - zp
-    slope = dz / max(planar, 1e-12)
+    slope = dz / (1e-12 if planar < 1e-12 else planar)
     ends: list[float] = []
     for lx, ly, lz in ((r0 * math.cos(turn0), r0 * math.sin(turn0), zp + slope * q0),
                        (t0x, t0y, zp + slope * q1), (t1x, t1y, zp + slope * q2),

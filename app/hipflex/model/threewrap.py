@@ -86,6 +86,7 @@ from numpy.typing import NDArray
 from hipflex.model.twowrap import (
     Surface,
     TwoSurfaces,
+    acos_ratio,
     beyond,
     chain_surfaces,
     local_ends,
@@ -993,24 +994,29 @@ def f_wrap(p: V3, s: V3, surf: FewSurface) -> tuple[bool, float, V3, V3]:
     x0, y0, z0 = surf.local(p)
     x1, y1, z1 = surf.local(s)
     d0, d1 = math.hypot(x0, y0), math.hypot(x1, y1)
-    r = min(surf.r, min(d0, d1) * (1.0 - 1e-9))
+    # min and max as comparisons (``acos_ratio``): the same values
+    near = d1 if d1 < d0 else d0
+    r = near * (1.0 - 1e-9)
+    r = r if r < surf.r else surf.r
     dx, dy = x1 - x0, y1 - y0
-    h = (dy * x0 - dx * y0) / max(math.hypot(dx, dy), 1e-12)
-    b0, b1 = math.acos(r / max(d0, r)), math.acos(r / max(d1, r))
+    size = math.hypot(dx, dy)
+    h = (dy * x0 - dx * y0) / (1e-12 if size < 1e-12 else size)
+    b0, b1 = math.acos(r / (r if r > d0 else d0)), math.acos(r / (r if r > d1 else d1))
     start = math.atan2(y0, x0) + b0
     span = (math.atan2(y1, x1) - b1 - start) % _TWO_PI
     if span > _TWO_PI - 1e-9:
         span = 0.0
-    wrapped = h < r and min(d0, d1) > r and span < _LIMIT
-    l_in = math.sqrt(max(d0 * d0 - r * r, 0.0))
+    wrapped = h < r and near > r and span < _LIMIT
+    l_in, l_out = d0 * d0 - r * r, d1 * d1 - r * r
+    l_in = math.sqrt(0.0 if l_in < 0.0 else l_in)
     arc = r * span
-    planar = l_in + arc + math.sqrt(max(d1 * d1 - r * r, 0.0))
+    planar = l_in + arc + math.sqrt(0.0 if l_out < 0.0 else l_out)
     dz = z1 - z0
     if wrapped:
         length = math.sqrt(planar * planar + dz * dz)
     else:
         length = math.sqrt((s[0] - p[0]) ** 2 + (s[1] - p[1]) ** 2 + (s[2] - p[2]) ** 2)
-    slope = dz / max(planar, 1e-12)
+    slope = dz / (1e-12 if planar < 1e-12 else planar)
     t_in = surf.world(r * math.cos(start), r * math.sin(start), z0 + slope * l_in)
     t_out = surf.world(r * math.cos(start + span), r * math.sin(start + span),
                        z0 + slope * (l_in + arc))  # fmt: skip
@@ -1031,8 +1037,10 @@ class _FewPair:
         self.r0, self.r1 = r0, r1
         xl = first.local(x)
         dist_x = math.hypot(xl[0], xl[1])
-        self.phi_in = math.atan2(xl[1], xl[0]) + math.acos(min(r0 / max(dist_x, 1e-300), 1.0))
-        self.leg_x = math.sqrt(max(dist_x * dist_x - r0 * r0, 0.0))
+        # (acos_ratio's clip at -1 never acts: radii and distances are positive)
+        self.phi_in = math.atan2(xl[1], xl[0]) + acos_ratio(r0, dist_x)
+        leg = dist_x * dist_x - r0 * r0
+        self.leg_x = math.sqrt(0.0 if leg < 0.0 else leg)
         self.x_height = xl[2]
         key = (id(first), id(second), *s)
         known = _MIXED.get(key)
@@ -1044,13 +1052,14 @@ class _FewPair:
             ]
             sl = second.local(s)
             dist_s = math.hypot(sl[0], sl[1])
-            theta_out = math.atan2(sl[1], sl[0]) - math.acos(min(r1 / max(dist_s, 1e-300), 1.0))
+            theta_out = math.atan2(sl[1], sl[0]) - acos_ratio(r1, dist_s)
             s0 = first.local(s)
             dist_s0 = math.hypot(s0[0], s0[1])
-            s_angle = math.atan2(s0[1], s0[0]) - math.acos(min(r0 / max(dist_s0, 1e-300), 1.0))
+            s_angle = math.atan2(s0[1], s0[0]) - acos_ratio(r0, dist_s0)
+            leg = dist_s * dist_s - r1 * r1
             known = _MIXED[key] = (first, second, m, second.local(first.c), theta_out,
-                                   math.sqrt(max(dist_s * dist_s - r1 * r1, 0.0)), sl[2],
-                                   s_angle, dist_s)  # fmt: skip
+                                   math.sqrt(0.0 if leg < 0.0 else leg), sl[2], s_angle,
+                                   dist_s)  # fmt: skip
         _, _, m, self.c01, self.theta_out, self.leg_s, self.s_height, s_angle, dist_s = known
         self.m = m
         self.mf = (*m[0], *m[1], *m[2])
