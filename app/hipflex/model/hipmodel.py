@@ -19,7 +19,7 @@ from hipflex.errors import PoseError
 from hipflex.model.activity import share_moment
 from hipflex.model.balance import balance_moments, balance_one
 from hipflex.model.contact import ContactResult, FlexionRange, bone_contact
-from hipflex.model.fastpath import FastPaths
+from hipflex.model.fastpath import FastPaths, floats_array
 from hipflex.model.kinematics import COORDINATES, body_transforms, check_angles
 from hipflex.model.lift import LiftCapacity, lift_capacity, pose_moments
 from hipflex.model.limits import MAX_HIP_ACCELERATION, STRENGTH_RANGE
@@ -308,7 +308,7 @@ class HipModel:
                 [(x - t) * k for x, t, k in zip(row, lts, inv_lopt, strict=True)], cos, sin2)
             row += norm + fl + [f * a * b for f, a, b in zip(peak_floats, fl, cos_pennation,
                                                              strict=True)]  # fmt: skip
-            lines = np.fromiter(row, float, len(row)).reshape(4, 1, -1)  # and the forces
+            lines = floats_array(row).reshape(4, 1, -1)  # and the forces
         else:
             norm_a, cos_a = pennated_fiber((lengths - self._lts) * self._inv_lopt, self._cos,
                                            self._sin2)  # fmt: skip
