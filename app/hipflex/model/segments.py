@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeVar
 
 import numpy as np
@@ -45,6 +46,14 @@ class LegInertia:
             if not (math.isfinite(value) and lo <= value <= hi):
                 raise PoseError(f"{what} {value:g} {unit} is outside {lo:g}..{hi:g} {unit}")
 
+    @cached_property
+    def _sizes(self) -> tuple[float, float, float, float, float]:
+        """Thigh and shank lengths (m), thigh, shank and foot masses (kg): the subject's, kept
+        (every pose read them)."""
+        lt, ls = THIGH["length"] * self.height, SHANK["length"] * self.height
+        mt, ms, mf = (s["mass"] * self.body_mass for s in (THIGH, SHANK, FOOT))
+        return lt, ls, mt, ms, mf
+
     def hip_flexion_moment_required(
         self, thigh: Array, shank: Array, hip_acceleration: float = 0.0
     ) -> Array:
@@ -72,8 +81,7 @@ class LegInertia:
         # moment of inertia about the flexion axis: each centre's distance from it in the
         # pelvis's x-y plane (parallel-axis theorem), plus each segment's own inertia about an
         # axis parallel to it
-        lt, ls = THIGH["length"] * self.height, SHANK["length"] * self.height
-        mt, ms, mf = (s["mass"] * self.body_mass for s in (THIGH, SHANK, FOOT))
+        lt, ls, mt, ms, mf = self._sizes
         knee_at = lt * thigh
         shank_at = knee_at + SHANK["com"] * ls * shank
         ankle_at = knee_at + ls * shank
@@ -112,8 +120,7 @@ class LegInertia:
         thigh, shank = np.asarray(thigh, float), np.asarray(shank, float)
         adduction_axis, rotation_axis = (np.asarray(adduction_axis, float),
                                          np.asarray(rotation_axis, float))  # fmt: skip
-        lt, ls = THIGH["length"] * self.height, SHANK["length"] * self.height
-        mt, ms, mf = (s["mass"] * self.body_mass for s in (THIGH, SHANK, FOOT))
+        lt, ls, mt, ms, mf = self._sizes
         knee = lt * thigh
         # the mass-weighted sum of the centres: the leg's first moment about the hip centre
         first = (mt * THIGH["com"] * lt * thigh + ms * (knee + SHANK["com"] * ls * shank)
@@ -127,8 +134,7 @@ class LegInertia:
                   rotation_axis: list[float]) -> list[float]:  # fmt: skip
         """``side_moments_required`` for one pose on floats (a slider step; x and z are all it
         needs)."""
-        lt, ls = THIGH["length"] * self.height, SHANK["length"] * self.height
-        mt, ms, mf = (s["mass"] * self.body_mass for s in (THIGH, SHANK, FOOT))
+        lt, ls, mt, ms, mf = self._sizes
         first = [mt * THIGH["com"] * lt * thigh[k] + ms * (lt * thigh[k] + SHANK["com"] * ls * shank[k])
                  + mf * (lt * thigh[k] + ls * shank[k]) for k in (0, 2)]  # fmt: skip
         return [GRAVITY * (first[0] * axis[2] - first[1] * axis[0])
@@ -138,8 +144,7 @@ class LegInertia:
         """The weight's moment about the hip (N m) from the forward components of the thigh's
         and the shank's directions (in the sagittal plane, the sines of their angles from
         vertical), floats or arrays alike (the same operations in the same order)."""
-        lt, ls = THIGH["length"] * self.height, SHANK["length"] * self.height
-        mt, ms, mf = (s["mass"] * self.body_mass for s in (THIGH, SHANK, FOOT))
+        lt, ls, mt, ms, mf = self._sizes
         # horizontal (anterior) distance of each centre of mass from the hip centre
         x_thigh = THIGH["com"] * lt * forward_thigh
         x_knee = lt * forward_thigh
