@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import cast
 
 import numpy as np
@@ -48,7 +49,8 @@ class PatellaCoupling:
     def at_one(self, knee_rad: float) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
         """``at`` for one knee angle, on floats."""
         u = (knee_rad - self.start) / self.step
-        i = min(max(int(u), 0), len(self.rows) - 1)
+        i, last = int(u), len(self.rows) - 1
+        i = 0 if i < 0 else last if i > last else i  # (clipped without min and max: faster)
         t = (u - i) * self.step
         (a0, a1, a2), (b0, b1, b2), (c0, c1, c2), (d0, d1, d2) = self.rows[i]
         value = (((a0 * t + b0) * t + c0) * t + d0, ((a1 * t + b1) * t + c1) * t + d1,
@@ -93,6 +95,16 @@ class Skeleton:
         return cls(hip_centre=femur[:3, 3].copy(), knee_centre_in_femur=knee,
                    knee_axis_in_femur=axis, ranges=ranges,
                    patella=patella)  # fmt: skip
+
+    @cached_property
+    def one_pose(self) -> tuple[float, ...]:
+        """What ``body_transforms`` reads for one pose, as floats: the hip centre, the knee
+        centre, the knee axis's x and y, and the knee centre less the axis in x and y (kept:
+        they never change)."""
+        hx, hy, hz = self.hip_centre.tolist()
+        kx, ky, kz = self.knee_centre_in_femur.tolist()
+        ax, ay, _ = self.knee_axis_in_femur.tolist()
+        return hx, hy, hz, kx, ky, kz, ax, ay, kx - ax, ky - ay
 
 
 def _rot(axis: int, angle: Array) -> Array:
@@ -156,17 +168,16 @@ def body_transforms(
     one = [_single(v) for v in (hip_flexion, hip_adduction, hip_rotation, knee_flexion)]
     if None not in one:
         # one pose (a slider step): the matrices from plain floats, no per-element stores
-        cf, ca, cr, ck, sf, sa, sr, sk = _cos_sin(cast(list[float], one))
+        angles = cast("list[float]", one)
+        cf, ca, cr, ck, sf, sa, sr, sk = _cos_sin(angles)
         # the centres as Python floats (numpy scalars would cost the lists below their reading)
-        hx, hy, hz = skeleton.hip_centre.tolist()
+        hx, hy, hz, kx, ky, kz, ax, ay, kax, kay = skeleton.one_pose
         femur = np.array([[[cf * cr - sf * sa * sr, -sf * ca, cf * sr + sf * sa * cr, hx],
                            [sf * cr + cf * sa * sr, cf * ca, sf * sr - cf * sa * cr, hy],
                            [-ca * sr, sa, ca * cr, hz], [0.0, 0.0, 0.0, 1.0]]])  # fmt: skip
-        kx, ky, kz = skeleton.knee_centre_in_femur.tolist()
-        ax, ay, _ = skeleton.knee_axis_in_femur.tolist()
         # the tibia's origin, turned about the knee axis from its knee-0 place
-        tx, ty = ax + ck * (kx - ax) + sk * (ky - ay), ay - sk * (kx - ax) + ck * (ky - ay)
-        fp, dx, dy = skeleton.patella.at_one(math.radians(cast(float, one[3])))[0]
+        tx, ty = ax + ck * kax + sk * kay, ay - sk * kax + ck * kay
+        fp, dx, dy = skeleton.patella.at_one(math.radians(angles[3]))[0]
         cp, sp = math.cos(fp), math.sin(fp)
         # the tibia's and the patella's transforms in the femur frame, posed in one product
         distal = femur @ np.array([
