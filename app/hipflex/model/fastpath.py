@@ -50,15 +50,14 @@ the same posed points and arc samples as ``PathSet.evaluate(..., with_points=Tru
 from __future__ import annotations
 
 import math
-import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from weakref import WeakKeyDictionary
 
 import numpy as np
 from numpy.typing import NDArray
 
+from hipflex.model.floats import floats_array
 from hipflex.model.skeleton import ModelContext
 from hipflex.model.threewrap import (
     HELD_ROUNDS,
@@ -604,20 +603,6 @@ def _sphere_basis(
     size = 1e-300 if size < 1e-300 else size  # max(size, 1e-300), without the call
     ax, ay, az = ax / size, ay / size, az / size
     return [ax, ay, az, ny * az - nz * ay, nz * ax - nx * az, nx * ay - ny * ax, nx, ny, nz]
-
-
-def floats_array(values: list[float]) -> Array:
-    """A flat list of Python floats (or bools) as a float64 array, the values' own doubles:
-    packed by ``struct`` and read in place, in less than half the time ``np.fromiter`` takes
-    (it converts them one by one; ``np.array`` is slower still). Writeable, as any new array."""
-    return np.frombuffer(bytearray(_packer(len(values)).pack(*values)))
-
-
-@lru_cache(maxsize=64)
-def _packer(n: int) -> struct.Struct:
-    """The ``struct`` packer of ``n`` native doubles (``floats_array``; a pose's lists come in
-    a few lengths)."""
-    return struct.Struct(f"{n}d")
 
 
 def _rows_array(rows: list[list[float]], width: int) -> Array:

@@ -19,7 +19,8 @@ from hipflex.errors import PoseError
 from hipflex.model.activity import share_moment
 from hipflex.model.balance import balance_moments, balance_one
 from hipflex.model.contact import ContactResult, FlexionRange, bone_contact
-from hipflex.model.fastpath import FastPaths, floats_array
+from hipflex.model.fastpath import FastPaths
+from hipflex.model.floats import floats_array
 from hipflex.model.kinematics import COORDINATES, body_transforms, check_angles
 from hipflex.model.lift import LiftCapacity, lift_capacity, pose_moments
 from hipflex.model.limits import MAX_HIP_ACCELERATION, STRENGTH_RANGE

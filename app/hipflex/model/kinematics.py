@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hipflex.anatomy import AnatomyData
 from hipflex.errors import PoseError
+from hipflex.model.floats import floats_array
 
 Array = NDArray[np.float64]
 COORDINATES = ("hip_flexion", "hip_adduction", "hip_rotation", "knee_flexion")
@@ -172,18 +173,18 @@ def body_transforms(
         cf, ca, cr, ck, sf, sa, sr, sk = _cos_sin(angles)
         # the centres as Python floats (numpy scalars would cost the lists below their reading)
         hx, hy, hz, kx, ky, kz, ax, ay, kax, kay = skeleton.one_pose
-        femur = np.array([[[cf * cr - sf * sa * sr, -sf * ca, cf * sr + sf * sa * cr, hx],
-                           [sf * cr + cf * sa * sr, cf * ca, sf * sr - cf * sa * cr, hy],
-                           [-ca * sr, sa, ca * cr, hz], [0.0, 0.0, 0.0, 1.0]]])  # fmt: skip
+        femur = floats_array([cf * cr - sf * sa * sr, -sf * ca, cf * sr + sf * sa * cr, hx,
+                              sf * cr + cf * sa * sr, cf * ca, sf * sr - cf * sa * cr, hy,
+                              -ca * sr, sa, ca * cr, hz, 0.0, 0.0, 0.0, 1.0]).reshape(1, 4, 4)  # fmt: skip
         # the tibia's origin, turned about the knee axis from its knee-0 place
         tx, ty = ax + ck * kax + sk * kay, ay - sk * kax + ck * kay
         fp, dx, dy = skeleton.patella.at_one(math.radians(angles[3]))[0]
         cp, sp = math.cos(fp), math.sin(fp)
         # the tibia's and the patella's transforms in the femur frame, posed in one product
-        distal = femur @ np.array([
-            [[ck, sk, 0.0, tx], [-sk, ck, 0.0, ty], [0.0, 0.0, 1.0, kz], [0.0, 0.0, 0.0, 1.0]],
-            [[cp, sp, 0.0, kx + dx], [-sp, cp, 0.0, ky + dy], [0.0, 0.0, 1.0, kz],
-             [0.0, 0.0, 0.0, 1.0]]])  # fmt: skip
+        distal = femur @ floats_array([
+            ck, sk, 0.0, tx, -sk, ck, 0.0, ty, 0.0, 0.0, 1.0, kz, 0.0, 0.0, 0.0, 1.0,
+            cp, sp, 0.0, kx + dx, -sp, cp, 0.0, ky + dy, 0.0, 0.0, 1.0, kz, 0.0, 0.0, 0.0, 1.0,
+        ]).reshape(2, 4, 4)  # fmt: skip
         return {"pelvis": _EYE4[None].copy(), "femur_r": femur, "tibia_r": distal[:1],
                 "patella_r": distal[1:]}
     a = [np.atleast_1d(np.asarray(v, float)) for v in
