@@ -448,9 +448,9 @@ class FastPaths:
         a, b = ends[0], ends[1]  # (2 joints, n, L, 3)
         u = a - b
         # |u| by components: three times faster than np.add.reduce over the last axis, and
-        # the same sums in the same order ((x^2 + y^2) + z^2)
-        x, y, z = u[..., 0], u[..., 1], u[..., 2]
-        u /= np.maximum(np.sqrt(x * x + y * y + z * z), 1e-12)[..., None]
+        # the same sums in the same order ((x^2 + y^2) + z^2); the squares in one product
+        sq = u * u
+        u /= np.maximum(np.sqrt(sq[..., 0] + sq[..., 1] + sq[..., 2]), 1e-12)[..., None]
         st.centres[0] = femur[:, None, :3, 3]
         st.centres[1] = knee_axis_point(femur, self.knee_axis)[:, None]
         moment = cross(b - st.centres, u)
