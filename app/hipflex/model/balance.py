@@ -234,7 +234,10 @@ def _ascend_one(moments: tuple[list[float], list[float], list[float]],
     for _ in range(MAX_STEPS):
         gf, gd, gr = rf - ridge * lf, rd - ridge * ld, rr - ridge * lr
         reach = h00 = h01 = h02 = h11 = h12 = h22 = 0.0
-        for (f, d, q, ff, fd, fq, dd, dq, qq), t in zip(cols, ts, strict=True):
+        for c, t in zip(cols, ts, strict=True):
+            if t < 0.0:  # at rest (most are): tested first, before its column is unpacked
+                continue
+            f, d, q, ff, fd, fq, dd, dq, qq = c
             if t >= 1.0:
                 reach += t
                 gf -= f
@@ -246,8 +249,6 @@ def _ascend_one(moments: tuple[list[float], list[float], list[float]],
                 gf -= t * f
                 gd -= t * d
                 gr -= t * q
-            elif t < 0.0:
-                continue
             # free (or exactly at rest): in the generalised Hessian
             h00 += ff
             h01 += fd
