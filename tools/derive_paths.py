@@ -1015,6 +1015,7 @@ def _wraps(
         side=-inward,
     )
     head_r = pack.manifest["report"]["scan_pose_deg"]["femoral_head_radius_mm"] / 1000
+    head_radius = head_r + HEAD_CAPSULE  # the head surfaces' radius: head and capsule
     # On the pelvis, centred on the hip centre: the head is a ball, so its surface stays where
     # it is whatever the femur's adduction and rotation. A cylinder on the femur swings its axis
     # with them, and its medial reach, where no head is, crosses the psoas at the brim
@@ -1025,7 +1026,7 @@ def _wraps(
         "pelvis",
         "cylinder",
         hip,
-        head_r + 0.004,
+        head_radius,
         [0.0, 0, 1.0],
         "Femoral head and capsule (fitted head radius + 4 mm) about the hip's medio-lateral "
         "axis, fixed to the pelvis (the head is a ball: its surface does not move as the femur "
@@ -1053,7 +1054,7 @@ def _wraps(
     # trochanteric fossa: one cylinder about the neck cylinder's axis through the head centre
     # holds it off the head and the neck (_neck_sling; ROTATORS has what was tried before).
     sling_c, sling_axis, sling_r, sling_side = _neck_sling(
-        neck_axis, head_r + 0.004, femur_ends.get("obturator_externus")
+        neck_axis, head_radius, femur_ends.get("obturator_externus")
     )
     out += _wrap(
         "femoral_neck_sling_r",
@@ -1172,7 +1173,7 @@ def _wraps(
     # fitted to it holds the line there (_quadratus_bed), between the head sphere and the
     # condyle cylinder on the one segment (threewrap.resolve_middle).
     bed_c, bed_r = _quadratus_bed(fv, pack.mesh("femur_r", "full").faces, lesser_trochanter,
-                                  head_r + 0.004)
+                                  head_radius)
     out += _wrap(
         "quadratus_femoris_bed_r",
         "femur_r",
@@ -1309,7 +1310,7 @@ def _wraps(
         "femur_r",
         "sphere",
         centre,
-        float(np.linalg.norm(centre)) - (head_r + 0.004) - QF_HEAD_GAP,
+        float(np.linalg.norm(centre)) - head_radius - QF_HEAD_GAP,
         [0.0, 1.0, 0.0],
         "Front of the greater trochanter and the base of the neck under sartorius: a sphere "
         "in the trochanter's base, 1 mm clear of the femoral head sphere, passed on its "
@@ -1395,7 +1396,7 @@ def _wraps(
             "femur_r",
             "sphere",
             np.zeros(3),
-            head_r + 0.004,
+            head_radius,
             [0.0, 0, 1.0],
             f"Femoral head and capsule (fitted head radius + 4 mm) as a sphere, passed {why}",
             side=side,
@@ -1504,7 +1505,8 @@ SARTORIUS_TROCHANTER_SIDE = (0.5, 0.0, float(np.sqrt(0.75)))
 # the greater trochanter's posterior roller (lower gluteus maximus): its clearance from the lower
 # line's sagittal path, so that the sagittal plane is unchanged
 GT_ROLLER_GAP = 0.0003
-NECK_CAPSULE = 0.004  # the neck surface's clearance, as the femoral head's (capsule)
+HEAD_CAPSULE = 0.004  # the femoral head surfaces' clearance over the fitted head (capsule)
+NECK_CAPSULE = HEAD_CAPSULE  # the neck surface's clearance, as the femoral head's
 NECK_ARC = (-135.0, -45.0)  # degrees about the neck axis from anterior (+: superior): its underside
 
 
