@@ -200,7 +200,7 @@ def balance_one(
     out_of_reach: bool = False,
 ) -> tuple[list[float], bool, list[float]]:
     """``balance_moments`` for one pose on Python floats (a slider step): the same ascent,
-    without numpy's per-call cost on arrays of nineteen. ``moments`` are the three rows;
+    without numpy's per-call cost on arrays a muscle long (twenty). ``moments`` are the three rows;
     ``out_of_reach``: already proved so (by the batch), so only the closest activations are
     sought."""
     if not out_of_reach:
